@@ -1,0 +1,27 @@
+"""The package imports cleanly and quickly; the public names resolve."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import toolkit
+
+
+def test_import_is_fast_and_lazy():
+    code = (
+        "import sys, time; t = time.perf_counter(); import toolkit; dt = time.perf_counter() - t; "
+        "heavy = [m for m in ('scipy', 'sklearn', 'altair', 'pandas') if m in sys.modules]; "
+        "print(dt, heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(" ", 1)
+    assert float(out[0]) < 1.0
+    assert out[1].strip() == "[]"
+
+
+def test_unknown_attribute_is_a_clear_error():
+    try:
+        toolkit.no_such_thing
+    except AttributeError as err:
+        assert "no_such_thing" in str(err)
+    else:
+        raise AssertionError("expected AttributeError")

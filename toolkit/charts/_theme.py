@@ -1,0 +1,48 @@
+"""One look for every chart: colours, fonts, sizes, and a guard that charts stay aggregated."""
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["MAX_CHART_ROWS", "PALETTE", "DRIFT_COLOURS", "check_small", "themed"]
+
+#: Charts carry aggregates; a frame bigger than this means someone passed raw rows.
+MAX_CHART_ROWS = 4000
+
+PALETTE = {
+    "reference": "#5b7fa6",   # baseline / reference window
+    "current": "#e07b39",     # production / current window
+    "drifted": "#c0392b",
+    "stable": "#7f8c8d",
+    "warning": "#d68910",
+    "ok": "#1e8449",
+    "estimate": "#8e44ad",
+    "truth": "#2c3e50",
+}
+DRIFT_COLOURS = {"domain": [False, True], "range": [PALETTE["stable"], PALETTE["drifted"]]}
+
+
+def check_small(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Return ``frame`` unchanged if it is small enough to embed; otherwise raise with the fix."""
+    if len(frame) > MAX_CHART_ROWS:
+        raise ValueError(
+            f"{what} chart got {len(frame):,} rows (limit {MAX_CHART_ROWS:,}); charts are drawn from "
+            "aggregated result frames: pass the result object, not raw data"
+        )
+    return frame
+
+
+def themed(chart, title: str | None = None, width: int = 520, height: int = 260):
+    """Apply the shared size, font and title style to an Altair chart (returns a copy)."""
+    props = {"width": width, "height": height}
+    if title:
+        props["title"] = title
+    try:
+        chart = chart.properties(**props)
+    except Exception:  # layered/concatenated charts with incompatible size props: keep their own
+        pass
+    return (
+        chart.configure_axis(labelFontSize=11, titleFontSize=12, grid=True, gridOpacity=0.4)
+        .configure_title(fontSize=14, anchor="start", fontWeight="normal")
+        .configure_legend(labelFontSize=11, titleFontSize=12)
+        .configure_view(stroke=None)
+    )

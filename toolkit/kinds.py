@@ -1,0 +1,108 @@
+"""Logical column kinds, inferred from data.
+
+The kind decides which statistics and checks apply to a column. Inference is
+deliberately conservative about the cases that crash other tools: 0/1 and
+low-cardinality integers are categorical, object columns that are mostly
+numbers are numeric, high-cardinality strings are identifiers.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from toolkit.kinds import infer_kind
+>>> infer_kind(pd.Series([0, 1, 1, 0])).value
+'categorical'
+>>> infer_kind(pd.Series([1.5, 2.25, float("inf"), 3.0] * 10)).value
+'numeric'
+>>> infer_kind(pd.Series(["$1.20", "3.40", "5"] * 10)).value
+'numeric'
+"""
+from __future__ import annotations
+
+import enum
+import re
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Kind", "infer_kind", "coerce_numeric", "MAX_CATEGORICAL_INTEGERS"]
+
+#: Integer columns with at most this many distinct values are treated as categorical.
+MAX_CATEGORICAL_INTEGERS = 10
+#: A string column whose distinct share is above this (and with > 50 distinct values) is an identifier.
+IDENTIFIER_DISTINCT_SHARE = 0.5
+#: Share of non-null object values that must parse as numbers for the column to count as numeric.
+NUMERIC_PARSE_SHARE = 0.95
+
+_NUMBER_FORMATTING = re.compile(r"[\s$€£¥,%_]")
+
+
+class Kind(str, enum.Enum):
+    """Logical kind of a column."""
+
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    IDENTIFIER = "identifier"
+    TEXT = "text"
+    EMPTY = "empty"
+
+    @property
+    def skipped(self) -> bool:
+        """True for kinds that drift and range checks skip (with a note)."""
+        return self in (Kind.IDENTIFIER, Kind.TEXT, Kind.EMPTY)
+
+
+def coerce_numeric(values: pd.Series) -> pd.Series:
+    """Parse numbers that arrive as formatted strings ("$54.20", "1,234", "12%").
+
+    Returns a float Series; values that do not parse become NaN.
+
+    >>> coerce_numeric(pd.Series(["$54.20", "1,234", "n/a", None])).tolist()
+    [54.2, 1234.0, nan, nan]
+    """
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+    text = values.astype("string").str.replace(_NUMBER_FORMATTING, "", regex=True)
+    return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+def _is_integral(values: np.ndarray) -> bool:
+    finite = values[np.isfinite(values)]
+    return finite.size > 0 and bool(np.all(np.mod(finite, 1) == 0))
+
+
+def infer_kind(values: pd.Series) -> Kind:
+    """Infer the logical :class:`Kind` of one column from its values."""
+    dtype = values.dtype
+    non_null = values.dropna()
+    if non_null.empty:
+        return Kind.EMPTY
+    if pd.api.types.is_bool_dtype(dtype):
+        return Kind.BOOLEAN
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return Kind.DATETIME
+    if isinstance(dtype, pd.CategoricalDtype):
+        return Kind.CATEGORICAL
+    if pd.api.types.is_numeric_dtype(dtype):
+        as_float = non_null.to_numpy(dtype="float64", na_value=np.nan)
+        n_distinct = pd.unique(as_float).size
+        if _is_integral(as_float) and n_distinct <= MAX_CATEGORICAL_INTEGERS:
+            return Kind.CATEGORICAL
+        return Kind.NUMERIC
+    # object, string[python], string[pyarrow], mixed
+    if non_null.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+        return Kind.BOOLEAN
+    parsed = coerce_numeric(non_null)
+    if parsed.notna().mean() >= NUMERIC_PARSE_SHARE:
+        n_distinct = parsed.nunique()
+        if _is_integral(parsed.dropna().to_numpy()) and n_distinct <= MAX_CATEGORICAL_INTEGERS:
+            return Kind.CATEGORICAL
+        return Kind.NUMERIC
+    as_text = non_null.astype(str)
+    n_distinct = as_text.nunique()
+    if n_distinct > 50 and n_distinct / len(as_text) > IDENTIFIER_DISTINCT_SHARE:
+        if as_text.str.len().mean() > 40 or as_text.str.contains(" ").mean() > 0.5:
+            return Kind.TEXT
+        return Kind.IDENTIFIER
+    return Kind.CATEGORICAL
