@@ -1,0 +1,59 @@
+"""Kind inference on the cases that trip other tools, and ModelSpec validation."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import toolkit as tk
+from toolkit.kinds import Kind, coerce_numeric, infer_kind
+
+CASES = {
+    "binary ints": (pd.Series([0, 1] * 50), Kind.CATEGORICAL),
+    "low-cardinality ints": (pd.Series(list(range(5)) * 20), Kind.CATEGORICAL),
+    "many ints": (pd.Series(range(100)), Kind.NUMERIC),
+    "floats with inf": (pd.Series([0.5, np.inf, -np.inf, 2.25] * 25), Kind.NUMERIC),
+    "nullable Int64": (pd.Series(list(range(50)) + [None] * 50, dtype="Int64"), Kind.NUMERIC),
+    "nullable boolean": (pd.Series([True, False, None] * 30, dtype="boolean"), Kind.BOOLEAN),
+    "pyarrow strings": (pd.Series(["a", "b", None] * 30, dtype="string[pyarrow]"), Kind.CATEGORICAL),
+    "category dtype": (pd.Series(["x", "y"] * 30, dtype="category"), Kind.CATEGORICAL),
+    "formatted numbers": (pd.Series([f"${v:,.2f}" for v in np.linspace(1, 5000, 100)]), Kind.NUMERIC),
+    "mixed numbers and words": (pd.Series([1, "a", 2.5, "b"] * 25, dtype=object), Kind.CATEGORICAL),
+    "ids": (pd.Series([f"C{i:06d}" for i in range(1000)]), Kind.IDENTIFIER),
+    "free text": (pd.Series([f"customer wrote comment number {i} about the bill" for i in range(100)]), Kind.TEXT),
+    "datetimes": (pd.Series(pd.date_range("2026-01-01", periods=10, tz="UTC")), Kind.DATETIME),
+    "all missing": (pd.Series([None] * 10, dtype=float), Kind.EMPTY),
+    "python bools": (pd.Series([True, False] * 10, dtype=object), Kind.BOOLEAN),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_infer_kind(name):
+    values, expected = CASES[name]
+    assert infer_kind(values) is expected
+
+
+def test_coerce_numeric_parses_currency_thousands_and_percent():
+    parsed = coerce_numeric(pd.Series(["$54.20", "1,234", "12%", "€ 3.5", "abc", None]))
+    assert parsed.iloc[:4].tolist() == [54.2, 1234.0, 12.0, 3.5]
+    assert parsed.iloc[4:].isna().all()
+
+
+def test_spec_rejects_roles_that_are_also_features_and_bad_tasks():
+    with pytest.raises(ValueError, match="both a feature and a role"):
+        tk.ModelSpec(features=["a", "y"], target="y")
+    with pytest.raises(ValueError, match="task must be one of"):
+        tk.ModelSpec(features=["a"], task="ranking")
+
+
+def test_spec_infer_names_missing_columns_with_a_suggestion():
+    frame = pd.DataFrame({"churned": [0, 1], "score": [0.1, 0.9]})
+    with pytest.raises(KeyError, match="'churn'.*'churned'"):
+        tk.ModelSpec.infer(frame, target="churn")
+
+
+def test_spec_round_trips_through_yaml(tmp_path):
+    frame = pd.DataFrame({"id": [f"u{i}" for i in range(200)], "x": np.arange(200) / 3, "y": [0, 1] * 100})
+    spec = tk.ModelSpec.infer(frame, target="y", id="id", kinds={"x": "categorical"}, threshold=0.3)
+    assert spec.features == ["x"] and spec.kind("x") is Kind.CATEGORICAL
+    assert tk.ModelSpec.load(spec.save(tmp_path / "spec.yaml")) == spec
