@@ -25,3 +25,12 @@ def test_unknown_attribute_is_a_clear_error():
         assert "no_such_thing" in str(err)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_functions_named_like_their_module_are_not_shadowed_by_imports():
+    code = (
+        "import toolkit.performance.realized, toolkit.profile, toolkit as tk; "
+        "print(callable(tk.performance), callable(tk.profile))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True"]

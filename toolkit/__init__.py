@@ -14,6 +14,8 @@ Heavy libraries (scipy, scikit-learn, altair) load lazily, on first use of a nam
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -56,8 +58,9 @@ _EXPORTS = {
     # reports
     "run_report": "toolkit.reports",
     "new_model": "toolkit.reports",
+    "ModelConfig": "toolkit.config",
 }
-_SUBMODULES = ("charts", "widgets", "reports", "engines")
+_SUBMODULES = ("charts", "widgets", "reports", "engines", "schema", "drift", "feedback", "fallback", "config")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 
@@ -74,3 +77,19 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return __all__
+
+
+class _Package(types.ModuleType):
+    """Keeps exported functions that share a submodule's name (``performance``, ``profile``).
+
+    Importing ``toolkit.performance`` makes Python set ``toolkit.performance = <module>``, which would
+    shadow the function ``tk.performance``; this package ignores that one assignment.
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, types.ModuleType) and name in _EXPORTS and _EXPORTS[name] == value.__name__:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

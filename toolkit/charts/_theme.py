@@ -33,13 +33,15 @@ def check_small(frame: pd.DataFrame, what: str) -> pd.DataFrame:
 
 def themed(chart, title: str | None = None, width: int = 520, height: int = 260):
     """Apply the shared size, font and title style to an Altair chart (returns a copy)."""
-    props = {"width": width, "height": height}
+    import altair as alt
+
+    # concatenated and faceted charts size their parts; a top-level width would only fail at render time
+    composite = isinstance(chart, (alt.HConcatChart, alt.VConcatChart, alt.ConcatChart, alt.FacetChart))
+    props = {} if composite else {"width": width, "height": height}
     if title:
         props["title"] = title
-    try:
+    if props:
         chart = chart.properties(**props)
-    except Exception:  # layered/concatenated charts with incompatible size props: keep their own
-        pass
     return (
         chart.configure_axis(labelFontSize=11, titleFontSize=12, grid=True, gridOpacity=0.4)
         .configure_title(fontSize=14, anchor="start", fontWeight="normal")

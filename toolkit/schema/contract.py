@@ -1,0 +1,513 @@
+"""The schema contract: what the baseline promised, and every new batch is held to.
+
+>>> import numpy as np, pandas as pd
+>>> import toolkit as tk
+>>> rng = np.random.default_rng(0)
+>>> baseline = pd.DataFrame({"price": rng.gamma(4, 15, 2000).round(2),
+...                          "plan": rng.choice(["basic", "premium"], 2000)})
+>>> contract = tk.infer_contract(baseline)
+>>> contract.validate(baseline).ok
+True
+>>> batch = pd.DataFrame({"price_usd": [f"${v:,.2f}" for v in baseline["price"][:500]],
+...                       "plan": ["basic", "family"] * 250})
+>>> check = contract.validate(batch)
+>>> check.failures[["column", "check", "severity"]].values.tolist()
+[['price', 'suspected_rename', 'error'], ['price', 'dtype_change', 'error'], ['plan', 'unseen_category', 'error']]
+>>> [str(f) for f in check.suggested_fixes]
+["rename 'price_usd' -> 'price'", "coerce 'price' to numbers (100.0% parse)"]
+>>> contract.repair(batch)["price"].equals(baseline["price"][:500])
+True
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._checks import check_frame, preview
+from .._html import card, frame_to_html
+from ..kinds import Kind, infer_kind
+from .checks import BATCH, Context, check_column, examples_of, failure
+from .codes import Check, Severity
+from .renames import find_renames
+from .repair import Fix, Rename, apply_fixes
+from .result import FAILURE_COLUMNS, SUMMARY_COLUMNS, SchemaError, ValidationResult
+from .rules import MAX_CATEGORIES, ColumnRule, RowCountRule, infer_rule
+
+__all__ = ["Contract", "infer_contract", "DEFAULT_ERROR_SHARE"]
+
+#: Share of the batch's rows at which a row-level failure becomes an error (editable per contract).
+DEFAULT_ERROR_SHARE = {
+    "null_rate": 0.10,        # increase of the null rate over the baseline's
+    "out_of_range": 0.10,
+    "unseen_category": 0.01,
+    "duplicate_id": 0.01,
+    "timestamp": 0.01,
+}
+_HEADER = """\
+# toolkit schema contract: what the baseline promised. Each new batch is held to it by
+# contract.validate(batch). Edit by hand to loosen or tighten a rule, e.g. widen lower/upper,
+# add a value to categories, set required: false or nullable: true; raise error_share to make a
+# check warn instead of fail. Load with toolkit.schema.Contract.load(path).
+"""
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclasses.dataclass(frozen=True)
+class Contract:
+    """Per-column rules learned from a baseline, plus the expected batch size.
+
+    Build one with :func:`infer_contract`; check a batch with :meth:`validate`; keep it next to
+    the model's notebooks with :meth:`save` / :meth:`load`.
+
+    Parameters
+    ----------
+    columns
+        Rules by column name, in the baseline's order.
+    rows
+        Expected batch size (None: not checked, except that an empty batch is an error).
+    alpha
+        False-alarm probability of each noise-aware limit (null rate, unseen and out-of-range counts).
+    tolerance
+        Widening of numeric ranges used at inference (a share of the 1%-99% quantile spread; kept for the record).
+    error_share
+        Share of the batch at which a row-level failure becomes an error, per check.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import toolkit as tk
+    >>> contract = tk.infer_contract(pd.DataFrame({"seats": [1.5, 2.5, 3.5, 4.5] * 25}))
+    >>> contract["seats"].lower, contract["seats"].upper  # 1%-99% band widened by 0.25 x its spread
+    (0.75, 5.25)
+    >>> contract.with_rule("seats", upper=4.0).validate(pd.DataFrame({"seats": [4.5]})).failures["check"].tolist()
+    ['out_of_range']
+    """
+
+    columns: dict[str, ColumnRule]
+    rows: RowCountRule | None = None
+    alpha: float = 1e-4
+    tolerance: float = 0.25
+    error_share: dict[str, float] = dataclasses.field(default_factory=lambda: dict(DEFAULT_ERROR_SHARE))
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1); got {self.alpha!r}")
+        unknown = sorted(set(self.error_share) - set(DEFAULT_ERROR_SHARE))
+        if unknown:
+            raise ValueError(f"error_share has unknown check(s) {unknown}; valid are {sorted(DEFAULT_ERROR_SHARE)}")
+        object.__setattr__(self, "error_share", {**DEFAULT_ERROR_SHARE, **self.error_share})
+        for name, rule in self.columns.items():
+            if rule.name != name:
+                raise ValueError(f"columns[{name!r}] holds the rule of {rule.name!r}; keys must match rule names")
+
+    # -- queries --------------------------------------------------------------------------------
+    def __getitem__(self, column: str) -> ColumnRule:
+        try:
+            return self.columns[column]
+        except KeyError:
+            raise KeyError(f"contract has no column {column!r}; it has {preview(self.columns)}") from None
+
+    def with_rule(self, column: str, **changes: object) -> "Contract":
+        """A copy with one column's rule changed: ``contract.with_rule("age", upper=120)``."""
+        rule = dataclasses.replace(self[column], **changes)
+        return dataclasses.replace(self, columns={**self.columns, column: rule})
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per column rule (role, kind, type, nullability, range, categories, ...)."""
+        rows = []
+        for rule in self.columns.values():
+            rows.append({
+                "column": rule.name, "role": rule.role, "kind": rule.kind.value, "type": rule.type,
+                "required": rule.required, "nullable": rule.nullable, "null_rate": rule.null_rate,
+                "lower": rule.lower, "upper": rule.upper,
+                "categories": None if rule.categories is None else len(rule.categories),
+                "cardinality": rule.cardinality, "unique": rule.unique, "timezone": rule.timezone,
+            })
+        return pd.DataFrame(rows)
+
+    def __repr__(self) -> str:
+        rows = "" if self.rows is None else f", rows~{self.rows.expected:,.0f}" + (f"/{self.rows.per}" if self.rows.per else "")
+        return f"Contract({len(self.columns)} columns: {preview(self.columns, 6)}{rows})"
+
+    def to_html(self) -> str:
+        headline = f"{len(self.columns)} columns" + (
+            "" if self.rows is None else f"; about {self.rows.expected:,.0f} rows per {self.rows.per or 'batch'}")
+        return card("Schema contract", frame_to_html(self.to_frame(), max_rows=200), headline=headline)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    # -- validation -----------------------------------------------------------------------------
+    def validate(self, batch: pd.DataFrame, strict: bool = False, *, now: object = None,
+                 after: object = None) -> ValidationResult:
+        """Check every rule on ``batch`` and report all failures at once.
+
+        Parameters
+        ----------
+        batch
+            The new data.
+        strict
+            Raise :class:`SchemaError` listing every failure when any is an error.
+        now
+            Validation time for the "in the future" check (default: the current UTC time).
+        after
+            End of the previous batch: rows of the timestamp column before it are out of order.
+
+        Returns
+        -------
+        ValidationResult
+            ``ok``, the tidy ``failures`` table, the per-column ``summary`` and ``suggested_fixes``.
+        """
+        result, _ = self._validate(batch, now=now, after=after, collect_rows=False)
+        if strict and not result.ok:
+            raise SchemaError(result)
+        return result
+
+    def _validate(self, batch: pd.DataFrame, *, now: object, after: object,
+                  collect_rows: bool) -> tuple[ValidationResult, list]:
+        if not isinstance(batch, pd.DataFrame):
+            raise TypeError(f"batch must be a pandas DataFrame; got {type(batch).__name__}. "
+                            "Load files with toolkit.read(path) first.")
+        now_ts = _utc(now, "now") if now is not None else pd.Timestamp.now(tz="UTC")
+        after_ts = _utc(after, "after") if after is not None else None
+        n = len(batch)
+        ctx = Context(n=n, alpha=self.alpha, error_share=self.error_share, now=now_ts, after=after_ts,
+                      collect_rows=collect_rows)
+        failures: list[dict] = []
+        masks: list = []
+        fixes: list[Fix] = []
+        summaries: list[dict] = []
+
+        position: dict[str, int] = {}
+        copies: dict[str, int] = {}
+        for i, name in enumerate(str(c) for c in batch.columns):
+            copies[name] = copies.get(name, 0) + 1
+            position.setdefault(name, i)
+        for name, k in copies.items():
+            if k > 1:
+                failures.append(failure(
+                    name, Check.UNEXPECTED_COLUMN, Severity.ERROR, "one column per name", f"{k} columns named {name!r}",
+                    n, n, [], f"the batch has {k} columns named {name!r}; only the first is validated. "
+                    "Rename or drop the copies upstream",
+                ))
+
+        def column(name: str) -> pd.Series:
+            return batch.iloc[:, position[name]]
+
+        failures.extend(self._row_count(batch, n, position))
+
+        missing = [r for name, r in self.columns.items() if name not in position]
+        unexpected = [c for c in position if c not in self.columns]
+        pairs = []
+        if missing and unexpected and n:
+            view = batch.iloc[:, [position[c] for c in unexpected]]
+            view.columns = unexpected
+            pairs = find_renames(missing, view, unexpected)
+        renamed = {p.missing: p for p in pairs}
+
+        for name, rule in self.columns.items():
+            if name in position:
+                outcome = check_column(rule, column(name), ctx)
+            elif name in renamed:
+                pair = renamed[name]
+                sev = Severity.ERROR if rule.required else Severity.WARNING
+                failures.append(failure(
+                    name, Check.SUSPECTED_RENAME, sev, repr(name), repr(pair.unexpected), n, n,
+                    _first_values(column(pair.unexpected)),
+                    f"{name!r} is missing and {pair.unexpected!r} is new: likely renamed (name similarity "
+                    f"{pair.name:.2f}, distribution match {pair.distribution:.2f}: {pair.note}); fix: Rename",
+                ))
+                fixes.append(Rename(pair.unexpected, name, round(pair.name, 4), round(pair.distribution, 4)))
+                outcome = check_column(rule, column(pair.unexpected), ctx, source=pair.unexpected)
+            else:
+                sev = (Severity.ERROR if rule.required else
+                       Severity.INFO if rule.role == "target" else Severity.WARNING)
+                why = " (labels arrive later)" if rule.role == "target" else ""
+                failures.append(failure(
+                    name, Check.MISSING_COLUMN, sev, f"present ({rule.role}, {rule.dtype})", "absent", n, n, [],
+                    f"{'required ' if rule.required else ''}{rule.role} column {name!r} is missing{why}",
+                ))
+                summaries.append({"column": name, "role": rule.role, "kind": rule.kind.value, "present": False,
+                                  "source": None, "rows": n, "null_rate_reference": rule.null_rate})
+                continue
+            failures.extend(outcome.failures)
+            masks.extend(outcome.masks)
+            fixes.extend(outcome.fixes)
+            summaries.append(outcome.summary)
+
+        for name in unexpected:
+            if name in {p.unexpected for p in pairs}:
+                continue
+            s = column(name)
+            failures.append(failure(
+                name, Check.UNEXPECTED_COLUMN, Severity.WARNING, "not in the contract", f"new column ({s.dtype})",
+                n, n, _first_values(s), f"{name!r} is not in the contract: new upstream field? "
+                "add it by re-inferring the contract if the model should use it",
+            ))
+
+        return self._result(failures, summaries, fixes, n), masks
+
+    def _row_count(self, batch: pd.DataFrame, n: int, position: dict[str, int]) -> list[dict]:
+        if n == 0:
+            return [failure(BATCH, Check.ROW_COUNT, Severity.ERROR, "at least one row", "0 rows", 0, 0, [],
+                            "the batch is empty: broken extract or wrong partition?")]
+        if self.rows is None:
+            return []
+        expected = self.rows.expected
+        span_note = ""
+        ts = next((r.name for r in self.columns.values() if r.role == "timestamp"), None)
+        if self.rows.per and ts in position:
+            t = batch.iloc[:, position[ts]]
+            if pd.api.types.is_datetime64_any_dtype(t.dtype) and t.notna().any():
+                periods = max(1.0, (t.max() - t.min()) / pd.Timedelta(self.rows.per))
+                expected *= periods
+                span_note = f" for {periods:.3g} x {self.rows.per}"
+        low, high = expected / self.rows.tolerance, expected * self.rows.tolerance
+        if low <= n <= high:
+            return []
+        ratio = n / expected
+        return [failure(
+            BATCH, Check.ROW_COUNT, Severity.WARNING, f"{low:,.0f} .. {high:,.0f} rows (typical {expected:,.0f}{span_note})",
+            f"{n:,} rows (x{ratio:.3g})", n, n, [],
+            f"the batch has {n:,} rows, {ratio:.3g} times the usual {expected:,.0f}: "
+            + ("missing partitions or a filter upstream?" if ratio < 1 else "duplicated or backfilled data?"),
+        )]
+
+    @staticmethod
+    def _result(failures: list[dict], summaries: list[dict], fixes: list[Fix], n: int) -> ValidationResult:
+        frame = pd.DataFrame(failures, columns=FAILURE_COLUMNS)
+        if len(frame):
+            frame["check"] = frame["check"].map(lambda c: Check(c).value)
+            frame["severity"] = frame["severity"].map(lambda s: Severity(s).value)
+            order = frame["severity"].map(_SEVERITY_ORDER)
+            frame = frame.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
+        frame = frame.astype({"column": object, "check": object, "severity": object, "expected": object,
+                              "observed": object, "failing_count": "int64", "failing_share": "float64",
+                              "message": object})
+        summary = pd.DataFrame(summaries).reindex(columns=SUMMARY_COLUMNS)
+        if len(summary):
+            worst = frame.groupby("column")["severity"].agg(lambda s: min(s, key=_SEVERITY_ORDER.get))
+            summary["status"] = summary["column"].map(worst).astype(object).fillna("ok")
+            summary["n_failures"] = summary["column"].map(frame["column"].value_counts()).fillna(0).astype("int64")
+            summary["present"] = summary["present"].astype(bool)
+        return ValidationResult(failures=frame, summary=summary, suggested_fixes=tuple(fixes), rows=n)
+
+    # -- repair ---------------------------------------------------------------------------------
+    def repair(self, batch: pd.DataFrame, fixes: Iterable[Fix] | None = None) -> pd.DataFrame:
+        """Apply ``fixes`` (default: every fix :meth:`validate` suggests) and return the corrected copy.
+
+        Renames come first, then coercions. The batch itself is not modified.
+        """
+        if fixes is None:
+            fixes = self.validate(batch).suggested_fixes
+        return apply_fixes(batch, fixes)
+
+    # -- persistence ----------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        out: dict = {"version": self.version, "alpha": self.alpha, "tolerance": self.tolerance,
+                     "error_share": dict(self.error_share)}
+        if self.rows is not None:
+            out["rows"] = self.rows.to_dict()
+        out["columns"] = {name: rule.to_dict() for name, rule in self.columns.items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Contract":
+        if not isinstance(data, dict) or "columns" not in data:
+            raise ValueError("a contract needs a 'columns' mapping; is this a contract file written by Contract.save?")
+        known = {"version", "alpha", "tolerance", "error_share", "rows", "columns"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown contract field(s) {unknown}; valid fields are {sorted(known)}")
+        columns = {str(name): ColumnRule.from_dict(str(name), rule or {}) for name, rule in (data["columns"] or {}).items()}
+        rows = RowCountRule.from_dict(data["rows"]) if data.get("rows") else None
+        return cls(columns=columns, rows=rows, alpha=float(data.get("alpha", 1e-4)),
+                   tolerance=float(data.get("tolerance", 0.25)), error_share=dict(data.get("error_share") or {}),
+                   version=int(data.get("version", 1)))
+
+    def to_yaml(self) -> str:
+        """The contract as commented, human-editable YAML (unicode kept readable; control and
+        line-separator characters escaped so names and values load back exactly)."""
+        import yaml
+
+        return _HEADER + yaml.dump(self.to_dict(), Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=100)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> "Contract":
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"the contract file is not valid YAML: {exc}") from None
+        return cls.from_dict(data)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the contract as YAML (next to the model's notebooks); returns the path."""
+        path = Path(path)
+        path.write_text(self.to_yaml(), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Contract":
+        """Read a contract written by :meth:`save` (and possibly edited by hand)."""
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no contract file at {str(path)!r}; write one with infer_contract(...).save(path)")
+        return cls.from_yaml(path.read_text(encoding="utf-8"))
+
+    # -- interop --------------------------------------------------------------------------------
+    def to_pandera(self):
+        """The row-level rules as a ``pandera.DataFrameSchema`` (range, category set, nullability,
+        uniqueness, presence) for pipelines that already run pandera. Noise-aware limits, renames and
+        timestamp checks have no pandera equivalent and are left out.
+        """
+        from ._pandera import to_pandera
+
+        return to_pandera(self)
+
+
+def _dumper():
+    import unicodedata
+
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def represent_str(dumper, value: str):
+        awkward = any(unicodedata.category(ch)[0] in "CZ" and ch != " " for ch in value)
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"' if awkward else None)
+
+    Dumper.add_representer(str, represent_str)
+    return Dumper
+
+
+def _utc(value: object, name: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a timestamp (e.g. '2026-06-30T00:00Z'); got {value!r}") from None
+    if ts is pd.NaT:
+        raise ValueError(f"{name} must be a timestamp; got NaT")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _first_values(s: pd.Series, k: int = 5) -> list:
+    return examples_of(s.dropna(), None, k)
+
+
+def infer_contract(
+    reference: pd.DataFrame,
+    spec=None,
+    *,
+    tolerance: float = 0.25,
+    alpha: float = 1e-4,
+    batch_rows: int | None = None,
+    batch_freq: str = "7D",
+    row_tolerance: float | None = None,
+    error_share: dict[str, float] | None = None,
+    max_categories: int = MAX_CATEGORIES,
+) -> Contract:
+    """Learn a schema contract from a baseline.
+
+    Per column: its role (from ``spec``), logical kind, value type and dtype, nullability and
+    baseline null rate, a numeric range with a tolerance band, the category set with shares and
+    cardinality, id uniqueness and timestamp properties; plus the expected batch size.
+
+    Parameters
+    ----------
+    reference
+        The baseline (training or a trusted period).
+    spec
+        :class:`~toolkit.spec.ModelSpec` naming the roles; without it every column is a required
+        feature-like column (kinds inferred).
+    tolerance
+        Numeric ranges are the 1%-99% quantiles widened by ``tolerance`` times their spread, and
+        never narrower than the baseline's own min and max (so the baseline always passes).
+    alpha
+        False-alarm probability of each noise-aware limit.
+    batch_rows
+        Typical rows per batch. Without it, a spec with a timestamp gives the expected rows per
+        ``batch_freq`` from the baseline (scaled by each batch's time span when validating).
+    batch_freq
+        Period of the timestamp-based expectation, a pandas timedelta string ("7D", "1D", "1h").
+    row_tolerance
+        Factor by which a batch may be smaller or larger than expected (default 3 with
+        ``batch_rows``; 10 from the timestamp, because a baseline is often a sample of its period).
+    error_share
+        Overrides of :data:`DEFAULT_ERROR_SHARE`.
+    max_categories
+        Categorical columns with more distinct values keep only their cardinality.
+
+    Returns
+    -------
+    Contract
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import toolkit as tk
+    >>> ref = pd.DataFrame({"age": list(range(18, 88)) * 2, "plan": ["a", "b"] * 70})
+    >>> contract = tk.infer_contract(ref)
+    >>> contract["age"].lower, contract["age"].upper, contract["plan"].categories
+    (1.0, 104.0, {'a': 0.5, 'b': 0.5})
+    >>> contract.validate(ref.assign(age=ref["age"] * 12)).failures[["check", "severity"]].values.tolist()
+    [['out_of_range', 'error']]
+    """
+    from ..spec import ModelSpec
+
+    check_frame("reference", reference)
+    if len(reference) == 0:
+        raise ValueError("reference has 0 rows; infer the contract from a non-empty baseline")
+    if not all(isinstance(c, str) for c in reference.columns):
+        reference = reference.rename(columns=str)
+        check_frame("reference", reference)
+    if not tolerance >= 0:
+        raise ValueError(f"tolerance must be >= 0 (a share of the 1%-99% spread); got {tolerance!r}")
+    given_spec = spec is not None
+    if spec is None:
+        spec = ModelSpec.infer(reference)
+    elif not isinstance(spec, ModelSpec):
+        raise TypeError(f"spec must be a toolkit.ModelSpec or None; got {type(spec).__name__}")
+    from .._checks import check_columns
+
+    check_columns("reference", reference, spec.columns)
+    roles = {spec.id: "id", spec.timestamp: "timestamp", spec.target: "target", spec.score: "score",
+             spec.prediction: "prediction"}
+    roles.pop(None, None)
+    now = pd.Timestamp.now(tz="UTC")
+    rules: dict[str, ColumnRule] = {}
+    for name in reference.columns:
+        values = reference[name]
+        role = roles.get(name) or ("feature" if name in spec.features else
+                                   "segment" if name in spec.segments else "other")
+        kind = spec.kinds.get(name) or infer_kind(values)
+        rule = infer_rule(values, name=name, kind=Kind(kind), role=role, tolerance=tolerance,
+                          max_categories=max_categories, now=now)
+        if given_spec and role == "other":
+            rule = dataclasses.replace(rule, required=False)
+        rules[name] = rule
+
+    rows = None
+    if batch_rows is not None:
+        if not batch_rows > 0:
+            raise ValueError(f"batch_rows must be a positive row count; got {batch_rows!r}")
+        rows = RowCountRule(expected=float(batch_rows), tolerance=float(row_tolerance or 3.0))
+    elif spec.timestamp is not None and pd.api.types.is_datetime64_any_dtype(reference[spec.timestamp].dtype):
+        try:
+            period = pd.Timedelta(batch_freq)
+        except ValueError:
+            raise ValueError(f"batch_freq must be a pandas timedelta string such as '7D' or '1h'; got {batch_freq!r}") from None
+        t = reference[spec.timestamp].dropna()
+        if len(t):
+            periods = max(1.0, (t.max() - t.min()) / period)
+            rows = RowCountRule(expected=round(len(reference) / periods, 1),
+                                tolerance=float(row_tolerance or 10.0), per=batch_freq)
+    return Contract(columns=rules, rows=rows, alpha=alpha, tolerance=tolerance,
+                    error_share={**DEFAULT_ERROR_SHARE, **(error_share or {})})

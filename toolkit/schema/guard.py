@@ -1,0 +1,153 @@
+"""guard: the pipeline form of a contract. Rows that pass go on; failing rows are quarantined with a reason.
+
+Nothing is dropped silently: ``len(passed) + len(quarantined) == len(batch)``, and the guard
+raises :class:`~toolkit.schema.result.SchemaError` when the failing share is above the limit or
+when the batch breaks the contract at column level (a missing or renamed column, a type the model
+cannot read, a null-rate spike): rows cannot be blamed for those.
+
+>>> import pandas as pd
+>>> import toolkit as tk
+>>> ref = pd.DataFrame({"age": list(range(18, 88)) * 2, "plan": ["a", "b"] * 70})
+>>> contract = tk.infer_contract(ref)
+>>> batch = pd.DataFrame({"age": [30, 40, 400, 50], "plan": ["a", "b", "a", "zz"]})
+>>> out = tk.guard(batch, contract, max_failure_share=0.6)
+>>> len(out.passed), out.quarantined["reason"].tolist()
+(2, ['out_of_range: age=400 outside [1, 104]', "unseen_category: plan='zz' not a baseline value"])
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from .._html import SEVERITY_COLOURS, card, frame_to_html
+from .codes import Check
+from .contract import Contract
+from .result import SchemaError, ValidationResult
+
+__all__ = ["guard", "GuardResult"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class GuardResult:
+    """Outcome of :func:`guard`.
+
+    Attributes
+    ----------
+    passed
+        Rows that pass every row-level check (original index kept).
+    quarantined
+        Failing rows (original index kept) with a ``reason`` column naming each failed check and column
+        (``quarantine_reason`` if the batch already has a ``reason`` column).
+    validation
+        The full :class:`ValidationResult` of the batch.
+    """
+
+    passed: pd.DataFrame
+    quarantined: pd.DataFrame
+    validation: ValidationResult
+    reason_column: str = "reason"
+
+    @property
+    def failure_share(self) -> float:
+        """Share of the batch's rows that were quarantined."""
+        n = len(self.passed) + len(self.quarantined)
+        return len(self.quarantined) / n if n else 0.0
+
+    def reasons(self) -> pd.DataFrame:
+        """Quarantined rows per reason (one row per distinct reason text), most frequent first."""
+        counts = self.quarantined[self.reason_column].value_counts()
+        return pd.DataFrame({"reason": counts.index.astype(object), "rows": counts.to_numpy()})
+
+    def __repr__(self) -> str:
+        return (f"GuardResult(passed={len(self.passed):,}, quarantined={len(self.quarantined):,} "
+                f"({self.failure_share:.2%}), ok={self.validation.ok})")
+
+    def to_html(self) -> str:
+        colour = SEVERITY_COLOURS["warning" if len(self.quarantined) else "ok"]
+        body = frame_to_html(self.reasons()) if len(self.quarantined) else "<p>No row quarantined.</p>"
+        headline = (f"{len(self.passed):,} rows passed, {len(self.quarantined):,} quarantined "
+                    f"({self.failure_share:.2%})")
+        return card("Schema guard", body + self.validation.to_html(), headline=headline, colour=colour)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def guard(batch: pd.DataFrame, contract: Contract, *, max_failure_share: float = 0.05,
+          strict_columns: bool = True, now: object = None, after: object = None) -> GuardResult:
+    """Split ``batch`` into rows that pass the contract's row-level checks and quarantined rows.
+
+    Parameters
+    ----------
+    batch
+        The new data.
+    contract
+        The :class:`Contract` to hold it to.
+    max_failure_share
+        Raise :class:`SchemaError` when more than this share of rows fails (the quarantine is then
+        on the exception's ``.guard``).
+    strict_columns
+        Also raise on column-level errors (missing or renamed column, unreadable type, lost time
+        zone, null-rate spike). Repair first with ``contract.repair(batch)``.
+    now, after
+        As in :meth:`Contract.validate`.
+
+    Returns
+    -------
+    GuardResult
+        ``passed``, ``quarantined`` (with ``reason``) and the ``validation``.
+    """
+    if not isinstance(contract, Contract):
+        raise TypeError(f"contract must be a toolkit Contract (from tk.infer_contract or Contract.load); "
+                        f"got {type(contract).__name__}")
+    if not 0.0 <= max_failure_share <= 1.0:
+        raise ValueError(f"max_failure_share must be in [0, 1]; got {max_failure_share!r}")
+    result, masks = contract._validate(batch, now=now, after=after, collect_rows=True)
+    n = len(batch)
+    failing = np.zeros(n, dtype=bool)
+    for _, _, mask, _, _ in masks:
+        failing |= mask
+    rows = np.flatnonzero(failing)
+    reasons = np.full(len(rows), "", dtype=object)
+    for column, check, mask, detail, values in masks:
+        hit = np.flatnonzero(mask)
+        at = np.searchsorted(rows, hit)
+        if values is None:
+            pieces = [f"{check.value}: {column!r} {detail}"] * len(hit)
+        else:
+            shown = values.iloc[hit] if isinstance(values, pd.Series) else values[hit]
+            pieces = [f"{check.value}: {column}={_short(v)} {detail}" for v in shown]
+        reasons[at] = [f"{r}; {p}" if r else p for r, p in zip(reasons[at], pieces)]
+    reason_column = "reason" if "reason" not in batch.columns else "quarantine_reason"
+    passed = batch.iloc[np.flatnonzero(~failing)]
+    quarantined = batch.iloc[rows].copy()
+    quarantined[reason_column] = pd.Series(reasons, index=quarantined.index, dtype=object)
+    out = GuardResult(passed=passed, quarantined=quarantined, validation=result, reason_column=reason_column)
+
+    share = out.failure_share
+    if share > max_failure_share:
+        raise SchemaError(result, headline=(
+            f"guard: {len(rows):,} of {n:,} rows ({share:.2%}) fail row-level checks, above "
+            f"max_failure_share={max_failure_share:g}; the split is on this exception's .guard"), guard=out)
+    if strict_columns:
+        covered = {(col, check.value) for col, check, _, _, _ in masks if check is not Check.DTYPE_CHANGE}
+        errors = result.errors
+        column_level = errors[[(c, k) not in covered for c, k in zip(errors["column"], errors["check"])]]
+        if len(column_level):
+            names = ", ".join(f"{k}({c})" for c, k in zip(column_level["column"], column_level["check"]))
+            raise SchemaError(result, headline=(
+                f"guard: the batch breaks the contract at column level ({names}); rows cannot be blamed. "
+                "Repair with contract.repair(batch) or pass strict_columns=False"), guard=out)
+    return out
+
+
+def _short(value: object) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.6g}"
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
