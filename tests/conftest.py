@@ -1,0 +1,148 @@
+"""Shared fixtures. Reports: a small synthetic data set, the smoke report built once per session,
+and a headless-Chromium helper (``open_report``) that opens an HTML report fully offline."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SMOKE_NOTEBOOK = ROOT / "notebooks" / "00_smoke.ipynb"
+
+CHROMIUM = Path(os.environ.get("TOOLKIT_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+CHART_SELECTOR = '[data-toolkit-role="vega-chart"]'
+
+
+# ----------------------------------------------------------------------------- data and reports
+
+
+def small_frame(n: int = 1234, seed: int = 7) -> pd.DataFrame:
+    """A seeded mixed-type frame: two categoricals, a boolean, a float with nulls, an integer."""
+    rng = np.random.default_rng(seed)
+    amount = rng.gamma(2.0, 30.0, n)
+    amount[rng.random(n) < 0.1] = np.nan
+    return pd.DataFrame({
+        "plan": rng.choice(["basic", "standard", "premium"], n, p=[0.5, 0.3, 0.2]),
+        "region": rng.choice(["north", "south", "east", "west", "centre"], n),
+        "active": rng.random(n) < 0.7,
+        "amount": amount,
+        "visits": rng.poisson(3.0, n) + rng.integers(0, 200, n),
+    })
+
+
+@pytest.fixture(scope="session")
+def smoke_data(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
+    """``(path, frame)`` of :func:`small_frame` written as Parquet."""
+    frame = small_frame()
+    path = tmp_path_factory.mktemp("smoke-data") / "small.parquet"
+    frame.to_parquet(path)
+    return path, frame
+
+
+SMOKE_TITLE = "Injected <title> & co 4711"
+
+
+@pytest.fixture(scope="session")
+def smoke_report(smoke_data, tmp_path_factory) -> Path:
+    """The smoke template run on :func:`smoke_data` (executed notebook kept next to the HTML)."""
+    from toolkit.reports import run_report
+
+    out = tmp_path_factory.mktemp("smoke-report") / "smoke.html"
+    return run_report(SMOKE_NOTEBOOK, out, parameters={"baseline_path": str(smoke_data[0]), "title": SMOKE_TITLE},
+                      keep_notebook=True)
+
+
+# ----------------------------------------------------------------------------- headless browser
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless system Chromium via Playwright; skips when absent unless TOOLKIT_REQUIRE_BROWSER=1."""
+    required = os.environ.get("TOOLKIT_REQUIRE_BROWSER") == "1"
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"headless Chromium not found at {CHROMIUM} (apt-get install chromium, or set TOOLKIT_CHROMIUM)"
+    else:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            problem = "the playwright Python package is not installed (pip install playwright)"
+    if problem:
+        if required:
+            pytest.fail(f"TOOLKIT_REQUIRE_BROWSER=1 but {problem}")
+        pytest.skip(f"{problem}; set TOOLKIT_REQUIRE_BROWSER=1 to make this a failure")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class OpenedReport:
+    """A report open in a fresh page, with everything that went wrong while loading it."""
+
+    page: object
+    console_errors: list[str] = field(default_factory=list)
+    blocked_requests: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """Console errors, uncaught exceptions, blocked (non-file) and failed requests."""
+        return (self.console_errors + [f"blocked: {u}" for u in self.blocked_requests]
+                + [f"failed: {u}" for u in self.failed_requests])
+
+    def rendered_charts(self) -> int:
+        """Chart placeholders that now hold a Vega SVG or canvas."""
+        return self.page.locator(f"{CHART_SELECTOR} svg.marks, {CHART_SELECTOR} canvas.marks").count()
+
+    def chart_placeholders(self) -> int:
+        return self.page.locator(CHART_SELECTOR).count()
+
+
+@pytest.fixture
+def open_report(browser):
+    """``open_report(path) -> OpenedReport``: load an HTML report offline and wait for its charts.
+
+    Every request that is not ``file:`` is aborted and recorded; console errors and uncaught page
+    errors are recorded; the call returns once every chart placeholder holds a rendered view (or
+    reported a failure), or raises after ``timeout`` ms.
+    """
+    contexts = []
+
+    def _open(path: str | Path, timeout: float = 20_000) -> OpenedReport:
+        context = browser.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        report = OpenedReport(page)
+        page.on("console", lambda m: m.type == "error" and report.console_errors.append(m.text))
+        page.on("pageerror", lambda e: report.console_errors.append(f"uncaught: {e}"))
+        page.on("requestfailed", lambda r: report.failed_requests.append(r.url))
+
+        def _route(route):
+            if route.request.url.startswith("file:"):
+                route.continue_()
+            else:
+                report.blocked_requests.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", _route)
+        page.goto(Path(path).resolve().as_uri(), wait_until="load")
+        page.wait_for_function(
+            """sel => Array.from(document.querySelectorAll(sel)).every(
+                   d => d.querySelector('svg.marks, canvas.marks') || d.textContent.includes('could not be drawn'))""",
+            arg=CHART_SELECTOR, timeout=timeout,
+        )
+        return report
+
+    yield _open
+    for context in contexts:
+        context.close()

@@ -1,0 +1,161 @@
+"""The ``toolkit`` command line (also ``python -m toolkit``).
+
+``toolkit report NOTEBOOK [NOTEBOOK ...] [--param key=value ...] [--output FILE | --output-dir DIR]``
+runs each template with papermill and writes one offline HTML report per notebook.
+
+Subcommands are registered in :data:`COMMANDS`: each entry adds its parser and returns the
+function that runs it (``toolkit new`` will be added there with the templates).
+
+>>> parse_param("threshold=0.35")
+('threshold', 0.35)
+>>> parse_param("as_of=2026-01-05"), parse_param("path=data/week=2026-01"), parse_param("flag=null")
+(('as_of', '2026-01-05'), ('path', 'data/week=2026-01'), ('flag', None))
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["main", "parse_param", "COMMANDS"]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def parse_param(text: str) -> tuple[str, object]:
+    """``"key=value"`` -> ``(key, value)``, the value read as a YAML scalar.
+
+    Numbers, ``true``/``false``, ``null``/``~`` and quoted strings are converted; anything else
+    (paths, dates, ``yes``/``no``, text, lists) stays the literal string. ``key=`` gives ``""``.
+    """
+    import yaml
+
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(
+            f"--param expects key=value with a Python identifier as key; got {text!r}"
+        )
+    if raw == "":
+        return key, ""
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return key, raw
+    if isinstance(value, bool) and raw.strip().lower() not in ("true", "false"):
+        return key, raw  # YAML 1.1 reads yes/no/on/off as booleans: region=no stays 'no'
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return key, value
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return key, raw  # keep dates as written; the notebook parses them
+    return key, raw  # lists and mappings: not scalars, keep the text
+
+
+def _size(path: Path) -> str:
+    n = path.stat().st_size
+    return f"{n / 1e6:.2f} MB" if n >= 1e6 else f"{n / 1e3:.0f} KB"
+
+
+def _error(message: str) -> None:
+    print(f"toolkit: error: {' '.join(str(message).split())}", file=sys.stderr)
+
+
+# ----------------------------------------------------------------------------- toolkit report
+
+
+def _add_report(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace], int]:
+    parser = sub.add_parser(
+        "report",
+        help="run template notebooks and write offline HTML reports",
+        description="Execute each NOTEBOOK with papermill (parameters injected after its 'parameters' "
+        "cell, run in the notebook's folder) and export it as one self-contained HTML file.",
+    )
+    parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", type=Path, help="template .ipynb")
+    parser.add_argument(
+        "-p", "--param", dest="params", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
+        help="parameter for the notebooks' parameters cell (repeatable); values read as YAML scalars",
+    )
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", type=Path, help="HTML file to write (one notebook only)")
+    out.add_argument(
+        "--output-dir", type=Path,
+        help="folder for the reports, one NOTEBOOK_STEM.html each (default: current folder)",
+    )
+    parser.add_argument("--cwd", type=Path, help="kernel working directory (default: each notebook's folder)")
+    parser.add_argument("--kernel", default="python3", help="Jupyter kernel name (default: python3)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per cell (default: 600)")
+    parser.add_argument(
+        "--keep-notebook", action="store_true",
+        help="also keep the executed notebook next to each report (failed runs are always kept)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+
+    def run(args: argparse.Namespace) -> int:
+        if args.output is not None and len(args.notebooks) > 1:
+            _error(f"--output names one file but {len(args.notebooks)} notebooks were given; use --output-dir")
+            return 2
+        from .reports import ReportError, run_report
+
+        params = dict(args.params)
+        failures = 0
+        total = len(args.notebooks)
+        for i, notebook in enumerate(args.notebooks, 1):
+            output = args.output or (args.output_dir or Path.cwd()) / f"{notebook.stem}.html"
+            if not args.quiet:
+                print(f"[{i}/{total}] {notebook} -> {output}", file=sys.stderr, flush=True)
+            start = time.perf_counter()
+            try:
+                path = run_report(
+                    notebook, output, parameters=params, cwd=args.cwd, kernel_name=args.kernel,
+                    timeout=args.timeout, keep_notebook=args.keep_notebook,
+                )
+            except (ReportError, FileNotFoundError, ValueError, TypeError) as exc:
+                failures += 1
+                _error(exc)
+                continue
+            if not args.quiet:
+                print(f"      wrote {path} ({_size(path)}) in {time.perf_counter() - start:.1f} s",
+                      file=sys.stderr, flush=True)
+        if failures and total > 1:
+            _error(f"{failures} of {total} reports failed")
+        return 1 if failures else 0
+
+    return run
+
+
+#: Subcommand registry: each function adds its parser to the subparsers and returns its runner.
+#: ``toolkit new`` (copy the templates for a new model, issue 6) will be registered here.
+COMMANDS: list[Callable[[argparse._SubParsersAction], Callable[[argparse.Namespace], int]]] = [_add_report]
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
+    """The top-level parser and a map from subcommand name to its runner."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="toolkit", description="Investigate ML models in production: reports from template notebooks."
+    )
+    parser.add_argument("--version", action="version", version=f"toolkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    runners = {}
+    for add in COMMANDS:
+        before = set(sub.choices)
+        runner = add(sub)
+        (name,) = set(sub.choices) - before
+        runners[name] = runner
+    return parser, runners
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``toolkit`` command; returns the exit code."""
+    parser, runners = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return runners[args.command](args)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130

@@ -1,0 +1,44 @@
+"""Reports: run a template notebook with papermill, export one offline HTML file with nbconvert.
+
+A template calls :func:`setup_notebook` in its first cell, has one cell tagged ``parameters``,
+and draws its charts with Altair. :func:`run_report` executes it and exports it with the
+``toolkit`` nbconvert template: no code, no prompts, no CDN (no require.js, MathJax or widget
+loader), CSS inline, and the Vega JavaScript embedded exactly once, so the file opens offline
+with working tooltips and dropdowns.
+"""
+from __future__ import annotations
+
+import html as _html
+import re
+
+from ._run import ReportError, run_report
+from ._setup import setup_notebook
+
+__all__ = ["run_report", "ReportError", "setup_notebook", "md_escape", "TEMPLATE_NAME", "template_dir"]
+
+#: Name of the nbconvert template (``jupyter nbconvert --to html --template toolkit``).
+TEMPLATE_NAME = "toolkit"
+
+
+def template_dir():
+    """Folder holding the ``toolkit`` nbconvert template (pass it as ``extra_template_basedirs``)."""
+    from ._export import TEMPLATES
+
+    return TEMPLATES
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def md_escape(value: object) -> str:
+    """``str(value)`` made inert for a Markdown output: HTML-escaped and Markdown punctuation escaped.
+
+    Use it for every data-derived string (column names, category values, paths, titles) that
+    goes into ``IPython.display.Markdown`` in a template; not inside backtick code spans.
+
+    Examples
+    --------
+    >>> print(md_escape("<b>*net* price</b>"))
+    &lt;b&gt;\\*net\\* price&lt;/b&gt;
+    """
+    return _html.escape(_MD_SPECIAL.sub(r"\\\1", str(value)), quote=True)

@@ -1,0 +1,282 @@
+"""run_report: papermill executes a template, nbconvert exports it as one offline HTML file."""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+__all__ = ["run_report", "ReportError"]
+
+
+class ReportError(RuntimeError):
+    """A report could not be produced: which notebook, which cell, what went wrong, where to look.
+
+    Attributes
+    ----------
+    notebook : Path
+        The template that was run.
+    cell_index : int or None
+        0-based index of the failing cell in the template notebook, or None if execution failed
+        outside a cell (kernel start, timeout, export).
+    ename, evalue : str
+        Exception name and message raised in the notebook.
+    executed : Path or None
+        The executed notebook kept for inspection, if any.
+    """
+
+    def __init__(self, message: str, *, notebook: Path, cell_index: int | None = None,
+                 ename: str = "", evalue: str = "", executed: Path | None = None):
+        super().__init__(message)
+        self.notebook = notebook
+        self.cell_index = cell_index
+        self.ename = ename
+        self.evalue = evalue
+        self.executed = executed
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    out = " / ".join(lines)
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
+def _check_parameters(parameters) -> dict:
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, dict):
+        raise TypeError(
+            f"parameters must be a dict of name -> value; got {type(parameters).__name__}: {parameters!r:.80}"
+        )
+    bad = [k for k in parameters if not (isinstance(k, str) and k.isidentifier())]
+    if bad:
+        raise ValueError(f"parameter names must be Python identifiers; got {bad[:5]!r}")
+    return {name: _plain(value, name) for name, value in parameters.items()}
+
+
+def _plain(value, name: str):
+    """A parameter value papermill writes faithfully: None/bool/int/float/str, lists and dicts of them.
+
+    Paths become strings, dates ISO strings, numpy scalars Python numbers, tuples lists; anything
+    else is refused (papermill would silently write its ``str()`` as a string).
+    """
+    import datetime as dt
+    import os
+
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # numpy scalar
+        return _plain(value.item(), name)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, name) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v, name) for k, v in value.items()}
+    raise TypeError(
+        f"parameter {name!r} has type {type(value).__name__}, which a notebook parameters cell cannot "
+        "hold; pass None, bool, int, float, str, a path, a date, or a list/dict of those"
+    )
+
+
+def _template_index(notebook: Path, source: str, executed_index: int) -> int:
+    """Index of the failing cell in the template itself (papermill counts its injected cell)."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(notebook, as_version=4).cells
+    except Exception:
+        return executed_index
+    matches = [i for i, c in enumerate(cells) if c.get("cell_type") == "code" and c.source == source]
+    return min(matches, key=lambda i: abs(i - executed_index)) if matches else executed_index
+
+
+def _timed_out_cell(notebook: Path, message: str) -> tuple[int | None, str]:
+    """Find the cell nbclient's timeout message previews (it quotes the cell's first lines)."""
+    import nbformat
+
+    match = re.search(r"-{5,}\n(.*?)\n-{5,}", message, re.DOTALL)
+    if not match:
+        return None, ""
+    preview = [line for line in match.group(1).splitlines() if line.strip() not in ("", "...")]
+    try:
+        cells = nbformat.read(notebook, as_version=4).cells
+    except Exception:
+        return None, preview[0] if preview else ""
+    for i, cell in enumerate(cells):
+        lines = [line for line in cell.source.strip().splitlines() if line.strip()]
+        if cell.get("cell_type") == "code" and preview and lines[: len(preview)] == preview:
+            return i, _first_line(cell.source)
+    return None, preview[0] if preview else ""
+
+
+def _first_line(source: str) -> str:
+    for line in str(source).splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line.strip()[:80]
+    return ""
+
+
+def run_report(notebook: str | Path, output: str | Path = "report.html", parameters: dict | None = None,
+               cwd: str | Path | None = None, kernel_name: str = "python3", timeout: float = 600,
+               keep_notebook: bool = False, start_timeout: float = 60, log_output: bool = False) -> Path:
+    """Execute a template notebook and export it as one self-contained, offline HTML report.
+
+    papermill runs ``notebook`` with ``parameters`` injected after its ``parameters`` cell, in
+    ``cwd`` (default: the notebook's folder, so relative paths in the parameters cell resolve
+    there). nbconvert then writes ``output`` with the ``toolkit`` template: no code, no prompts,
+    nothing fetched from a CDN, the Vega JavaScript embedded once.
+
+    Parameters
+    ----------
+    notebook
+        Path of the ``.ipynb`` template.
+    output
+        Path of the HTML file to write (relative to the current directory, not ``cwd``);
+        its folder is created if needed.
+    parameters
+        Values for the template's parameters cell, e.g. ``{"baseline_path": "data.parquet"}``.
+    cwd
+        Working directory of the kernel; defaults to the notebook's folder.
+    kernel_name
+        Jupyter kernel to run the notebook with.
+    timeout
+        Seconds allowed per cell.
+    keep_notebook
+        Also keep the executed notebook next to the report, as ``<output stem>.executed.ipynb``.
+        A notebook that fails is always kept, as ``<output stem>.failed.ipynb``.
+    start_timeout
+        Seconds allowed for the kernel to start.
+    log_output
+        Echo the notebook's output to the log while it runs.
+
+    Returns
+    -------
+    Path
+        ``output``.
+
+    Raises
+    ------
+    ReportError
+        The notebook failed: the message names the notebook, the failing cell (index and first
+        line), the exception, and where the executed notebook was kept.
+
+    Examples
+    --------
+    >>> from toolkit.reports import run_report
+    >>> run_report("notebooks/00_smoke.ipynb", "out/smoke.html",
+    ...            parameters={"baseline_path": "../sample_data/baseline.parquet"})  # doctest: +SKIP
+    PosixPath('out/smoke.html')
+    """
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    from ._export import export_html, external_resources
+
+    notebook = Path(notebook)
+    if not notebook.is_file():
+        raise FileNotFoundError(f"notebook {str(notebook)!r} not found; pass the path of a template .ipynb")
+    if notebook.suffix != ".ipynb":
+        raise ValueError(f"notebook must be a .ipynb file; got {str(notebook)!r}")
+    params = _check_parameters(parameters)
+    output = Path(output)
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"output must end in .html; got {str(output)!r}")
+    cwd = Path(cwd) if cwd is not None else notebook.resolve().parent
+    if not cwd.is_dir():
+        raise FileNotFoundError(f"cwd {str(cwd)!r} is not a folder")
+    output.parent.mkdir(parents=True, exist_ok=True)
+
+    workdir = Path(tempfile.mkdtemp(prefix="toolkit-report-"))
+    executed = workdir / notebook.name
+    try:
+        try:
+            pm.execute_notebook(
+                str(notebook), str(executed), parameters=params, kernel_name=kernel_name, cwd=str(cwd),
+                progress_bar=False, request_save_on_cell_execute=False, log_output=log_output,
+                start_timeout=start_timeout, execution_timeout=timeout,
+                extra_arguments=_quiet_kernel_arguments(kernel_name),
+            )
+        except PapermillExecutionError as exc:
+            kept = _keep_failed(executed, output)
+            index = _template_index(notebook, exc.source, exc.cell_index)
+            raise ReportError(
+                f"notebook {str(notebook)!r} failed at cell index {index} "
+                f"({_first_line(exc.source)!r}): {exc.ename}: {_one_line(exc.evalue)}"
+                + (f"; executed notebook kept at {str(kept)!r}" if kept else ""),
+                notebook=notebook, cell_index=index, ename=exc.ename, evalue=exc.evalue,
+                executed=kept,
+            ) from None
+        except Exception as exc:  # kernel missing or dead, cell timeout, unreadable notebook
+            kept = _keep_failed(executed, output)
+            if type(exc).__name__ == "CellTimeoutError":
+                index, first = _timed_out_cell(notebook, str(exc))
+                raise ReportError(
+                    f"notebook {str(notebook)!r} timed out at cell index {index} ({first!r}) after "
+                    f"{timeout:g} s; pass a larger timeout (CLI: --timeout SECONDS)",
+                    notebook=notebook, cell_index=index, ename="CellTimeoutError", evalue=str(exc),
+                    executed=kept,
+                ) from None
+            raise ReportError(
+                f"notebook {str(notebook)!r} could not be executed: {type(exc).__name__}: {_one_line(exc)}"
+                + (f"; executed notebook kept at {str(kept)!r}" if kept else ""),
+                notebook=notebook, ename=type(exc).__name__, evalue=str(exc), executed=kept,
+            ) from exc
+
+        nb = nbformat.read(executed, as_version=4)
+        if keep_notebook:
+            shutil.copyfile(executed, output.with_name(output.stem + ".executed.ipynb"))
+        try:
+            export_html(nb, output, name=notebook.stem)
+        except Exception as exc:
+            kept = _keep_failed(executed, output)
+            raise ReportError(
+                f"notebook {str(notebook)!r} ran but could not be exported to HTML: "
+                f"{type(exc).__name__}: {_one_line(exc)}; executed notebook kept at {str(kept)!r}",
+                notebook=notebook, ename=type(exc).__name__, evalue=str(exc), executed=kept,
+            ) from exc
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    stale = output.with_name(output.stem + ".failed.ipynb")
+    if stale.is_file():  # left by an earlier failed run of this report; now misleading
+        stale.unlink()
+    external = external_resources(output.read_text(encoding="utf-8"))
+    if external:
+        warnings.warn(
+            f"report {str(output)!r} loads {len(external)} external resource(s) and will not work "
+            f"offline: {external[:5]}; embed them instead",
+            stacklevel=2,
+        )
+    return output
+
+
+def _quiet_kernel_arguments(kernel_name: str) -> list[str]:
+    """``--IPKernelApp.log_level=CRITICAL`` for IPython kernels; nothing for other kernels.
+
+    Hides the kernel's own log lines ("running over TCP without encryption" at start-up, a
+    "KeyboardInterrupt caught" at shutdown) that would clutter the CLI's progress output; errors
+    in the notebook still surface through papermill."""
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        argv = KernelSpecManager().get_kernel_spec(kernel_name).argv
+    except Exception:  # unknown kernel: papermill raises the clear error itself
+        return []
+    return ["--IPKernelApp.log_level=CRITICAL"] if any("ipykernel" in str(a) for a in argv) else []
+
+
+def _keep_failed(executed: Path, output: Path) -> Path | None:
+    """Copy the (partly) executed notebook next to the report as ``<stem>.failed.ipynb``."""
+    if not executed.is_file():
+        return None
+    kept = output.with_name(output.stem + ".failed.ipynb")
+    try:
+        shutil.copyfile(executed, kept)
+    except OSError:
+        return None
+    return kept
