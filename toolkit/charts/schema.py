@@ -90,3 +90,20 @@ def _themed_concat(chart, title: str | None):
         out.width = alt.Undefined
         out.height = alt.Undefined
     return out
+
+
+_STATUS_COLOURS = {"ok": "#eef2f3", "info": "#aed6f1", "warning": "#f5b041", "error": "#c0392b"}
+
+
+def validation_history_chart(worst: pd.DataFrame, title: str | None = "Schema checks per window"):
+    """Heatmap of the worst failure per window and column (from ``WindowValidation.worst()``)."""
+    check_small(worst, "schema history")
+    chart = alt.Chart(worst).mark_rect(stroke="white").encode(
+        x=alt.X("window:O", title="window", sort=list(dict.fromkeys(worst["window"]))),
+        y=alt.Y("column:N", title=None, sort=list(dict.fromkeys(worst["column"]))),
+        color=alt.Color("status:N", title="worst failure",
+                        scale=alt.Scale(domain=list(_STATUS_COLOURS), range=list(_STATUS_COLOURS.values()))),
+        tooltip=[alt.Tooltip("window:O"), alt.Tooltip("column:N"), alt.Tooltip("status:N"),
+                 alt.Tooltip("checks:N"), alt.Tooltip("message:N")],
+    )
+    return themed(chart, title, width=620, height=max(160, 18 * worst["column"].nunique()))

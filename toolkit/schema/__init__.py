@@ -22,10 +22,11 @@ from .contract import DEFAULT_ERROR_SHARE, Contract, infer_contract
 from .guard import GuardResult, guard
 from .repair import CoerceDatetime, CoerceNumeric, Fix, Rename
 from .result import SchemaError, ValidationResult
+from .over_time import WindowValidation, validate_windows
 from .rules import ColumnRule, RowCountRule
 
 __all__ = [
     "infer_contract", "Contract", "ValidationResult", "SchemaError", "guard", "GuardResult",
     "Check", "Severity", "ColumnRule", "RowCountRule", "Rename", "CoerceNumeric", "CoerceDatetime", "Fix",
-    "DEFAULT_ERROR_SHARE",
+    "DEFAULT_ERROR_SHARE", "validate_windows", "WindowValidation",
 ]

@@ -298,6 +298,12 @@ class Contract:
         return ValidationResult(failures=frame, summary=summary, suggested_fixes=tuple(fixes), rows=n)
 
     # -- repair ---------------------------------------------------------------------------------
+    def validate_windows(self, batches, *, now: object = None):
+        """Validate every window of ``{label: batch}``; see :func:`~toolkit.schema.over_time.validate_windows`."""
+        from .over_time import validate_windows
+
+        return validate_windows(self, batches, now=now)
+
     def repair(self, batch: pd.DataFrame, fixes: Iterable[Fix] | None = None) -> pd.DataFrame:
         """Apply ``fixes`` (default: every fix :meth:`validate` suggests) and return the corrected copy.
 
