@@ -60,7 +60,8 @@ _EXPORTS = {
     "new_model": "toolkit.reports",
     "ModelConfig": "toolkit.config",
 }
-_SUBMODULES = ("charts", "widgets", "reports", "engines", "schema", "drift", "feedback", "fallback", "config")
+_SUBMODULES = ("charts", "widgets", "reports", "engines", "schema", "drift", "feedback", "fallback", "config",
+               "relationships", "narrative")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 

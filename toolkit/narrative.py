@@ -1,0 +1,163 @@
+"""Findings in plain words, written from result objects, for the template notebooks.
+
+Each function reads a result and returns a :class:`Findings`: a short list of sentences that says
+what the numbers mean and what to do next. They render as escaped HTML in notebooks and reports.
+
+>>> f = Findings("Schema", ["column <b> is fine"], next_step="nothing to do")
+>>> "&lt;b&gt;" in f._repr_html_()
+True
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from ._html import SEVERITY_COLOURS, escape
+
+__all__ = ["Findings", "schema", "schema_history", "drift", "drift_over_time", "performance", "estimate",
+           "attribution", "fallback"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Findings:
+    """A titled list of findings and one suggested next step."""
+
+    title: str
+    items: list[str]
+    next_step: str = ""
+    level: str = "info"
+
+    def _repr_html_(self) -> str:
+        colour = SEVERITY_COLOURS.get(self.level, SEVERITY_COLOURS["info"])
+        items = "".join(f"<li>{escape(i)}</li>" for i in self.items) or "<li>Nothing to report.</li>"
+        step = f"<p><b>Next:</b> {escape(self.next_step)}</p>" if self.next_step else ""
+        return (f'<div style="border-left:4px solid {colour};padding:4px 12px;margin:6px 0;'
+                f'font-family:system-ui,sans-serif"><b>{escape(self.title)}</b><ul>{items}</ul>{step}</div>')
+
+    def __str__(self) -> str:
+        lines = [self.title, *(f"- {i}" for i in self.items)]
+        return "\n".join(lines + ([f"Next: {self.next_step}"] if self.next_step else []))
+
+    __repr__ = __str__
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def schema(result, window: str) -> Findings:
+    """What a :class:`~toolkit.ValidationResult` means for one window."""
+    f = result.failures
+    errors, warnings = f[f["severity"] == "error"], f[f["severity"] == "warning"]
+    items = [f"{len(errors)} error(s) and {len(warnings)} warning(s) in window {window} ({result.rows:,} rows)."]
+    items += [str(m) for m in errors["message"].head(6)]
+    items += [f"Suggested repair: {fix}" for fix in result.suggested_fixes]
+    if result.ok:
+        step = "The batch keeps the contract; the drift figures below are about the data, not the pipeline."
+    elif result.suggested_fixes:
+        step = ("The analysis below continues on the repaired batch (contract.repair). Tell the upstream team "
+                "and fix the feed: the model itself scored the broken values.")
+    else:
+        step = ("Decide per error: a genuine change (loosen the rule in the contract file) or a broken feed "
+                "(stop the model or route to the fallback until it is fixed).")
+    return Findings(f"Schema check of window {window}", items, step, "ok" if result.ok else "error")
+
+
+def schema_history(history) -> Findings:
+    """When each column first failed its contract, across all windows."""
+    items = [f"{column}: first error in window {w}" for column, w in history.first_failing("error").items()]
+    warn = {c: w for c, w in history.first_failing("warning").items() if c not in history.first_failing("error")}
+    items += [f"{column}: first warning in window {w}" for column, w in warn.items()]
+    return Findings("Schema across all windows", items,
+                    "Look at the windows where a column first failed: releases and upstream changes cluster there.",
+                    "error" if items else "ok")
+
+
+def drift(report) -> Findings:
+    """Headline of a :class:`~toolkit.DriftReport`."""
+    frame = report.to_frame()
+    drifted = frame[frame["drifted"]].sort_values("severity", ascending=False)
+    items = [f"{len(drifted)} of {len(frame)} columns drifted ({_pct(report.share_drifted)})."]
+    for _, row in drifted.head(8).iterrows():
+        signals = row["signals"] if isinstance(row["signals"], str) else ", ".join(row["signals"])
+        items.append(f"{row['column']}: {signals} (severity {row['severity']:.1f}x its threshold)")
+    if report.multivariate is not None:
+        items.append(f"Multivariate: {report.multivariate.summary}")
+    step = ("Inspect the top columns in 02_inspect_drifted_features: is it a real change in the population "
+            "(retrain or recalibrate) or a data problem (fix the feed)?") if len(drifted) else "No action needed."
+    return Findings("Drift against the baseline", items, step, "warning" if len(drifted) else "ok")
+
+
+def drift_over_time(over_time) -> Findings:
+    """When each column first drifted, across windows."""
+    first = over_time.first_drift
+    items = [f"{column}: drifted from window {w} ({len(over_time.drifted_windows(column))} windows in all)"
+             for column, w in sorted(first.items(), key=lambda kv: kv[1])]
+    return Findings("Drift over time", items,
+                    "A column drifting in one window only is usually a data incident; one that keeps drifting "
+                    "is a population change the model has to learn.", "warning" if items else "ok")
+
+
+def performance(report, metric: str) -> Findings:
+    """Realized performance per window against the baseline."""
+    f = report.to_frame()
+    f = f[f["metric"] == metric]
+    degraded = f[f["degraded"]]
+    items = []
+    if len(f):
+        base = f["baseline"].dropna().iloc[0] if "baseline" in f and f["baseline"].notna().any() else None
+        if base is not None:
+            items.append(f"Baseline {metric}: {base:.3f}.")
+    if len(degraded):
+        first = degraded.iloc[0]
+        items.append(f"{metric} is significantly below the baseline in {len(degraded)} window(s), first in "
+                     f"{first['window']} ({first['value']:.3f}, 95% interval {first['lower']:.3f} to {first['upper']:.3f}).")
+    weighted = f[f.get("weighted", False) == True]  # noqa: E712 - pandas boolean mask
+    if len(weighted):
+        items.append(f"{len(weighted)} window(s) rest on a weighted audit sample (inclusion probabilities applied).")
+    step = ("Find out why in the attribution below: input shift the model should cope with, or a changed "
+            "relationship (concept drift) that needs fresh labels and retraining.") if len(degraded) else \
+        "Performance holds within its uncertainty."
+    return Findings(f"Realized {metric} from labels", items, step, "error" if len(degraded) else "ok")
+
+
+def estimate(est) -> Findings:
+    """What the label-free estimate says and where it cannot be trusted."""
+    unreliable = est.unreliable
+    items = ["The estimate assumes the scores stay calibrated and the input-label relationship is unchanged."]
+    if unreliable:
+        items.append(f"Realized performance falls outside the estimate's interval in {len(unreliable)} window(s), "
+                     f"from {unreliable[0]}: the assumption broke (concept drift suspected).")
+    return Findings("Label-free estimate", items,
+                    "Trust the estimate for windows without labels only while it agrees with realized values "
+                    "where both exist.", "warning" if unreliable else "ok")
+
+
+def attribution(attr) -> Findings:
+    """Split of a drop into input shift and changed relationships."""
+    items = [f"{attr.metric}: {attr.reference_value:.3f} in the reference, {attr.current_value:.3f} now; "
+             f"input shift alone would give {attr.shifted_value:.3f}.",
+             f"Explained by the input shift: {attr.explained_by_inputs:+.3f}; unexplained: {attr.unexplained:+.3f}."]
+    if attr.changed_features:
+        items.append("Features whose relationship with the outcome changed: " + ", ".join(attr.changed_features) + ".")
+    step = ("Concept drift: the model's learned relationship no longer holds. Collect labels for the recent "
+            "period and retrain; until then consider abstaining on the affected segments (04_fallback_thresholds).") \
+        if attr.concept_drift else "The drop follows the inputs: check whether retraining on recent data helps."
+    return Findings("Why did performance drop?", items, step, "error" if attr.concept_drift else "warning")
+
+
+def fallback(decision, routing=None) -> Findings:
+    """The abstain decision in words."""
+    if decision.threshold is None:
+        items = [f"No threshold reaches accuracy {decision.target_accuracy:.0%} with {decision.confidence:.0%} "
+                 "confidence on the labelled cases: route everything to the fallback, or lower the target."]
+    else:
+        items = [f"Answer when confidence >= {decision.threshold:.3f}: the model answers {decision.coverage:.1%} of "
+                 f"cases with accuracy {decision.accuracy:.3f} (lower {decision.confidence:.0%} bound "
+                 f"{decision.lower_bound:.3f} >= target {decision.target_accuracy:.2f}); "
+                 f"{decision.routed_share:.1%} go to the fallback."]
+    if routing is not None and len(routing):
+        col = "routed_share" if "routed_share" in routing else routing.columns[-1]
+        items.append(f"Expected routing to the fallback per window: {routing[col].min():.1%} to {routing[col].max():.1%}.")
+    return Findings("Graceful degradation", items,
+                    "Agree the threshold with the owners of the fallback (capacity, cost of a wrong answer) and "
+                    "re-check it whenever realized performance drops.")
