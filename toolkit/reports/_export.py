@@ -15,6 +15,9 @@ __all__ = ["TEMPLATES", "VegaBundlePreprocessor", "export_html", "external_resou
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 _CHART_MARKER = f'data-toolkit-role="{_render.CHART_ROLE}"'
+_WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_WIDGET_NOTE = ('<p style="color:#555;font-style:italic">Interactive explorer: open this notebook in '
+                "JupyterLab to use it (the charts above are interactive in this report).</p>")
 
 
 class VegaBundlePreprocessor(Preprocessor):
@@ -36,6 +39,11 @@ class VegaBundlePreprocessor(Preprocessor):
             kept = []
             for output in cell.get("outputs", []):
                 data = output.get("data") or {}
+                if _WIDGET_MIME in data:
+                    # a live widget: its Python callbacks cannot run in a file; say where it works instead
+                    output["data"] = {"text/html": _WIDGET_NOTE, "text/plain": "(interactive widget)"}
+                    kept.append(output)
+                    continue
                 text = data.get("text/html")
                 if text is not None:
                     if isinstance(text, list):

@@ -1,0 +1,63 @@
+"""Risk-coverage chart: the metric on accepted cases against the share accepted, with the chosen
+abstain threshold and the target marked. Drawn from ``RiskCoverage.frame`` (one row per threshold).
+
+>>> import numpy as np, pandas as pd
+>>> import toolkit as tk
+>>> rng = np.random.default_rng(0)
+>>> p = rng.random(1000)
+>>> frame = pd.DataFrame({"p": p, "y": (rng.random(1000) < p).astype(int)})
+>>> decision = tk.abstain_threshold(frame, target="y", score="p", target_accuracy=0.85)
+>>> spec = decision.chart().to_dict()
+>>> [layer["mark"]["type"] for layer in spec["layer"]]
+['area', 'line', 'rule', 'rule', 'point']
+"""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from ._theme import PALETTE, check_small, themed
+
+__all__ = ["risk_coverage_chart"]
+
+
+def risk_coverage_chart(curve, decision=None):
+    """Metric vs coverage with its interval band; with a decision, the target (horizontal rule), the
+    chosen coverage (vertical rule) and the chosen point."""
+    frame = check_small(curve.frame.copy(), "risk-coverage")
+    metric = curve.metric
+    tooltip = [alt.Tooltip("threshold:Q", format=".4f", title="confidence threshold"),
+               alt.Tooltip("coverage:Q", format=".1%", title="answered"),
+               alt.Tooltip("routed_share:Q", format=".1%", title="routed to fallback"),
+               alt.Tooltip("n_accepted:Q", format=",", title="labelled accepted"),
+               alt.Tooltip("value:Q", format=".4f", title=metric), alt.Tooltip("lower:Q", format=".4f"),
+               alt.Tooltip("upper:Q", format=".4f")]
+    x = alt.X("coverage:Q", title="coverage (share answered by the model)", axis=alt.Axis(format="%"),
+              scale=alt.Scale(domain=[0, 1]))
+    band = alt.Chart(frame).mark_area(opacity=0.2, color=PALETTE["current"]).encode(
+        x=x, y=alt.Y("lower:Q", title=f"{metric} on answered cases", scale=alt.Scale(zero=False)), y2="upper:Q",
+        tooltip=tooltip)
+    line = alt.Chart(frame).mark_line(point=True, color=PALETTE["current"]).encode(x=x, y="value:Q", tooltip=tooltip)
+    layers = [band, line]
+    title = f"Risk-coverage: {metric} vs share answered"
+    if decision is not None:
+        marks = pd.DataFrame([{
+            "threshold": decision.threshold, "coverage": decision.coverage, "routed_share": decision.routed_share,
+            "accuracy": decision.accuracy, "lower_bound": decision.lower_bound, "target": decision.target_accuracy,
+            "n_accepted": decision.n_accepted, "feasible": decision.feasible}])
+        mark_tip = [alt.Tooltip("threshold:Q", format=".4f"), alt.Tooltip("coverage:Q", format=".1%"),
+                    alt.Tooltip("routed_share:Q", format=".1%"), alt.Tooltip("accuracy:Q", format=".4f"),
+                    alt.Tooltip("lower_bound:Q", format=".4f", title=f"{decision.confidence:.0%} lower bound"),
+                    alt.Tooltip("target:Q"), alt.Tooltip("n_accepted:Q", format=",")]
+        target = alt.Chart(marks).mark_rule(strokeDash=[6, 3], color=PALETTE["truth"]).encode(
+            y="target:Q", tooltip=mark_tip)
+        chosen = alt.Chart(marks).mark_rule(color=PALETTE["drifted"]).encode(x="coverage:Q", tooltip=mark_tip)
+        point = alt.Chart(marks).mark_point(filled=True, size=90, shape="diamond", color=PALETTE["drifted"]).encode(
+            x="coverage:Q", y="lower_bound:Q", tooltip=mark_tip)
+        layers += [target, chosen, point]
+        if decision.feasible:
+            title += (f"; threshold {decision.threshold:.3g} answers {decision.coverage:.0%}, "
+                      f"routes {decision.routed_share:.0%}")
+        else:
+            title += "; no threshold meets the target"
+    return themed(alt.layer(*layers), title)

@@ -1,0 +1,527 @@
+"""Graceful degradation: how accurate is the model on the cases it is most sure about, and where
+should it abstain and hand the rest to a fallback (a rule, a human, a previous model)?
+
+:func:`risk_coverage` sweeps a confidence threshold and reports the metric on the accepted cases
+against the share of cases accepted (coverage). :func:`abstain_threshold` picks the lowest
+threshold (largest coverage) whose accepted cases meet a target accuracy with a one-sided
+Clopper-Pearson lower bound, and :meth:`AbstainDecision.apply` shows the routing it implies on
+new data.
+
+Confidence is, by default, the model's probability that its own prediction is right: for a binary
+score ``p`` and decision threshold 0.5 that is ``max(p, 1 - p)``; with another threshold it is ``p``
+for predicted positives and ``1 - p`` for predicted negatives. Multiclass: the largest class
+probability. Or pass ``confidence_column=``.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> import toolkit as tk
+>>> rng = np.random.default_rng(0)
+>>> p = rng.beta(0.6, 0.6, 4000)
+>>> frame = pd.DataFrame({"p": p, "y": (rng.random(4000) < p).astype(int)})
+>>> decision = tk.abstain_threshold(frame, target="y", score="p", target_accuracy=0.9)
+>>> round(decision.threshold, 3), round(decision.coverage, 3), round(decision.lower_bound, 3)
+(0.764, 0.621, 0.9)
+>>> decision.curve.at(0.9)["accuracy"] > 0.9
+True
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from ._checks import check_columns, check_frame
+from ._html import SEVERITY_COLOURS, card, escape, frame_to_html
+from .spec import ModelSpec
+
+__all__ = ["risk_coverage", "RiskCoverage", "abstain_threshold", "AbstainDecision"]
+
+CURVE_COLUMNS = ["threshold", "coverage", "routed_share", "n_accepted", "metric", "value", "lower", "upper"]
+
+
+# -- confidence --------------------------------------------------------------------------------------------
+
+def _confidence_function(roles, confidence_column, class_scores) -> tuple[Callable, str]:
+    """A function frame -> confidence per row (NaN where it cannot be computed), and its description."""
+    from .performance._common import check_probabilities, numeric_column
+
+    if confidence_column is not None:
+        def from_column(frame):
+            check_columns("data", frame, [confidence_column])
+            return numeric_column(frame, confidence_column, "data", "confidence")
+        return from_column, f"column {confidence_column!r}"
+    if roles.task == "binary":
+        if roles.score is None:
+            raise ValueError("confidence needs the model's score (score='churn_score') or confidence_column=")
+        threshold, positive = roles.threshold, roles.positive_label
+
+        def binary(frame):
+            check_columns("data", frame, [roles.score])
+            s = numeric_column(frame, roles.score, "data", "score")
+            check_probabilities(s, roles.score, "data")
+            if roles.prediction is not None and roles.prediction in frame.columns:
+                raw = frame[roles.prediction]
+                pred = np.where(raw.isna().to_numpy(), np.nan, (raw == positive).to_numpy(dtype=float))
+            else:
+                pred = np.where(np.isnan(s), np.nan, (s >= threshold).astype(float))
+            return np.where(pred == 1, s, 1 - s) + np.where(np.isnan(pred), np.nan, 0.0)
+        text = "max(p, 1 - p)" if threshold == 0.5 else "p if predicted positive else 1 - p"
+        return binary, text
+    if roles.task == "multiclass":
+        if not class_scores:
+            raise ValueError("multiclass confidence needs class_scores={class: column} or confidence_column=")
+        cols = list(class_scores.values())
+
+        def multiclass(frame):
+            check_columns("data", frame, cols)
+            P = np.column_stack([numeric_column(frame, c, "data", "class score") for c in cols])
+            return np.where(np.isnan(P).any(axis=1), np.nan, np.nanmax(np.nan_to_num(P, nan=-1), axis=1))
+        return multiclass, "largest class probability"
+    raise ValueError("regression has no default confidence; pass confidence_column= (higher = more sure)")
+
+
+def _setup(labelled, spec, metric, inclusion_prob, confidence_column, class_scores, **roles_kw):
+    from .performance._common import resolve_roles
+    from .performance.realized import prepare, resolve_metrics
+
+    check_frame("labelled", labelled)
+    roles = resolve_roles(labelled, spec, **roles_kw)
+    (metric,) = resolve_metrics(metric, roles.task)
+    conf_fn, conf_text = _confidence_function(roles, confidence_column, class_scores)
+    if roles.task == "multiclass" and roles.prediction is None and class_scores:
+        cls = list(class_scores)
+        P = np.column_stack([pd.to_numeric(labelled[c], errors="coerce").to_numpy(dtype=float)
+                             for c in class_scores.values()])
+        labelled = labelled.assign(_tk_predicted=np.asarray(cls, dtype=object)[np.nan_to_num(P, nan=-1).argmax(1)])
+        roles = dataclasses.replace(roles, prediction="_tk_predicted")
+    prep = prepare(labelled, roles, (metric,), inclusion_prob)
+    conf = conf_fn(labelled)
+    return roles, metric, prep, conf, conf_fn, conf_text
+
+
+# -- risk-coverage -----------------------------------------------------------------------------------------
+
+def risk_coverage(
+    labelled: pd.DataFrame,
+    spec: ModelSpec | None = None,
+    *,
+    metric: str = "accuracy",
+    confidence_column: str | None = None,
+    class_scores: dict | None = None,
+    n_thresholds: int = 50,
+    level: float = 0.95,
+    inclusion_prob: str | None = "auto",
+    n_boot: int = 300,
+    random_state: int = 0,
+    target: str | None = None,
+    score: str | None = None,
+    prediction: str | None = None,
+    task: str | None = None,
+    positive_label: object = None,
+    threshold: float | None = None,
+) -> "RiskCoverage":
+    """The metric on accepted cases against the share accepted, as a confidence threshold sweeps.
+
+    Parameters
+    ----------
+    labelled
+        Rows with the target (rows without one still count towards coverage).
+    spec
+        Column roles; keyword arguments override it.
+    metric
+        Any metric of the task (default accuracy).
+    confidence_column, class_scores
+        How confident the model is per row (see the module docstring).
+    n_thresholds
+        Number of thresholds, at quantiles of the confidence (coverage from 100% down to ~1/n).
+    level
+        Interval level (Wilson for accuracy, else as in :func:`toolkit.performance`).
+    inclusion_prob
+        Column of inclusion probabilities of the labelled rows (see :func:`toolkit.performance`).
+    n_boot, random_state
+        Bootstrap for metrics without a closed-form interval.
+
+    Returns
+    -------
+    RiskCoverage
+        ``to_frame()``: threshold, coverage (share of scored rows with confidence >= threshold),
+        routed_share (1 - coverage), n_accepted (labelled rows accepted), metric, value, lower,
+        upper. ``at(threshold)`` evaluates one threshold exactly.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import toolkit as tk
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.random(2000)
+    >>> frame = pd.DataFrame({"p": p, "y": (rng.random(2000) < p).astype(int)})
+    >>> rc = tk.risk_coverage(frame, target="y", score="p", n_thresholds=4)
+    >>> rc.to_frame()[["threshold", "coverage", "value", "lower", "upper"]].round(3)
+       threshold  coverage  value  lower  upper
+    0      0.500      1.00  0.748  0.729  0.767
+    1      0.626      0.75  0.817  0.796  0.835
+    2      0.755      0.50  0.890  0.869  0.908
+    3      0.876      0.25  0.950  0.927  0.966
+    """
+    if n_thresholds < 2:
+        raise ValueError(f"n_thresholds must be at least 2; got {n_thresholds!r}")
+    roles, metric, prep, conf, conf_fn, conf_text = _setup(
+        labelled, spec, metric, inclusion_prob, confidence_column, class_scores, target=target, score=score,
+        prediction=prediction, task=task, positive_label=positive_label, threshold=threshold)
+    scored = ~np.isnan(conf)
+    if not scored.any():
+        raise ValueError("no row has a confidence (all scores missing)")
+    lab = scored & prep.labelled
+    if lab.sum() == 0:
+        raise ValueError("no labelled row has a confidence; risk-coverage needs labels")
+    qs = np.quantile(conf[lab], np.linspace(0, 1, n_thresholds + 1)[:-1])
+    thresholds = np.unique(np.r_[conf[scored].min(), qs])
+    curve = RiskCoverage(frame=pd.DataFrame(columns=CURVE_COLUMNS), metric=metric, level=level,
+                         confidence=conf_text, n_boot=n_boot, random_state=random_state,
+                         _conf=conf, _prep=prep, _conf_fn=conf_fn)
+    if metric == "accuracy" and np.all(prep.weights[lab] == 1):
+        frame = _accuracy_curve(conf, prep, scored, lab, thresholds, level)
+    else:
+        rows = [curve.at(t) for t in thresholds]
+        frame = pd.DataFrame([{k: r[k] for k in CURVE_COLUMNS} for r in rows], columns=CURVE_COLUMNS)
+    return dataclasses.replace(curve, frame=frame)
+
+
+def _accuracy_curve(conf, prep, scored, lab, thresholds, level) -> pd.DataFrame:
+    """Unweighted accuracy at every threshold at once (sorted cumulative counts, Wilson intervals);
+    the same numbers :meth:`RiskCoverage.at` gives one threshold at a time."""
+    from .performance.intervals import wilson
+
+    rows = np.flatnonzero(lab & ~np.isnan(prep.prediction))
+    c = conf[rows]
+    correct = (prep.y[rows] == prep.prediction[rows]).astype(float)
+    order = np.argsort(c, kind="stable")
+    c, correct = c[order], correct[order]
+    # rows with confidence >= t: those from searchsorted(left) to the end
+    start = np.searchsorted(c, thresholds, side="left")
+    suffix_correct = np.r_[np.cumsum(correct[::-1])[::-1], 0.0]
+    n_acc = len(c) - start
+    k = suffix_correct[start]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(n_acc > 0, k / np.maximum(n_acc, 1), np.nan)
+    low, high = wilson(k, n_acc, level)
+    all_conf = np.sort(conf[scored])
+    coverage = (all_conf.size - np.searchsorted(all_conf, thresholds, side="left")) / all_conf.size
+    return pd.DataFrame({"threshold": thresholds.astype(float), "coverage": coverage, "routed_share": 1 - coverage,
+                         "n_accepted": n_acc.astype(np.int64), "metric": "accuracy", "value": value,
+                         "lower": low, "upper": high}, columns=CURVE_COLUMNS)
+
+
+@dataclasses.dataclass(frozen=True)
+class RiskCoverage:
+    """Metric on accepted cases versus coverage (see :func:`risk_coverage`).
+
+    Attributes
+    ----------
+    aurc
+        Area under the risk-coverage curve for accuracy (mean error rate over coverage; lower is better).
+    confidence
+        How confidence was computed.
+
+    Made by :func:`risk_coverage` (see its example); ``at(threshold)`` gives one point as plain numbers.
+    """
+
+    frame: pd.DataFrame
+    metric: str
+    level: float
+    confidence: str
+    n_boot: int = 300
+    random_state: int = 0
+    _conf: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
+    _prep: object = dataclasses.field(default=None, repr=False, compare=False)
+    _conf_fn: Callable = dataclasses.field(default=None, repr=False, compare=False)
+
+    def at(self, threshold: float) -> dict:
+        """The curve at one threshold: dict with threshold, coverage, routed_share, n_accepted, the metric
+        (under its own name and as ``value``), lower and upper.
+
+        Plain numbers, for widgets and reports: ``rc.at(0.8)["accuracy"]``.
+        """
+        from .performance.realized import measure
+
+        threshold = float(threshold)
+        conf, prep = self._conf, self._prep
+        scored = ~np.isnan(conf)
+        accepted = scored & (conf >= threshold)
+        coverage = float(accepted.sum() / scored.sum())
+        rows = np.flatnonzero(accepted & prep.labelled)
+        m = measure(prep, rows, self.metric, level=self.level, n_boot=self.n_boot,
+                    rng=np.random.default_rng(self.random_state), keep_boot=False)
+        return {"threshold": threshold, "coverage": coverage, "routed_share": 1 - coverage, "n_accepted": int(m.n),
+                "metric": self.metric, self.metric: m.value, "value": m.value, "lower": m.lower, "upper": m.upper}
+
+    @property
+    def aurc(self) -> float:
+        f = self.frame.sort_values("coverage")
+        if self.metric != "accuracy" or len(f) < 2:
+            return float("nan")
+        risk, cov = 1 - f["value"].to_numpy(dtype=float), f["coverage"].to_numpy(dtype=float)
+        return float(np.trapezoid(risk, cov) / (cov.max() - cov.min()))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per threshold (a copy)."""
+        return self.frame.copy()
+
+    def chart(self, decision: "AbstainDecision | None" = None):
+        """Risk-coverage curve with its interval band (and a chosen threshold, if given)."""
+        from .charts.fallback import risk_coverage_chart
+
+        return risk_coverage_chart(self, decision=decision)
+
+    def __repr__(self) -> str:
+        f = self.frame
+        return (f"RiskCoverage({self.metric} from {f['value'].iloc[0]:.3f} at full coverage to "
+                f"{f['value'].iloc[-1]:.3f} at {f['coverage'].iloc[-1]:.0%}; {len(f)} thresholds)")
+
+    def to_html(self) -> str:
+        body = f"<p>Confidence: {escape(self.confidence)}.</p>" + frame_to_html(self.frame, max_rows=60)
+        return card(f"Risk-coverage ({self.metric}, {self.level:.0%} intervals)", body,
+                    headline=repr(self), colour=SEVERITY_COLOURS["info"])
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+# -- abstain threshold ---------------------------------------------------------------------------------
+
+def abstain_threshold(
+    labelled: pd.DataFrame,
+    spec: ModelSpec | None = None,
+    *,
+    target_accuracy: float = 0.9,
+    confidence: float = 0.95,
+    confidence_column: str | None = None,
+    class_scores: dict | None = None,
+    min_accepted: int = 30,
+    inclusion_prob: str | None = "auto",
+    target: str | None = None,
+    score: str | None = None,
+    prediction: str | None = None,
+    task: str | None = None,
+    positive_label: object = None,
+    threshold: float | None = None,
+) -> "AbstainDecision":
+    """The lowest confidence threshold whose accepted cases reach ``target_accuracy`` with confidence.
+
+    Thresholds are tested from the most confident down (a fixed sequence, so testing many
+    thresholds does not inflate the error rate): at each, the one-sided Clopper-Pearson lower
+    bound of the accuracy of the accepted labelled cases must be at least ``target_accuracy``. The
+    sequence starts once ``min_accepted`` cases (and enough for the bound to be reachable) are
+    accepted and stops at the first failure; the last threshold that passed is chosen. Cases below
+    it are routed to the fallback.
+
+    Parameters
+    ----------
+    labelled
+        Labelled rows (rows without a label count for the routed share only).
+    spec
+        Column roles; keyword arguments override it.
+    target_accuracy
+        Accuracy the accepted cases must reach.
+    confidence
+        Confidence level of the one-sided lower bound (0.95).
+    confidence_column, class_scores
+        How confident the model is per row (see the module docstring).
+    min_accepted
+        Labelled accepted cases before the first test.
+    inclusion_prob
+        Column of inclusion probabilities; weighted data use the Hajek accuracy and Kish's
+        effective sample size in the bound.
+
+    Returns
+    -------
+    AbstainDecision
+        threshold (None when no threshold qualifies: route everything), coverage, routed_share,
+        accuracy and lower_bound of the accepted cases, n_accepted, and the ``curve``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import toolkit as tk
+    >>> rng = np.random.default_rng(3)
+    >>> p = rng.beta(0.5, 0.5, 3000)
+    >>> frame = pd.DataFrame({"p": p, "y": (rng.random(3000) < p).astype(int)})
+    >>> d = tk.abstain_threshold(frame, target="y", score="p", target_accuracy=0.95)
+    >>> d.feasible, round(d.routed_share, 2)
+    (True, 0.55)
+    >>> new = pd.DataFrame({"p": rng.beta(0.5, 0.5, 1000), "week": ["w1"] * 500 + ["w2"] * 500})
+    >>> d.apply(new, by="week")[["window", "n", "n_routed", "routed_share"]]
+      window    n  n_routed  routed_share
+    0     w1  500       271         0.542
+    1     w2  500       277         0.554
+    """
+    from .performance.intervals import clopper_pearson_lower
+
+    if not 0 < target_accuracy < 1:
+        raise ValueError(f"target_accuracy must be between 0 and 1 (e.g. 0.9); got {target_accuracy!r}")
+    if not 0.5 <= confidence < 1:
+        raise ValueError(f"confidence must be in [0.5, 1) (e.g. 0.95); got {confidence!r}")
+    roles, metric, prep, conf, conf_fn, conf_text = _setup(
+        labelled, spec, "accuracy", inclusion_prob, confidence_column, class_scores, target=target, score=score,
+        prediction=prediction, task=task, positive_label=positive_label, threshold=threshold)
+    if roles.task == "regression":
+        raise ValueError("abstain_threshold targets accuracy, so it needs a classification task")
+    curve = risk_coverage(labelled, spec, metric="accuracy", confidence_column=confidence_column,
+                          class_scores=class_scores, inclusion_prob=inclusion_prob, target=target, score=score,
+                          prediction=prediction, task=task, positive_label=positive_label, threshold=threshold)
+    scored = ~np.isnan(conf)
+    lab = np.flatnonzero(scored & prep.labelled & ~np.isnan(prep.prediction))
+    if len(lab) == 0:
+        raise ValueError("no labelled row with a score and a prediction")
+    order = lab[np.argsort(-conf[lab], kind="stable")]
+    c = conf[order]
+    correct = (prep.y[order] == prep.prediction[order]).astype(float)
+    w = prep.weights[order]
+    # cumulative statistics at each distinct confidence value, most confident first
+    last = np.r_[np.flatnonzero(np.diff(c) != 0), len(c) - 1]
+    cw, cwc, cw2 = np.cumsum(w)[last], np.cumsum(w * correct)[last], np.cumsum(w**2)[last]
+    n_acc = last + 1
+    acc = cwc / cw
+    weighted = bool(np.any(w != 1))
+    n_eff = cw**2 / cw2 if weighted else n_acc.astype(float)
+    lower = clopper_pearson_lower(acc * n_eff, n_eff, confidence)
+    n_reachable = int(np.ceil(np.log(1 - confidence) / np.log(target_accuracy)))
+    start = np.flatnonzero(n_acc >= max(min_accepted, n_reachable))
+    chosen = None
+    if len(start):
+        passed = lower[start[0]:] >= target_accuracy
+        fails = np.flatnonzero(~passed)
+        n_pass = fails[0] if len(fails) else len(passed)
+        if n_pass > 0:
+            chosen = start[0] + n_pass - 1
+    notes = []
+    if chosen is None:
+        thr, cov, a, lb, n_a = None, 0.0, np.nan, np.nan, 0
+        notes.append(f"no threshold reaches accuracy {target_accuracy} with {confidence:.0%} confidence: route "
+                     "every case to the fallback, or lower the target")
+    else:
+        thr = float(c[last[chosen]])
+        cov = float((conf[scored] >= thr).mean())
+        a, lb, n_a = float(acc[chosen]), float(lower[chosen]), int(n_acc[chosen])
+    if weighted:
+        notes.append("weighted by 1/inclusion_prob; bound uses Kish's effective sample size")
+    return AbstainDecision(
+        threshold=thr, target_accuracy=target_accuracy, confidence=confidence, coverage=cov, routed_share=1 - cov,
+        accuracy=a, lower_bound=lb, n_accepted=n_a, n_labelled=len(lab), feasible=chosen is not None,
+        confidence_measure=conf_text, curve=curve, notes=tuple(notes), _conf_fn=conf_fn, _roles=roles,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class AbstainDecision:
+    """Where the model abstains (see :func:`abstain_threshold`).
+
+    Attributes
+    ----------
+    threshold
+        Confidence at or above which the model answers; None: no threshold qualifies.
+    coverage, routed_share
+        Share of cases the model answers, and the share routed to the fallback.
+    accuracy, lower_bound
+        Accuracy of the accepted labelled cases and its one-sided lower confidence bound.
+
+    Made by :func:`abstain_threshold` (see its example): ``routes(frame)`` marks the cases to hand
+    to the fallback, ``apply(frame, by=...)`` summarises the routing per window.
+    """
+
+    threshold: float | None
+    target_accuracy: float
+    confidence: float
+    coverage: float
+    routed_share: float
+    accuracy: float
+    lower_bound: float
+    n_accepted: int
+    n_labelled: int
+    feasible: bool
+    confidence_measure: str
+    curve: RiskCoverage
+    notes: tuple[str, ...] = ()
+    _conf_fn: Callable = dataclasses.field(default=None, repr=False, compare=False)
+    _roles: object = dataclasses.field(default=None, repr=False, compare=False)
+
+    def routes(self, frame: pd.DataFrame) -> pd.Series:
+        """Boolean Series aligned with ``frame``: True where the case goes to the fallback.
+
+        Rows whose confidence cannot be computed (missing score) are routed.
+        """
+        check_frame("frame", frame)
+        conf = self._conf_fn(frame)
+        if self.threshold is None:
+            routed = np.ones(len(frame), dtype=bool)
+        else:
+            routed = np.isnan(conf) | (conf < self.threshold)
+        return pd.Series(routed, index=frame.index, name="routed")
+
+    def apply(self, new_window: pd.DataFrame, by: str | None = None, timestamp: str | None = None,
+              inclusion_prob: str | None = "auto") -> pd.DataFrame:
+        """Expected routing on new data, per window: window, n, n_routed, routed_share, n_missing_confidence.
+
+        Where ``new_window`` has labels, also the accuracy of the cases the model would answer:
+        n_accepted_labelled, accuracy_accepted, lower, upper (Wilson, or weighted bootstrap with
+        inclusion probabilities) and below_target (the interval lies below ``target_accuracy``).
+        ``by`` is a column or a period alias on ``timestamp``; None gives one row.
+        """
+        from .performance._common import assign_windows
+
+        routed = self.routes(new_window).to_numpy()
+        conf = self._conf_fn(new_window)
+        roles = self._roles
+        timestamp = timestamp or (roles.timestamp if roles is not None else None)
+        windows, order = assign_windows(new_window, by, timestamp, name="new_window")
+        work = pd.DataFrame({"window": windows.to_numpy(), "routed": routed, "missing": np.isnan(conf)})
+        g = work.groupby("window", sort=False)
+        out = pd.DataFrame({"n": g.size(), "n_routed": g["routed"].sum(), "n_missing_confidence": g["missing"].sum()})
+        out = order[["window"]].join(out, on="window").reset_index(drop=True)
+        out["routed_share"] = out["n_routed"] / out["n"]
+        out = out[["window", "n", "n_routed", "routed_share", "n_missing_confidence"]]
+        if roles is None or roles.target not in new_window.columns or new_window[roles.target].isna().all():
+            return out
+        from .performance.realized import measure, prepare
+
+        prep = prepare(new_window, roles, ("accuracy",), inclusion_prob, name="new_window")
+        positions = pd.Series(np.arange(len(new_window))).groupby(windows.to_numpy()).indices
+        rows_out = []
+        for window in out["window"]:
+            rows = positions.get(window, np.array([], dtype=np.int64))
+            m = measure(prep, rows[~routed[rows]], "accuracy", n_boot=300, keep_boot=False)
+            rows_out.append({"n_accepted_labelled": m.n, "accuracy_accepted": m.value, "lower": m.lower,
+                             "upper": m.upper, "below_target": bool(m.upper < self.target_accuracy)})
+        return pd.concat([out, pd.DataFrame(rows_out)], axis=1)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The decision as a one-row frame."""
+        keys = ["threshold", "target_accuracy", "confidence", "coverage", "routed_share", "accuracy", "lower_bound",
+                "n_accepted", "n_labelled", "feasible"]
+        return pd.DataFrame([{k: getattr(self, k) for k in keys}])
+
+    def chart(self):
+        """The risk-coverage curve with the chosen threshold and the target marked."""
+        return self.curve.chart(decision=self)
+
+    def __repr__(self) -> str:
+        if not self.feasible:
+            return f"AbstainDecision(infeasible: route everything; target {self.target_accuracy})"
+        return (f"AbstainDecision(threshold={self.threshold:.4g}: answer {self.coverage:.1%}, route "
+                f"{self.routed_share:.1%}; accepted accuracy {self.accuracy:.3f} >= {self.lower_bound:.3f} "
+                f"({self.confidence:.0%} lower bound) vs target {self.target_accuracy})")
+
+    def to_html(self) -> str:
+        body = frame_to_html(self.to_frame())
+        body += f"<p>Confidence: {escape(self.confidence_measure)}.</p>"
+        if self.notes:
+            body += "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in self.notes) + "</ul>"
+        colour = SEVERITY_COLOURS["ok"] if self.feasible else SEVERITY_COLOURS["error"]
+        return card("Abstain threshold", body, headline=repr(self), colour=colour)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+

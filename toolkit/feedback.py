@@ -1,0 +1,410 @@
+"""Close the feedback loop: join delayed labels to logged predictions, and account for every label.
+
+:func:`join_labels` returns a :class:`LabelJoin` named tuple, so both spellings work::
+
+    joined, report = tk.join_labels(predictions, labels, on="customer_id", spec=spec)
+    result = tk.join_labels(...); result.joined; result.report
+
+``joined`` is ``predictions`` (same rows, same order) plus the label columns; ``report`` is a
+:class:`FeedbackReport`: coverage and label delay per window, predictions still waiting for a
+label (and overdue ones), labels that match no prediction, duplicates and conflicting labels.
+Nothing is dropped silently: every label row is either matched, a counted duplicate, or an orphan.
+
+Examples
+--------
+>>> import pandas as pd
+>>> import toolkit as tk
+>>> preds = pd.DataFrame({"id": ["a", "b", "c", "d"], "score": [0.9, 0.2, 0.6, 0.4],
+...                       "t": pd.to_datetime(["2026-01-05", "2026-01-06", "2026-01-13", "2026-01-14"])})
+>>> labels = pd.DataFrame({"id": ["a", "b", "b", "x"], "y": [1, 0, 1, 0],
+...                        "label_time": pd.to_datetime(["2026-02-01", "2026-02-03", "2026-02-04", "2026-02-05"])})
+>>> joined, report = tk.join_labels(preds, labels, on="id", target="y", timestamp="t")
+>>> joined[["id", "y", "label_conflict"]]
+  id    y  label_conflict
+0  a  1.0           False
+1  b  1.0            True
+2  c  NaN           False
+3  d  NaN           False
+>>> report.n_orphans, report.n_conflicts, report.n_waiting
+(1, 1, 2)
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ._checks import check_choice, check_columns, check_frame, preview
+from ._html import SEVERITY_COLOURS, card, escape, frame_to_html
+from .spec import ModelSpec
+
+__all__ = ["join_labels", "FeedbackReport", "LabelJoin"]
+
+_CONFLICTS = ("latest", "first", "drop", "raise")
+COVERAGE_COLUMNS = ["window", "window_start", "n_predictions", "n_labelled", "coverage", "n_waiting", "n_overdue",
+                    "n_duplicates", "n_conflicts", "delay_p10_days", "delay_median_days", "delay_p90_days"]
+
+
+class LabelJoin(NamedTuple):
+    """What :func:`join_labels` returns: unpack it (``joined, report = ...``) or use the attributes."""
+
+    joined: pd.DataFrame
+    report: "FeedbackReport"
+
+
+def join_labels(
+    predictions: pd.DataFrame,
+    labels: pd.DataFrame,
+    on: str | None = None,
+    spec: ModelSpec | None = None,
+    *,
+    target: str | None = None,
+    timestamp: str | None = None,
+    label_time: str | None = "label_time",
+    by: str | None = "W",
+    as_of: str | pd.Timestamp | None = None,
+    expected_delay: str | pd.Timedelta | None = None,
+    conflicts: str = "latest",
+) -> LabelJoin:
+    """Join labels to predictions by id (and by time where an id was scored more than once).
+
+    Parameters
+    ----------
+    predictions
+        Logged predictions, one row per scoring event.
+    labels
+        Label rows: the id, the target, and optionally ``label_time``, ``source``, ``inclusion_prob``
+        (all extra columns are carried into the joined frame).
+    on
+        Id column present in both frames (default ``spec.id``).
+    spec
+        Supplies ``on`` (``spec.id``), ``target`` and ``timestamp`` when not given.
+    target
+        Label column in ``labels`` (default ``spec.target``). It must not already be in ``predictions``.
+    timestamp
+        Event-time column in ``predictions`` (default ``spec.timestamp``); needed for delays, windows
+        by period and for ids that repeat.
+    label_time
+        Column of ``labels`` with when the label arrived (None if there is none).
+    by
+        Windows of the coverage table: a period alias on ``timestamp`` (``"W"``) or a column of
+        ``predictions`` (``"batch"``).
+    as_of
+        When the analysis runs (default: the latest ``label_time``); predictions after it are not yet due.
+    expected_delay
+        How long a label normally takes (e.g. ``"35D"``); unlabelled predictions older than
+        ``as_of - expected_delay`` are *overdue*, younger ones *waiting*. Default: the 95th percentile
+        of the observed delays.
+    conflicts
+        When one prediction gets labels with different values: 'latest' (keep the most recent
+        label, flag the row), 'first', 'drop' (leave the row unlabelled, flagged) or 'raise'.
+
+    Returns
+    -------
+    LabelJoin
+        ``(joined, report)``. ``joined`` adds to ``predictions`` the target, every other label column
+        (``label_time``, ``source``, ``inclusion_prob``...), ``label_delay`` (Timedelta),
+        ``n_labels`` (label rows matched), ``label_conflict`` and ``label_status``
+        ('labelled', 'waiting', 'overdue', 'conflict dropped').
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import toolkit as tk
+    >>> preds = pd.DataFrame({"id": [1, 2, 3], "t": pd.to_datetime(["2026-01-05", "2026-01-06", "2026-01-07"])})
+    >>> labels = pd.DataFrame({"id": [1, 1, 9], "y": [0, 0, 1],
+    ...                        "label_time": pd.to_datetime(["2026-02-01", "2026-02-02", "2026-02-03"])})
+    >>> result = tk.join_labels(preds, labels, on="id", target="y", timestamp="t")
+    >>> result.report.n_duplicates, result.report.n_orphans, result.joined["label_status"].tolist()
+    (1, 1, ['labelled', 'waiting', 'waiting'])
+    """
+    check_frame("predictions", predictions)
+    check_frame("labels", labels)
+    check_choice("conflicts", conflicts, _CONFLICTS)
+    on = on or (spec.id if spec is not None else None)
+    target = target or (spec.target if spec is not None else None)
+    timestamp = timestamp or (spec.timestamp if spec is not None else None)
+    if on is None:
+        raise ValueError("no id column to join on: pass on='customer_id' (or a spec with spec.id)")
+    if target is None:
+        raise ValueError("no target column: pass target='churned' (the label column of labels) or a spec")
+    check_columns("predictions", predictions, [on] + ([timestamp] if timestamp else []))
+    check_columns("labels", labels, [on, target])
+    if label_time is not None and label_time not in labels.columns:
+        label_time = None
+    carried = [c for c in labels.columns if c != on]
+    clash = [c for c in carried if c in predictions.columns]
+    if clash:
+        raise ValueError(
+            f"predictions already has column(s) {preview(clash)} that labels would add; drop or rename them in "
+            "predictions first (e.g. predictions.drop(columns=[...]))"
+        )
+    for extra in ("label_delay", "n_labels", "label_conflict", "label_status", "_tk_row"):
+        if extra in predictions.columns:
+            raise ValueError(f"predictions already has a column {extra!r}, which join_labels adds; rename it")
+
+    preds = predictions.reset_index(drop=True)
+    labs = labels.reset_index(drop=True).copy()
+    labs["_tk_label_row"] = np.arange(len(labs))
+    pid, lid = preds[on], labs[on]
+    notes = []
+    if pd.api.types.is_numeric_dtype(pid.dtype) != pd.api.types.is_numeric_dtype(lid.dtype):
+        notes.append(f"id column {on!r} has different types in predictions ({pid.dtype}) and labels ({lid.dtype}); "
+                     "matched as strings")
+        pid, lid = pid.astype(str), lid.astype(str)
+    n_missing_id = int(pid.isna().sum())
+    keys = pd.DataFrame({"_tk_id": pid, "_tk_row": np.arange(len(preds))})
+    if timestamp:
+        keys["_tk_time"] = _utc(preds[timestamp])
+    labs["_tk_id"] = lid
+    empty_label = labs[target].isna()
+    n_empty = int(empty_label.sum())
+    if n_empty:
+        notes.append(f"{n_empty:,} label rows have no {target!r} value; counted, not used")
+    usable = labs[~empty_label & labs["_tk_id"].notna()]
+
+    repeated = keys["_tk_id"].dropna().duplicated(keep=False)
+    if repeated.any():
+        if not timestamp or label_time is None:
+            example = keys.loc[repeated.index[repeated], "_tk_id"].iloc[0]
+            raise ValueError(
+                f"ids repeat in predictions ({int(repeated.sum()):,} rows, e.g. {example!r}); to match each label to "
+                "the latest prediction before it pass timestamp= (predictions) and labels with a label_time column"
+            )
+        lt = _utc(usable[label_time])
+        left = usable.assign(_tk_lt=lt).dropna(subset=["_tk_lt"]).sort_values("_tk_lt")
+        right = keys.dropna(subset=["_tk_id", "_tk_time"]).sort_values("_tk_time")
+        matched = pd.merge_asof(left, right[["_tk_id", "_tk_time", "_tk_row"]], left_on="_tk_lt",
+                                right_on="_tk_time", by="_tk_id", direction="backward")
+        no_time = usable[lt.isna()].assign(_tk_row=np.nan)
+        matched = pd.concat([matched, no_time], ignore_index=True).drop(columns=["_tk_lt", "_tk_time"],
+                                                                          errors="ignore")
+        notes.append("ids repeat in predictions: each label matched to the latest prediction at or before its label_time")
+    else:
+        matched = usable.merge(keys[["_tk_id", "_tk_row"]].dropna(subset=["_tk_id"]), on="_tk_id", how="left")
+
+    orphan_mask = matched["_tk_row"].isna()
+    orphans = matched[orphan_mask].copy()
+    orphans["reason"] = np.where(orphans["_tk_id"].isin(keys["_tk_id"].dropna()),
+                                 "label before any prediction of this id", "id not in predictions")
+    orphans = orphans.drop(columns=["_tk_id", "_tk_row", "_tk_label_row"], errors="ignore").reset_index(drop=True)
+    matched = matched[~orphan_mask].copy()
+    matched["_tk_row"] = matched["_tk_row"].astype(np.int64)
+
+    # duplicates and conflicts among the labels of one prediction
+    sort_cols = ["_tk_row"] + ([label_time] if label_time else []) + ["_tk_label_row"]
+    matched = matched.sort_values(sort_cols, kind="stable")
+    group = matched.groupby("_tk_row", sort=False)
+    n_labels = group[target].transform("size")
+    n_values = group[target].transform("nunique")
+    conflict_rows = matched[n_values > 1]
+    dup_rows = matched[(n_labels > 1) & (n_values == 1)]
+    n_duplicates = int(len(dup_rows) - dup_rows["_tk_row"].nunique())
+    conflict_table = pd.DataFrame(columns=[on, "n_labels", "values"])
+    if len(conflict_rows):
+        conflict_table = (conflict_rows.groupby("_tk_row", sort=True)
+                          .agg(n_labels=(target, "size"), values=(target, lambda v: sorted(set(v.tolist()), key=str)))
+                          .reset_index())
+        conflict_table.insert(0, on, preds.loc[conflict_table["_tk_row"], on].to_numpy())
+        conflict_table = conflict_table.drop(columns="_tk_row")
+        if conflicts == "raise":
+            raise ValueError(
+                f"{len(conflict_table):,} predictions have conflicting labels (e.g. {on}={conflict_table[on].iloc[0]!r} "
+                f"with {target} values {conflict_table['values'].iloc[0]}); pass conflicts='latest', 'first' or 'drop'"
+            )
+    keep = "last" if conflicts == "latest" else "first"
+    chosen = matched.drop_duplicates("_tk_row", keep=keep).set_index("_tk_row")
+    conflicted_rows = set(conflict_rows["_tk_row"].unique())
+    counts = matched.groupby("_tk_row").size()
+
+    joined = preds.copy()
+    rows = np.arange(len(preds))
+    label_cols = [c for c in labels.columns if c != on]
+    for col in label_cols:
+        joined[col] = chosen[col].reindex(rows).set_axis(joined.index)
+    joined["n_labels"] = counts.reindex(rows, fill_value=0).to_numpy().astype(np.int64)
+    joined["label_conflict"] = np.isin(rows, list(conflicted_rows))
+    if conflicts == "drop" and conflicted_rows:
+        drop = joined["label_conflict"].to_numpy()
+        for col in label_cols:
+            joined.loc[drop, col] = np.nan
+    if label_time and timestamp:
+        joined["label_delay"] = _utc(joined[label_time]) - _utc(joined[timestamp])
+    else:
+        joined["label_delay"] = pd.Series(pd.NaT, index=joined.index, dtype="timedelta64[ns]")
+
+    # waiting vs overdue
+    labelled = joined[target].notna().to_numpy()
+    delays = joined.loc[labelled, "label_delay"].dropna()
+    if as_of is None:
+        as_of = _utc(labels[label_time]).max() if label_time else (_utc(preds[timestamp]).max() if timestamp else None)
+    else:
+        as_of = _utc(pd.Series([pd.Timestamp(as_of)])).iloc[0]
+    if expected_delay is None:
+        expected_delay = delays.quantile(0.95) if len(delays) else None
+    else:
+        expected_delay = pd.Timedelta(expected_delay)
+    status = np.where(labelled, "labelled", "waiting").astype(object)
+    if conflicts == "drop":
+        status[joined["label_conflict"].to_numpy() & ~labelled] = "conflict dropped"
+    if as_of is not None and expected_delay is not None and timestamp and not pd.isna(expected_delay):
+        age = as_of - _utc(joined[timestamp])
+        overdue = (~labelled) & (status == "waiting") & (age > expected_delay).to_numpy()
+        status[overdue] = "overdue"
+    joined["label_status"] = status
+    negative = int((delays < pd.Timedelta(0)).sum())
+    if negative:
+        notes.append(f"{negative:,} labels arrived before their prediction's timestamp (negative delay)")
+
+    # per-window coverage
+    from .performance._common import assign_windows
+
+    if by is not None and not (by in joined.columns or timestamp):
+        by = None
+    windows, order = assign_windows(joined, by, timestamp, name="predictions")
+    dup_per_row = pd.Series(0, index=rows)
+    if len(dup_rows):
+        extra = dup_rows.groupby("_tk_row").size() - 1
+        dup_per_row.loc[extra.index] = extra.to_numpy()
+    days = joined["label_delay"].dt.total_seconds() / 86400.0
+    work = pd.DataFrame({
+        "window": windows.to_numpy(), "labelled": labelled, "waiting": status == "waiting",
+        "overdue": status == "overdue", "dups": dup_per_row.to_numpy(), "conflict": joined["label_conflict"].to_numpy(),
+        "days": days.where(labelled).to_numpy(),
+    })
+    g = work.groupby("window", sort=False)
+    cov = pd.DataFrame({
+        "n_predictions": g.size(), "n_labelled": g["labelled"].sum(), "n_waiting": g["waiting"].sum(),
+        "n_overdue": g["overdue"].sum(), "n_duplicates": g["dups"].sum(), "n_conflicts": g["conflict"].sum(),
+        "delay_p10_days": g["days"].quantile(0.1), "delay_median_days": g["days"].median(),
+        "delay_p90_days": g["days"].quantile(0.9),
+    })
+    cov = order.set_index("window").join(cov, how="left").reset_index()
+    cov["coverage"] = cov["n_labelled"] / cov["n_predictions"]
+    for c in ("n_predictions", "n_labelled", "n_waiting", "n_overdue", "n_duplicates", "n_conflicts"):
+        cov[c] = cov[c].fillna(0).astype(np.int64)
+    cov = cov[COVERAGE_COLUMNS]
+
+    sources = pd.DataFrame(columns=["window", "source", "n_labelled"])
+    if "source" in joined.columns:
+        sources = (pd.DataFrame({"window": windows.to_numpy(), "source": joined["source"].to_numpy()})[labelled]
+                   .groupby(["window", "source"], sort=False).size().rename("n_labelled").reset_index())
+        sources["window"] = pd.Categorical(sources["window"], categories=order["window"], ordered=True)
+        sources = sources.sort_values(["window", "source"]).reset_index(drop=True)
+        sources["window"] = sources["window"].astype(str)
+    quantiles = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0]
+    delay_table = pd.DataFrame({"quantile": quantiles,
+                                "delay_days": [float(days[labelled].quantile(q)) if labelled.any() else np.nan
+                                               for q in quantiles]})
+    issues = pd.DataFrame([
+        {"issue": "orphan labels (no matching prediction)", "n": len(orphans),
+         "example": orphans[on].iloc[0] if len(orphans) else "", "action": "listed in report.orphans, not joined"},
+        {"issue": "duplicate labels (same value)", "n": n_duplicates,
+         "example": preds.loc[dup_rows["_tk_row"].iloc[0], on] if len(dup_rows) else "", "action": "one kept"},
+        {"issue": "conflicting labels (different values)", "n": len(conflict_table),
+         "example": conflict_table[on].iloc[0] if len(conflict_table) else "",
+         "action": {"latest": "latest label kept, row flagged label_conflict",
+                    "first": "first label kept, row flagged label_conflict",
+                    "drop": "left unlabelled, row flagged label_conflict", "raise": "raised"}[conflicts]},
+        {"issue": "label rows without a value", "n": n_empty, "example": "", "action": "ignored"},
+        {"issue": "predictions without an id", "n": n_missing_id, "example": "", "action": "cannot be labelled"},
+        {"issue": "negative label delays", "n": negative, "example": "", "action": "kept; check clocks"},
+    ])
+    report = FeedbackReport(
+        coverage=cov, sources=sources, delays=delay_table, orphans=orphans, conflicts=conflict_table, issues=issues,
+        n_predictions=len(preds), n_labels=len(labels), n_matched=int(labelled.sum()),
+        n_orphans=len(orphans), n_duplicates=n_duplicates, n_conflicts=len(conflict_table),
+        n_waiting=int((status == "waiting").sum()), n_overdue=int((status == "overdue").sum()),
+        as_of=as_of, expected_delay=expected_delay, conflict_policy=conflicts, notes=tuple(notes),
+    )
+    return LabelJoin(joined, report)
+
+
+def _utc(values: pd.Series) -> pd.Series:
+    ts = pd.to_datetime(values)
+    if getattr(ts.dt, "tz", None) is None:
+        ts = ts.dt.tz_localize("UTC")
+    return ts.dt.tz_convert("UTC")
+
+
+@dataclasses.dataclass(frozen=True)
+class FeedbackReport:
+    """Where the labels are: coverage and delay per window, and every label that could not be used.
+
+    Made by :func:`join_labels`; ``report.to_frame()`` is the coverage table, ``report.chart()``
+    draws it, ``report.issues`` lists every kind of problem with its count.
+
+    Attributes
+    ----------
+    coverage
+        One row per window: window, window_start, n_predictions, n_labelled, coverage, n_waiting,
+        n_overdue, n_duplicates, n_conflicts, delay_p10_days, delay_median_days, delay_p90_days.
+    sources
+        Labelled predictions per window and label ``source`` (empty without a source column).
+    delays
+        Quantiles of the label delay in days over all labelled predictions.
+    orphans
+        Label rows that match no prediction, with a ``reason``.
+    conflicts
+        Predictions whose labels disagree: id, n_labels, values.
+    issues
+        One row per kind of problem: issue, n, example, action.
+    """
+
+    coverage: pd.DataFrame
+    sources: pd.DataFrame
+    delays: pd.DataFrame
+    orphans: pd.DataFrame
+    conflicts: pd.DataFrame
+    issues: pd.DataFrame
+    n_predictions: int
+    n_labels: int
+    n_matched: int
+    n_orphans: int
+    n_duplicates: int
+    n_conflicts: int
+    n_waiting: int
+    n_overdue: int
+    as_of: pd.Timestamp | None = None
+    expected_delay: pd.Timedelta | None = None
+    conflict_policy: str = "latest"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def coverage_share(self) -> float:
+        """Share of all predictions that have a label."""
+        return self.n_matched / self.n_predictions if self.n_predictions else float("nan")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-window coverage table (a copy)."""
+        return self.coverage.copy()
+
+    def chart(self):
+        """Label coverage per window (bars) and label delay (median with 10th-90th percentile band)."""
+        from .charts.performance import feedback_chart
+
+        return feedback_chart(self)
+
+    def _headline(self) -> str:
+        delay = self.delays.loc[self.delays["quantile"] == 0.5, "delay_days"]
+        med = f"; median delay {delay.iloc[0]:.1f} days" if len(delay) and pd.notna(delay.iloc[0]) else ""
+        return (f"{self.n_matched:,} of {self.n_predictions:,} predictions labelled ({self.coverage_share:.1%}){med}; "
+                f"{self.n_waiting:,} waiting, {self.n_overdue:,} overdue; {self.n_orphans:,} orphan labels, "
+                f"{self.n_duplicates:,} duplicates, {self.n_conflicts:,} conflicts")
+
+    def __repr__(self) -> str:
+        return f"FeedbackReport({self._headline()})"
+
+    def to_html(self) -> str:
+        body = frame_to_html(self.issues)
+        body += frame_to_html(self.coverage.drop(columns=["window_start"]), max_rows=60)
+        if self.notes:
+            body += "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in self.notes) + "</ul>"
+        bad = self.n_conflicts or self.n_orphans or self.n_overdue
+        colour = SEVERITY_COLOURS["warning"] if bad else SEVERITY_COLOURS["ok"]
+        return card("Label feedback", body, headline=self._headline(), colour=colour)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()

@@ -1,0 +1,269 @@
+"""Shared plumbing for the outcome modules: column roles, windows, design weights, score checks.
+
+Private: the public functions in ``realized``, ``estimate``, ``attribution``, ``toolkit.feedback``
+and ``toolkit.fallback`` validate their inputs through these helpers so every error reads the same.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from .._checks import check_columns, check_frame, preview
+from ..spec import TASKS, ModelSpec, _infer_task
+
+__all__ = [
+    "Roles", "resolve_roles", "assign_windows", "chunk_windows", "design_weights",
+    "binary_target", "check_probabilities", "fmt_int",
+]
+
+
+def fmt_int(n: float) -> str:
+    return f"{int(n):,}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Roles:
+    """Which column plays which role, after merging a spec with explicit keyword overrides."""
+
+    target: str | None
+    score: str | None
+    prediction: str | None
+    timestamp: str | None
+    id: str | None
+    task: str
+    positive_label: object
+    threshold: float
+    features: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    spec: ModelSpec | None = None
+
+
+def resolve_roles(
+    frame: pd.DataFrame,
+    spec: ModelSpec | None,
+    *,
+    name: str = "labelled",
+    target: str | None = None,
+    score: str | None = None,
+    prediction: str | None = None,
+    timestamp: str | None = None,
+    id: str | None = None,
+    task: str | None = None,
+    positive_label: object = None,
+    threshold: float | None = None,
+    features: list[str] | None = None,
+) -> Roles:
+    """Merge ``spec`` with keyword overrides (keywords win) and infer the task if nobody said it."""
+    check_frame(name, frame)
+    if spec is not None and not isinstance(spec, ModelSpec):
+        raise TypeError(f"spec must be a toolkit.ModelSpec; got {type(spec).__name__}. "
+                        "Build one with tk.ModelSpec.infer(reference, target=..., score=...)")
+
+    def pick(value, attr, default=None):
+        if value is not None:
+            return value
+        return getattr(spec, attr) if spec is not None else default
+
+    target = pick(target, "target")
+    score = pick(score, "score")
+    prediction = pick(prediction, "prediction")
+    timestamp = pick(timestamp, "timestamp")
+    id_ = pick(id, "id")
+    positive_label = pick(positive_label, "positive_label", 1)
+    threshold = pick(threshold, "threshold", 0.5)
+    feats = tuple(features if features is not None else (spec.features if spec is not None else ()))
+    segs = tuple(spec.segments) if spec is not None else ()
+    if task is None:
+        if spec is not None:
+            task = spec.task
+        elif target is not None and target in frame.columns:
+            task = _infer_task(frame[target])
+        else:
+            task = "binary"
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {list(TASKS)}; got {task!r}")
+    if target is None:
+        raise ValueError("no target column: pass target='churned' or a spec with spec.target set")
+    return Roles(target=target, score=score, prediction=prediction, timestamp=timestamp, id=id_,
+                 task=task, positive_label=positive_label, threshold=float(threshold), features=feats,
+                 segments=segs, spec=spec)
+
+
+# -- windows ------------------------------------------------------------------------------------
+
+def _naive_utc(values: pd.Series) -> pd.Series:
+    ts = pd.to_datetime(values)
+    if getattr(ts.dt, "tz", None) is not None:
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    return ts
+
+
+def assign_windows(
+    frame: pd.DataFrame, by: str | None, timestamp: str | None, *, name: str = "labelled"
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Window label (str) per row, and a frame ``window, window_start`` in chronological order.
+
+    ``by`` is a column of ``frame`` (its values are the windows, e.g. ``"batch"``), a pandas period
+    alias applied to ``timestamp`` (``"W"``, ``"D"``, ``"M"``), or None for one window ``"all"``.
+    """
+    if by is None:
+        labels = pd.Series("all", index=frame.index, dtype=object)
+        start = _naive_utc(frame[timestamp]).min() if timestamp and timestamp in frame.columns else pd.NaT
+        return labels, pd.DataFrame({"window": ["all"], "window_start": [start]})
+    if not isinstance(by, str):
+        raise TypeError(f"by must be a column name or a period alias like 'W'; got {type(by).__name__}")
+    if by in frame.columns:
+        raw = frame[by]
+        if raw.isna().any():
+            raise ValueError(f"window column {by!r} of {name} has {int(raw.isna().sum()):,} missing values; "
+                             "fill them or pick another by=")
+        labels = raw.astype(str).astype(object)
+        if pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_datetime64_any_dtype(raw.dtype):
+            order = [str(v) for v in sorted(raw.unique())]
+        else:
+            order = sorted(labels.unique())
+        if timestamp and timestamp in frame.columns:
+            starts = _naive_utc(frame[timestamp]).groupby(labels.to_numpy()).min()
+            window_start = [starts.get(w, pd.NaT) for w in order]
+        else:
+            window_start = [pd.NaT] * len(order)
+        return labels, pd.DataFrame({"window": order, "window_start": window_start})
+    if not timestamp or timestamp not in frame.columns:
+        raise ValueError(
+            f"by={by!r} is not a column of {name} and there is no timestamp column to apply it to as a "
+            f"period alias; {name} has {preview(frame.columns)}. Pass timestamp='event_time' or a column name"
+        )
+    ts = _naive_utc(frame[timestamp])
+    try:
+        periods = ts.dt.to_period(by)
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            f"by must be a column of {name} or a pandas period alias such as 'W', 'D', 'M'; got {by!r} ({err})"
+        ) from None
+    if periods.isna().any():
+        raise ValueError(f"timestamp column {timestamp!r} of {name} has {int(periods.isna().sum()):,} missing "
+                         "values, so those rows have no window; fill or drop them first")
+    uniq = sorted(periods.unique())
+    fmt = "%Y-%m-%d %H:%M" if any(p.start_time != p.start_time.normalize() for p in uniq[:50]) else "%Y-%m-%d"
+    name_of = {p: p.start_time.strftime(fmt) for p in uniq}
+    labels = periods.map(name_of).astype(object)
+    return labels, pd.DataFrame({"window": [name_of[p] for p in uniq], "window_start": [p.start_time for p in uniq]})
+
+
+def chunk_windows(frame: pd.DataFrame, chunk_size: int, timestamp: str | None) -> tuple[pd.Series, pd.DataFrame]:
+    """Consecutive chunks of ``chunk_size`` rows (in timestamp order when there is one)."""
+    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 2:
+        raise ValueError(f"chunk_size must be an integer >= 2; got {chunk_size!r}")
+    n = len(frame)
+    if timestamp and timestamp in frame.columns:
+        order = np.argsort(_naive_utc(frame[timestamp]).to_numpy(), kind="stable")
+    else:
+        order = np.arange(n)
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    chunk_no = position // int(chunk_size)
+    n_chunks = int(chunk_no.max()) + 1 if n else 0
+    names = [f"[{i * chunk_size}:{min((i + 1) * chunk_size, n) - 1}]" for i in range(n_chunks)]
+    labels = pd.Series(np.array(names, dtype=object)[chunk_no] if n else [], index=frame.index, dtype=object)
+    if timestamp and timestamp in frame.columns:
+        starts = _naive_utc(frame[timestamp]).groupby(chunk_no).min()
+        window_start = [starts.get(i, pd.NaT) for i in range(n_chunks)]
+    else:
+        window_start = [pd.NaT] * n_chunks
+    return labels, pd.DataFrame({"window": names, "window_start": window_start})
+
+
+# -- weights and values --------------------------------------------------------------------------
+
+def design_weights(
+    frame: pd.DataFrame, inclusion_prob: str | None, labelled: np.ndarray, *, name: str = "labelled"
+) -> tuple[np.ndarray, str | None]:
+    """Horvitz-Thompson weights ``1 / inclusion_prob`` (ones when not weighted) and the column used.
+
+    ``inclusion_prob="auto"`` uses a column called ``inclusion_prob`` when present.
+    """
+    n = len(frame)
+    if inclusion_prob == "auto":
+        inclusion_prob = "inclusion_prob" if "inclusion_prob" in frame.columns else None
+    if inclusion_prob is None:
+        return np.ones(n), None
+    if not isinstance(inclusion_prob, str):
+        raise TypeError(f"inclusion_prob must be a column name, 'auto' or None; got {type(inclusion_prob).__name__}")
+    check_columns(name, frame, [inclusion_prob])
+    pi = pd.to_numeric(frame[inclusion_prob], errors="coerce").to_numpy(dtype=float)
+    pi_l = pi[labelled]
+    if np.isnan(pi_l).any():
+        raise ValueError(
+            f"inclusion_prob column {inclusion_prob!r} has {int(np.isnan(pi_l).sum()):,} missing values among "
+            "labelled rows; fill them with 1.0 for rows labelled with certainty"
+        )
+    bad = (pi_l <= 0) | (pi_l > 1)
+    if bad.any():
+        raise ValueError(
+            f"inclusion_prob column {inclusion_prob!r} must be in (0, 1]; {int(bad.sum()):,} labelled rows are "
+            f"not (e.g. {preview(np.unique(pi_l[bad]), 3)})"
+        )
+    w = np.ones(n)
+    w[labelled] = 1.0 / pi_l
+    return w, inclusion_prob
+
+
+def binary_target(values: pd.Series, positive_label: object, column: str) -> np.ndarray:
+    """0/1 float array (NaN where missing) from a binary target column; checks there are <= 2 values."""
+    present = values.dropna()
+    distinct = pd.unique(present)
+    if len(distinct) > 2:
+        raise ValueError(
+            f"target {column!r} has {len(distinct)} distinct values ({preview(distinct)}); a binary task expects "
+            "two. Pass task='multiclass' (or spec.replace(task='multiclass'))"
+        )
+    if len(distinct) == 2 and not any(_equal(v, positive_label) for v in distinct):
+        raise ValueError(
+            f"target {column!r} has no value equal to positive_label={positive_label!r} (values: "
+            f"{preview(distinct)}); pass positive_label= one of them"
+        )
+    out = np.full(len(values), np.nan)
+    mask = values.notna().to_numpy()
+    out[mask] = (present == positive_label).to_numpy(dtype=float) if len(present) else []
+    return out
+
+
+def _equal(a: object, b: object) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+def check_probabilities(values: np.ndarray, column: str, name: str = "labelled") -> None:
+    """Raise if a binary score column holds values outside [0, 1] (NaN is allowed: counted elsewhere)."""
+    finite = values[~np.isnan(values)]
+    bad = (finite < 0) | (finite > 1)
+    if bad.any():
+        raise ValueError(
+            f"score column {column!r} of {name} has {int(bad.sum()):,} values outside [0, 1] (e.g. "
+            f"{preview(np.unique(finite[bad])[:3].round(4).tolist(), 3)}); binary scores must be probabilities of "
+            "the positive class. Rescale them (e.g. scipy.special.expit for logits) or fix the upstream column"
+        )
+    inf = np.isinf(values)
+    if inf.any():
+        raise ValueError(f"score column {column!r} of {name} has {int(inf.sum()):,} infinite values")
+
+
+def numeric_column(frame: pd.DataFrame, column: str, name: str, role: str) -> np.ndarray:
+    """Float array from a numeric column, with a clear error when the column is not numeric."""
+    values = frame[column]
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype(float).to_numpy()
+    if not pd.api.types.is_numeric_dtype(values.dtype):
+        parsed = pd.to_numeric(values, errors="coerce")
+        bad = parsed.isna() & values.notna()
+        if bad.any():
+            raise ValueError(
+                f"{role} column {column!r} of {name} is not numeric ({int(bad.sum()):,} values do not parse, e.g. "
+                f"{preview(values[bad].astype(str).unique()[:3], 3)})"
+            )
+        values = parsed
+    return values.to_numpy(dtype=float, na_value=np.nan)

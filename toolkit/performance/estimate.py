@@ -1,0 +1,631 @@
+"""Label-free performance estimation.
+
+Classification uses confidence-based performance estimation (CBPE): the model's scores,
+calibrated on the labelled reference, are read as the probability that each row is positive, so
+each chunk's confusion matrix and ROC curve have an expected value without labels. Regression uses
+a loss model: a gradient-boosting model of each row's error, learned on the reference.
+
+Both assume the relationship between inputs and label is unchanged (no concept drift). Where the
+analysis data already has some labels, the realized value is shown beside the estimate and a chunk
+whose realized value falls outside the range the estimate allows is flagged as unreliable.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._checks import check_choice, check_columns, check_frame, preview
+from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
+from ..spec import ModelSpec
+from ._common import (assign_windows, check_probabilities, chunk_windows, fmt_int, numeric_column,
+                      resolve_roles)
+from .intervals import percentile_interval, z_value
+from .metrics import BinaryKernel, MulticlassKernel
+from .realized import measure, prepare, resolve_metrics
+
+__all__ = ["estimate_performance", "PerformanceEstimate"]
+
+FRAME_COLUMNS = [
+    "chunk", "chunk_start", "metric", "estimate", "lower", "upper", "n", "n_labelled", "realized",
+    "realized_lower", "realized_upper", "check_lower", "check_upper", "unreliable", "reference_value",
+    "method", "note",
+]
+_CALIBRATIONS = ("auto", "isotonic", "none")
+_MAX_CELLS = 4_000_000
+
+
+# -- calibration ---------------------------------------------------------------------------------------
+
+def _ece(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    return float(BinaryKernel(score=p)("ece", y, w)[0])
+
+
+def _brier(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    return float(np.sum(w * (p - y) ** 2) / np.sum(w))
+
+
+class _Calibrator:
+    """Isotonic calibration learned on the reference, kept only if cross-validation says it helps."""
+
+    def __init__(self, mode: str, random_state: int):
+        self.mode, self.random_state = mode, random_state
+        self.model = None
+        self.table = pd.DataFrame()
+
+    def fit(self, s: np.ndarray, y: np.ndarray, w: np.ndarray) -> "_Calibrator":
+        from sklearn.isotonic import IsotonicRegression
+        from sklearn.model_selection import KFold
+
+        rows = [{"scores": "raw", "brier": _brier(s, y, w), "ece": _ece(s, y, w)}]
+        if self.mode != "none":
+            oof = np.empty_like(s)
+            folds = KFold(n_splits=5, shuffle=True, random_state=self.random_state)
+            for train, test in folds.split(s):
+                iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+                iso.fit(s[train], y[train], sample_weight=w[train])
+                oof[test] = iso.predict(s[test])
+            rows.append({"scores": "isotonic (5-fold CV)", "brier": _brier(oof, y, w), "ece": _ece(oof, y, w)})
+            better = rows[1]["brier"] < rows[0]["brier"] and rows[1]["ece"] < rows[0]["ece"]
+            if self.mode == "isotonic" or better:
+                self.model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(s, y, sample_weight=w)
+        self.table = pd.DataFrame(rows)
+        self.table["chosen"] = [self.model is None] + ([self.model is not None] if len(rows) > 1 else [])
+        return self
+
+    @property
+    def name(self) -> str:
+        return "isotonic" if self.model is not None else "none (scores already calibrated)"
+
+    def __call__(self, s: np.ndarray) -> np.ndarray:
+        return s.copy() if self.model is None else self.model.predict(s)
+
+
+# -- expected metrics --------------------------------------------------------------------------------
+
+def _binary_expected(metric: str, p: np.ndarray, s: np.ndarray, pred: np.ndarray, w: np.ndarray) -> float:
+    """Expected value of ``metric`` when row i is positive with probability ``p[i]`` (ratio of expectations)."""
+    kernel = BinaryKernel(score=s, prediction=pred)
+    if metric in ("roc_auc", "accuracy", "precision", "recall", "f1", "log_loss"):
+        return float(kernel(metric, p, w)[0])     # linear in the labels: soft labels give the expectation
+    if metric == "brier":
+        return float(np.sum(w * ((p - s) ** 2 + p * (1 - p))) / np.sum(w))
+    return np.nan  # ece: no closed form, use the simulation mean
+
+
+def _simulate_binary(metrics, p, s, pred, w, n_sim, rng) -> dict:
+    """Realized value of each metric under ``n_sim`` label vectors drawn from ``p`` (Poisson-binomial)."""
+    kernel = BinaryKernel(score=s, prediction=pred)
+    unweighted = bool(np.all(w == w[0]))
+    block = max(1, min(n_sim, _MAX_CELLS // max(p.size, 1)))
+    out, done = {m: [] for m in metrics}, 0
+    while done < n_sim:
+        b = min(block, n_sim - done)
+        Y = (rng.random((b, p.size)) < p).astype(float)
+        for m in metrics:
+            out[m].append(kernel.auc_unweighted(Y) if m == "roc_auc" and unweighted else kernel(m, Y, w))
+        done += b
+    return {m: np.concatenate(v) for m, v in out.items()}
+
+
+def _simulate_multiclass(metrics, P, pred, w, n_sim, rng) -> dict:
+    """Realized value of each metric under ``n_sim`` class vectors drawn from the rows of ``P``."""
+    kernel = MulticlassKernel(pred, P.shape[1])
+    cum = np.cumsum(P, axis=1)
+    cum[:, -1] = 1.0
+    block = max(1, min(n_sim, _MAX_CELLS // max(P.size, 1)))
+    out, done = {m: [] for m in metrics}, 0
+    while done < n_sim:
+        b = min(block, n_sim - done)
+        u = rng.random((b, P.shape[0], 1))
+        Y = (u > cum[None, :, :]).sum(axis=2)
+        for m in metrics:
+            out[m].append(kernel(m, Y, w))
+        done += b
+    return {m: np.concatenate(v) for m, v in out.items()}
+
+
+def _multiclass_expected(metric: str, P: np.ndarray, pred: np.ndarray, w: np.ndarray) -> float:
+    idx = np.arange(P.shape[0])
+    if metric == "accuracy":
+        return float(np.sum(w * P[idx, pred]) / np.sum(w))
+    scores = []
+    for c in range(P.shape[1]):
+        pc = pred == c
+        tp = np.sum(w * P[:, c] * pc)
+        den = np.sum(w * pc) + np.sum(w * P[:, c])
+        if den > 0:
+            scores.append(2 * tp / den)
+    return float(np.mean(scores)) if scores else np.nan
+
+
+# -- the public function -------------------------------------------------------------------------------
+
+def estimate_performance(
+    reference: pd.DataFrame,
+    analysis: pd.DataFrame,
+    spec: ModelSpec | None = None,
+    *,
+    metric: str | Sequence[str] | None = None,
+    chunk_size: int | None = None,
+    by: str | None = None,
+    calibration: str = "auto",
+    level: float = 0.95,
+    flag_level: float = 0.99,
+    n_simulations: int = 500,
+    random_state: int = 0,
+    inclusion_prob: str | None = "auto",
+    class_scores: dict | None = None,
+    target: str | None = None,
+    score: str | None = None,
+    prediction: str | None = None,
+    timestamp: str | None = None,
+    task: str | None = None,
+    positive_label: object = None,
+    threshold: float | None = None,
+    features: list[str] | None = None,
+) -> "PerformanceEstimate":
+    """Estimate performance per chunk of ``analysis`` without its labels.
+
+    Binary and multiclass classification: CBPE. Scores are calibrated on the labelled
+    ``reference`` with isotonic regression when 5-fold cross-validation shows it lowers both the
+    Brier score and the ECE (``calibration="auto"``); the expected confusion matrix of each chunk
+    gives accuracy, precision, recall and F1, and expected true/false positive counts along the
+    ranked scores give ROC AUC. Regression: a loss model (gradient boosting on the features and the
+    prediction) learned on the reference predicts each row's absolute and squared error.
+
+    Parameters
+    ----------
+    reference
+        Labelled rows the model is trusted on (the baseline).
+    analysis
+        Rows to estimate, labels not needed. Labels that are present (e.g. after
+        :func:`toolkit.join_labels`) are used only to show the realized value beside the estimate.
+    spec
+        Column roles; keyword arguments override it.
+    metric
+        Name(s) as in :func:`toolkit.performance`; 'all' for every metric of the task.
+    chunk_size, by
+        Chunks of ``chunk_size`` consecutive rows, or windows by a column / period alias
+        (``by="batch"``, ``by="W"``); neither gives one chunk.
+    calibration
+        'auto', 'isotonic' or 'none'.
+    level
+        Level of the intervals.
+    flag_level
+        Level of the range ``[check_lower, check_upper]`` the realized value must fall in before a
+        chunk is flagged unreliable (0.99: with weekly chunks, about one false alarm in two years of
+        a stable model; pass ``flag_level=level`` to flag at the interval shown).
+    n_simulations, random_state
+        Label vectors simulated per chunk (Poisson-binomial sampling from the calibrated
+        probabilities) for the interval, and their seed.
+    inclusion_prob
+        Column of inclusion probabilities for labels present in ``analysis`` (see :func:`performance`).
+    class_scores
+        Multiclass: ``{class: probability column}`` for every class.
+    features
+        Regression: inputs of the loss model (default: ``spec.features``).
+
+    Returns
+    -------
+    PerformanceEstimate
+        ``to_frame()``: one row per chunk and metric with chunk, chunk_start, metric, estimate,
+        lower, upper, n, n_labelled, realized, realized_lower, realized_upper, check_lower,
+        check_upper (the range the realized value should fall in, on the labelled rows),
+        unreliable, reference_value, method, note. ``assumptions`` lists what the estimate assumes.
+        ``check_lower``/``check_upper`` are the simulated realized value's mean -/+ z(flag_level) standard
+        deviations, on the labelled rows with their weights.
+
+    Notes
+    -----
+    The interval is the sampling spread of the realized metric if the calibrated scores are
+    right: it does not include calibration error. A chunk with labels whose realized value falls
+    outside ``[check_lower, check_upper]`` is flagged ``unreliable`` ("concept drift suspected"):
+    the scores no longer mean what they meant on the reference. At ``flag_level=0.99`` about one
+    chunk in a hundred is flagged by chance.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import toolkit as tk
+    >>> rng = np.random.default_rng(0)
+    >>> def scored(n):
+    ...     p = rng.beta(2, 5, n)
+    ...     return pd.DataFrame({"p": p, "y": (rng.random(n) < p).astype(int)})
+    >>> reference, analysis = scored(4000), scored(3000)
+    >>> est = tk.estimate_performance(reference, analysis.drop(columns="y"), target="y", score="p",
+    ...                               metric="roc_auc", chunk_size=1000)
+    >>> est.to_frame()[["chunk", "estimate", "lower", "upper", "n"]].round(3)
+             chunk  estimate  lower  upper     n
+    0      [0:999]     0.709  0.674  0.740  1000
+    1  [1000:1999]     0.712  0.678  0.747  1000
+    2  [2000:2999]     0.718  0.684  0.748  1000
+    """
+    check_frame("reference", reference)
+    check_frame("analysis", analysis)
+    check_choice("calibration", calibration, _CALIBRATIONS)
+    if not 0 < level < 1 or not 0 < flag_level < 1:
+        raise ValueError(f"level and flag_level must be between 0 and 1; got {level!r}, {flag_level!r}")
+    if n_simulations < 50:
+        raise ValueError(f"n_simulations must be at least 50 for a percentile interval; got {n_simulations!r}")
+    roles = resolve_roles(reference, spec, name="reference", target=target, score=score, prediction=prediction,
+                          timestamp=timestamp, task=task, positive_label=positive_label, threshold=threshold,
+                          features=features)
+    metrics = resolve_metrics(metric, roles.task)
+    if chunk_size is not None and by is not None:
+        raise ValueError("pass either chunk_size= or by=, not both")
+    if chunk_size is not None:
+        labels, chunks = chunk_windows(analysis, chunk_size, roles.timestamp)
+    else:
+        labels, chunks = assign_windows(analysis, by, roles.timestamp, name="analysis")
+    positions = pd.Series(np.arange(len(analysis))).groupby(labels.to_numpy()).indices
+    rng = np.random.default_rng(random_state)
+    has_labels = roles.target in analysis.columns and analysis[roles.target].notna().any()
+
+    if roles.task == "regression":
+        return _estimate_regression(reference, analysis, roles, metrics, chunks, positions, level, flag_level,
+                                    random_state,
+                                    inclusion_prob, has_labels, rng)
+
+    # reference: realized values and the calibrator
+    ref_prep = _prepare_classification(reference, roles, metrics, "reference", class_scores, None)
+    ref_values = {}
+    for m in metrics:
+        ref_values[m] = measure(ref_prep["prep"], np.arange(len(reference)), m, interval=False).value
+    calibrator = _fit_calibrators(ref_prep, calibration, random_state, roles.task)
+    ana = _prepare_classification(analysis, roles, metrics, "analysis", class_scores, ref_prep["classes"],
+                                  inclusion_prob=inclusion_prob if has_labels else None)
+    probs = _apply_calibrators(calibrator, ana, roles.task)
+
+    records = []
+    for chunk, start in zip(chunks["window"], chunks["window_start"]):
+        rows = positions.get(chunk, np.array([], dtype=np.int64))
+        ok = rows[ana["usable"][rows]]
+        notes = []
+        if len(ok) < len(rows):
+            notes.append(f"{fmt_int(len(rows) - len(ok))} rows with missing score/prediction excluded")
+        lab = ok[ana["prep"].labelled[ok]] if has_labels else np.array([], dtype=np.int64)
+        estimates = _estimate_chunk(metrics, roles.task, probs, ana, ok, np.ones(len(ok)), n_simulations, rng, level,
+                                    flag_level)
+        checks = estimates
+        if len(lab):
+            w_lab = ana["prep"].weights[lab]
+            if len(lab) < len(ok) or np.any(w_lab != 1):
+                checks = _estimate_chunk(metrics, roles.task, probs, ana, lab, w_lab, n_simulations, rng, level,
+                                         flag_level)
+                notes.append(f"realized from {fmt_int(len(lab))} of {fmt_int(len(ok))} rows"
+                             + (" (weighted by 1/inclusion_prob)" if np.any(w_lab != 1) else ""))
+        for m in metrics:
+            rec = {"chunk": chunk, "chunk_start": start, "metric": m, "n": len(ok), "n_labelled": len(lab),
+                   "reference_value": ref_values[m], "method": "CBPE", "unreliable": False}
+            est, low, high, _, _ = estimates[m]
+            rec.update(estimate=est, lower=low, upper=high)
+            chunk_notes = list(notes)
+            if len(ok) == 0:
+                chunk_notes.append("no scored rows")
+            rec.update(realized=np.nan, realized_lower=np.nan, realized_upper=np.nan, check_lower=np.nan,
+                       check_upper=np.nan)
+            if len(lab):
+                real = measure(ana["prep"], lab, m, level=level, n_boot=300, rng=rng, keep_boot=False)
+                rec.update(realized=real.value, realized_lower=real.lower, realized_upper=real.upper)
+                _, _, _, c_low, c_high = checks[m]
+                rec.update(check_lower=c_low, check_upper=c_high)
+                chunk_notes.extend(n for n in real.notes if "Hajek" not in n)
+                if not np.isnan(real.value) and not c_low <= real.value <= c_high:
+                    rec["unreliable"] = True
+                    chunk_notes.append("realized outside the estimate's interval: concept drift suspected "
+                                       "(or scores no longer calibrated); do not trust the estimate here")
+            rec["note"] = "; ".join(chunk_notes)
+            records.append(rec)
+    frame = pd.DataFrame.from_records(records, columns=FRAME_COLUMNS)
+    assumptions = (
+        "scores are calibrated probabilities on the analysis data once calibrated on the reference "
+        f"(calibration: {calibrator['name']})",
+        "no concept drift: P(label | score) is the same as on the reference (input drift alone is fine)",
+        "the interval covers the sampling error of the labels only (labels simulated from the calibrated "
+        "probabilities), not calibration error",
+    )
+    return PerformanceEstimate(frame=frame, metrics=metrics, task=roles.task, level=level, method="CBPE",
+                               calibration=calibrator["table"], assumptions=assumptions)
+
+
+def _prepare_classification(frame, roles, metrics, name, class_scores, classes,
+                            inclusion_prob=None):
+    """Scores (binary: vector; multiclass: matrix), predictions and, where present, labels."""
+    out = {}
+    if roles.task == "binary":
+        if roles.score is None:
+            raise ValueError("label-free estimation needs the model's score; pass score='churn_score'")
+        check_columns(name, frame, [roles.score])
+        s = numeric_column(frame, roles.score, name, "score")
+        check_probabilities(s, roles.score, name)
+        if roles.target in frame.columns:
+            sub = frame
+        else:
+            sub = frame.assign(**{roles.target: np.nan})
+        prep = prepare(sub, roles, tuple(metrics) + ("roc_auc", "accuracy"), inclusion_prob, name=name)
+        out.update(prep=prep, score=s, pred=prep.prediction, usable=~np.isnan(s) & ~np.isnan(prep.prediction),
+                   classes=None)
+    else:
+        if not class_scores:
+            raise ValueError("multiclass estimation needs class_scores={class: probability column, ...} "
+                             "covering every class")
+        cols = list(class_scores.values())
+        check_columns(name, frame, cols)
+        P = np.column_stack([numeric_column(frame, c, name, "class score") for c in cols])
+        for c, j in zip(cols, range(P.shape[1])):
+            check_probabilities(P[:, j], c, name)
+        cls = list(class_scores.keys()) if classes is None else classes
+        if classes is not None and list(class_scores.keys()) != classes:
+            raise ValueError("class_scores keys changed between reference and analysis")
+        sub = frame if roles.target in frame.columns else frame.assign(**{roles.target: np.nan})
+        pred_roles = roles
+        if roles.prediction is None:
+            argmax = np.asarray(cls, dtype=object)[np.nan_to_num(P, nan=-1).argmax(axis=1)]
+            sub = sub.assign(_tk_predicted=argmax)
+            pred_roles = dataclasses.replace(roles, prediction="_tk_predicted")
+        unknown = set(sub[roles.target].dropna().unique()) - set(cls)
+        if unknown:
+            raise ValueError(f"target {roles.target!r} of {name} has classes missing from class_scores: "
+                             f"{preview(sorted(unknown, key=str))}")
+        prep = prepare(sub, pred_roles, metrics, inclusion_prob, name=name, classes=cls)
+        usable = ~np.isnan(P).any(axis=1) & ~np.isnan(prep.prediction)
+        out.update(prep=prep, P=P, pred=prep.prediction, usable=usable, classes=cls)
+    return out
+
+
+def _fit_calibrators(ref, calibration, random_state, task):
+    prep = ref["prep"]
+    rows = prep.labelled & ref["usable"]
+    if rows.sum() < 50:
+        raise ValueError(f"reference has {int(rows.sum())} labelled, scored rows; at least 50 are needed to "
+                         "calibrate the scores")
+    w = prep.weights[rows]
+    if task == "binary":
+        y = prep.y[rows]
+        if y.min() == y.max():
+            raise ValueError("reference labels have a single class; calibration needs both")
+        cal = _Calibrator(calibration, random_state).fit(ref["score"][rows], y, w)
+        return {"models": [cal], "name": cal.name, "table": cal.table}
+    P, y = ref["P"][rows], prep.y[rows]
+    models, tables = [], []
+    for j, c in enumerate(ref["classes"]):
+        cal = _Calibrator(calibration, random_state).fit(P[:, j], (y == j).astype(float), w)
+        models.append(cal)
+        tables.append(cal.table.assign(**{"class": c}))
+    table = pd.concat(tables, ignore_index=True)[["class", "scores", "brier", "ece", "chosen"]]
+    used = sorted({m.name.split(" ")[0] for m in models})
+    return {"models": models, "name": "per class: " + ", ".join(used), "table": table}
+
+
+def _apply_calibrators(cal, ana, task):
+    if task == "binary":
+        s = np.nan_to_num(ana["score"], nan=0.5)
+        return cal["models"][0](s)
+    P = np.nan_to_num(ana["P"], nan=0.0)
+    Q = np.column_stack([m(P[:, j]) for j, m in enumerate(cal["models"])])
+    total = Q.sum(axis=1, keepdims=True)
+    return np.where(total > 0, Q / np.where(total > 0, total, 1.0), 1.0 / Q.shape[1])
+
+
+def _estimate_chunk(metrics, task, probs, ana, rows, w, n_sim, rng, level, flag_level) -> dict:
+    """``{metric: (estimate, lower, upper, check_lower, check_upper)}`` for one chunk (rows weighted by ``w``).
+
+    ``lower``/``upper``: percentile interval of the simulated realized values at ``level``;
+    ``check_*``: their mean -/+ z(flag_level) standard deviations (stable in the far tails).
+    """
+    if len(rows) == 0:
+        return {m: (np.nan,) * 5 for m in metrics}
+    if task == "binary":
+        perm = np.argsort(ana["score"][rows], kind="stable")  # sorted: the AUC kernel skips a copy
+        rows, w = rows[perm], w[perm]
+        p, s, pred = probs[rows], ana["score"][rows], ana["pred"][rows]
+        sims = _simulate_binary(metrics, p, s, pred, w, n_sim, rng)
+        est = {m: _binary_expected(m, p, s, pred, w) for m in metrics}
+    else:
+        P, pred = probs[rows], ana["pred"][rows].astype(np.int64)
+        sims = _simulate_multiclass(metrics, P, pred, w, n_sim, rng)
+        est = {m: _multiclass_expected(m, P, pred, w) for m in metrics}
+    out = {}
+    for m in metrics:
+        e = est[m] if not np.isnan(est[m]) else float(np.nanmean(sims[m]))
+        finite = sims[m][~np.isnan(sims[m])]
+        z = z_value(flag_level)
+        if finite.size >= 10:
+            centre, sd = float(finite.mean()), float(finite.std(ddof=1))
+            check = (centre - z * sd, centre + z * sd)
+        else:
+            check = (np.nan, np.nan)
+        out[m] = (e, *percentile_interval(sims[m], level), *check)
+    return out
+
+
+# -- regression -------------------------------------------------------------------------------------------
+
+def _estimate_regression(reference, analysis, roles, metrics, chunks, positions, level, flag_level, random_state,
+                         inclusion_prob, has_labels, rng):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.model_selection import KFold
+
+    from ._features import FeatureEncoder, single_thread
+
+    if not roles.features:
+        raise ValueError("regression estimation needs the model's features (spec.features or features=)")
+    ref_prep = prepare(reference, roles, metrics, None, name="reference")
+    pred_col = roles.prediction or roles.score
+    ref_rows = np.flatnonzero(ref_prep.labelled & ~np.isnan(ref_prep.prediction))
+    if len(ref_rows) < 100:
+        raise ValueError(f"reference has {len(ref_rows)} labelled rows with a prediction; the loss model needs >= 100")
+    kinds = roles.spec.kinds if roles.spec is not None else None
+    enc = FeatureEncoder(roles.features, kinds).fit(reference)
+    Xr = np.column_stack([enc.transform(reference.iloc[ref_rows]), ref_prep.prediction[ref_rows]])
+    cat = enc.categorical + [False]
+    err = ref_prep.y[ref_rows] - ref_prep.prediction[ref_rows]
+    y_ref = ref_prep.y[ref_rows]
+    targets = {"mae": np.abs(err), "rmse": err**2}
+    if "mape" in metrics:
+        targets["mape"] = np.where(y_ref != 0, np.abs(err) / np.where(y_ref != 0, np.abs(y_ref), 1.0), np.nan)
+    models, resid_var = {}, {}
+    # smooth, well-populated leaves: the loss model must extrapolate gently under covariate shift
+    params = dict(categorical_features=cat, random_state=random_state, max_iter=100, learning_rate=0.05,
+                  min_samples_leaf=100)
+    with single_thread():   # small fits: extra threads only contend on busy machines
+        for m in metrics:
+            t = targets[m]
+            keep = ~np.isnan(t)
+            oof = np.empty(keep.sum())
+            for train, test in KFold(5, shuffle=True, random_state=random_state).split(oof):
+                model = HistGradientBoostingRegressor(**params)
+                model.fit(Xr[keep][train], t[keep][train])
+                oof[test] = model.predict(Xr[keep][test])
+            resid_var[m] = float(np.var(t[keep] - oof, ddof=1))
+            models[m] = HistGradientBoostingRegressor(**params).fit(Xr[keep], t[keep])
+    ref_values = {m: measure(ref_prep, ref_rows, m, interval=False).value for m in metrics}
+
+    sub = analysis if roles.target in analysis.columns else analysis.assign(**{roles.target: np.nan})
+    check_columns("analysis", analysis, [pred_col])
+    ana = prepare(sub, roles, metrics, inclusion_prob if has_labels else None, name="analysis")
+    Xa = np.column_stack([enc.transform(analysis), ana.prediction])
+    missing_cols = sorted(enc.missing)
+    usable = ~np.isnan(ana.prediction)
+    loss = {m: np.clip(models[m].predict(Xa[usable]), 0, None) for m in metrics}
+    loss_full = {m: np.full(len(analysis), np.nan) for m in metrics}
+    for m in metrics:
+        loss_full[m][usable] = loss[m]
+    z = z_value(level)
+    records = []
+    for chunk, start in zip(chunks["window"], chunks["window_start"]):
+        rows = positions.get(chunk, np.array([], dtype=np.int64))
+        ok = rows[usable[rows]]
+        lab = ok[ana.labelled[ok]] if has_labels else np.array([], dtype=np.int64)
+        for m in metrics:
+            notes = []
+            if missing_cols:
+                notes.append(f"features absent from analysis (treated as missing): {preview(missing_cols)}")
+            if len(ok) < len(rows):
+                notes.append(f"{fmt_int(len(rows) - len(ok))} rows with missing prediction excluded")
+            est, low, high = _regression_interval(m, loss_full[m][ok], resid_var[m], z)
+            rec = {"chunk": chunk, "chunk_start": start, "metric": m, "estimate": est, "lower": low, "upper": high,
+                   "n": len(ok), "n_labelled": len(lab), "realized": np.nan, "realized_lower": np.nan,
+                   "realized_upper": np.nan, "check_lower": np.nan, "check_upper": np.nan, "unreliable": False,
+                   "reference_value": ref_values[m], "method": "loss model"}
+            if len(lab):
+                real = measure(ana, lab, m, level=level, n_boot=300, rng=rng, keep_boot=False)
+                w = ana.weights[lab]
+                _, c_low, c_high = _regression_interval(m, loss_full[m][lab], resid_var[m], z_value(flag_level), w)
+                rec.update(realized=real.value, realized_lower=real.lower, realized_upper=real.upper,
+                           check_lower=c_low, check_upper=c_high)
+                if len(lab) < len(ok):
+                    notes.append(f"realized from {fmt_int(len(lab))} of {fmt_int(len(ok))} rows")
+                if not np.isnan(real.value) and not c_low <= real.value <= c_high:
+                    rec["unreliable"] = True
+                    notes.append("realized outside the estimate's interval: concept drift suspected; "
+                                 "do not trust the estimate here")
+            rec["note"] = "; ".join(notes)
+            records.append(rec)
+    frame = pd.DataFrame.from_records(records, columns=FRAME_COLUMNS)
+    assumptions = (
+        "no concept drift: the error a row gets given its inputs and prediction is the same as on the reference",
+        "analysis inputs lie inside the reference's range (the loss model cannot extrapolate)",
+        "the interval covers the sampling error of the rows' errors around the loss model, not loss-model error",
+    )
+    table = pd.DataFrame({"metric": list(resid_var), "residual_variance": list(resid_var.values())})
+    return PerformanceEstimate(frame=frame, metrics=metrics, task=roles.task, level=level, method="loss model",
+                               calibration=table, assumptions=assumptions)
+
+
+def _regression_interval(metric, loss, resid_var, z, w=None):
+    if len(loss) == 0:
+        return np.nan, np.nan, np.nan
+    w = np.ones(len(loss)) if w is None else w
+    n_eff = w.sum() ** 2 / np.sum(w**2)
+    mean = float(np.sum(w * loss) / np.sum(w))
+    se = float(np.sqrt(resid_var / n_eff)) if n_eff > 1 else np.nan
+    if metric == "rmse":
+        low, high = max(mean - z * se, 0.0), mean + z * se
+        return float(np.sqrt(mean)), float(np.sqrt(low)), float(np.sqrt(high))
+    return mean, max(mean - z * se, 0.0), mean + z * se
+
+
+@dataclasses.dataclass(frozen=True)
+class PerformanceEstimate:
+    """Label-free performance per chunk (see :func:`estimate_performance` for the columns).
+
+    Attributes
+    ----------
+    assumptions
+        What the estimate assumes, in words.
+    calibration
+        Binary/multiclass: reference Brier and ECE of the raw and the cross-validated isotonic
+        scores, and which was chosen. Regression: the loss models' residual variances.
+    unreliable
+        Chunks whose realized value fell outside the range the estimate allows (``flag_level``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import toolkit as tk
+    >>> rng = np.random.default_rng(2)
+    >>> p = rng.beta(2, 4, 6000)
+    >>> y = (rng.random(6000) < p).astype(int)
+    >>> y[4000:] = (rng.random(2000) < 1 - p[4000:]).astype(int)   # the last chunk's labels flip
+    >>> frame = pd.DataFrame({"p": p, "y": y})
+    >>> est = tk.estimate_performance(frame.iloc[:2000], frame.iloc[2000:], target="y", score="p",
+    ...                               metric="roc_auc", chunk_size=2000)
+    >>> est.unreliable
+    ['[2000:3999]']
+    """
+
+    frame: pd.DataFrame
+    metrics: tuple[str, ...]
+    task: str
+    level: float
+    method: str
+    calibration: pd.DataFrame
+    assumptions: tuple[str, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per chunk and metric (a copy)."""
+        return self.frame.copy()
+
+    @property
+    def chunks(self) -> list[str]:
+        return list(dict.fromkeys(self.frame["chunk"]))
+
+    @property
+    def unreliable(self) -> list[str]:
+        return list(dict.fromkeys(self.frame.loc[self.frame["unreliable"], "chunk"]))
+
+    def chart(self, realized=None, metric: str | None = None):
+        """Estimate per chunk with its interval band, beside the realized values (from the labels in
+        the analysis frame, or from a :class:`PerformanceReport` passed as ``realized``)."""
+        from ..charts.performance import estimate_chart
+
+        return estimate_chart(self, realized=realized, metric=metric)
+
+    def _headline(self) -> str:
+        bad = self.unreliable
+        lab = int((self.frame["n_labelled"] > 0).groupby(self.frame["chunk"]).any().sum())
+        text = f"{self.method} estimate of {', '.join(self.metrics)} over {len(self.chunks)} chunks"
+        if lab:
+            text += f"; {lab} chunks have labels to check against"
+        if bad:
+            text += f"; unreliable (concept drift suspected) in {len(bad)}: {preview(bad)}"
+        return text
+
+    def __repr__(self) -> str:
+        return f"PerformanceEstimate({self._headline()})"
+
+    def to_html(self) -> str:
+        items = "".join(f"<li>{escape(a)}</li>" for a in self.assumptions)
+        body = f"<p>Assumes:</p><ul>{items}</ul>" + frame_to_html(self.frame.drop(columns=["chunk_start"]), max_rows=60)
+        body += "<p>Calibration on the reference:</p>" + frame_to_html(self.calibration)
+        colour = SEVERITY_COLOURS["warning"] if self.unreliable else SEVERITY_COLOURS["info"]
+        return card(f"Estimated performance without labels ({self.level:.0%} intervals)", body,
+                    headline=self._headline(), colour=colour)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+

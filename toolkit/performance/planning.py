@@ -1,0 +1,176 @@
+"""Sample-size planning: how many labels detect a given drop, and what drop a given number can detect.
+
+The test being planned is the one :func:`toolkit.performance` runs against a fixed baseline value:
+a score test for a proportion (accuracy, recall) and, for ROC AUC, a z-test with the Hanley-McNeil
+variance. With ``baseline_n`` the baseline is itself an estimate from ``baseline_n`` labels and the
+test is the Wald difference of two independent estimates (as with ``baseline=<frame>``).
+
+Examples
+--------
+>>> import toolkit as tk
+>>> tk.labels_needed("accuracy", baseline_value=0.79, detectable_drop=0.03)
+1490
+>>> round(tk.detectable_drop("accuracy", baseline_value=0.79, n=1490), 4)
+0.03
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize, stats
+
+from .._checks import check_choice
+from .intervals import hanley_mcneil_variance
+
+__all__ = ["labels_needed", "detectable_drop", "PLANNED_METRICS"]
+
+PLANNED_METRICS = ("accuracy", "recall", "roc_auc")
+_ALTERNATIVES = ("two-sided", "one-sided")
+
+
+def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n):
+    check_choice("metric", metric, PLANNED_METRICS)
+    check_choice("alternative", alternative, _ALTERNATIVES)
+    if not 0 < baseline_value < 1:
+        raise ValueError(f"baseline_value must be strictly between 0 and 1; got {baseline_value!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1 (e.g. 0.05); got {alpha!r}")
+    if not alpha < power < 1:
+        raise ValueError(f"power must be between alpha ({alpha}) and 1 (e.g. 0.8); got {power!r}")
+    if metric in ("recall", "roc_auc"):
+        if prevalence is None:
+            raise ValueError(f"{metric} needs prevalence=, the share of positives among the labels (e.g. 0.25)")
+        if not 0 < prevalence < 1:
+            raise ValueError(f"prevalence must be strictly between 0 and 1; got {prevalence!r}")
+    if metric == "roc_auc" and baseline_value <= 0.5:
+        raise ValueError(f"baseline_value for roc_auc must be above 0.5; got {baseline_value!r}")
+    if baseline_n is not None and baseline_n < 2:
+        raise ValueError(f"baseline_n must be at least 2 (or None for a known baseline); got {baseline_n!r}")
+    z_a = stats.norm.ppf(1 - alpha / 2) if alternative == "two-sided" else stats.norm.ppf(1 - alpha)
+    return float(z_a), float(stats.norm.ppf(power))
+
+
+def _power_gap(metric, p0, d, n, z_a, z_b, prevalence, baseline_n) -> float:
+    """Positive when ``n`` labels give at least the target power against a drop ``d``."""
+    p1 = p0 - d
+    if metric == "roc_auc":
+        def var(a, m):
+            return hanley_mcneil_variance(a, prevalence * m, (1 - prevalence) * m)
+        if baseline_n is None:
+            return d - z_a * math.sqrt(var(p0, n)) - z_b * math.sqrt(var(p1, n))
+        return d - (z_a + z_b) * math.sqrt(var(p1, n) + var(p0, baseline_n))
+    share = prevalence if metric == "recall" else 1.0
+    m, m0 = share * n, (share * baseline_n if baseline_n is not None else None)
+    if m0 is None:
+        return d - z_a * math.sqrt(p0 * (1 - p0) / m) - z_b * math.sqrt(p1 * (1 - p1) / m)
+    return d - (z_a + z_b) * math.sqrt(p1 * (1 - p1) / m + p0 * (1 - p0) / m0)
+
+
+def labels_needed(
+    metric: str,
+    baseline_value: float,
+    detectable_drop: float,
+    power: float = 0.8,
+    alpha: float = 0.05,
+    *,
+    prevalence: float | None = None,
+    alternative: str = "two-sided",
+    baseline_n: int | None = None,
+) -> int:
+    """Labels needed in a window to detect a drop of ``detectable_drop`` with the given power.
+
+    Parameters
+    ----------
+    metric
+        'accuracy', 'recall' or 'roc_auc'.
+    baseline_value
+        The metric's value when nothing is wrong (e.g. on the baseline).
+    detectable_drop
+        Absolute drop to detect (0.03 = three points of accuracy).
+    power, alpha
+        Probability of detecting the drop, and false-alarm rate of the test.
+    prevalence
+        Share of positives among labels (needed for recall and roc_auc).
+    alternative
+        'two-sided' (what :func:`toolkit.performance` reports) or 'one-sided' (a drop only).
+    baseline_n
+        Labels behind the baseline value; None treats the baseline as known exactly.
+
+    Returns
+    -------
+    int
+        Number of labelled rows (all classes); for recall, the positives needed divided by the prevalence.
+        For proportions the closed form ``n = ((z_a sqrt(p0 q0) + z_b sqrt(p1 q1)) / d)^2``; for AUC
+        the smallest n whose Hanley-McNeil variances give ``z_a sd0 + z_b sd1 <= d``.
+
+    Examples
+    --------
+    >>> import toolkit as tk
+    >>> tk.labels_needed("roc_auc", 0.84, 0.05, prevalence=0.25)
+    905
+    >>> tk.labels_needed("recall", 0.6, 0.1, prevalence=0.25)
+    763
+    """
+    z_a, z_b = _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n)
+    d, p0 = float(detectable_drop), float(baseline_value)
+    if not 0 < d < p0:
+        raise ValueError(f"detectable_drop must be between 0 and baseline_value ({p0}); got {detectable_drop!r}")
+    p1 = p0 - d
+    if metric != "roc_auc" and baseline_n is None:
+        share = prevalence if metric == "recall" else 1.0
+        m = ((z_a * math.sqrt(p0 * (1 - p0)) + z_b * math.sqrt(p1 * (1 - p1))) / d) ** 2
+        return int(math.ceil(m / share - 1e-9))
+
+    def gap(n):
+        return _power_gap(metric, p0, d, n, z_a, z_b, prevalence, baseline_n)
+
+    lo, hi = 2.0 / min(prevalence or 1.0, 1 - (prevalence or 0.0)), 10.0
+    while gap(hi) < 0:
+        hi *= 2
+        if hi > 1e12:
+            return int(np.iinfo(np.int64).max) if baseline_n is None else _infeasible(baseline_n)
+    if gap(lo) >= 0:
+        return int(math.ceil(lo))
+    n = optimize.brentq(gap, lo, hi, xtol=1e-6)
+    return int(math.ceil(n - 1e-9))
+
+
+def _infeasible(baseline_n: int) -> int:
+    raise ValueError(f"the drop cannot be detected with this power whatever the window size: the baseline's own "
+                     f"uncertainty (baseline_n={baseline_n}) is too large; use more baseline labels or a larger drop")
+
+
+def detectable_drop(
+    metric: str,
+    baseline_value: float,
+    n: int,
+    power: float = 0.8,
+    alpha: float = 0.05,
+    *,
+    prevalence: float | None = None,
+    alternative: str = "two-sided",
+    baseline_n: int | None = None,
+) -> float:
+    """Smallest drop that ``n`` labels detect with the given power (the inverse of :func:`labels_needed`).
+
+    Returns NaN when no drop down to zero (or, for AUC, down to 0.5) is detectable with ``n`` labels.
+
+    Examples
+    --------
+    >>> import toolkit as tk
+    >>> round(tk.detectable_drop("roc_auc", 0.84, n=2000, prevalence=0.25), 4)
+    0.0333
+    """
+    z_a, z_b = _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n)
+    if not n or n < 2:
+        raise ValueError(f"n must be at least 2 labels; got {n!r}")
+    p0 = float(baseline_value)
+    top = p0 - (0.5 if metric == "roc_auc" else 0.0) - 1e-9
+
+    def gap(d):
+        return _power_gap(metric, p0, d, float(n), z_a, z_b, prevalence, baseline_n)
+
+    if gap(top) < 0:
+        return float("nan")
+    return float(optimize.brentq(gap, 1e-12, top, xtol=1e-10))

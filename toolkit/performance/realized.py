@@ -1,0 +1,548 @@
+"""Realized performance from labelled rows, per window, with intervals and the change from a baseline.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> import toolkit as tk
+>>> rng = np.random.default_rng(0)
+>>> p = rng.random(600)
+>>> frame = pd.DataFrame({"week": np.repeat(["w1", "w2", "w3"], 200), "p": p,
+...                       "y": (rng.random(600) < p).astype(int)})
+>>> perf = tk.performance(frame, target="y", score="p", metric="accuracy", by="week")
+>>> perf.to_frame()[["window", "metric", "value", "lower", "upper", "n"]].round(3)
+  window    metric  value  lower  upper    n
+0     w1  accuracy  0.775  0.712  0.827  200
+1     w2  accuracy  0.745  0.680  0.800  200
+2     w3  accuracy  0.715  0.649  0.773  200
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._checks import check_columns, preview
+from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
+from ..spec import ModelSpec
+from ._common import (Roles, assign_windows, binary_target, check_probabilities, design_weights, fmt_int,
+                      numeric_column, resolve_roles)
+from .intervals import auc_interval, delong, hanley_mcneil_variance, percentile_interval, wilson, z_value
+from .metrics import (DEFAULT_METRICS, HIGHER_IS_BETTER, METRICS_BY_TASK, PROPORTIONS, SCORE_METRICS,
+                      BinaryKernel, MulticlassKernel, RegressionKernel, bootstrap_counts)
+
+__all__ = ["performance", "PerformanceReport", "Prepared", "Measure", "prepare", "measure", "resolve_metrics"]
+
+FRAME_COLUMNS = [
+    "window", "window_start", "metric", "value", "lower", "upper", "n", "n_positive", "n_rows", "weighted",
+    "method", "baseline", "delta_vs_baseline", "delta_lower", "delta_upper", "delta_p_value", "degraded", "note",
+]
+
+
+# -- preparation -----------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Prepared:
+    """Arrays for every row of one frame, aligned by position (private working state)."""
+
+    roles: Roles
+    y: np.ndarray                 # binary: 0/1 float; multiclass: int codes (-1 missing); regression: float
+    labelled: np.ndarray          # bool
+    score: np.ndarray | None
+    prediction: np.ndarray | None
+    weights: np.ndarray
+    weight_column: str | None
+    classes: list | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.labelled)
+
+
+def resolve_metrics(metric: str | Sequence[str] | None, task: str) -> tuple[str, ...]:
+    """Validate ``metric`` for the task: a name, a list of names, 'all' or None (the task's defaults)."""
+    allowed = METRICS_BY_TASK[task]
+    if metric is None:
+        return DEFAULT_METRICS[task]
+    if isinstance(metric, str):
+        metric = list(allowed) if metric == "all" else [metric]
+    out = []
+    for m in metric:
+        if m not in allowed:
+            raise ValueError(f"metric must be one of {list(allowed)} (or 'all') for a {task} task; got {m!r}")
+        if m not in out:
+            out.append(m)
+    if not out:
+        raise ValueError(f"metric is empty; pick from {list(allowed)}")
+    return tuple(out)
+
+
+def prepare(frame: pd.DataFrame, roles: Roles, metrics: Sequence[str], inclusion_prob: str | None,
+            name: str = "labelled", classes: list | None = None) -> Prepared:
+    """Validate the role columns of ``frame`` and turn them into arrays."""
+    r = roles
+    check_columns(name, frame, [r.target])
+    needs_score = r.task == "binary" and any(m in SCORE_METRICS for m in metrics)
+    needs_pred = any(m not in SCORE_METRICS for m in metrics) or r.task != "binary"
+    score = prediction = None
+    if r.task == "binary":
+        y = binary_target(frame[r.target], r.positive_label, r.target)
+        labelled = ~np.isnan(y)
+        if needs_score or (needs_pred and r.prediction is None):
+            if r.score is None:
+                which = [m for m in metrics if m in SCORE_METRICS] or ["label metrics without a prediction column"]
+                raise ValueError(f"{preview(which)} need a score column; pass score='churn_score' "
+                                 "(or set spec.score)")
+            check_columns(name, frame, [r.score])
+            score = numeric_column(frame, r.score, name, "score")
+            check_probabilities(score, r.score, name)
+        if needs_pred:
+            if r.prediction is not None:
+                check_columns(name, frame, [r.prediction])
+                raw = frame[r.prediction]
+                distinct = pd.unique(raw.dropna())
+                if len(distinct) > 2:
+                    raise ValueError(f"prediction column {r.prediction!r} has {len(distinct)} values "
+                                     f"({preview(distinct)}); a binary task expects two")
+                prediction = np.where(raw.isna().to_numpy(), np.nan, (raw == r.positive_label).to_numpy(dtype=float))
+            else:
+                prediction = np.where(np.isnan(score), np.nan, (score >= r.threshold).astype(float))
+    elif r.task == "multiclass":
+        pred_col = r.prediction
+        if pred_col is None:
+            raise ValueError("a multiclass task needs a prediction column (the predicted class); pass prediction=")
+        check_columns(name, frame, [pred_col])
+        yv, pv = frame[r.target], frame[pred_col]
+        if classes is None:
+            classes = sorted(set(yv.dropna().tolist()) | set(pv.dropna().tolist()), key=str)
+        code = {c: i for i, c in enumerate(classes)}
+        y = yv.map(code).to_numpy(dtype=float, na_value=np.nan)
+        labelled = yv.notna().to_numpy()
+        unknown = labelled & np.isnan(y)
+        if unknown.any():
+            raise ValueError(f"target {r.target!r} has classes not seen in the reference "
+                             f"({preview(yv[unknown].unique())})")
+        y = np.where(np.isnan(y), -1, y).astype(np.int64)
+        prediction = pv.map(code).to_numpy(dtype=float, na_value=np.nan)
+    else:
+        y = numeric_column(frame, r.target, name, "target")
+        labelled = ~np.isnan(y)
+        pred_col = r.prediction or r.score
+        if pred_col is None:
+            raise ValueError("a regression task needs the model's prediction; pass prediction='predicted_value'")
+        check_columns(name, frame, [pred_col])
+        prediction = numeric_column(frame, pred_col, name, "prediction")
+    weights, wcol = design_weights(frame, inclusion_prob, labelled, name=name)
+    return Prepared(roles=r, y=y, labelled=labelled, score=score, prediction=prediction, weights=weights,
+                    weight_column=wcol, classes=classes)
+
+
+# -- one metric on one set of rows ----------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Measure:
+    """One metric on one window: value, interval, standard error and the rows behind it."""
+
+    metric: str
+    value: float = np.nan
+    lower: float = np.nan
+    upper: float = np.nan
+    se: float = np.nan
+    n: int = 0
+    n_positive: int | None = None
+    n_denominator: float = np.nan
+    weighted: bool = False
+    method: str = ""
+    notes: list = dataclasses.field(default_factory=list)
+    boot: np.ndarray | None = None
+
+
+def _kernel(prep: Prepared, rows: np.ndarray):
+    task = prep.roles.task
+    if task == "binary":
+        s = None if prep.score is None else prep.score[rows]
+        p = None if prep.prediction is None else prep.prediction[rows]
+        return BinaryKernel(score=s, prediction=p)
+    if task == "multiclass":
+        return MulticlassKernel(prep.prediction[rows].astype(np.int64), len(prep.classes))
+    return RegressionKernel(prep.prediction[rows])
+
+
+def usable_rows(prep: Prepared, rows: np.ndarray, metric: str) -> tuple[np.ndarray, list[str]]:
+    """Labelled rows of ``rows`` that have what ``metric`` needs; notes say what was left out."""
+    notes = []
+    lab = rows[prep.labelled[rows]]
+    if prep.score is not None and prep.roles.task == "binary":  # sorted by score: the AUC kernel skips a copy
+        lab = lab[np.argsort(prep.score[lab], kind="stable")]
+    if prep.roles.task == "binary" and metric in SCORE_METRICS:
+        values, what = prep.score, f"missing score ({prep.roles.score!r})"
+    else:
+        values, what = prep.prediction, "missing prediction"
+    missing = np.isnan(values[lab])
+    if missing.any():
+        notes.append(f"{fmt_int(missing.sum())} labelled rows with {what} excluded")
+        lab = lab[~missing]
+    return lab, notes
+
+
+def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.95, n_boot: int = 1000,
+            rng: np.random.Generator | None = None, keep_boot: bool = True, force_bootstrap: bool = False,
+            interval: bool = True) -> Measure:
+    """Value, interval and standard error of ``metric`` over ``rows`` (positions into ``prep``);
+    ``interval=False`` computes the value (and notes) only."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    rows, notes = usable_rows(prep, np.asarray(rows, dtype=np.int64), metric)
+    task = prep.roles.task
+    out = Measure(metric=metric, n=len(rows), notes=notes)
+    if len(rows) == 0:
+        out.notes.append("no usable labelled rows in window" if notes else "no labels in window")
+        return out
+    y, w = prep.y[rows], prep.weights[rows]
+    out.weighted = bool(np.any(w != 1.0))
+    if task == "binary":
+        out.n_positive = int(y.sum())
+    kernel = _kernel(prep, rows)
+    value = float(kernel(metric, y, w)[0])
+    if task == "binary":
+        n_pos, n_neg = out.n_positive, len(rows) - out.n_positive
+        if metric == "roc_auc" and (n_pos == 0 or n_neg == 0):
+            out.notes.append("only one class in window: AUC undefined")
+            return out
+        pred = kernel.prediction
+        if metric == "precision" and (pred is None or pred.sum() == 0):
+            out.notes.append("no predicted positives: precision undefined")
+            return out
+        if metric in ("recall",) and n_pos == 0:
+            out.notes.append("no positive labels: recall undefined")
+            return out
+        if metric == "f1" and n_pos == 0 and (pred is None or pred.sum() == 0):
+            out.notes.append("no positives and no predicted positives: f1 undefined")
+            return out
+    if task == "regression" and metric == "mape":
+        zero = int((y == 0).sum())
+        if zero:
+            out.notes.append(f"{fmt_int(zero)} rows with target 0 left out of MAPE")
+        if zero == len(rows):
+            return out
+    out.value = value
+    if not interval:
+        return out
+    analytic = not out.weighted and not force_bootstrap
+    if analytic and task == "binary" and metric == "roc_auc":
+        _, var = delong(kernel.score, y)
+        out.se = float(np.sqrt(var[0]))
+        low, high = auc_interval(value, out.se, level)
+        out.lower, out.upper, out.method = float(low), float(high), "DeLong"
+        if n_pos < 2 or n_neg < 2:
+            out.notes.append("fewer than 2 rows in a class: no DeLong variance")
+    elif analytic and ((task == "binary" and metric in PROPORTIONS) or (task == "multiclass" and metric == "accuracy")):
+        if task == "multiclass" or metric == "accuracy":
+            den = len(rows)
+        elif metric == "precision":
+            den = float(kernel.prediction.sum())
+        else:
+            den = float(y.sum())
+        k = value * den
+        low, high = wilson(k, den, level)
+        out.lower, out.upper, out.method = float(low), float(high), "Wilson"
+        out.se = float(np.sqrt(value * (1 - value) / den))
+        out.n_denominator = den
+    else:
+        boots = [kernel(metric, y, counts * w) for counts in bootstrap_counts(len(rows), n_boot, rng)]
+        boot = np.concatenate(boots)
+        out.lower, out.upper = percentile_interval(boot, level)
+        out.se = float(np.nanstd(boot, ddof=1))
+        out.method = "weighted bootstrap" if out.weighted else "bootstrap"
+        if keep_boot:
+            out.boot = boot
+        if task == "binary" and metric in PROPORTIONS:
+            out.n_denominator = float({"accuracy": len(rows), "recall": y.sum(),
+                                       "precision": np.nansum(kernel.prediction)}[metric])
+    if out.weighted:
+        out.notes.append(f"weighted by 1/{prep.weight_column} (Hajek estimator)")
+    if len(rows) < 30:
+        out.notes.append("fewer than 30 labels: interval approximate")
+    return out
+
+
+def compare(cur: Measure, base: Measure, level: float) -> tuple[float, float, float, float]:
+    """Difference ``cur - base`` of two independent measures: delta, lower, upper, two-sided p-value."""
+    if np.isnan(cur.value) or np.isnan(base.value):
+        return (np.nan,) * 4
+    delta = cur.value - base.value
+    if cur.boot is not None and base.boot is not None:
+        m = min(cur.boot.size, base.boot.size)
+        diff = cur.boot[:m] - base.boot[:m]
+        low, high = percentile_interval(diff, level)
+        se = float(np.nanstd(diff, ddof=1))
+    else:
+        se = float(np.hypot(cur.se, base.se))
+        z = z_value(level)
+        low, high = delta - z * se, delta + z * se
+    p = float(2 * stats.norm.sf(abs(delta) / se)) if se > 0 else (0.0 if delta != 0 else 1.0)
+    return delta, low, high, p
+
+
+def compare_fixed(cur: Measure, value: float) -> tuple[float, float, float, float]:
+    """Difference from a fixed baseline value; score test for proportions, Hanley-McNeil for AUC."""
+    if np.isnan(cur.value):
+        return (np.nan,) * 4
+    delta = cur.value - value
+    if cur.method == "Wilson" and 0 < value < 1:
+        se = np.sqrt(value * (1 - value) / cur.n_denominator)
+    elif cur.method == "DeLong" and 0 < value < 1:
+        se = np.sqrt(hanley_mcneil_variance(value, cur.n_positive, cur.n - cur.n_positive))
+    else:
+        se = cur.se
+    p = float(2 * stats.norm.sf(abs(delta) / se)) if se > 0 else (0.0 if delta != 0 else 1.0)
+    return delta, cur.lower - value, cur.upper - value, p
+
+
+# -- the public function -------------------------------------------------------------------------------
+
+def performance(
+    labelled: pd.DataFrame,
+    spec: ModelSpec | None = None,
+    *,
+    metric: str | Sequence[str] | None = None,
+    by: str | None = None,
+    baseline: pd.DataFrame | float | dict | None = None,
+    inclusion_prob: str | None = "auto",
+    level: float = 0.95,
+    n_boot: int = 1000,
+    random_state: int = 0,
+    target: str | None = None,
+    score: str | None = None,
+    prediction: str | None = None,
+    timestamp: str | None = None,
+    task: str | None = None,
+    positive_label: object = None,
+    threshold: float | None = None,
+) -> "PerformanceReport":
+    """Realized performance per window from labelled rows, each figure with a confidence interval.
+
+    Rows whose target is missing (labels not arrived yet) are counted in ``n_rows`` and otherwise
+    ignored. When the labelled rows are a non-uniform sample (an audit that over-samples high
+    scores) each row is weighted by ``1 / inclusion_prob`` (Hajek estimator: weighted proportions,
+    weighted AUC over positive-negative pairs) and the interval comes from a weighted bootstrap.
+
+    Parameters
+    ----------
+    labelled
+        Rows with the target (e.g. the ``joined`` frame of :func:`toolkit.join_labels`).
+    spec
+        Column roles; keyword arguments (``target=``, ``score=``, ...) override it.
+    metric
+        One name, a list, or 'all'. Binary: roc_auc, accuracy, precision, recall, f1, log_loss,
+        brier, ece. Multiclass: accuracy, macro_f1. Regression: mae, rmse, mape. Default: the
+        task's first two.
+    by
+        Window: a column of ``labelled`` (``"batch"``) or a pandas period alias on the timestamp
+        (``"W"``); None for a single window ``"all"``.
+    baseline
+        What each window is compared with: a labelled reference frame (same roles; its own
+        interval enters the difference), a number, or a ``{metric: value}`` dict.
+    inclusion_prob
+        Column with each labelled row's inclusion probability; ``"auto"`` uses a column named
+        ``inclusion_prob`` if present; None ignores it.
+    level
+        Confidence level of every interval.
+    n_boot, random_state
+        Bootstrap replicates and seed (for metrics without a closed-form interval, and for weighted data).
+
+    Returns
+    -------
+    PerformanceReport
+        ``to_frame()`` has one row per window and metric: window, window_start, metric, value,
+        lower, upper, n (labels used), n_positive, n_rows (rows in the window), weighted, method
+        (Wilson, DeLong, bootstrap or weighted bootstrap), baseline, delta_vs_baseline,
+        delta_lower, delta_upper, delta_p_value (two-sided), degraded (significantly worse than
+        baseline at ``1 - level``), note.
+
+    Notes
+    -----
+    Intervals: Wilson for accuracy, precision and recall; DeLong (on the logit scale) for ROC AUC;
+    percentile bootstrap otherwise. Differences from a baseline frame are Wald differences of two
+    independent estimates (or the bootstrap distribution of the difference); from a fixed value,
+    a score test for proportions and the Hanley-McNeil variance for AUC. An AUC with only one
+    class in the window is NaN with a note, never 0.5.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import toolkit as tk
+    >>> rng = np.random.default_rng(1)
+    >>> p = rng.random(400)
+    >>> frame = pd.DataFrame({"p": p, "y": (rng.random(400) < p).astype(int)})
+    >>> perf = tk.performance(frame, target="y", score="p", metric="roc_auc", baseline=0.85)
+    >>> row = perf.to_frame().iloc[0]
+    >>> round(float(row.value), 3), round(float(row.lower), 3), round(float(row.upper), 3), row.method
+    (0.836, 0.794, 0.871, 'DeLong')
+    >>> round(float(row.delta_vs_baseline), 3), round(float(row.delta_p_value), 2)
+    (-0.014, 0.47)
+    """
+    roles = resolve_roles(labelled, spec, target=target, score=score, prediction=prediction,
+                          timestamp=timestamp, task=task, positive_label=positive_label, threshold=threshold)
+    metrics = resolve_metrics(metric, roles.task)
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1 (e.g. 0.95); got {level!r}")
+    prep = prepare(labelled, roles, metrics, inclusion_prob)
+    labels, windows = assign_windows(labelled, by, roles.timestamp)
+    rng = np.random.default_rng(random_state)
+
+    base_measures: dict[str, Measure] = {}
+    base_values: dict[str, float] = {}
+    baseline_kind = None
+    if isinstance(baseline, pd.DataFrame):
+        baseline_kind = "frame"
+        base_prep = prepare(baseline, roles, metrics, inclusion_prob, name="baseline", classes=prep.classes)
+        rows = np.arange(base_prep.n_rows)
+        for m in metrics:
+            base_measures[m] = measure(base_prep, rows, m, level=level, n_boot=n_boot, rng=rng)
+            base_values[m] = base_measures[m].value
+    elif isinstance(baseline, dict):
+        baseline_kind = "value"
+        unknown = sorted(set(baseline) - set(metrics))
+        if unknown:
+            raise ValueError(f"baseline has metric(s) {unknown} that were not requested; metrics are {list(metrics)}")
+        base_values = {m: float(v) for m, v in baseline.items()}
+    elif isinstance(baseline, (int, float, np.floating)) and not isinstance(baseline, bool):
+        baseline_kind = "value"
+        if len(metrics) > 1:
+            raise ValueError(f"a single baseline number needs a single metric; got metrics {list(metrics)}. "
+                             "Pass baseline={'roc_auc': 0.84, ...}")
+        base_values = {metrics[0]: float(baseline)}
+    elif baseline is not None:
+        raise TypeError(f"baseline must be a labelled DataFrame, a number or a dict; got {type(baseline).__name__}")
+
+    positions = pd.Series(np.arange(len(labelled))).groupby(labels.to_numpy()).indices
+    records = []
+    for window, start in zip(windows["window"], windows["window_start"]):
+        rows = positions.get(window, np.array([], dtype=np.int64))
+        for m in metrics:
+            res = measure(prep, rows, m, level=level, n_boot=n_boot, rng=rng, keep_boot=baseline_kind == "frame")
+            base_value = base_values.get(m, np.nan)
+            if baseline_kind == "frame":
+                delta = compare(res, base_measures[m], level)
+            elif m in base_values:
+                delta = compare_fixed(res, base_value)
+            else:
+                delta = (np.nan,) * 4
+            worse = delta[0] < 0 if HIGHER_IS_BETTER[m] else delta[0] > 0
+            records.append({
+                "window": window, "window_start": start, "metric": m, "value": res.value, "lower": res.lower,
+                "upper": res.upper, "n": res.n, "n_positive": res.n_positive, "n_rows": len(rows),
+                "weighted": res.weighted, "method": res.method, "baseline": base_value,
+                "delta_vs_baseline": delta[0], "delta_lower": delta[1], "delta_upper": delta[2],
+                "delta_p_value": delta[3], "degraded": bool(worse and delta[3] < 1 - level),
+                "note": "; ".join(res.notes),
+            })
+    frame = pd.DataFrame.from_records(records, columns=FRAME_COLUMNS)
+    frame["n_positive"] = frame["n_positive"].astype("Int64")
+    base_frame = pd.DataFrame([
+        {"metric": m, "value": base_values.get(m, np.nan),
+         "lower": base_measures[m].lower if m in base_measures else np.nan,
+         "upper": base_measures[m].upper if m in base_measures else np.nan,
+         "n": base_measures[m].n if m in base_measures else pd.NA,
+         "method": base_measures[m].method if m in base_measures else ("fixed" if m in base_values else "")}
+        for m in metrics if m in base_values
+    ], columns=["metric", "value", "lower", "upper", "n", "method"])
+    return PerformanceReport(frame=frame, metrics=metrics, task=roles.task, level=level, baseline=base_frame,
+                             by=by, weight_column=prep.weight_column)
+
+
+@dataclasses.dataclass(frozen=True)
+class PerformanceReport:
+    """Realized performance per window and metric (see :func:`performance` for the columns).
+
+    Attributes
+    ----------
+    metrics
+        Metric names, in order.
+    baseline
+        Frame ``metric, value, lower, upper, n, method`` (empty without a baseline).
+    degraded
+        ``(window, metric)`` pairs significantly worse than the baseline.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import toolkit as tk
+    >>> rng = np.random.default_rng(5)
+    >>> p = rng.random(500)
+    >>> y = np.where(np.arange(500) < 250, rng.random(500) < p, rng.random(500) < 0.5).astype(int)
+    >>> frame = pd.DataFrame({"half": np.repeat(["first", "second"], 250), "p": p, "y": y})
+    >>> perf = tk.performance(frame, target="y", score="p", metric="roc_auc", by="half", baseline=0.8)
+    >>> perf.degraded
+    [('second', 'roc_auc')]
+    >>> round(perf.value("roc_auc", "first")["value"], 3)
+    0.846
+    """
+
+    frame: pd.DataFrame
+    metrics: tuple[str, ...]
+    task: str
+    level: float
+    baseline: pd.DataFrame
+    by: str | None = None
+    weight_column: str | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per window and metric (a copy)."""
+        return self.frame.copy()
+
+    @property
+    def windows(self) -> list[str]:
+        return list(dict.fromkeys(self.frame["window"]))
+
+    @property
+    def degraded(self) -> list[tuple[str, str]]:
+        rows = self.frame[self.frame["degraded"]]
+        return list(zip(rows["window"], rows["metric"]))
+
+    def value(self, metric: str | None = None, window: str | None = None) -> dict:
+        """The row for one window and metric as a dict (defaults: the first metric, the last window)."""
+        metric = metric or self.metrics[0]
+        if metric not in self.metrics:
+            raise ValueError(f"metric must be one of {list(self.metrics)}; got {metric!r}")
+        rows = self.frame[self.frame["metric"] == metric]
+        if window is None:
+            return rows.iloc[-1].to_dict()
+        hit = rows[rows["window"] == str(window)]
+        if hit.empty:
+            raise KeyError(f"no window {window!r}; windows are {preview(self.windows)}")
+        return hit.iloc[0].to_dict()
+
+    def chart(self, estimate=None, metric: str | None = None):
+        """Realized value per window with its interval band, the baseline as a line, and (optionally)
+        a :class:`PerformanceEstimate` drawn beside it."""
+        from ..charts.performance import performance_chart
+
+        return performance_chart(self, estimate=estimate, metric=metric)
+
+    def _headline(self) -> str:
+        parts = []
+        for m in self.metrics:
+            rows = self.frame[self.frame["metric"] == m]
+            n_bad = int(rows["degraded"].sum())
+            base = self.baseline.loc[self.baseline["metric"] == m, "value"]
+            base_txt = f" (baseline {base.iloc[0]:.3f})" if len(base) and pd.notna(base.iloc[0]) else ""
+            parts.append(f"{m}: {n_bad} of {len(rows)} windows significantly worse{base_txt}" if len(base)
+                         else f"{m}: {rows['value'].min():.3f} to {rows['value'].max():.3f} across {len(rows)} windows")
+        return "; ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"PerformanceReport({len(self.windows)} windows, level={self.level}; {self._headline()})"
+
+    def to_html(self) -> str:
+        shown = self.frame.drop(columns=["window_start"])
+        body = frame_to_html(shown, max_rows=60)
+        if self.weight_column:
+            body += f"<p>Weighted rows use 1/{escape(self.weight_column)} (Hajek estimator).</p>"
+        colour = SEVERITY_COLOURS["error"] if self.frame["degraded"].any() else SEVERITY_COLOURS["ok"]
+        return card(f"Realized performance ({self.level:.0%} intervals)", body, headline=self._headline(), colour=colour)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
