@@ -2,9 +2,13 @@
 
 ``toolkit report NOTEBOOK [NOTEBOOK ...] [--param key=value ...] [--output FILE | --output-dir DIR]``
 runs each template with papermill and writes one offline HTML report per notebook.
+``toolkit report FOLDER [--output-dir DIR] [--all-windows]`` runs every template of a model folder
+and writes an ``index.html`` linking the reports.
+``toolkit new PATH --baseline FILE --production FILE [--labels FILE] [--target COL ...]`` copies the
+templates for a new model, with its ``model.yaml`` and ``contract.yaml``.
 
 Subcommands are registered in :data:`COMMANDS`: each entry adds its parser and returns the
-function that runs it (``toolkit new`` will be added there with the templates).
+function that runs it.
 
 >>> parse_param("threshold=0.35")
 ('threshold', 0.35)
@@ -72,9 +76,12 @@ def _add_report(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace
         "report",
         help="run template notebooks and write offline HTML reports",
         description="Execute each NOTEBOOK with papermill (parameters injected after its 'parameters' "
-        "cell, run in the notebook's folder) and export it as one self-contained HTML file.",
+        "cell, run in the notebook's folder) and export it as one self-contained HTML file. Given a model "
+        "FOLDER (model.yaml plus NN_*.ipynb templates, as made by `toolkit new`), run every template in it "
+        "and write FOLDER/reports/ (or --output-dir) with one HTML per template and an index.html.",
     )
-    parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", type=Path, help="template .ipynb")
+    parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK|FOLDER", type=Path,
+                        help="template .ipynb, or one model folder")
     parser.add_argument(
         "-p", "--param", dest="params", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
         help="parameter for the notebooks' parameters cell (repeatable); values read as YAML scalars",
@@ -83,7 +90,8 @@ def _add_report(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace
     out.add_argument("-o", "--output", type=Path, help="HTML file to write (one notebook only)")
     out.add_argument(
         "--output-dir", type=Path,
-        help="folder for the reports, one NOTEBOOK_STEM.html each (default: current folder)",
+        help="folder for the reports, one NOTEBOOK_STEM.html each (default: current folder; "
+        "for a model FOLDER, FOLDER/reports)",
     )
     parser.add_argument("--cwd", type=Path, help="kernel working directory (default: each notebook's folder)")
     parser.add_argument("--kernel", default="python3", help="Jupyter kernel name (default: python3)")
@@ -92,9 +100,20 @@ def _add_report(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace
         "--keep-notebook", action="store_true",
         help="also keep the executed notebook next to each report (failed runs are always kept)",
     )
+    parser.add_argument(
+        "--all-windows", action="store_true",
+        help="FOLDER only: also run each window-specific template once per production window "
+        "(-p window=LABEL), as STEM--WINDOW.html, indexed by window",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
     def run(args: argparse.Namespace) -> int:
+        folders = [p for p in args.notebooks if p.is_dir()]
+        if folders:
+            return _report_folder(args, folders)
+        if args.all_windows:
+            _error("--all-windows needs a model FOLDER (model.yaml plus templates), not notebooks")
+            return 2
         if args.output is not None and len(args.notebooks) > 1:
             _error(f"--output names one file but {len(args.notebooks)} notebooks were given; use --output-dir")
             return 2
@@ -127,9 +146,95 @@ def _add_report(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace
     return run
 
 
+def _report_folder(args: argparse.Namespace, folders: list[Path]) -> int:
+    """``toolkit report FOLDER``: every template of a model folder, plus index.html."""
+    if len(args.notebooks) > 1:
+        _error(f"a model folder ({folders[0]}) must be the only argument; run folders one at a time")
+        return 2
+    if args.output is not None:
+        _error("--output names one file; a folder writes one report per template, use --output-dir")
+        return 2
+    if args.cwd is not None:
+        _error("--cwd applies to single notebooks; a model folder's templates run in that folder")
+        return 2
+    from .reports._index import _run
+
+    try:
+        run = _run(folders[0], args.output_dir, all_windows=args.all_windows, parameters=dict(args.params),
+                   kernel_name=args.kernel, timeout=args.timeout, keep_notebook=args.keep_notebook,
+                   quiet=args.quiet)
+    except (FileNotFoundError, ValueError, TypeError, KeyError) as exc:
+        _error(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+        return 1
+    for entry in run.failed:
+        which = entry.notebook.name + (f" (window {entry.window})" if entry.window is not None else "")
+        _error(f"{which} failed: {entry.error}")
+    if run.failed:
+        _error(f"{len(run.failed)} of {len(run.entries)} reports failed; see {run.index}")
+        return 1
+    if args.quiet:
+        return 0
+    print(run.index)
+    return 0
+
+
+# ----------------------------------------------------------------------------- toolkit new
+
+
+def _add_new(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace], int]:
+    parser = sub.add_parser(
+        "new",
+        help="start a new model: copy the template notebooks with its model.yaml and contract.yaml",
+        description="Create PATH with copies of the template notebooks (outputs stripped), a model.yaml "
+        "(column roles and kinds inferred from the baseline, data paths relative to PATH) and a contract.yaml "
+        "(the schema contract inferred from the baseline). Then `toolkit report PATH` runs them all.",
+    )
+    parser.add_argument("path", type=Path, metavar="PATH", help="folder to create for the model")
+    parser.add_argument("--baseline", required=True, type=Path, metavar="FILE",
+                        help="reference data (Parquet/CSV): scored, ideally labelled")
+    parser.add_argument("--production", required=True, type=Path, metavar="FILE",
+                        help="logged predictions: a file, a glob, or a folder of batches like week=2026-01/")
+    parser.add_argument("--labels", type=Path, metavar="FILE", help="ground truth arriving later (joined on --id)")
+    for role, what in (("target", "ground-truth label"), ("score", "model score (probability)"),
+                       ("prediction", "predicted label"), ("timestamp", "event time"), ("id", "row identifier")):
+        parser.add_argument(f"--{role}", metavar="COL", help=f"column holding the {what}")
+    parser.add_argument("--window", metavar="batch|W|D|...",
+                        help="production windows: 'batch' (one per batch folder) or a pandas period alias on "
+                        "--timestamp (default: batch for a partitioned folder, else W)")
+    parser.add_argument("--name", help="model name shown in report titles (default: the folder's name)")
+    parser.add_argument("--force", action="store_true",
+                        help="write into a non-empty folder (overwrites the notebooks, model.yaml, contract.yaml)")
+    parser.add_argument("--templates", type=Path, metavar="DIR",
+                        help="copy the templates from DIR instead of the toolkit repository's notebooks/")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+
+    def run(args: argparse.Namespace) -> int:
+        from .reports import new_model
+
+        try:
+            folder = new_model(
+                args.path, args.baseline, args.production, labels=args.labels, target=args.target,
+                score=args.score, prediction=args.prediction, timestamp=args.timestamp, id=args.id,
+                window=args.window, name=args.name, force=args.force, templates=args.templates,
+            )
+        except (FileExistsError, FileNotFoundError, KeyError, ValueError, TypeError) as exc:
+            _error(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+            return 1
+        if not args.quiet:
+            from .reports import template_notebooks
+
+            notebooks = template_notebooks(folder)
+            print(f"created {folder}/ with model.yaml, contract.yaml and {len(notebooks)} notebooks:")
+            for notebook in notebooks:
+                print(f"  {notebook.name}")
+            print(f"next: check {folder / 'model.yaml'}, then run `toolkit report {folder}`")
+        return 0
+
+    return run
+
+
 #: Subcommand registry: each function adds its parser to the subparsers and returns its runner.
-#: ``toolkit new`` (copy the templates for a new model, issue 6) will be registered here.
-COMMANDS: list[Callable[[argparse._SubParsersAction], Callable[[argparse.Namespace], int]]] = [_add_report]
+COMMANDS: list[Callable[[argparse._SubParsersAction], Callable[[argparse.Namespace], int]]] = [_add_report, _add_new]
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:

@@ -158,6 +158,10 @@ def fallback(decision, routing=None) -> Findings:
     if routing is not None and len(routing):
         col = "routed_share" if "routed_share" in routing else routing.columns[-1]
         items.append(f"Expected routing to the fallback per window: {routing[col].min():.1%} to {routing[col].max():.1%}.")
+        if "below_target" in routing and routing["below_target"].fillna(False).astype(bool).any():
+            below = routing.loc[routing["below_target"].fillna(False).astype(bool), "window"].astype(str).tolist()
+            items.append(f"Answered cases fall below the target accuracy in {len(below)} window(s), first in "
+                         f"{below[0]}: the model's confidence no longer means what it did.")
     return Findings("Graceful degradation", items,
                     "Agree the threshold with the owners of the fallback (capacity, cost of a wrong answer) and "
                     "re-check it whenever realized performance drops.")

@@ -61,3 +61,36 @@ def risk_coverage_chart(curve, decision=None):
         else:
             title += "; no threshold meets the target"
     return themed(alt.layer(*layers), title)
+
+
+def routing_chart(routing: pd.DataFrame, decision=None):
+    """Per window: share routed to the fallback and, where labelled, accuracy of the answered cases.
+
+    ``routing`` is ``AbstainDecision.apply(frame, by=...)``; the target accuracy is drawn as a rule.
+    """
+    check_small(routing, "routing")
+    data = routing.copy()
+    data["window"] = data["window"].astype(str)
+    order = data["window"].tolist()
+    x = alt.X("window:O", sort=order, title="window")
+    routed = alt.Chart(data).mark_bar(color=PALETTE["warning"]).encode(
+        x=x, y=alt.Y("routed_share:Q", title="routed to fallback", axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("window:O"), alt.Tooltip("n:Q", format=","), alt.Tooltip("n_routed:Q", format=","),
+                 alt.Tooltip("routed_share:Q", format=".1%")],
+    ).properties(width=560, height=140, title="Share routed to the fallback")
+    if "accuracy_accepted" not in data:
+        return themed(routed, None)
+    labelled = data.dropna(subset=["accuracy_accepted"])
+    tip = [alt.Tooltip("window:O"), alt.Tooltip("accuracy_accepted:Q", format=".3f", title="accuracy (answered)"),
+           alt.Tooltip("lower:Q", format=".3f"), alt.Tooltip("upper:Q", format=".3f"),
+           alt.Tooltip("n_accepted_labelled:Q", format=",", title="labelled answered")]
+    base = alt.Chart(labelled).encode(x=alt.X("window:O", sort=order, title="window"))
+    accuracy = (base.mark_errorbar(color=PALETTE["current"]).encode(y=alt.Y("lower:Q", title="accuracy of answered cases",
+                                                                          scale=alt.Scale(zero=False)), y2="upper:Q", tooltip=tip)
+                + base.mark_point(filled=True, color=PALETTE["current"]).encode(y="accuracy_accepted:Q", tooltip=tip))
+    if decision is not None:
+        target = pd.DataFrame({"target": [float(decision.target_accuracy)]})
+        accuracy = accuracy + alt.Chart(target).mark_rule(strokeDash=[4, 3], color=PALETTE["drifted"]).encode(
+            y="target:Q", tooltip=[alt.Tooltip("target:Q", title="target accuracy")])
+    accuracy = accuracy.properties(width=560, height=160, title="Accuracy of the answered cases (95% interval)")
+    return themed(alt.vconcat(routed, accuracy), "Expected routing per window")

@@ -5,16 +5,23 @@ and draws its charts with Altair. :func:`run_report` executes it and exports it 
 ``toolkit`` nbconvert template: no code, no prompts, no CDN (no require.js, MathJax or widget
 loader), CSS inline, and the Vega JavaScript embedded exactly once, so the file opens offline
 with working tooltips and dropdowns.
+
+:func:`new_model` copies the templates for a new model with its ``model.yaml`` and ``contract.yaml``
+(``toolkit new``); :func:`run_folder` runs a model folder's templates and writes an ``index.html``
+linking the reports (``toolkit report FOLDER``).
 """
 from __future__ import annotations
 
 import html as _html
 import re
 
+from ._index import run_folder
+from ._new import new_model, template_notebooks
 from ._run import ReportError, run_report
 from ._setup import setup_notebook
 
-__all__ = ["run_report", "ReportError", "setup_notebook", "md_escape", "TEMPLATE_NAME", "template_dir"]
+__all__ = ["run_report", "ReportError", "setup_notebook", "md_escape", "TEMPLATE_NAME", "template_dir",
+           "new_model", "run_folder", "template_notebooks"]
 
 #: Name of the nbconvert template (``jupyter nbconvert --to html --template toolkit``).
 TEMPLATE_NAME = "toolkit"
