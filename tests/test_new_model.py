@@ -292,7 +292,6 @@ def test_cli_new_then_report_one_notebook_without_parameters(tiny, templates, mo
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (REAL_TEMPLATES / "01_compare_baseline.ipynb").exists(), reason="templates not written yet")
 def test_end_to_end_new_model_then_report_on_real_templates(tmp_path):
     tiny = write_tiny_model(tmp_path)
     args = ["new", "churn", "--baseline", str(tiny["baseline"]), "--production", str(tiny["production"]),

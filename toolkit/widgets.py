@@ -22,6 +22,7 @@ from collections.abc import Mapping
 
 import ipywidgets as W
 import pandas as pd
+from IPython import get_ipython
 from IPython.display import display
 
 from ._html import SEVERITY_COLOURS, escape, frame_to_html
@@ -127,9 +128,10 @@ class DriftExplorer(_Explorer):
             + (f"<br><em>{escape(row['note'])}</em>" if row.get("note") else "")
         )
         self.chart = self.report.distribution_chart(column)
-        self.output.clear_output(wait=True)
-        with self.output:
-            display(self.chart)
+        if get_ipython() is not None:  # outside a kernel (tests, scripts) there is nothing to draw into
+            self.output.clear_output(wait=True)
+            with self.output:
+                display(self.chart)
 
 
 class AbstainSlider(_Explorer):
