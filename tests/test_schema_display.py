@@ -83,23 +83,20 @@ def test_html_groups_failures_by_column_with_severity_colours(evil):
 
 
 @pytest.mark.browser
-def test_html_runs_no_script_in_a_browser(evil, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("needs /usr/bin/chromium")
+@pytest.mark.browser
+def test_html_runs_no_script_in_a_browser(evil, tmp_path, browser):
     _, _, result = evil
     page_file = tmp_path / "result.html"
     page_file.write_text(f"<html><meta charset='utf-8'><body>{result.to_html()}</body></html>", encoding="utf-8")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium")
-        page = browser.new_page()
-        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
-        dialogs = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(page_file.as_uri())
-        page.wait_for_timeout(200)
-        images = page.locator("img").count()
-        browser.close()
+    context = browser.new_context()   # the session's shared Chromium (conftest): one Playwright per process
+    page = context.new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(page_file.as_uri())
+    page.wait_for_timeout(200)
+    images = page.locator("img").count()
+    context.close()
     assert dialogs == [] and images == 0
 
 
