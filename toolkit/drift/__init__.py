@@ -1,0 +1,23 @@
+"""Drift: did the inputs of the model change?
+
+* :func:`compare` -- one reference vs one current window -> :class:`DriftReport`
+* :func:`drift_over_time` -- production split into windows -> :class:`DriftOverTime`
+* :mod:`.statistics` -- the statistics, each a small function returning a named result
+* :mod:`.thresholds` -- thresholds calibrated to the baseline's sampling noise; Benjamini-Hochberg
+* :mod:`.multivariate` -- domain classifier and PCA reconstruction error
+* :mod:`.ranking` -- severity x importance
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> import toolkit as tk
+>>> rng = np.random.default_rng(1)
+>>> ref = pd.DataFrame({"x": rng.normal(size=3000)})
+>>> tk.compare(ref, ref.assign(x=ref["x"] + 0.3)).drifted
+['x']
+"""
+from .engine import compare
+from .over_time import DriftOverTime, drift_over_time
+from .report import ColumnDrift, DriftReport
+
+__all__ = ["compare", "DriftReport", "ColumnDrift", "drift_over_time", "DriftOverTime"]

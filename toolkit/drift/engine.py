@@ -1,0 +1,729 @@
+"""tk.compare: per-column drift with calibrated thresholds, a dataset verdict and a ranking.
+
+How a column is judged
+----------------------
+Every column gets up to three signals, each tested at ``alpha / 3`` so the column's false-alarm
+rate stays at or below ``alpha`` (Bonferroni):
+
+1. **distribution**: the kind's default statistic (numeric: Kolmogorov-Smirnov distance;
+   categorical/boolean: total-variation distance) against a threshold calibrated to the
+   baseline's own sampling noise at the current window's size, floored at a minimum effect;
+2. **missing share**: the absolute change in the share of missing (or unparseable) values;
+3. **out-of-range share** (numeric: values beyond the reference's [min, max], infinities
+   included) or **unseen share** (categorical: rows in categories the reference never saw).
+
+A column missing from current is reported as drifted (signal 'absent') with a note naming any
+new column that looks like its rename. Identifier, free-text and datetime columns are skipped
+with a note (their missing share is still checked).
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import os
+import zlib
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from .._checks import check_choice, check_columns, check_frame, preview
+from ..kinds import Kind
+from ..profile import (
+    DEFAULT_BINS, ColumnProfile, Profile, _profile_column, numeric_profile, resolve_kinds, sorted_numeric,
+)
+from . import statistics as st
+from . import thresholds as th
+from .report import ColumnDrift, DriftReport
+
+__all__ = ["compare", "NUMERIC_METHODS", "CATEGORICAL_METHODS", "DEFAULT_METHODS", "P_VALUE_METHODS"]
+
+NUMERIC_METHODS = ("ks", "wasserstein", "jensen_shannon", "psi", "hellinger", "anderson")
+CATEGORICAL_METHODS = ("tvd", "jensen_shannon", "psi", "hellinger", "chi2")
+DEFAULT_METHODS = {Kind.NUMERIC: "ks", Kind.CATEGORICAL: "tvd", Kind.BOOLEAN: "tvd"}
+#: Methods whose distribution verdict rests on a (Benjamini-Hochberg adjusted) p-value plus a minimum effect.
+P_VALUE_METHODS = ("anderson", "chi2")
+#: Signals per column sharing the column's alpha.
+N_SIGNALS = 3
+#: Coarse bins (by reference quantile) for the histogram statistics of numeric columns.
+HIST_BINS = 10
+_BOUNDED = {"ks", "tvd", "jensen_shannon", "hellinger"}
+_SKIP_NOTES = {
+    Kind.IDENTIFIER: "identifier-like (mostly unique values): distribution not compared, missing share checked",
+    Kind.TEXT: "free text: distribution not compared, missing share checked",
+    Kind.DATETIME: "datetime: windows differ in time by construction, distribution not compared",
+    Kind.EMPTY: "all values missing in reference: nothing to compare against",
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# fitted sides
+# ------------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class _Side:
+    """One column of one window: its profile and, when rows are at hand, the sorted numeric values."""
+
+    profile: ColumnProfile
+    values: np.ndarray | None = None
+    from_text: bool = False  # numeric values parsed from strings ("$54.20")
+
+
+class _Window:
+    """A window (DataFrame or Profile) whose columns are profiled on demand, optionally cached."""
+
+    def __init__(self, data, kinds: dict[str, Kind], *, bins: int = DEFAULT_BINS, edges_from: "_Window | None" = None,
+                 cache: bool = False, keep_values: bool = False, label: str | None = None):
+        self.data = data
+        self.kinds = kinds
+        self.bins = bins
+        self.edges_from = edges_from
+        self.cache = cache
+        self.keep_values = keep_values  # keep sorted raw values after use (a fixed reference reused over windows)
+        self.label = label
+        self._sides: dict[str, _Side | None] = {}
+        self.is_profile = isinstance(data, Profile)
+        self.n_rows = data.n_rows if self.is_profile else len(data)
+
+    def has(self, column: str) -> bool:
+        if self.is_profile:
+            return column in self.data.columns and not self.data.columns[column].absent
+        return column in self.data.columns
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self.data.columns) if not self.is_profile else [c for c in self.data.columns if self.has(c)]
+
+    def side(self, column: str) -> _Side | None:
+        if column in self._sides:
+            return self._sides[column]
+        side = self._build(column)
+        if self.cache:
+            self._sides[column] = side
+        return side
+
+    def _build(self, column: str) -> _Side | None:
+        if not self.has(column):
+            return None
+        kind = self.kinds[column]
+        if self.is_profile:
+            prof = self.data.columns[column]
+            if prof.kind != kind and not (kind.skipped or prof.kind.skipped):
+                raise ValueError(
+                    f"column {column!r} was profiled as {prof.kind.value} but is compared as {kind.value}; "
+                    "profile both windows with the same kinds"
+                )
+            return _Side(prof)
+        series = self.data[column]
+        if kind is Kind.NUMERIC:
+            values, n_invalid, examples = sorted_numeric(series)
+            edges = None
+            if self.edges_from is not None:
+                ref = self.edges_from.side(column)
+                edges = None if ref is None else ref.profile.edges
+            prof = numeric_profile(column, len(series), values, n_invalid=n_invalid, examples=examples, edges=edges,
+                                   derive=self.edges_from is None, bins=self.bins, is_sorted=True)
+            text = not (pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype))
+            return _Side(prof, values, from_text=text and prof.n_values > 0)
+        return _Side(_profile_column(series, column, kind, len(series), None))
+
+    def release(self, column: str) -> None:
+        """Drop the raw values of a column once it has been assessed (its profile stays)."""
+        side = self._sides.get(column)
+        if side is not None and not self.keep_values:
+            side.values = None
+
+    def profile(self, columns: list[str]) -> Profile:
+        """The window's Profile over ``columns`` (absent columns included as absent)."""
+        cols = {}
+        for c in columns:
+            side = self.side(c)
+            if side is None:
+                edges = None
+                if self.edges_from is not None:
+                    ref = self.edges_from.side(c)
+                    edges = None if ref is None else ref.profile.edges
+                cols[c] = _profile_column(None, c, self.kinds[c], self.n_rows, edges)
+            else:
+                cols[c] = side.profile
+        return Profile(cols, self.n_rows, self.label)
+
+
+# ------------------------------------------------------------------------------------------------
+# options
+# ------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _Options:
+    alpha: float
+    methods: dict
+    thresholds: dict
+    min_effect: object
+    replicates: int
+    random_state: int
+    hist_bins: int
+    new_columns: tuple[str, ...]
+    new_with_values: tuple[str, ...]
+
+    def method(self, column: str, kind: Kind) -> str:
+        m = self.methods.get(column, self.methods.get(kind.value, DEFAULT_METHODS[kind]))
+        allowed = NUMERIC_METHODS if kind is Kind.NUMERIC else CATEGORICAL_METHODS
+        if m not in allowed:
+            raise ValueError(f"methods[{column!r}] must be one of {list(allowed)} for a {kind.value} column; got {m!r}")
+        return m
+
+    def floor(self, column: str, method: str) -> float:
+        me = self.min_effect
+        aux = method in ("missing", "out_of_range", "unseen")
+        if isinstance(me, Mapping):
+            if not aux and column in me:
+                return float(me[column])
+            if method in me:
+                return float(me[method])
+        elif me is not None and not aux:
+            return float(me)
+        return th.DEFAULT_MIN_EFFECT[method]
+
+    def fixed(self, column: str) -> float | None:
+        value = self.thresholds.get(column)
+        return None if value is None else float(value)
+
+    def rng(self, column: str) -> np.random.Generator:
+        return np.random.default_rng([self.random_state, zlib.crc32(column.encode("utf-8"))])
+
+
+def _check_options(alpha, methods, thresholds, min_effect, replicates) -> None:
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
+        raise ValueError(f"alpha must be a number strictly between 0 and 1; got {alpha!r}")
+    if methods is not None and not isinstance(methods, (Mapping, str)):
+        raise TypeError(f"methods must be a method name or a dict {{column or kind: method}}; got {type(methods).__name__}")
+    if thresholds is not None and not isinstance(thresholds, Mapping):
+        raise TypeError(f"thresholds must be a dict {{column: threshold}}; got {type(thresholds).__name__}")
+    if min_effect is not None and not isinstance(min_effect, (Mapping, int, float)):
+        raise TypeError(f"min_effect must be a number or a dict {{column or method: value}}; got {type(min_effect).__name__}")
+    if not isinstance(replicates, (int, np.integer)) or replicates < 100:
+        raise ValueError(f"replicates must be an integer >= 100; got {replicates!r}")
+
+
+# ------------------------------------------------------------------------------------------------
+# per-column assessment
+# ------------------------------------------------------------------------------------------------
+def _coarse_groups(ref_counts: np.ndarray, k: int) -> np.ndarray:
+    """Map fine bins (below, bins..., above) to ~k groups of equal reference mass; outer bins join their neighbours."""
+    inner = ref_counts[1:-1].astype("float64")
+    total = inner.sum()
+    if total <= 0 or inner.size == 0:
+        return np.zeros(ref_counts.size, dtype="int64")
+    before = (np.cumsum(inner) - inner) / total
+    raw = np.minimum((before * k).astype("int64"), k - 1)
+    _, grp = np.unique(raw, return_inverse=True)
+    return np.concatenate([[grp[0]], grp, [grp[-1]]]).astype("int64")
+
+
+def _mc_p(null: np.ndarray, observed: float) -> float:
+    return float((1 + np.count_nonzero(null >= observed)) / (null.size + 1))
+
+
+class _Assessment:
+    """Collects one column's statistics, signals and notes, then renders a ColumnDrift."""
+
+    def __init__(self, column: str, kind: Kind, method: str):
+        self.row: dict = {"column": column, "kind": kind.value, "method": method}
+        self.signals: list[tuple[str, float, float]] = []  # (name, value, threshold)
+        self.pending_p = False  # distribution verdict waits for the BH-adjusted p-value
+        self.notes: list[str] = []
+        self.statistics: dict[str, st.DriftStatistic] = {}
+        self.absent = False
+
+    def finish(self, p_adjusted: float, alpha_signal: float) -> ColumnDrift:
+        row = dict(self.row)
+        row["p_value_adjusted"] = p_adjusted
+        fired, severity = [], 0.0
+        for name, value, thr in self.signals:
+            if not (np.isfinite(value) and np.isfinite(thr)):
+                continue
+            ratio = abs(value) / thr if thr > 0 else (math.inf if value != 0 else 0.0)
+            ok = abs(value) >= thr and (thr > 0 or value != 0)  # a zero threshold never flags a zero change
+            if name == "distribution" and self.pending_p:
+                significant = np.isfinite(p_adjusted) and p_adjusted <= alpha_signal
+                ok = ok and significant
+                if not significant:
+                    ratio = min(ratio, 0.999)
+            if ok:
+                fired.append(name)
+            severity = max(severity, ratio)
+        if self.absent:
+            fired, severity = ["absent"], math.inf
+        row["signals"] = tuple(fired)
+        row["drifted"] = bool(fired)
+        row["severity"] = float(severity)
+        row["weighted_severity"] = float(severity)
+        row["note"] = "; ".join(dict.fromkeys(n for n in self.notes if n))
+        return ColumnDrift(**row, statistics=dict(self.statistics))
+
+
+def _rename_hint(column: str, opts: _Options) -> str:
+    candidates = list(opts.new_with_values)
+    if not candidates:
+        return ""
+    close = difflib.get_close_matches(column, candidates, n=2, cutoff=0.5)
+    if close:
+        return f"current has new column(s) {preview(close)} with values: renamed?"
+    return f"current has new column(s) {preview(candidates)}"
+
+
+def _assess(column: str, kind: Kind, ref: _Side | None, cur: _Side | None, n_ref_rows: int, n_cur_rows: int,
+            opts: _Options) -> _Assessment:
+    alpha_s = opts.alpha / N_SIGNALS
+    skipped = kind.skipped or kind is Kind.DATETIME
+    method = "skipped" if skipped else opts.method(column, kind)
+    a = _Assessment(column, kind, method)
+    if ref is None:
+        a.row["method"] = "absent"
+        a.notes.append("column not in reference: nothing to compare against")
+        if cur is not None:
+            a.row["n_cur"] = cur.profile.n_values
+            a.row["missing_share_cur"] = cur.profile.missing_share
+        return a
+    rp = ref.profile
+    a.row["missing_share_ref"] = rp.missing_share
+    a.row["n_ref"] = rp.n_values
+    if rp.n_invalid:
+        a.notes.append(f"{rp.n_invalid:,} reference values are not numbers (e.g. {preview(rp.invalid_examples, 2)}); counted as missing")
+    if cur is None:
+        a.row["method"] = "absent"
+        a.absent = True
+        if n_cur_rows == 0:
+            a.absent = False
+            a.notes.append("current window has 0 rows")
+        else:
+            a.notes.append("column missing from current (present in reference)")
+            a.notes.append(_rename_hint(column, opts))
+        return a
+    cp = cur.profile
+    if cur.from_text and not ref.from_text:
+        a.notes.append("current holds the numbers as text (parsed, e.g. '$1,234.50' -> 1234.5)")
+    a.row["missing_share_cur"] = cp.missing_share
+    a.row["n_cur"] = cp.n_values
+    if cp.n_rows == 0:
+        a.notes.append("current window has 0 rows")
+        return a
+    if rp.n_rows == 0:
+        a.notes.append("reference window has 0 rows")
+        return a
+
+    # -- missing share (every kind) ------------------------------------------------------------
+    miss = st.missing_share_change(rp.n_missing, rp.n_rows, cp.n_missing, cp.n_rows)
+    a.statistics["missing"] = miss
+    noise, sd = th.missing_noise(rp.missing_share, rp.n_rows, cp.n_rows, alpha_s)
+    t = th.decide(noise, sd, opts.floor(column, "missing"))
+    a.row["missing_threshold"] = t.value
+    a.signals.append(("missing", miss.statistic, t.value))
+    if cp.n_invalid:
+        a.notes.append(f"{cp.n_invalid:,} current values are not numbers (e.g. {preview(cp.invalid_examples, 2)}); counted as missing")
+
+    if skipped:
+        a.notes.append(_SKIP_NOTES.get(kind, "not compared"))
+        return a
+    if rp.n_values == 0:
+        a.notes.append("reference has no usable values")
+        return a
+    if cp.n_values == 0:
+        a.notes.append(f"no usable values in current (all {cp.n_rows:,} rows missing)")
+        if column not in opts.new_with_values:
+            a.notes.append(_rename_hint(column, opts))
+        return a
+    if cp.n_values < 30:
+        a.notes.append(f"only {cp.n_values} values in current: low power")
+    if kind is Kind.NUMERIC:
+        _assess_numeric(a, column, method, ref, cur, opts, alpha_s)
+    else:
+        _assess_categorical(a, column, method, rp, cp, opts, alpha_s)
+    mde = a.row.get("min_detectable_effect", math.nan)
+    if method in _BOUNDED and np.isfinite(mde) and mde > 1:
+        a.notes.append(f"window too small to detect distribution drift reliably (min detectable {method} {mde:.2f} > 1)")
+    return a
+
+
+def _set_threshold(a: _Assessment, t: th.Threshold) -> None:
+    a.row["threshold"] = t.value
+    a.row["threshold_basis"] = t.basis
+    a.row["min_detectable_effect"] = t.min_detectable_effect
+
+
+def _assess_numeric(a: _Assessment, column: str, method: str, ref: _Side, cur: _Side, opts: _Options, alpha_s: float):
+    rp, cp = ref.profile, cur.profile
+    if rp.edges is None:
+        a.notes.append("reference has no finite values to bin")
+        return
+    if cp.edges is None or not np.array_equal(rp.edges, cp.edges):
+        raise ValueError(
+            f"column {column!r}: the current profile was binned on other edges than the reference; build it with "
+            "tk.profile(current, reference_profile)"
+        )
+    n, m = rp.n_values, cp.n_values
+    raw = ref.values is not None and cur.values is not None
+    scale = rp.std
+    if raw:
+        ks, wd = st.ks_wasserstein(ref.values, cur.values, scale=scale)
+        ad = st.anderson_darling(ref.values, cur.values, sorted=True) if method == "anderson" else None
+    else:
+        ks = st.ks_from_counts(rp.counts, cp.counts)
+        inner_edges = rp.edges
+        wd = st.wasserstein_from_counts(rp.counts[1:-1], cp.counts[1:-1], inner_edges, scale=scale)
+        ad = None
+        a.notes.append("computed from profiles: KS from binned CDFs, Wasserstein from bin counts")
+        if method == "anderson":
+            raise ValueError(f"column {column!r}: method 'anderson' needs raw values; pass DataFrames, not profiles")
+    groups = _coarse_groups(rp.counts, opts.hist_bins)
+    rc = np.bincount(groups, weights=rp.counts).astype("float64")
+    cc = np.bincount(groups, weights=cp.counts).astype("float64")
+    stats_ = {"ks": ks, "wasserstein": wd, "jensen_shannon": st.jensen_shannon(rc, cc), "psi": st.psi(rc, cc),
+              "hellinger": st.hellinger(rc, cc)}
+    if ad is not None:
+        stats_["anderson"] = ad
+    a.statistics.update(stats_)
+    if not scale > 0:
+        a.notes.append("constant in reference")
+    a.row["test"] = "anderson" if method == "anderson" else "ks"
+    a.row["p_value"] = (ad or ks).p_value
+    a.row["location"] = ks.location
+
+    # -- distribution signal -------------------------------------------------------------------
+    fixed = opts.fixed(column)
+    rng = opts.rng(column)
+    if method == "ks":
+        noise, sd = th.ks_noise(n, m, alpha_s)
+        observed = ks.statistic
+    elif method in ("wasserstein", "anderson"):
+        p = rp.counts[1:-1].astype("float64")
+        widths = np.diff(rp.edges)
+        if scale > 0 and p.sum() > 0:
+            null = th.simulate_null(lambda x, y: st.wasserstein_props(x, y, widths) / scale, p, n, m,
+                                    replicates=opts.replicates, rng=rng)
+            noise, sd = th.null_quantile(null, alpha_s)
+        else:
+            noise, sd = math.nan, math.nan
+        observed = wd.statistic
+    else:
+        core = {"jensen_shannon": st.js_props, "psi": st.psi_props, "hellinger": st.hellinger_props}[method]
+        null = th.simulate_null(core, rc, n, m, replicates=opts.replicates, rng=rng)
+        noise, sd = th.null_quantile(null, alpha_s)
+        observed = stats_[method].statistic
+    if method == "anderson":
+        floor = opts.floor(column, "anderson")
+        t = th.decide(0.0, sd, floor, fixed)
+        a.pending_p = True
+        a.row["statistic"] = ad.statistic
+        a.row["effect"] = wd.statistic
+        a.signals.append(("distribution", wd.statistic, t.value))
+    else:
+        if not np.isfinite(noise):
+            noise, sd = 0.0, 0.0
+        t = th.decide(noise, sd, opts.floor(column, method), fixed)
+        a.row["statistic"] = observed
+        a.row["effect"] = observed
+        a.signals.append(("distribution", observed, t.value))
+    _set_threshold(a, t)
+
+    # -- out-of-range signal ---------------------------------------------------------------------
+    n_inf_ref = rp.n_neg_inf + rp.n_pos_inf
+    ref_share = n_inf_ref / n if n else 0.0
+    oor = st.out_of_range_share(cp.n_out_of_range, m, reference_share=ref_share)
+    a.statistics["out_of_range"] = oor
+    noise, sd = th.out_of_range_noise(max(rp.count, 1), m, alpha_s)
+    t_oor = th.decide(noise, sd, opts.floor(column, "out_of_range"))
+    a.row["out_of_range_share"] = oor.statistic
+    a.row["out_of_range_threshold"] = t_oor.value + ref_share
+    a.signals.append(("out_of_range", max(oor.effect, 0.0), t_oor.value))
+    n_inf = cp.n_neg_inf + cp.n_pos_inf
+    if n_inf:
+        a.notes.append(f"{n_inf:,} infinite values in current (counted as out of range)")
+    if n_inf_ref:
+        a.notes.append(f"{n_inf_ref:,} infinite values in reference")
+
+
+def _assess_categorical(a: _Assessment, column: str, method: str, rp: ColumnProfile, cp: ColumnProfile,
+                        opts: _Options, alpha_s: float):
+    ref_cats = rp.categories or {}
+    cur_cats = cp.categories or {}
+    keys = list(ref_cats) + [k for k in cur_cats if k not in ref_cats]
+    rc = np.array([ref_cats.get(k, 0) for k in keys], dtype="float64")
+    cc = np.array([cur_cats.get(k, 0) for k in keys], dtype="float64")
+    n, m = int(rc.sum()), int(cc.sum())
+    stats_ = {"tvd": st.total_variation(rc, cc), "jensen_shannon": st.jensen_shannon(rc, cc), "psi": st.psi(rc, cc),
+              "hellinger": st.hellinger(rc, cc), "chi2": st.chi_square(rc, cc)}
+    a.statistics.update(stats_)
+    a.row["test"] = "chi2"
+    a.row["p_value"] = stats_["chi2"].p_value
+    fixed = opts.fixed(column)
+    p_ref = rc[: len(ref_cats)]
+    if method == "chi2":
+        t = th.decide(0.0, 0.0, opts.floor(column, "chi2"), fixed)
+        a.pending_p = True
+        a.row["statistic"] = stats_["chi2"].statistic
+        a.row["effect"] = stats_["tvd"].statistic
+        a.signals.append(("distribution", stats_["tvd"].statistic, t.value))
+    else:
+        core = {"tvd": st.tvd_props, "jensen_shannon": st.js_props, "psi": st.psi_props,
+                "hellinger": st.hellinger_props}[method]
+        k = max(p_ref.size, 1)
+        reps = int(max(200, min(opts.replicates, 400_000 // k)))
+        null = th.simulate_null(core, p_ref, n, m, replicates=reps, rng=opts.rng(column))
+        noise, sd = th.null_quantile(null, alpha_s)
+        t = th.decide(noise, sd, opts.floor(column, method), fixed)
+        observed = stats_[method].statistic
+        a.row["statistic"] = observed
+        a.row["effect"] = observed
+        a.signals.append(("distribution", observed, t.value))
+    _set_threshold(a, t)
+
+    # -- unseen categories -------------------------------------------------------------------
+    unseen = st.unseen_share(ref_cats, cur_cats)
+    a.statistics["unseen"] = unseen
+    f1 = int(np.count_nonzero(p_ref == 1))
+    f2 = int(np.count_nonzero(p_ref == 2))
+    noise, sd = th.unseen_noise(f1, f2, n, m, alpha_s)
+    t_un = th.decide(noise, sd, opts.floor(column, "unseen"))
+    a.row["unseen_share"] = unseen.statistic
+    a.row["unseen_threshold"] = t_un.value
+    a.signals.append(("unseen", unseen.statistic, t_un.value))
+    if unseen.note and unseen.statistic >= t_un.value:
+        a.notes.append(unseen.note)
+
+
+# ------------------------------------------------------------------------------------------------
+# the public function
+# ------------------------------------------------------------------------------------------------
+def _as_window_input(name: str, data, reference=None, **options) -> object:
+    """A DataFrame or Profile for one side. Given ``options`` (spec, columns, kinds, bins), files (a
+    path, folder, glob or list), DuckDB relations and Spark DataFrames are profiled where they live
+    by :mod:`toolkit.engines`: the reference with derived edges, the current side on ``reference``'s
+    edges (a Profile, or a DataFrame profiled in pandas for them). Without options, paths are read."""
+    if isinstance(data, Profile):
+        return data
+    from ..engines import is_source
+
+    if options and is_source(data):
+        from ..engines import profile as engine_profile
+
+        return engine_profile(data, reference, include_new=name == "current", **options)
+    if isinstance(data, (str, os.PathLike)):
+        from ..io import read
+
+        data = read(data)
+    return check_frame(name, data)
+
+
+def expand_methods(methods) -> dict:
+    """``methods`` as a dict keyed by column or kind ('ks' alone applies to every kind it suits)."""
+    if methods is None:
+        return {}
+    if isinstance(methods, str):
+        out = {k.value: methods for k in (Kind.NUMERIC, Kind.CATEGORICAL, Kind.BOOLEAN)
+               if methods in (NUMERIC_METHODS if k is Kind.NUMERIC else CATEGORICAL_METHODS)}
+        if not out:
+            raise ValueError(f"methods must be one of {sorted(set(NUMERIC_METHODS + CATEGORICAL_METHODS))}; got {methods!r}")
+        return out
+    return dict(methods)
+
+
+def _columns(reference, current, spec, columns) -> list[str]:
+    ref_cols = list(reference.columns)
+    cur_cols = list(current.columns)
+    if columns is not None:
+        if isinstance(columns, str):
+            columns = [columns]
+        columns = list(columns)
+        unknown = [c for c in columns if c not in ref_cols and c not in cur_cols]
+        if unknown:
+            if isinstance(reference, Profile):
+                raise KeyError(f"neither window has column(s) {preview(unknown)}; reference has {preview(ref_cols)}")
+            check_columns("reference", reference, unknown)
+        return columns
+    if spec is not None:
+        return list(spec.monitored)
+    return [str(c) for c in ref_cols]
+
+
+def _n_jobs(n_jobs: int | None, n_rows: int) -> int:
+    if n_jobs is not None:
+        return max(1, int(n_jobs))
+    return 1 if n_rows < 50_000 else min(os.cpu_count() or 1, 4)
+
+
+def _run(reference: _Window, current: _Window, columns: list[str], opts: _Options, n_jobs: int) -> list[ColumnDrift]:
+    def job(col: str) -> _Assessment:
+        kind = reference.kinds[col]
+        ref_side = reference.side(col)
+        cur_side = current.side(col)
+        try:
+            return _assess(col, kind, ref_side, cur_side, reference.n_rows, current.n_rows, opts)
+        finally:
+            reference.release(col)
+            current.release(col)
+
+    if n_jobs > 1 and len(columns) > 1:
+        # big numeric columns first, so the two workers finish together
+        order = sorted(columns, key=lambda c: reference.kinds[c] is not Kind.NUMERIC)
+        with ThreadPoolExecutor(n_jobs) as pool:
+            done = dict(zip(order, pool.map(job, order)))
+        assessments = [done[c] for c in columns]
+    else:
+        assessments = [job(c) for c in columns]
+    p_adj = th.benjamini_hochberg([a.row.get("p_value", math.nan) for a in assessments])
+    alpha_s = opts.alpha / N_SIGNALS
+    return [a.finish(float(q), alpha_s) for a, q in zip(assessments, p_adj)]
+
+
+def compare(
+    reference,
+    current,
+    spec=None,
+    *,
+    columns: list[str] | None = None,
+    alpha: float = 0.05,
+    methods: Mapping[str, str] | str | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    min_effect: float | Mapping[str, float] | None = None,
+    importance: Mapping[str, float] | None = None,
+    model=None,
+    multivariate: bool = False,
+    sample_size: int = 20_000,
+    random_state: int = 0,
+    kinds: Mapping[str, str] | None = None,
+    bins: int = DEFAULT_BINS,
+    replicates: int = 1000,
+    dataset_threshold: float = 0.5,
+    label: str | None = None,
+    n_jobs: int | None = None,
+) -> DriftReport:
+    """Compare ``current`` with ``reference`` column by column, with calibrated verdicts.
+
+    Parameters
+    ----------
+    reference, current
+        DataFrames (or file paths, or :class:`~toolkit.Profile` objects built on the same edges,
+        e.g. inside a database; then KS is computed from binned CDFs and the note says so).
+    spec
+        A :class:`~toolkit.ModelSpec`: its monitored columns (features, score, prediction) and kinds.
+        Without one, every reference column is compared and kinds are inferred.
+    columns
+        Columns to compare (overrides the spec's).
+    alpha
+        False-alarm level per column when nothing drifted (split over the column's three signals).
+    methods
+        Statistic deciding the distribution signal: one name for all columns, or a dict keyed by
+        column or kind. Numeric: 'ks' (default), 'wasserstein', 'jensen_shannon', 'psi',
+        'hellinger', 'anderson'; categorical/boolean: 'tvd' (default), 'jensen_shannon', 'psi',
+        'hellinger', 'chi2'. 'anderson' and 'chi2' decide on Benjamini-Hochberg adjusted p-values
+        plus a minimum effect; the others on the calibrated effect threshold.
+    thresholds
+        Fixed thresholds ``{column: value}`` replacing the calibration for those columns.
+    min_effect
+        Smallest effect worth flagging: one number for every distribution statistic, or a dict
+        keyed by column or method (also 'missing', 'out_of_range', 'unseen'); defaults in
+        :data:`toolkit.drift.thresholds.DEFAULT_MIN_EFFECT`.
+    importance
+        ``{column: weight}`` to rank drifted features by ``severity x importance``.
+    model
+        A fitted scikit-learn estimator: importance from permutation importance on the reference
+        (needs ``spec`` with a target present in the reference).
+    multivariate
+        Also run the domain classifier and the PCA reconstruction check (on at most
+        ``sample_size`` rows per window).
+    sample_size
+        Rows sampled per window for the multivariate checks and model importance.
+    random_state
+        Seed for calibration replicates and sampling.
+    kinds
+        Kind overrides ``{column: kind}`` (on top of the spec's).
+    bins
+        Quantile bins for numeric profiles.
+    replicates
+        Monte Carlo replicates for calibrating histogram statistics.
+    dataset_threshold
+        Share of drifted columns at which the dataset counts as drifted.
+    label
+        Name of the current window (shown in the report).
+    n_jobs
+        Threads over columns (default: 1 below 50k rows, else up to 4).
+
+    Returns
+    -------
+    DriftReport
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import toolkit as tk
+    >>> rng = np.random.default_rng(0)
+    >>> ref = pd.DataFrame({"age": rng.normal(40, 10, 5000), "plan": rng.choice(["a", "b"], 5000)})
+    >>> cur = pd.DataFrame({"age": rng.normal(45, 10, 5000), "plan": rng.choice(["a", "b"], 5000)})
+    >>> report = tk.compare(ref, cur)
+    >>> report.drifted
+    ['age']
+    >>> report.to_frame()[["column", "method", "drifted"]].to_string(index=False)
+    'column method  drifted\\n   age     ks     True\\n  plan    tvd    False'
+    """
+    from .ranking import model_importance, rank
+
+    engine_options = {"spec": spec, "columns": columns, "kinds": kinds, "bins": bins}
+    reference = _as_window_input("reference", reference, **engine_options)
+    current = _as_window_input("current", current, reference, **engine_options)
+    _check_options(alpha, methods, thresholds, min_effect, replicates)
+    check_choice("multivariate", multivariate, [True, False])
+    methods = expand_methods(methods)
+    cols = _columns(reference, current, spec, columns)
+    ref_is_profile = isinstance(reference, Profile)
+    if ref_is_profile:
+        resolved = {c: reference.columns[c].kind if c in reference.columns else Kind.EMPTY for c in cols}
+        resolved.update({c: Kind(k) for c, k in (kinds or {}).items() if c in resolved})
+    else:
+        present = [c for c in cols if c in reference.columns]
+        resolved = resolve_kinds(reference, present, spec, kinds)
+        for c in cols:
+            resolved.setdefault(c, Kind(kinds[c]) if kinds and c in kinds else Kind.EMPTY)
+    ref_names = set(reference.columns)
+    new_columns = tuple(str(c) for c in current.columns if c not in ref_names)
+    if isinstance(current, Profile):
+        new_with_values = tuple(c for c in new_columns if current.columns[c].n_values > 0)
+    else:
+        new_with_values = tuple(c for c in new_columns if current[c].notna().any())
+    opts = _Options(float(alpha), dict(methods or {}), dict(thresholds or {}), min_effect, int(replicates),
+                    int(random_state), HIST_BINS, new_columns, new_with_values)
+    for c in cols:  # validate method names before any heavy work
+        k = resolved[c]
+        if not (k.skipped or k is Kind.DATETIME):
+            opts.method(c, k)
+    ref_window = _Window(reference, resolved, bins=bins, cache=True, label="reference")
+    cur_window = _Window(current, resolved, bins=bins, edges_from=ref_window, cache=True, label=label)
+    n_rows = max(ref_window.n_rows, cur_window.n_rows)
+    results = _run(ref_window, cur_window, cols, opts, _n_jobs(n_jobs, n_rows))
+    ref_profile = ref_window.profile(cols)
+    cur_profile = cur_window.profile(cols)
+    del ref_window, cur_window
+
+    if model is not None and importance is None:
+        if ref_is_profile:
+            raise ValueError("model importance needs reference rows; pass a DataFrame or importance={column: weight}")
+        importance = model_importance(model, reference, spec, sample_size=min(sample_size, 5000), random_state=random_state)
+    results = rank(results, importance)
+
+    mv = None
+    if multivariate:
+        from .multivariate import multivariate_drift
+
+        if ref_is_profile or isinstance(current, Profile):
+            raise ValueError("multivariate=True needs rows on both sides; pass DataFrames, not profiles")
+        features = [r.column for r in results if r.kind in ("numeric", "categorical", "boolean")
+                    and r.column in reference.columns and r.column in current.columns]
+        features = [c for c in cols if c in features]
+        mv = multivariate_drift(reference, current, features, {c: resolved[c] for c in features},
+                                sample_size=sample_size, alpha=alpha, random_state=random_state)
+    return DriftReport(
+        tuple(results), float(alpha), ref_profile.n_rows, cur_profile.n_rows, mv, new_columns, ref_profile,
+        cur_profile, float(dataset_threshold), label,
+        {"methods": dict(methods or {}), "min_effect": min_effect, "thresholds": dict(thresholds or {}),
+         "replicates": replicates, "random_state": random_state, "importance": dict(importance or {})},
+    )

@@ -1,0 +1,487 @@
+"""Where the rows live: a path or glob of Parquet/CSV files, a DuckDB relation or a Spark DataFrame.
+
+A :class:`Source` exposes what the SQL generator needs (a name to select from, column types,
+which file has which columns) and runs statements, with a progress bar for long passes. The
+DuckDB source streams files through an embedded, memory-limited connection; the Spark source
+runs on whatever cluster the session is attached to (``local[2]`` in the tests).
+"""
+from __future__ import annotations
+
+import glob as _glob
+import itertools
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from ._progress import progress_bar
+from ._sql import DUCKDB, SPARK, Dialect, normalise_type
+
+__all__ = ["Source", "open_source", "is_source", "list_files", "partition_value", "DUCKDB_SETTINGS", "FILE_COLUMN"]
+
+#: Settings of the embedded DuckDB connection opened for file inputs (edit to taste).
+#: ``memory_limit`` bounds DuckDB's own buffers; larger-than-memory aggregations spill to ``temp_directory``.
+DUCKDB_SETTINGS: dict[str, object] = {
+    "memory_limit": "2GB",
+    "threads": os.cpu_count() or 1,
+    "preserve_insertion_order": False,
+    "TimeZone": "UTC",
+}
+#: Name of the column carrying each row's file (dropped from every result).
+FILE_COLUMN = "__tk_file"
+_VIEW = "__tk_rows"
+_counter = itertools.count()
+
+
+# ------------------------------------------------------------------------------------------------
+# inputs
+# ------------------------------------------------------------------------------------------------
+def _is_duckdb_relation(obj: object) -> bool:
+    return type(obj).__module__.split(".")[0] in ("duckdb", "_duckdb") and hasattr(obj, "query") and hasattr(obj, "columns")
+
+
+def _is_spark_frame(obj: object) -> bool:
+    mod = type(obj).__module__
+    return mod.startswith("pyspark.") and hasattr(obj, "createOrReplaceTempView")
+
+
+def _is_path_list(obj: object) -> bool:
+    return isinstance(obj, (list, tuple)) and bool(obj) and all(isinstance(p, (str, os.PathLike)) for p in obj)
+
+
+def is_source(obj: object) -> bool:
+    """True for inputs an engine reads where they live: a path, glob or list of files, a DuckDB
+    relation or a Spark DataFrame (not a pandas DataFrame or a Profile).
+
+    >>> is_source("logs/2026-*.parquet"), is_source(["a.parquet", "b.parquet"]), is_source(3)
+    (True, True, False)
+    """
+    return (isinstance(obj, (str, os.PathLike)) or _is_path_list(obj) or _is_duckdb_relation(obj)
+            or _is_spark_frame(obj))
+
+
+def _has_scheme(path: str) -> bool:
+    return "://" in path
+
+
+def list_files(path) -> list[str]:
+    """Files behind a path, a folder (every .parquet/.csv below it), a glob or a list of those."""
+    if _is_path_list(path):
+        return list(dict.fromkeys(f for p in path for f in list_files(p)))
+    text = os.fspath(path)
+    if _has_scheme(text):
+        return [text]
+    p = Path(text)
+    if p.is_dir():
+        files = sorted(str(f) for f in p.rglob("*") if f.suffix in (".parquet", ".csv") and f.is_file())
+    elif p.is_file():
+        files = [str(p)]
+    else:
+        files = sorted(f for f in _glob.glob(text, recursive=True) if os.path.isfile(f))
+    if not files:
+        raise FileNotFoundError(f"no .parquet or .csv files at {text!r}; check the path or glob "
+                                f"(e.g. 'logs/week=*/*.parquet')")
+    return files
+
+
+def _format(files: list[str]) -> str:
+    suffixes = {Path(f.split("?")[0]).suffix.lower() for f in files}
+    suffixes = {".parquet" if s in (".parq", ".pq") else s for s in suffixes}
+    if suffixes <= {".parquet"}:
+        return "parquet"
+    if suffixes <= {".csv", ".tsv", ".txt"}:
+        return "csv"
+    if len(suffixes) > 1:
+        raise ValueError(f"the input mixes file types {sorted(suffixes)}; pass Parquet files or CSV files, not both")
+    return "parquet"
+
+
+def _hive_keys(path: str) -> list[str]:
+    return [part.split("=", 1)[0] for part in Path(path).parent.parts if "=" in part and not part.startswith("=")]
+
+
+def _file_columns(files: list[str], fmt: str, con=None) -> dict[str, frozenset] | None:
+    """Columns of every file (hive partition keys included), read from the file footers."""
+    if any(_has_scheme(f) for f in files):
+        return None
+    out = {}
+    for f in files:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(f).names
+        elif con is not None:
+            names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_csv({DUCKDB.string(f)})").fetchall()]
+        else:
+            names = list(pd.read_csv(f, nrows=0).columns)
+        out[_file_key(f)] = frozenset(names) | frozenset(_hive_keys(f))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# sources
+# ------------------------------------------------------------------------------------------------
+class Source:
+    """Rows an engine aggregates in place.
+
+    Attributes
+    ----------
+    engine
+        'duckdb' or 'spark'.
+    dialect
+        The :class:`~toolkit.engines._sql.Dialect` to write statements in.
+    name
+        What to select ``FROM`` (a view over the files or the relation).
+    types
+        ``{column: 'numeric' | 'boolean' | 'string' | 'timestamp' | 'date' | 'other'}``.
+    files
+        Absolute paths of the files the rows come from (None for relations and Spark frames).
+    file_columns
+        ``{file: columns it has}`` (hive partition keys included), to tell a column absent from a
+        file from a null one.
+    group_expr
+        SQL giving a row's file (``'0'`` without files): profiles are computed per file, so they
+        can be cached and merged into any window made of whole files.
+    """
+
+    engine: str = ""
+    dialect: Dialect = DUCKDB
+    name: str = _VIEW
+    description: str = ""
+
+    def __init__(self):
+        self.types: dict[str, str] = {}
+        self.raw_types: dict[str, str] = {}
+        self.files: list[str] | None = None
+        self.file_columns: dict[str, frozenset] | None = None
+        self.group_expr = "0"
+        self.supports_lookup = True
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.types)
+
+    @property
+    def hive_keys(self) -> frozenset:
+        """Partition keys (``week`` of ``week=2026-01/``) found in every file's path."""
+        if not self.files:
+            return frozenset()
+        keys = [set(_hive_values(f)) for f in self.files]
+        return frozenset(set.intersection(*keys)) if keys else frozenset()
+
+    def file_of(self, value) -> str:
+        """The listed file behind the engine's value of :attr:`group_expr`."""
+        return _file_key(value)
+
+    def subset(self, files: list[str]) -> "Source":  # pragma: no cover
+        raise NotImplementedError
+
+    def run(self, sql: str, desc: str | None = None, progress: bool = True) -> pd.DataFrame:  # pragma: no cover
+        raise NotImplementedError
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def unregister(self, name: str) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def sample(self, n: int) -> pd.DataFrame:  # pragma: no cover
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.description}, {len(self.types)} columns)"
+
+
+def _hive_values(path: str) -> dict[str, str]:
+    out = {}
+    for part in Path(path).parent.parts:
+        if "=" in part and not part.startswith("="):
+            key, value = part.split("=", 1)
+            out[key] = value
+    return out
+
+
+def partition_value(path: str, key: str) -> str:
+    """The value of hive partition ``key`` in ``path`` (``'2026-01'`` for ``.../week=2026-01/x.parquet``)."""
+    return _hive_values(path)[key]
+
+
+def _file_key(name) -> str:
+    """A file as an engine reports it (a path, or Spark's ``file:`` URI) -> its absolute path."""
+    from urllib.parse import unquote, urlparse
+
+    text = str(name)
+    if text.startswith("file:"):
+        text = unquote(urlparse(text).path)
+    return os.path.abspath(text) if not _has_scheme(text) else text
+
+
+def _describe(data) -> str:
+    return f"{len(data)} {_format(data)} file{'s' if len(data) != 1 else ''}"
+
+
+class DuckDBSource(Source):
+    """Files (streamed by an embedded DuckDB) or a DuckDB relation."""
+
+    engine = "duckdb"
+    dialect = DUCKDB
+
+    def __init__(self, data, *, connection=None, settings: dict | None = None, _files: list[str] | None = None):
+        import duckdb
+
+        super().__init__()
+        self._own = False
+        self._tmp = None
+        self._rel = None
+        if _is_duckdb_relation(data):
+            self._rel = data
+            self._con = getattr(data, "_con", None)
+            self.name = f"__tk_rel_{next(_counter)}"
+            self.supports_lookup = self._con is not None
+            self.raw_types = {str(c): str(t) for c, t in zip(data.columns, data.types)}
+            self.description = "DuckDB relation"
+        else:
+            files = _files if _files is not None else [_file_key(f) for f in list_files(data)]
+            fmt = _format(files)
+            if connection is None:
+                self._tmp = tempfile.TemporaryDirectory(prefix="toolkit-duckdb-")
+                connection = duckdb.connect(config={"temp_directory": self._tmp.name})
+                for key, value in {**DUCKDB_SETTINGS, **(settings or {})}.items():
+                    connection.execute(f"SET {key} = {_setting(value)}")
+                self._own = True
+            self._con = connection
+            reader = "read_parquet" if fmt == "parquet" else "read_csv"
+            file_list = "[" + ", ".join(DUCKDB.string(f) for f in files) + "]"
+            hive = "true" if any(_hive_keys(f) for f in files) else "false"
+            self.name = f"__tk_rows_{next(_counter)}"
+            self._con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {self.name} AS SELECT * FROM {reader}({file_list}, union_by_name = true, "
+                f"hive_partitioning = {hive}, filename = '{FILE_COLUMN}')"
+            )
+            described = self._con.execute(f"DESCRIBE SELECT * FROM {self.name}").fetchall()
+            self.raw_types = {str(r[0]): str(r[1]) for r in described if r[0] != FILE_COLUMN}
+            self.files = files
+            self.file_columns = _file_columns(files, fmt, self._con)
+            self.group_expr = DUCKDB.quote(FILE_COLUMN)
+            self.description = _describe(files)
+        self.types = {c: normalise_type(t) for c, t in self.raw_types.items()}
+        if self._con is not None:
+            try:
+                self._con.execute("SET enable_progress_bar = true")
+                self._con.execute("SET enable_progress_bar_print = false")
+            except Exception:  # pragma: no cover - older DuckDB
+                pass
+
+    def subset(self, files: list[str]) -> "DuckDBSource":
+        return DuckDBSource(None, connection=self._con, _files=list(files))
+
+    def _execute(self, sql: str) -> pd.DataFrame:
+        if self._rel is not None:
+            return self._rel.query(self.name, sql).to_arrow_table().to_pandas()
+        return self._con.sql(sql).to_arrow_table().to_pandas()
+
+    def run(self, sql: str, desc: str | None = None, progress: bool = True) -> pd.DataFrame:
+        con = self._con
+        poll = (lambda: con.query_progress()) if con is not None else None
+        with progress_bar(desc or "scanning", poll, enabled=progress and poll is not None):
+            return self._execute(sql)
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        self._con.register(name, table)
+
+    def unregister(self, name: str) -> None:
+        try:
+            self._con.unregister(name)
+        except Exception:  # pragma: no cover
+            pass
+
+    def sample(self, n: int) -> pd.DataFrame:
+        cols = ", ".join(DUCKDB.quote(c) for c in self.types)
+        return self._execute(f"SELECT {cols} FROM {self.name} LIMIT {int(n)}")
+
+    def close(self) -> None:
+        if self._own and self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+def _setting(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return DUCKDB.string(str(value))
+
+
+class SparkSource(Source):
+    """A Spark DataFrame, or files read by Spark (local mode or a cluster)."""
+
+    engine = "spark"
+    dialect = SPARK
+
+    def __init__(self, data, *, session=None, _files: list[str] | None = None):
+        super().__init__()
+        if _is_spark_frame(data):
+            frame = data
+            self.spark = frame.sparkSession
+            self.description = "Spark DataFrame"
+        else:
+            files = _files if _files is not None else [_file_key(f) for f in list_files(data)]
+            fmt = _format(files)
+            self.spark = session or _active_session()
+            from pyspark.sql import functions as F
+
+            reader = self.spark.read
+            bases = {_base_path(f) for f in files}
+            if len(bases) == 1 and next(iter(bases)) is not None:
+                reader = reader.option("basePath", next(iter(bases)))
+            if fmt == "parquet":
+                nanos = _nanosecond_columns(files)
+                if nanos:  # pandas writes ns timestamps, which Spark only reads as longs
+                    self.spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
+                frame = reader.option("mergeSchema", "true").parquet(*files)
+                for col in nanos:
+                    if dict(frame.dtypes).get(col) == "bigint":
+                        frame = frame.withColumn(col, F.expr(f"timestamp_micros(div({SPARK.quote(col)}, 1000))"))
+            else:
+                frame = reader.option("header", "true").option("inferSchema", "true").csv(list(files))
+            frame = frame.withColumn(FILE_COLUMN, F.input_file_name())
+            self.files = files
+            self.file_columns = _file_columns(files, fmt)
+            self.group_expr = SPARK.quote(FILE_COLUMN)
+            self.description = _describe(files) + " (Spark)"
+        self.name = f"__tk_rows_{next(_counter)}"
+        frame.createOrReplaceTempView(self.name)
+        self.frame = frame
+        self.raw_types = {c: t for c, t in frame.dtypes if c != FILE_COLUMN}
+        self.types = {c: normalise_type(t) for c, t in self.raw_types.items()}
+        self._views: list[str] = [self.name]
+        self.supports_lookup = True
+
+    def subset(self, files: list[str]) -> "SparkSource":
+        return SparkSource(None, session=self.spark, _files=list(files))
+
+    def run(self, sql: str, desc: str | None = None, progress: bool = True) -> pd.DataFrame:
+        tracker = self.spark.sparkContext.statusTracker()
+
+        def poll():
+            done = total = 0
+            for sid in tracker.getActiveStageIds():
+                info = tracker.getStageInfo(sid)
+                if info is not None:
+                    done += info.numCompletedTasks
+                    total += info.numTasks
+            return 100.0 * done / total if total else -1.0
+
+        with progress_bar(desc or "scanning (Spark)", poll, enabled=progress):
+            table = self.spark.sql(sql).toArrow()
+        return table.to_pandas()
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        from pyspark.sql import types as T
+
+        fields = []
+        for col, dtype in frame.dtypes.items():
+            kind = T.IntegerType() if pd.api.types.is_integer_dtype(dtype) else T.DoubleType()
+            fields.append(T.StructField(str(col), kind, False))
+        rows = [tuple(int(v) if isinstance(f.dataType, T.IntegerType) else float(v) for v, f in zip(r, fields))
+                for r in frame.itertuples(index=False, name=None)]
+        self.spark.createDataFrame(rows, T.StructType(fields)).createOrReplaceTempView(name)
+        self._views.append(name)
+
+    def unregister(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
+
+    def sample(self, n: int) -> pd.DataFrame:
+        frame = self.frame.drop(FILE_COLUMN) if FILE_COLUMN in self.frame.columns else self.frame
+        return frame.limit(int(n)).toArrow().to_pandas()
+
+    def close(self) -> None:
+        for view in self._views:
+            try:
+                self.spark.catalog.dropTempView(view)
+            except Exception:  # pragma: no cover
+                pass
+        self._views = []
+
+
+def _nanosecond_columns(files: list[str]) -> list[str]:
+    """Columns stored as nanosecond timestamps in any of the (local) Parquet files."""
+    if any(_has_scheme(f) for f in files):
+        return []
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out: dict[str, None] = {}
+    for f in files:
+        for field in pq.read_schema(f):
+            if pa.types.is_timestamp(field.type) and field.type.unit == "ns":
+                out[field.name] = None
+    return list(out)
+
+
+def _base_path(file: str) -> str | None:
+    """The folder above the first ``key=value`` folder (Spark's ``basePath`` for partition discovery)."""
+    parts = Path(file).parent.parts
+    for i, part in enumerate(parts):
+        if "=" in part:
+            return str(Path(*parts[:i])) if i else None
+    return None
+
+
+def _active_session():
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError("engine='spark' needs pyspark: pip install 'toolkit[spark]' (and Java 17)") from err
+    session = SparkSession.getActiveSession()
+    if session is None:
+        session = SparkSession.builder.master("local[2]").appName("toolkit").getOrCreate()
+    return session
+
+
+ENGINES = ("auto", "duckdb", "spark")
+
+
+def open_source(data, engine: str = "auto", *, connection=None, session=None, settings: dict | None = None) -> Source:
+    """A :class:`Source` for ``data``: DuckDB for files and DuckDB relations, Spark for Spark frames.
+
+    ``engine='spark'`` reads files with Spark instead (``session``: the SparkSession, default the
+    active one or a new ``local[2]``).
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {list(ENGINES)}; got {engine!r}")
+    if isinstance(data, Source):
+        return data
+    if _is_spark_frame(data):
+        if engine == "duckdb":
+            raise ValueError("engine='duckdb' cannot read a Spark DataFrame; pass engine='spark' (or 'auto')")
+        return SparkSource(data)
+    if _is_duckdb_relation(data):
+        if engine == "spark":
+            raise ValueError("engine='spark' cannot read a DuckDB relation; pass engine='duckdb' (or 'auto')")
+        return DuckDBSource(data)
+    if isinstance(data, (str, os.PathLike)) or _is_path_list(data):
+        if engine == "spark":
+            return SparkSource(data, session=session)
+        return DuckDBSource(data, connection=connection, settings=settings)
+    raise TypeError(
+        f"cannot read rows from a {type(data).__name__}; pass a path or glob of Parquet/CSV files, a list of "
+        "files, a DuckDB relation or a Spark DataFrame (pandas DataFrames go to toolkit.profile)"
+    )
