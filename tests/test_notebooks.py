@@ -125,3 +125,61 @@ def _assert_feature_selector_switches(report):
     page.wait_for_timeout(300)
     after = x_labels()
     assert before and after and before != after
+
+
+PWNED = "window.__pwned=1"
+HOSTILE_COLUMN = f"<script>{PWNED}</script>"
+HOSTILE_VALUE = f'"><img src=x onerror="{PWNED}">'
+
+
+def _hostile_model(root: Path) -> Path:
+    """A tiny model whose column names and category values are HTML/script injections."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(4)
+
+    def scored(n: int, start: str, prefix: str, shift: float) -> pd.DataFrame:
+        spend = rng.normal(50 + shift, 10, n)
+        score = 1 / (1 + np.exp(-(spend - 50) / 10))
+        return pd.DataFrame({
+            "customer_id": [f"{prefix}{i}" for i in range(n)],
+            "event_time": pd.Timestamp(start, tz="UTC") + pd.to_timedelta(rng.integers(0, 6 * 86400, n), unit="s"),
+            HOSTILE_COLUMN: spend, "plan": rng.choice(["basic", HOSTILE_VALUE], n),
+            "churn_score": score, "churn_pred": (score >= 0.5).astype(int),
+            "churned": (rng.random(n) < score).astype(int),
+        })
+
+    data = root / "data"
+    data.mkdir(parents=True)
+    scored(600, "2025-12-01", "B", 0).to_parquet(data / "baseline.parquet")
+    frames = []
+    for i, shift in enumerate((0, 8)):
+        batch = scored(300, f"2026-01-{5 + 7 * i:02d}", f"P{i}-", shift)
+        folder = data / "production" / f"week=2026-0{i + 1}"
+        folder.mkdir(parents=True)
+        batch.drop(columns="churned").to_parquet(folder / "part-0.parquet")
+        frames.append(batch)
+    pd.concat(frames)[["customer_id", "churned"]].to_parquet(data / "labels.parquet")
+    return tk_new(root / "model", data)
+
+
+def tk_new(folder: Path, data: Path) -> Path:
+    from toolkit.reports import new_model
+
+    return new_model(folder, data / "baseline.parquet", data / "production", labels=data / "labels.parquet",
+                     target="churned", score="churn_score", prediction="churn_pred", timestamp="event_time",
+                     id="customer_id", name=f"model {HOSTILE_COLUMN}")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_hostile_names_and_values_stay_text_in_real_reports(tmp_path, open_report):
+    folder = _hostile_model(tmp_path)
+    for name in ("01_compare_baseline", "02_inspect_drifted_features"):
+        path = run_report(folder / f"{name}.ipynb", tmp_path / f"{name}.html")
+        report = open_report(path, timeout=60_000)
+        assert report.problems == []
+        assert report.page.evaluate("typeof window.__pwned") == "undefined"
+        assert report.page.locator("img[src=x]").count() == 0
+        assert HOSTILE_COLUMN in report.page.inner_text("body")     # shown as text, not run
