@@ -246,6 +246,19 @@ def test_notebook_call_pattern_compare_on_parquet_globs(spec, ref, weekly):
     pd.testing.assert_frame_equal(report.to_frame()[cols], same.to_frame()[cols])
 
 
+def test_template_call_pattern_with_model_config(ref):
+    """The calls a template notebook parameterised by paths makes (the lead's templates copy these)."""
+    cfg = tk.ModelConfig.load(Path(__file__).resolve().parents[1] / "notebooks" / "model.yaml")
+    baseline, production = cfg.path(cfg.baseline), cfg.path(cfg.production)     # a file and a folder of batches
+    drift = tk.compare(baseline, production, spec=cfg.spec)
+    over = tk.drift_over_time(baseline, production, spec=cfg.spec, by=cfg.window)  # window: batch
+    assert drift.n_current == sum(over.window_rows) and len(over.windows) == 26
+    assert {"monthly_charges", "region", "plan"} <= set(drift.drifted)
+    assert over.first_drift["monthly_charges"] == "2026-08"
+    glob = str(production / "week=*" / "*.parquet")                               # a glob parameter works the same
+    assert tk.compare(str(baseline), glob, spec=cfg.spec).drifted == drift.drifted
+
+
 def test_compare_week20_path_flags_absent_column_with_rename_hint(spec):
     report = tk.compare(BASELINE, str(DATA / "production" / "week=2026-20" / "part-0.parquet"), spec=spec)
     row = report.to_frame().set_index("column").loc["monthly_charges"]
@@ -260,6 +273,28 @@ def test_compare_dataframe_reference_with_path_current(baseline, spec, ref, batc
     cols = ["column", "statistic", "threshold", "drifted"]
     pd.testing.assert_frame_equal(mixed.to_frame()[cols], profiles.to_frame()[cols])
     assert "avg_session_minutes" in mixed.drifted                            # the week-14 outlier burst
+
+
+def test_drift_over_time_on_parquet_partitions(spec, ref, batches):
+    """tk.drift_over_time(baseline_path, glob, by='week'): one pass, the same reports as on pandas profiles."""
+    from toolkit.engines import WindowProfile
+    from toolkit.windows import Window
+
+    over = tk.drift_over_time(BASELINE, PROD_GLOB, spec=spec, by="week")
+    assert list(over.windows) == list(batches)
+    same = tk.drift_over_time(WindowProfile.of(ref), spec=spec, windows=[
+        Window(label, WindowProfile.of(tk.profile(frame, ref), label)) for label, frame in batches.items()])
+    cols = ["window", "column", "statistic", "threshold", "drifted"]
+    pd.testing.assert_frame_equal(over.to_frame()[cols], same.to_frame()[cols])
+    truth = {e["name"]: e for e in json.loads((DATA / "truth.json").read_text())["events"]}
+    for event in ("price_rise", "region_mix", "new_plan", "outlier_burst", "null_spike"):   # each found where it starts
+        assert over.first_drift[truth[event]["column"]] == f"2026-{truth[event]['first_week']:02d}", event
+    assert "2026-20" in over.drifted_windows("monthly_charges")                        # schema break: absent
+    # windows as periods of the timestamp, and a rolling reference (window profiles merge)
+    rolling = tk.drift_over_time(BASELINE, PROD_GLOB, spec=spec, by="W", reference_type="rolling", rolling=3)
+    assert len(rolling.windows) == 26 and rolling.reference_labels[4] == f"{rolling.windows[1]}..{rolling.windows[3]}"
+    with pytest.raises(ValueError, match="consecutive rows"):
+        tk.drift_over_time(BASELINE, PROD_GLOB, spec=spec, by=5000)
 
 
 # ------------------------------------------------------------------------------------------------ outcomes
@@ -293,6 +328,21 @@ def test_confusion_counts_agree_exactly(labelled):
     by_score = E.confusion_counts(str(root), target="churned", score="churn_score", threshold=0.3, progress=False)
     labelled_rows = frame[frame["churned"].notna()]
     assert int(by_score.loc[0, "tp"]) == int(((labelled_rows["churn_score"] >= 0.3) & (labelled_rows["churned"] == 1)).sum())
+
+
+def test_performance_reads_only_the_role_columns_of_files(labelled):
+    """tk.performance on a glob of labelled logs equals tk.performance on the same rows in pandas."""
+    root, frame = labelled
+    kw = dict(target="churned", score="churn_score", prediction="churn_pred", metric=["roc_auc", "accuracy"],
+              by="week")
+    got = tk.performance(str(root / "week=*" / "*.parquet"), **kw).to_frame()
+    want = tk.performance(frame.drop(columns=["customer_id"]), **kw).to_frame()
+    pd.testing.assert_frame_equal(got, want)
+    acc = tk.performance(str(root), target="churned", prediction="churn_pred", metric="accuracy", by="week",
+                         inclusion_prob=None).to_frame()
+    counts = E.confusion_counts(str(root), target="churned", prediction="churn_pred", window="week", progress=False)
+    assert acc["window"].tolist() == counts["window"].tolist() and acc["n"].tolist() == counts["n"].tolist()
+    assert np.allclose(acc["value"], (counts["tp"] + counts["tn"]) / counts["n"], rtol=0, atol=1e-12)
 
 
 def test_score_histogram_auc_within_tolerance(labelled):

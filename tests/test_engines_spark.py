@@ -107,3 +107,18 @@ def test_confusion_counts_in_spark(spark, baseline):
     want = E.confusion_counts(baseline, **kw)
     pd.testing.assert_frame_equal(got, want)
     assert got["n"].sum() == len(baseline)
+
+
+def test_spark_case_binning_and_one_scan_shape_agree(spark, spec, ref, batches):
+    """The alternatives (nested-CASE binning, the one-scan 'long' statement) give the same profile in Spark."""
+    from toolkit.engines import _profiles as P
+    from toolkit.engines._source import open_source
+    from toolkit.engines._windows import window_spec
+
+    with open_source(FILES[2], engine="spark", session=spark) as src:                 # week 20: schema break
+        items = P.plan(src, ref).items
+        whole = window_spec(None, src.columns, None)
+        for use_lookup, shape in [(False, "union"), (True, "long")]:
+            (_, _, got), = P.run_profiles(src, items, whole, use_lookup=use_lookup, shape=shape, progress=False,
+                                          cache=False)[0]
+            assert differences(tk.profile(batches[WEEKS[2]], ref), got) == [], (use_lookup, shape)

@@ -238,6 +238,16 @@ def drift_over_time(
     {'x': '2026-04-06'}
     """
     check_choice("reference_type", reference_type, REFERENCE_TYPES)
+    from ..engines import is_source
+
+    if current is not None and windows is None and is_source(current):  # files, DuckDB, Spark: profiled in place
+        from ..engines import drift_windows
+
+        reference, windows = drift_windows(reference, current, spec, by=by, timestamp=timestamp, columns=columns,
+                                           kinds=kinds, bins=bins, multivariate=multivariate)
+        first = reference if reference is not None else next((w.frame for w in windows), None)
+        kinds = {**({c: k.value for c, k in first.kinds.items()} if first is not None else {}), **(kinds or {})}
+        current = None
     if reference is not None:
         reference = _cmp._as_window_input("reference", reference)
     elif reference_type == "fixed":
@@ -287,7 +297,12 @@ def drift_over_time(
                              if fixed_ref is not None else f"window {window.label!r} has no earlier window to compare with")
         else:
             frames = [by_label[l].frame for l in ref_windows]
-            ref_frame = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
+            if isinstance(frames[0], pd.DataFrame):
+                ref_frame = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
+            else:  # windows profiled in place (files, DuckDB, Spark): their profiles merge
+                ref_frame = frames[0]
+                for frame in frames[1:]:
+                    ref_frame = ref_frame.merge(frame)
             ref_win = _cmp._Window(ref_frame, resolved, bins=bins, cache=True, label=ref_windows[-1])
             ref_label = ref_windows[0] if len(ref_windows) == 1 else f"{ref_windows[0]}..{ref_windows[-1]}"
         ref_labels.append(ref_label if ref_win is not None else "none")

@@ -14,7 +14,9 @@ windows in one pass; only a handful of spellings differ between the two dialects
 
 * :func:`profile` -- one :class:`~toolkit.Profile` of a source (the baseline, or on a reference's edges)
 * :func:`profile_windows` -- a :class:`WindowedProfiles` per period or partition, in one pass
+* :func:`drift_windows` -- the windows :func:`toolkit.drift_over_time` compares, as profiles
 * :func:`confusion_counts`, :func:`score_histogram`, :func:`auc_from_histogram` -- outcome counts per window
+* :func:`read_columns` -- only the named columns of wide logs, as a DataFrame
 * :func:`is_source`, :func:`engine_of` -- which inputs go to an engine, and to which
 * :func:`clear_cache` -- per-file profiles are cached (path, size, mtime): re-runs read only new files
 
@@ -32,10 +34,12 @@ Examples
 ('duckdb', 1000)
 """
 from ._api import (ENGINES, auc_from_histogram, confusion_counts, engine_of, profile, profile_windows,
-                   score_histogram)
+                   read_columns, score_histogram)
+from ._drift import WindowProfile, drift_windows
 from ._profiles import EXACT_QUANTILES, WindowedProfiles, clear_cache
 from ._source import DUCKDB_SETTINGS, is_source, list_files
 
-__all__ = ["profile", "profile_windows", "WindowedProfiles", "confusion_counts", "score_histogram",
+__all__ = ["profile", "profile_windows", "WindowedProfiles", "drift_windows", "WindowProfile", "confusion_counts",
+           "score_histogram", "read_columns",
            "auc_from_histogram", "is_source", "engine_of", "list_files", "clear_cache", "ENGINES",
            "DUCKDB_SETTINGS", "EXACT_QUANTILES"]

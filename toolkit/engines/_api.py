@@ -14,8 +14,8 @@ from ._profiles import EXACT_QUANTILES, WindowedProfiles, derive_edges, plan, ru
 from ._source import FILE_COLUMN, Source, is_source, open_source
 from ._windows import frame_windows, window_spec
 
-__all__ = ["profile", "profile_windows", "confusion_counts", "score_histogram", "auc_from_histogram", "ENGINES",
-           "engine_of"]
+__all__ = ["profile", "profile_windows", "confusion_counts", "score_histogram", "auc_from_histogram", "read_columns",
+           "ENGINES", "engine_of"]
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")
 
@@ -462,3 +462,32 @@ def auc_from_histogram(hist: pd.DataFrame) -> dict[str, float]:
         out[str(window)] = float((pos * (below + 0.5 * neg)).sum() / (n_pos * n_neg))
     return out
 
+
+
+def read_columns(source, columns: Iterable[str], *, engine: str = "auto", connection=None, session=None) -> pd.DataFrame:
+    """The named columns of ``source`` as a pandas DataFrame (columns it lacks are skipped).
+
+    Only those columns are read (projection pushdown in DuckDB and Spark), so a model's role
+    columns (target, score, prediction, timestamp) of wide logs fit in memory where all the
+    columns would not. Files are read by column name: a column missing from some files is null
+    there. For bounded memory whatever the row count, aggregate instead (:func:`confusion_counts`).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "rows.parquet")
+    >>> pd.DataFrame({"y": [1, 0], "p": [0.9, 0.2], "wide": ["x", "y"]}).to_parquet(path)
+    >>> read_columns(path, ["p", "y", "not_there"]).columns.tolist()
+    ['p', 'y']
+    """
+    engine = _check_engine(engine, source)
+    wanted = list(dict.fromkeys(str(c) for c in columns if c is not None))
+    if engine == "pandas":
+        return source[[c for c in wanted if c in source.columns]]
+    with _open(source, engine, connection, session) as src:
+        keep = [c for c in wanted if c in src.types]
+        if not keep:
+            raise KeyError(f"the data has none of the columns {preview(wanted)}; it has {preview(src.columns)}")
+        d = src.dialect
+        return src.run(f"SELECT {', '.join(d.quote(c) for c in keep)} FROM {src.name}", f"reading {src.description}",
+                       True)

@@ -6,15 +6,21 @@ Everything here returns strings. The statements are plain ANSI-style SQL (``CASE
 the handful of things the two write differently (identifier quotes, array literals, ``TRY_CAST``
 of formatted numbers, approximate quantiles, epoch nanoseconds).
 
-Result shape of the profile statement (long format, one ``UNION ALL`` branch per column)::
+The profile statement is built from one :class:`Piece` per column (its per-row expressions) in
+one of two shapes: ``UNION ALL`` of one ``GROUP BY file, window, key`` per column (the default,
+fastest in both engines) or one scan that turns each row into one row per column and groups once.
+Either way the result is long::
 
-    cid  w  code  ks  kn  n  s  ss  mn  mx
+    cid  g  w  code  ks  kn  n  s  ss  mn  mx  ex
 
-``cid`` is the column's position in the plan (-1 for the row-count branch), ``w`` the window,
-``code`` the bin (0 = below the first edge, 1..B = bins, B+1 = above the last edge) or a
-sentinel (:data:`MISSING`, :data:`INVALID`, :data:`NEG_INF`, :data:`POS_INF`); ``ks`` / ``kn``
-hold a category (string / number) or, in the row-count branch, the file a row came from;
-``n, s, ss, mn, mx`` are ``COUNT(*)``, ``SUM(v)``, ``SUM(v*v)``, ``MIN(v)``, ``MAX(v)``.
+``cid`` is the column's position in the plan (-1 for the row counts), ``g`` the file a row came
+from (so per-file profiles can be cached and merged), ``w`` the window, ``code`` the bin (0 below
+the first edge, 1..B the bins, B+1 above the last edge) or a sentinel (:data:`MISSING`,
+:data:`INVALID`, :data:`NEG_INF`, :data:`POS_INF`), ``ks`` / ``kn`` a category (text / number);
+``n, s, ss, mn, mx`` are ``COUNT(*)``, ``SUM(v)``, ``SUM(v*v)``, ``MIN(v)``, ``MAX(v)`` and ``ex``
+an unparseable example. Numeric values are binned on the reference's edges either through a
+small lookup table (one multiply, a join, at most four comparisons) or a nested ``CASE`` that
+bisects the edges; both are exact.
 """
 from __future__ import annotations
 
@@ -349,7 +355,11 @@ def union_all(parts: Sequence[str]) -> str:
     return "\nUNION ALL\n".join(parts)
 
 
-_AGGREGATES = ("COUNT(*) AS n, SUM(v) AS s, SUM(v * v) AS ss, MIN(v) AS mn, MAX(v) AS mx, MIN(ex) AS ex")
+def _aggregates(d: Dialect) -> str:
+    """The per-group aggregates. Spark gets no ``MIN`` over text: a string aggregation buffer turns its
+    hash aggregation into a sort of every row, so unparseable examples come from DuckDB only."""
+    ex = "MIN(ex)" if d.name == "duckdb" else f"CAST(NULL AS {d.string_type})"
+    return f"COUNT(*) AS n, SUM(v) AS s, SUM(v * v) AS ss, MIN(v) AS mn, MAX(v) AS mx, {ex} AS ex"
 
 
 def _rows(d: Dialect, source: str, window: str, group: str, pieces: Sequence[Piece]) -> str:
@@ -370,7 +380,7 @@ def union_statement(d: Dialect, source: str, window: str, group: str, pieces: Se
         outer = ", ".join(k if k in p.keys else ("0 AS code" if k == "code" else f"{_null(d, 'text' if k == 'ks' else 'number')} AS {k}")
                           for k in ("code", "ks", "kn"))
         group_by = ", ".join(["g", "w", *p.keys])
-        parts.append(f"SELECT {p.cid} AS cid, g, w, {outer}, {_AGGREGATES} FROM (SELECT g, w{inner}, {p.v} AS v, "
+        parts.append(f"SELECT {p.cid} AS cid, g, w, {outer}, {_aggregates(d)} FROM (SELECT g, w{inner}, {p.v} AS v, "
                      f"{p.ex} AS ex FROM {_rows(d, source, window, group, [p])}) t2 GROUP BY {group_by}")
     return union_all(parts)
 
@@ -378,7 +388,7 @@ def union_statement(d: Dialect, source: str, window: str, group: str, pieces: Se
 def long_statement(d: Dialect, source: str, window: str, group: str, pieces: Sequence[Piece]) -> str:
     """One scan: each row becomes one row per column, then a single ``GROUP BY`` (Spark: one shuffle)."""
     fields = [(f"{p.cid}", p.code, p.ks, p.kn, p.v, p.ex) for p in pieces]
-    return (f"SELECT cid, g, w, code, ks, kn, {_AGGREGATES} FROM (SELECT g, w, {d.expand(fields)} "
+    return (f"SELECT cid, g, w, code, ks, kn, {_aggregates(d)} FROM (SELECT g, w, {d.expand(fields)} "
             f"FROM {_rows(d, source, window, group, pieces)}) t2 GROUP BY cid, g, w, code, ks, kn")
 
 

@@ -383,6 +383,15 @@ def performance(
     >>> round(float(row.delta_vs_baseline), 3), round(float(row.delta_p_value), 2)
     (-0.014, 0.47)
     """
+    from ..engines import is_source
+
+    if is_source(labelled) or is_source(baseline):  # files, DuckDB, Spark: read only the role columns
+        from ..engines import read_columns
+
+        wanted = [target, score, prediction, timestamp, by, "inclusion_prob" if inclusion_prob == "auto" else inclusion_prob]
+        wanted += [getattr(spec, r, None) for r in ("target", "score", "prediction", "timestamp")]
+        labelled = read_columns(labelled, wanted) if is_source(labelled) else labelled
+        baseline = read_columns(baseline, wanted) if is_source(baseline) else baseline
     roles = resolve_roles(labelled, spec, target=target, score=score, prediction=prediction,
                           timestamp=timestamp, task=task, positive_label=positive_label, threshold=threshold)
     metrics = resolve_metrics(metric, roles.task)
