@@ -291,8 +291,12 @@ def write(results: list[dict], info: dict, args) -> None:
         "|---|---|---:|---:|---:|---:|",
     ]
     for r in results:
-        what = ("compare, then drift_over_time (reuses the cached per-file profiles)" if r["mode"] == "sequence"
-                else "drift_over_time alone, cold")
+        if r["mode"] == "cold":
+            what = "drift_over_time alone, cold"
+        elif r["engine"] == "duckdb":
+            what = "compare, then drift_over_time (the second reuses the per-file profiles of the first)"
+        else:
+            what = "compare, then drift_over_time (Spark DataFrame: no file cache, one full pass each)"
         compare = f"{r['compare_s']:.1f}" if "compare_s" in r else "-"
         lines.append(f"| {r['engine']} | {what} | {compare} | {r['over_time_s']:.1f} | {r['total_s']:.1f} | "
                      f"{r['peak_rss_gb']:.2f} |")
@@ -305,6 +309,21 @@ def write(results: list[dict], info: dict, args) -> None:
         + ".  ",
         "Load average (1 min) on this shared machine when each run started: "
         + ", ".join(f"{r['engine']}/{r['mode']} {r['load_before']:.1f}" for r in results) + ".",
+        "",
+        "How it runs: the baseline's edges are derived inside DuckDB (exact `percentile_disc`, identical to "
+        "pandas' edges), then one generated SQL statement per pass (a `UNION ALL` of one `GROUP BY file, window, "
+        "bin` per column, binning through a small lookup table) streams the files through an embedded DuckDB "
+        "with `memory_limit = 2GB`; Spark runs the same statement text. Per-file profiles are cached by path, "
+        "size and modification time, so `drift_over_time` after `compare` on the same files (or a re-run after "
+        "new partitions arrive) only reads what changed; the cold `drift_over_time` row is the honest single-pass "
+        "cost. Peak RSS counts the Python process and the Spark JVM (driver memory 3g).",
+        "",
+        "Agreement with pandas (tests/test_engines.py, tests/test_engines_spark.py, demo scenario): bin counts, "
+        "category counts, missing/unparseable/infinite counts, absent columns (week 20) and confusion counts are "
+        "identical in DuckDB and Spark; sums agree to 1e-9 relative; edges are identical up to "
+        "`exact_quantiles` = 10M finite values per baseline column, above it they come from the engine's quantile "
+        "sketch (each edge's rank within 1% of n of the exact one; measured <= 0.1% on 2M values) while the "
+        "counts on those edges stay exact.",
         "",
     ]
     path = ROOT / "bench" / "RESULTS-scale.md"
