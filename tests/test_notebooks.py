@@ -183,3 +183,21 @@ def test_hostile_names_and_values_stay_text_in_real_reports(tmp_path, open_repor
         assert report.page.evaluate("typeof window.__pwned") == "undefined"
         assert report.page.locator("img[src=x]").count() == 0
         assert HOSTILE_COLUMN in report.page.inner_text("body")     # shown as text, not run
+
+
+@pytest.mark.slow
+def test_template_parameterised_with_a_parquet_glob_runs(tmp_path):
+    """The same template on a model whose production is a Parquet glob, not a folder or a frame."""
+    from toolkit.config import ModelConfig
+
+    demo = ModelConfig.load(NOTEBOOKS / "model.yaml")
+    data = (ROOT / "sample_data").resolve()
+    config = ModelConfig(name="demo from a glob", baseline=str(data / "baseline.parquet"),
+                         production=str(data / "production" / "week=2026-1*" / "*.parquet"),
+                         labels=str(data / "labels.parquet"), spec=demo.spec, window="batch")
+    path = config.save(tmp_path / "model.yaml")
+    assert ModelConfig.load(path).windows == [f"2026-{w}" for w in range(10, 20)]
+    run_report(NOTEBOOKS / "01_compare_baseline.ipynb", tmp_path / "glob.html", keep_notebook=True,
+               parameters={"config": str(path), "multivariate": False}, timeout=900)
+    text = _outputs_text(tmp_path / "glob.executed.ipynb")
+    assert "window 2026-19" in text and f"plan: first error in window {week('new_plan')}" in text
