@@ -19,7 +19,7 @@ report: $(STAMP)
 
 ## Run the whole test suite (unit, statistics, notebooks, browser)
 test: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) --durations=15
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=15
 
 ## Open JupyterLab on the templates
 lab: $(STAMP)
