@@ -111,7 +111,7 @@ def performance(report, metric: str) -> Findings:
         first = degraded.iloc[0]
         items.append(f"{metric} is significantly below the baseline in {len(degraded)} window(s), first in "
                      f"{first['window']} ({first['value']:.3f}, 95% interval {first['lower']:.3f} to {first['upper']:.3f}).")
-    weighted = f[f.get("weighted", False) == True]  # noqa: E712 - pandas boolean mask
+    weighted = f[f["weighted"].astype(bool)] if "weighted" in f else f.iloc[0:0]
     if len(weighted):
         items.append(f"{len(weighted)} window(s) rest on a weighted audit sample (inclusion probabilities applied).")
     step = ("Find out why in the attribution below: input shift the model should cope with, or a changed "
