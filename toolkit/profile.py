@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
-import types
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -678,16 +676,3 @@ def profile(
                                     derive=ref_profile is None and col not in edge_map, bins=bins)
     return Profile(cols, len(frame), label)
 
-
-class _CallableModule(types.ModuleType):
-    """``toolkit.profile`` is both this module and the :func:`profile` function.
-
-    Importing the submodule makes the package attribute ``toolkit.profile`` point at the module,
-    shadowing the lazily exported function of the same name; calling the module therefore profiles.
-    """
-
-    def __call__(self, *args, **kwargs) -> Profile:
-        return profile(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -6,8 +6,7 @@
 - :func:`attribute_drop` -> :class:`DropAttribution` : which segments and features explain a drop.
 
 ``toolkit.performance`` names both this package and the function :func:`performance`. ``toolkit``
-keeps ``tk.performance`` bound to the function; the package is callable as well (it forwards to
-the function), so code that reaches it through ``sys.modules`` still works. Use
+keeps ``tk.performance`` bound to the function (see ``toolkit._Package``). Use
 ``from toolkit.performance import attribution`` (not ``import toolkit.performance.attribution as
 x``, which looks the name up on ``toolkit``) to reach a submodule. Names load lazily, so importing
 a helper module stays cheap.
@@ -15,8 +14,6 @@ a helper module stays cheap.
 from __future__ import annotations
 
 import importlib as _importlib
-import sys as _sys
-import types as _types
 
 _EXPORTS = {
     "performance": "realized", "PerformanceReport": "realized",
@@ -38,23 +35,3 @@ def __getattr__(name: str):
 def __dir__() -> list[str]:
     return sorted(set(__all__) | {"realized", "estimate", "planning", "attribution", "metrics", "intervals"})
 
-
-class _CallablePackage(_types.ModuleType):
-    """Importing a submodule binds ``toolkit.performance`` to this package, shadowing the function of
-    the same name; making the package callable keeps ``tk.performance(...)`` working either way."""
-
-    def __call__(self, *args, **kwargs):
-        from .realized import performance
-
-        return performance(*args, **kwargs)
-
-    @property
-    def __signature__(self):
-        import inspect
-
-        from .realized import performance
-
-        return inspect.signature(performance)
-
-
-_sys.modules[__name__].__class__ = _CallablePackage
