@@ -55,6 +55,9 @@ _EXPORTS = {
     "RiskCoverage": "toolkit.fallback",
     "abstain_threshold": "toolkit.fallback",
     "AbstainDecision": "toolkit.fallback",
+    # the verdict across causes
+    "health": "toolkit.health",
+    "HealthReport": "toolkit.health",
     # reports
     "run_report": "toolkit.reports",
     "new_model": "toolkit.reports",

@@ -236,6 +236,10 @@ def _add_new(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace], 
 #: Subcommand registry: each function adds its parser to the subparsers and returns its runner.
 COMMANDS: list[Callable[[argparse._SubParsersAction], Callable[[argparse.Namespace], int]]] = [_add_report, _add_new]
 
+from .check import add_parser as _add_check  # noqa: E402  (toolkit check: its own module)
+
+COMMANDS.append(_add_check)
+
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
     """The top-level parser and a map from subcommand name to its runner."""

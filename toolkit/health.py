@@ -267,6 +267,15 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
         rules = dataclasses.replace(rules, **overrides)
     cfg = _load_config(config)
     try:
+        known = [str(w) for w in cfg.windows]
+    except (FileNotFoundError, KeyError, ValueError, TypeError) as exc:
+        raise HealthError(f"{cfg.name}: cannot read the production windows: {exc}") from exc
+    if window is not None and str(window) not in known:
+        from ._checks import preview
+
+        raise HealthError(f"window {str(window)!r} not in production; available: {preview(known)} "
+                          f"(latest {known[-1]!r})" if known else f"{cfg.name}: production has no windows")
+    try:
         stats = _gather(cfg, rules)
     except HealthError:
         raise
