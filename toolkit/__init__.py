@@ -56,8 +56,8 @@ _EXPORTS = {
     "abstain_threshold": "toolkit.fallback",
     "AbstainDecision": "toolkit.fallback",
     # the verdict across causes
-    "health": "toolkit.health",
-    "HealthReport": "toolkit.health",
+    "health": "toolkit.model_health",
+    "HealthReport": "toolkit.model_health",
     # reports
     "run_report": "toolkit.reports",
     "new_model": "toolkit.reports",

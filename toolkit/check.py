@@ -49,7 +49,7 @@ def run_check(target: str | Path, window: str | None = None, fmt: str = "text", 
     """Run the check and print it; returns the exit code (see the module docstring)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    from .health import HealthError, health
+    from .model_health import HealthError, health
 
     try:
         configs = _configs(Path(target))

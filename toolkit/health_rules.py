@@ -28,9 +28,10 @@ stays watch); act when the performance row finds a drop explained by input shift
 
 **performance** (the headline metric: ROC AUC with a score, accuracy for classes, MAE for
 regression). Realized from labels when a window has at least ``min_labels`` labelled rows, else
-the label-free estimate. Status: a significant drop from the baseline (the interval of the
-difference excludes 0) that is material (``>= material_drop`` of the baseline) -> act; significant
-but smaller -> watch. A drop is classified by shape:
+the label-free estimate. Status: a material drop from the baseline (``>= material_drop`` of the
+baseline) with strong evidence (two-sided p at most that of ``z_step``, so a stable model rarely
+gets an act over many windows) -> act; a drop significant at 95% (the interval of the difference
+excludes 0) -> watch. A drop is classified by shape:
 
 1. it *steps* in a window where a schema break or data incident starts -> that incident;
 2. else the label-free estimate (which follows input shift only) also drops, with the realized
@@ -169,6 +170,10 @@ def step_z(value: float, lower: float, upper: float, before: float, before_lower
     if not np.isfinite(se) or se <= 0:
         return float("nan")
     return float((value - before) / se)
+
+
+def _two_sided_p(z: float) -> float:
+    return float(math.erfc(z / math.sqrt(2)))
 
 
 def wilson(k: float, n: float, level: float = 0.95) -> tuple[float, float]:
@@ -557,7 +562,14 @@ def performance_rule(perf: pd.DataFrame, estimate: pd.DataFrame | None, windows:
             continue
         worse = sign * (base - value)  # > 0: worse than the baseline
         material = worse >= rules.material_drop * abs(base)
-        status = "act" if degraded and material else ("watch" if degraded else "ok")
+        # act needs z_step-strong evidence: at 95% alone, one window in forty would call for action
+        strong = degraded
+        if source == "realized" and pd.notna(r.get("delta_p_value")):
+            strong = degraded and float(r["delta_p_value"]) <= _two_sided_p(rules.z_step)
+        elif source == "estimated":
+            half = (upper - lower) / 2 / _Z95
+            strong = degraded and half > 0 and worse / half >= rules.z_step
+        status = "act" if strong and material else ("watch" if degraded else "ok")
         step, change = False, ""
         before = previous.get(source)
         if before is not None:
@@ -907,7 +919,9 @@ def relationship_changes(reference: pd.DataFrame, current: pd.DataFrame, feature
     for feature in features:
         if feature not in reference.columns or feature not in current.columns:
             continue
-        b_ref, b_cur = _bins(reference[feature], current[feature], str(kinds.get(feature, "")), n_bins, max_categories)
+        kind = kinds.get(feature, "")
+        b_ref, b_cur = _bins(reference[feature], current[feature], str(getattr(kind, "value", kind)), n_bins,
+                             max_categories)
         d, v = [], []
         for b in np.unique(b_ref[ok_ref]):
             ir, ic = ok_ref & (b_ref == b), ok_cur & (b_cur == b)
