@@ -122,28 +122,40 @@ def test_make_report_style_run_with_all_windows(model):
     slug = "img_src_x_onerror_window.__pwned_2"
     assert sorted(targets) == sorted([
         "01_rows.html", "02_broken.html", "03_overall.html", "01_rows--2026-01.html", f"01_rows--{slug}.html",
-        f"02_broken--{slug}.html", "02_broken--2026-01.failed.ipynb",
+        f"02_broken--{slug}.html", "02_broken--2026-01.failed.ipynb", "02_broken--2026-01.failed.ipynb",
     ])
     assert not (reports / "02_broken--2026-01.html").exists() and not list(reports.glob("03_overall--*"))
     assert not list(reports.glob("00_smoke*"))
-    # the latest-window table: one row per template, with its title, notebook, status and size
-    header, *latest = page.rows[:4]
-    assert header == ["Report", "Notebook", "Status", "Size", "Time"]
+    rows = page.rows
+    # the verdict first: one row per cause with a status, not the execution status
+    h = rows.index(["Cause", "Status", "Since", "Why"])
+    assert [r[0] for r in rows[h + 1:h + 6]] == ["schema", "performance", "fallback", "drift", "feedback"]
+    assert all(r[1] in ("ok", "watch", "act") for r in rows[h + 1:h + 6])
+    text = " ".join("".join(page.text).split())
+    assert f"Health (window {HOSTILE_WINDOW})" in text and ("worst cause:" in text or "no cause needs attention" in text)
+    # the latest-window table: one row per template, with its title, notebook and size; no "ok" execution status
+    i = rows.index(["Report", "Notebook", "", "Size", "Time"])
+    latest = rows[i + 1:i + 4]
     assert [row[:3] for row in latest] == [
-        ["Rows in a window", "01_rows.ipynb", "ok"], ["Broken on the first week", "02_broken.ipynb", "ok"],
-        [HOSTILE_TITLE, "03_overall.ipynb", "ok"]]
+        ["Rows in a window", "01_rows.ipynb", ""], ["Broken on the first week", "02_broken.ipynb", ""],
+        [HOSTILE_TITLE, "03_overall.ipynb", ""]]
     for row, name in zip(latest, ("01_rows", "02_broken", "03_overall")):
         size = (reports / f"{name}.html").stat().st_size
         assert row[3] == (f"{size / 1e6:.2f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB")
-    # by window: rows = windows, columns = the window-specific templates; the failure marked with its error
-    grid = page.rows[4:]
-    assert grid[0] == ["Window", "Rows in a window", "Broken on the first week"]
-    assert [row[0] for row in grid[1:]] == WINDOWS
-    assert grid[1][1].startswith("ok ") and grid[1][2].startswith("failed executed notebook")
-    assert "cell index 2: ValueError: no data for 2026-01" in grid[1][2]
-    assert grid[2][1].startswith("ok ") and grid[2][2].startswith("ok ")
-    text = " ".join("".join(page.text).split())
-    assert "7 reports, 1 failed" in text and f"(latest window: {HOSTILE_WINDOW})" in text
+    # by window: rows = windows with their health status, columns = the window-specific templates
+    g = next(k for k, r in enumerate(rows) if r and r[0] == "Window")
+    grid = rows[g:g + 3]
+    assert grid[0] == ["Window", "Health", "Rows in a window", "Broken on the first week"]
+    assert [row[0] for row in grid[1:]] == WINDOWS and all(row[1] in ("ok", "watch", "act") for row in grid[1:])
+    assert grid[1][2].startswith("ok ") and grid[1][3].startswith("failed executed notebook")
+    assert "cell index 2: ValueError: no data for 2026-01" in grid[1][3]
+    assert grid[2][2].startswith("ok ") and grid[2][3].startswith("ok ")
+    # execution failures apart, plainly
+    f = rows.index(["Report", "Error"])
+    assert rows[f + 1][0] == "02_broken.ipynb (window 2026-01)"
+    assert rows[f + 1][1].startswith("cell index 2: ValueError: no data for 2026-01")
+    assert "7 reports, 1 failed to run" in text and f"(latest window: {HOSTILE_WINDOW})" in text
+    assert "Reports that failed to run (1)" in text
 
     # each report ran on the window it is filed under (the default: the latest)
     first = (reports / "01_rows--2026-01.html").read_text()
@@ -157,7 +169,7 @@ def test_make_report_style_run_with_all_windows(model):
 def _assert_escaped(html: str) -> None:
     page = _parse(html)
     assert page.tags <= {"html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "p", "span", "code",
-                         "table", "thead", "tbody", "tr", "th", "td", "a", "div", "small"}
+                         "table", "thead", "tbody", "tr", "th", "td", "a", "div", "small", "b", "br"}
     for raw in (HOSTILE_NAME, HOSTILE_WINDOW, "<b>view</b>"):
         assert raw not in html
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt; &amp; &quot;Co&quot;" in html
@@ -258,3 +270,16 @@ def test_window_labels_become_unique_safe_file_names():
     slugs = _window_slugs(["2026-01-05/2026-01-11", "2026-01-05_2026-01-11", "A", "a", "../..", "<>"])
     assert list(slugs.values()) == ["2026-01-05_2026-01-11", "2026-01-05_2026-01-11-2", "A", "a-2", "window",
                                     "window-2"]
+
+
+def test_index_shows_a_failed_health_check_plainly(model, fake_run_report, tmp_path, monkeypatch):
+    def broken(config, window=None):
+        raise ValueError("labels file <unreadable>")
+
+    monkeypatch.setattr("toolkit.model_health.health", broken)
+    index = run_folder(model, tmp_path / "out", quiet=True)
+    html = index.read_text(encoding="utf-8")
+    text = " ".join("".join(_parse(html).text).split())
+    assert "The health check could not run: ValueError: labels file <unreadable>" in text
+    assert "labels file &lt;unreadable&gt;" in html
+    _assert_escaped(html)

@@ -5,6 +5,8 @@ Each template becomes ``<stem>.html`` (the latest production window); with ``all
 window-specific templates (those whose parameters cell sets ``window``) also run once per window,
 as ``<stem>--<window>.html``. A failed notebook does not stop the others: the index marks it
 failed with its one-line error and links the partly executed notebook kept for inspection.
+The index leads with the model's health verdict (:func:`toolkit.health`, computed in this process):
+the overall status with its worst cause and one row per cause; execution failures are listed apart.
 """
 from __future__ import annotations
 
@@ -53,6 +55,8 @@ class FolderRun:
     windows: list[str]
     latest: str | None
     generated: str
+    health: object = None              # the model's HealthReport (latest window), None if it failed
+    health_error: str = ""             # one line, when the health check could not run
 
     @property
     def failed(self) -> list[ReportEntry]:
@@ -221,14 +225,27 @@ def _run(
         entry.ok, entry.seconds = True, time.perf_counter() - start
         _log(quiet, f"      ok: {_size(entry.size)} in {entry.seconds:.1f} s")
 
+    verdict, verdict_error = _health(config, quiet)
     run = FolderRun(
         folder=folder, name=config.name, index=output_dir / INDEX_FILE, entries=plan, windows=windows,
         latest=latest, generated=_dt.datetime.now().astimezone().isoformat(sep=" ", timespec="seconds"),
+        health=verdict, health_error=verdict_error,
     )
     write_index(run)
     failed = len(run.failed)
     _log(quiet, f"index: {run.index} ({total - failed} ok, {failed} failed)")
     return run
+
+
+def _health(config, quiet: bool):
+    """The model's health verdict for the index (in this process, no kernel); failures become one line."""
+    from ..model_health import health
+
+    _log(quiet, "health verdict ...")
+    try:
+        return health(config), ""
+    except Exception as exc:  # the index must still be written; the failure is shown plainly
+        return None, _short_error(exc)
 
 
 def run_folder(folder: str | Path, output_dir: str | Path | None = None, all_windows: bool = False,
@@ -308,6 +325,11 @@ td.num { text-align: right; white-space: nowrap; }
 .grid td { white-space: nowrap; }
 .grid td .error { white-space: normal; }
 .summary-failed { color: #cf222e; }
+.status { color: white; border-radius: 3px; padding: 1px 8px; font-weight: 600; font-size: 13px; }
+.status-ok { background: #1e8449; } .status-watch { background: #d68910; } .status-act { background: #c0392b; }
+.verdict { border-left: 6px solid #57606a; padding: 8px 14px; margin: .8em 0; font-size: 15px; }
+.verdict-ok { border-color: #1e8449; } .verdict-watch { border-color: #d68910; } .verdict-act { border-color: #c0392b; }
+.failures { border-left: 6px solid #cf222e; padding: 4px 14px; }
 """
 
 
@@ -338,8 +360,64 @@ def _status_cell(entry: ReportEntry, base: Path, compact: bool = False) -> str:
     return "".join(parts)
 
 
+def _badge(status: str) -> str:
+    return f'<span class="status status-{_e(status)}">{_e(status)}</span>'
+
+
+def _health_section(run: FolderRun) -> list[str]:
+    """The verdict first: overall status with its worst cause, then one row per cause."""
+    if run.health is None:
+        return ["<h2>Health</h2>",
+                f'<p class="verdict"><span class="failed">The health check could not run:</span> '
+                f"{_e(run.health_error or 'no result')}</p>"]
+    report = run.health
+    top = report.table.iloc[0]
+    worst = report.worst_cause
+    lead = (f"worst cause: <b>{_e(worst)}</b>, since {_e(top['since'])}" if worst else "no cause needs attention")
+    rows = []
+    for r in report.table.iloc[1:].to_dict("records"):
+        rows.append(f"<tr><td>{_e(r['cause'])}</td><td>{_badge(r['status'])}</td><td>{_e(r['since'] or '')}</td>"
+                    f"<td>{_e(r['summary'])}</td></tr>")
+    return [
+        f"<h2>Health (window {_e(report.window)})</h2>",
+        f'<div class="verdict verdict-{_e(top["status"])}">{_badge(top["status"])} {lead}. {_e(top["summary"])}'
+        f"<br><small>Next: {_e(top['next_step'])}</small></div>",
+        "<table><thead><tr><th>Cause</th><th>Status</th><th>Since</th><th>Why</th></tr></thead>",
+        "<tbody>" + "".join(rows) + "</tbody></table>",
+    ]
+
+
+def _failure_section(run: FolderRun, base: Path) -> list[str]:
+    failed = run.failed
+    if not failed:
+        return []
+    items = []
+    for e in failed:
+        which = _e(e.notebook.name) + (f" (window {_e(e.window)})" if e.window is not None else "")
+        kept = ""
+        if e.executed is not None and Path(e.executed).is_file():
+            kept = f' <a href="{_e(_href(Path(e.executed), base))}">executed notebook</a>'
+        items.append(f'<tr><td>{which}</td><td><div class="error">{_e(e.error)}</div>{kept}</td></tr>')
+    return [f'<h2 class="summary-failed">Reports that failed to run ({len(failed)})</h2>',
+            '<div class="failures"><p>These reports could not be produced; the verdict above does not depend on '
+            "them.</p><table><thead><tr><th>Report</th><th>Error</th></tr></thead><tbody>"
+            + "".join(items) + "</tbody></table></div>"]
+
+
+def _window_status(run: FolderRun, window: str) -> str:
+    if run.health is None:
+        return ""
+    hist = run.health.history
+    hit = hist[(hist["cause"] == "overall") & (hist["window"].astype(str) == str(window))]
+    return _badge(str(hit["status"].iloc[0])) if len(hit) else ""
+
+
 def write_index(run: FolderRun) -> Path:
-    """Write ``run.index``: one self-contained HTML page (inline CSS, no scripts, every text escaped)."""
+    """Write ``run.index``: one self-contained HTML page (inline CSS, no scripts, every text escaped).
+
+    The page leads with the model's health verdict (overall status, its worst cause, one row per
+    cause), then links the reports; reports that failed to run are listed apart, with their error.
+    """
     base = run.index.parent
     latest = [e for e in run.entries if e.window is None]
     by_window = [e for e in run.entries if e.window is not None]
@@ -348,15 +426,15 @@ def write_index(run: FolderRun) -> Path:
     rows = []
     for e in latest:
         title = f'<a href="{_e(_href(e.output, base))}">{_e(e.title)}</a>' if e.ok else _e(e.title)
-        status = '<span class="ok">ok</span>' if e.ok else _status_cell(e, base)
+        state = "" if e.ok else '<span class="failed">failed to run (see below)</span>'
         rows.append(
-            f"<tr><td>{title}</td><td><code>{_e(e.notebook.name)}</code></td><td>{status}</td>"
+            f"<tr><td>{title}</td><td><code>{_e(e.notebook.name)}</code></td><td>{state}</td>"
             f'<td class="num">{_e(_size(e.size)) if e.ok else ""}</td><td class="num">{e.seconds:.1f} s</td></tr>'
         )
     window_note = f" (latest window: {_e(run.latest)})" if run.latest is not None else ""
-    sections = [
+    sections = _health_section(run) + [
         f"<h2>Reports{window_note}</h2>",
-        "<table><thead><tr><th>Report</th><th>Notebook</th><th>Status</th><th>Size</th><th>Time</th></tr></thead>",
+        "<table><thead><tr><th>Report</th><th>Notebook</th><th></th><th>Size</th><th>Time</th></tr></thead>",
         "<tbody>" + "".join(rows) + "</tbody></table>",
     ]
     if by_window:
@@ -369,15 +447,17 @@ def write_index(run: FolderRun) -> Path:
                 f"<td>{_status_cell(cells[(window, t)], base, compact=True)}</td>" if (window, t) in cells else "<td></td>"
                 for t in templates
             )
-            body.append(f"<tr><th>{_e(window)}</th>{tds}</tr>")
+            body.append(f"<tr><th>{_e(window)}</th><td>{_window_status(run, window)}</td>{tds}</tr>")
         sections += [
             "<h2>By window</h2>",
-            f'<table class="grid"><thead><tr><th>Window</th>{header}</tr></thead><tbody>{"".join(body)}</tbody></table>',
+            f'<table class="grid"><thead><tr><th>Window</th><th>Health</th>{header}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>',
         ]
+    sections += _failure_section(run, base)
 
     summary = f"{len(run.entries)} reports"
     if n_failed:
-        summary += f', <span class="summary-failed">{n_failed} failed</span>'
+        summary += f', <span class="summary-failed">{n_failed} failed to run</span>'
     from .. import __version__
 
     page = (
