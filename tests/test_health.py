@@ -152,7 +152,8 @@ def test_report_faces(tmp_path):
     assert report.headline.startswith("Churn model (demo), window 2026-20: act")
     assert report.worst_cause == "schema"
     card = report.card("performance")
-    assert "performance" in card and "since <b>2026-16</b>" in card
+    assert "performance" in card._repr_html_() and "since <b>2026-16</b>" in card._repr_html_()
+    assert str(card).startswith("performance: act since 2026-16: ROC AUC")
     path = report.save_html(tmp_path / "health.html")
     assert path.read_text().count("vegaEmbed") >= 1
     hist = report.history

@@ -28,7 +28,7 @@ from ._html import SEVERITY_COLOURS, escape
 from .health_rules import (CAUSES, Rules, drift_rule, episode_start, fallback_rule, feedback_rule, overall_rule,
                            performance_rule, relationship_changes, schema_findings, schema_rule)
 
-__all__ = ["health", "HealthReport", "HealthError", "clear_cache", "verdict_card", "HEALTH_COLUMNS"]
+__all__ = ["health", "HealthReport", "HealthError", "VerdictCard", "clear_cache", "verdict_card", "HEALTH_COLUMNS"]
 
 #: Columns of :meth:`HealthReport.to_frame`.
 HEALTH_COLUMNS = ["cause", "status", "since", "summary", "evidence", "next_step"]
@@ -169,10 +169,16 @@ def _gather(cfg, rules: Rules) -> _Stats:
         perf = perf[perf["metric"] == metric].copy()
         perf["window"] = perf["window"].astype(str)
     estimate = None
-    if labelled_ref:
+    # the estimate is needed only where a drop must be classified or labels are too few: skip the rest
+    enough = perf[(perf["n"] >= rules.min_labels) & perf["value"].notna()] if len(perf) else perf
+    needed = set(windows) - set(enough["window"]) | set(perf.loc[perf["degraded"].astype(bool), "window"]
+                                                          if len(perf) else [])
+    if labelled_ref and needed:
+        analysis = joined if joined is not None else production
+        analysis = analysis[analysis["window"].astype(str).isin(needed)]
         try:
-            est = tk.estimate_performance(reference, joined if joined is not None else production, spec=spec,
-                                          metric=metric, by="window", n_simulations=200).to_frame()
+            est = tk.estimate_performance(reference, analysis, spec=spec, metric=metric, by="window",
+                                          n_simulations=200).to_frame()
             estimate = est.rename(columns={"chunk": "window"})
             estimate["window"] = estimate["window"].astype(str)
         except (ValueError, TypeError, KeyError) as exc:
@@ -454,9 +460,16 @@ class HealthReport:
 
         return status_strip(self.history, self.window)
 
-    def card(self, cause: str, links: bool = True) -> str:
-        """The verdict card of one cause (escaped HTML), for the first cell of a deeper template."""
-        return verdict_card(self, cause, links=links)
+    def card(self, cause: str, links: bool = True) -> "VerdictCard":
+        """The verdict card of one cause, for the first cell of a deeper template.
+
+        It shows as HTML in a notebook (``_repr_html_``) and as one line of text elsewhere, e.g.
+        ``tk.health(config, window).card("performance")`` as the last line of template 03's first cell.
+        """
+        r = self.row(cause)
+        since = f" since {r['since']}" if r["since"] else ""
+        return VerdictCard(html=verdict_card(self, cause, links=links),
+                           text=f"{cause}: {r['status']}{since}: {r['summary']}")
 
     def to_html(self, links: bool = True) -> str:
         """One screen: the overall verdict, then per cause status, since, why, what to do (escaped)."""
@@ -468,6 +481,23 @@ class HealthReport:
     def save_html(self, path) -> Path:
         """Write one offline HTML file with the verdict table and the status strip."""
         return _save(self, Path(path))
+
+
+@dataclasses.dataclass(frozen=True)
+class VerdictCard:
+    """One cause's verdict: HTML in a notebook, a line of text elsewhere."""
+
+    html: str
+    text: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
 
 
 def _badge(status: str) -> str:
