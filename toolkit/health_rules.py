@@ -149,7 +149,7 @@ def share_z(k1: float, n1: float, k0: float, n0: float) -> float:
     """Two-proportion z statistic of ``k1/n1`` against ``k0/n0`` (pooled variance; 0 if undefined).
 
     >>> round(share_z(60, 1000, 10, 1000), 2)
-    6.1
+    6.08
     """
     if not (n1 > 0 and n0 > 0):
         return 0.0
@@ -164,7 +164,7 @@ def step_z(value: float, lower: float, upper: float, before: float, before_lower
     """z of ``value - before``, each standard error read off its 95% interval (NaN if undefined).
 
     >>> round(step_z(0.70, 0.688, 0.712, 0.83, 0.82, 0.84), 1)
-    -16.6
+    -16.3
     """
     se = math.hypot((upper - lower) / (2 * _Z95), (before_upper - before_lower) / (2 * _Z95))
     if not np.isfinite(se) or se <= 0:
@@ -197,7 +197,7 @@ def pct(x: float) -> str:
     """A share for people: 3 significant digits, as a percentage.
 
     >>> pct(0.061369), pct(0.5), pct(0.00012)
-    ('6.14%', '50.0%', '0.012%')
+    ('6.14%', '50.0%', '0.0120%')
     """
     if x is None or not np.isfinite(x):
         return "n/a"
