@@ -390,7 +390,7 @@ def schema_rule(findings: pd.DataFrame, windows: Sequence[str], n_rows: dict, st
         evidence = "; ".join(f"{r.column}: {r.checks} ({r.severity}, {pct(r.share)}, {r.shape}, since {r.onset})"
                              for r in [t[4] for t in items])
         kind = lead.shape if lead.shape in ("schema break", "data incident") else (
-            "new values" if lead.shape == "new" else "contract failure")
+            "new values" if lead.shape == "new" or "unseen_category" in lead.checks else "contract failure")
         rows.append(_verdict(window, status, kind, summary, evidence, _schema_next(lead), column=lead.column,
                              likely_cause=cause))
     return pd.DataFrame(rows)

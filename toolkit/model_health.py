@@ -528,9 +528,10 @@ def _render(report: HealthReport, links: bool = True) -> str:
     rows = []
     for r in report.table.iloc[1:].to_dict("records"):
         link = f"<br><small>Details: {_link(r['cause'])}</small>" if links and _link(r["cause"]) else ""
+        step = r["next_step"].split(" Details: ")[0] if link else r["next_step"]  # the link replaces the name
         rows.append(f"<tr><td><b>{escape(r['cause'])}</b></td><td>{_badge(r['status'])}</td>"
-                    f"<td>{escape(r['since'] or '')}</td><td>{escape(r['summary'])}</td>"
-                    f"<td>{escape(r['next_step'])}{link}</td></tr>")
+                    f'<td style="white-space:nowrap">{escape(r["since"] or "")}</td><td>{escape(r["summary"])}</td>'
+                    f"<td>{escape(step)}{link}</td></tr>")
     table = ("<table><thead><tr><th>cause</th><th>status</th><th>since</th><th>why</th><th>what to do</th></tr>"
              f"</thead><tbody>{''.join(rows)}</tbody></table>")
     notes = "".join(f"<p><small>{escape(n)}</small></p>" for n in report.notes)
