@@ -357,12 +357,20 @@ def _too_many(n: int, max_windows: int | None, what: str, local: pd.Series | Non
         return
     msg = f"{what} would make {n:,} windows, more than max_windows={max_windows:,}"
     if local is not None and local.notna().any():
-        valid = local.dropna()
-        lo, hi = valid.min(), valid.max()
-        p01, p99 = valid.quantile(0.01), valid.quantile(0.99)
-        msg += (f": {column!r} runs from {lo} to {hi}, while 98% of rows lie between {p01} and {p99}. "
-                f"Filter the stray rows (e.g. {name}[{name}[{column!r}] >= '{p01.date()}']) or use a coarser "
-                "window ('W', 'M')")
+        stamps = np.sort(local.dropna().to_numpy())
+        lo, hi = pd.Timestamp(stamps[0]), pd.Timestamp(stamps[-1])
+        msg += f": {column!r} runs from {lo} to {hi}"
+        if stamps.size > 1:   # the widest gap usually isolates the stray rows
+            g = int(np.argmax(np.diff(stamps)))
+            before, after = g + 1, stamps.size - g - 1
+            cut_lo, cut_hi = pd.Timestamp(stamps[g]), pd.Timestamp(stamps[g + 1])
+            if before <= after:
+                msg += (f"; {before:,} row(s) lie at or before {cut_lo}, the other {after:,} from {cut_hi}. Filter "
+                        f"the stray rows (e.g. {name}[{name}[{column!r}] >= '{cut_hi.date()}'])")
+            else:
+                msg += (f"; {after:,} row(s) lie at or after {cut_hi}, the other {before:,} up to {cut_lo}. Filter "
+                        f"the stray rows (e.g. {name}[{name}[{column!r}] <= '{cut_lo}'])")
+        msg += " or use a coarser window ('W', 'M')"
     else:
         msg += "; use a coarser window (fewer distinct values, more rows per window)"
     raise WindowCountError(msg + "; or pass max_windows=None to allow it")
