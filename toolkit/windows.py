@@ -62,7 +62,7 @@ from ._checks import check_choice, check_frame, preview
 
 __all__ = ["Window", "WindowSpec", "WindowChoice", "WindowCountError", "Assignment", "split", "assign",
            "window_table", "choose_window", "find_window", "short_labels", "references", "as_windows",
-           "local_times", "missing_label", "REFERENCE_TYPES", "MAX_WINDOWS", "MIN_COVERAGE", "MIN_ROW_SHARE",
+           "local_times", "missing_label", "period_alias", "batch_table", "split_batches", "REFERENCE_TYPES", "MAX_WINDOWS", "MIN_COVERAGE", "MIN_ROW_SHARE",
            "PERIODS", "BATCH"]
 
 REFERENCE_TYPES = ("fixed", "rolling", "expanding", "previous")
@@ -111,6 +111,15 @@ def _period_freq(by: str) -> str | None:
     except (ValueError, TypeError, KeyError):
         return None
     return by
+
+
+def period_alias(by: object) -> str | None:
+    """The pandas period alias ``by`` names ('week' -> 'W', 'ME' -> 'M', '2W'), or None if it names none.
+
+    >>> period_alias("week"), period_alias("D"), period_alias("batch")
+    ('W', 'D', None)
+    """
+    return _period_freq(by) if isinstance(by, str) else None
 
 
 def _check_tz(tz: object) -> str | None:
@@ -180,8 +189,8 @@ class WindowSpec:
                              + (f". {name} has {preview(cols)}" if cols is not None else ""))
         if not timestamp:
             raise ValueError(
-                f"by={by!r} is not a column of {name}, so it is read as a time period, but there is no timestamp "
-                "column: pass timestamp='...' (or a spec with timestamp)"
+                f"by={by!r} is not a column of {name}, so it is read as a time period, which needs a timestamp "
+                "column, and there is no timestamp column: pass timestamp='...' (or a spec with timestamp)"
                 + (f". Columns: {preview(cols)}" if cols is not None else ""))
         if cols is not None and timestamp not in cols:
             raise KeyError(f"timestamp column {timestamp!r} is not in {name}; it has {preview(cols)}")
