@@ -232,3 +232,11 @@ def test_forms_and_errors():
         from toolkit.engines._sql import DUCKDB
 
         W.WindowSpec.parse("2W", timestamp="t").sql(DUCKDB)
+
+
+def test_engine_path_guards_the_window_count_too(tmp_path):
+    t = pd.date_range("2026-01-01", periods=60, freq="D").tolist() + [pd.Timestamp("2016-01-01")]
+    pd.DataFrame({"t": t, "x": np.arange(61.0)}).to_parquet(tmp_path / "p.parquet")
+    with pytest.raises(W.WindowCountError, match=r"3,7\d\d windows.*2016-01-01.*coarser"):
+        tk.engines.profile_windows(str(tmp_path / "p.parquet"), window="D", timestamp="t", columns=["x"],
+                                   progress=False)

@@ -62,7 +62,7 @@ from ._checks import check_choice, check_frame, preview
 
 __all__ = ["Window", "WindowSpec", "WindowChoice", "WindowCountError", "Assignment", "split", "assign",
            "window_table", "choose_window", "find_window", "short_labels", "references", "as_windows",
-           "local_times", "missing_label", "period_alias", "batch_table", "split_batches", "REFERENCE_TYPES", "MAX_WINDOWS", "MIN_COVERAGE", "MIN_ROW_SHARE",
+           "local_times", "missing_label", "period_alias", "period_label", "UNIT_FREQ", "batch_table", "split_batches", "REFERENCE_TYPES", "MAX_WINDOWS", "MIN_COVERAGE", "MIN_ROW_SHARE",
            "PERIODS", "BATCH"]
 
 REFERENCE_TYPES = ("fixed", "rolling", "expanding", "previous")
@@ -83,7 +83,9 @@ PERIODS = {
     "Q": "quarter", "QS": "quarter", "QE": "quarter", "quarter": "quarter",
     "Y": "year", "YS": "year", "YE": "year", "A": "year", "year": "year",
 }
-_PANDAS_FREQ = {"hour": "h", "day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+#: SQL ``date_trunc`` unit -> pandas period alias.
+UNIT_FREQ = {"hour": "h", "day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+_PANDAS_FREQ = UNIT_FREQ
 _N_WINDOWS = re.compile(r"^\s*n\s*=\s*(\d+)\s*$")
 _ISO_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})(?:-?([1-7]))?\s*$", re.IGNORECASE)
 _NAT = np.iinfo(np.int64).min
@@ -277,9 +279,13 @@ def _value_label(value) -> str:
     return str(value)
 
 
-def _period_label(period: pd.Period) -> str:
+def period_label(period: pd.Period) -> str:
+    """Label of a period window: its start ('2026-01-05' for a day or week, '2026-01' for a month)."""
     text = str(period)
     return period.start_time.strftime("%Y-%m-%d") if "/" in text else text
+
+
+_period_label = period_label
 
 
 # ------------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import warnings
 
 import pandas as pd
 
-from ..windows import BATCH, PERIODS, WindowSpec, _PANDAS_FREQ, _period_label
+from ..windows import BATCH, MAX_WINDOWS, PERIODS, UNIT_FREQ, WindowCountError, WindowSpec
+from ..windows import period_label as _period_label
 from ..windows import assign as _assign
 
 __all__ = ["PERIODS", "BATCH", "WindowSpec", "window_spec", "frame_windows", "period_label", "period_range",
@@ -23,12 +24,23 @@ def period_label(period: pd.Period) -> str:
     return _period_label(period)
 
 
-def period_range(starts: list, unit: str) -> list[pd.Timestamp]:
-    """Every period start from the first to the last of ``starts`` (empty periods included)."""
+def period_range(starts: list, unit: str, max_windows: int | None = MAX_WINDOWS) -> list[pd.Timestamp]:
+    """Every period start from the first to the last of ``starts`` (empty periods included).
+
+    More than ``max_windows`` periods (a stray timestamp years away) raises WindowCountError.
+    """
     if not starts:
         return []
-    freq = _PANDAS_FREQ[unit]
+    freq = UNIT_FREQ[unit]
     lo, hi = pd.Period(min(starts), freq=freq), pd.Period(max(starts), freq=freq)
+    n = hi.ordinal - lo.ordinal + 1
+    if max_windows is not None and n > max_windows:
+        ordered = sorted(starts)
+        raise WindowCountError(
+            f"window={freq!r} would make {n:,} windows (from {lo} to {hi}), more than max_windows={max_windows:,}; "
+            f"the earliest windows with rows start {', '.join(str(s) for s in ordered[:3])}, the latest "
+            f"{', '.join(str(s) for s in ordered[-3:])}. Filter the stray rows (e.g. a WHERE on the timestamp) "
+            "or use a coarser window ('W', 'M')")
     return [p.start_time for p in pd.period_range(lo, hi, freq=freq)]
 
 
@@ -50,7 +62,7 @@ def window_spec(window: str | None, columns, timestamp: str | None, has_files: b
     spec = WindowSpec.parse(window, columns=columns, timestamp=timestamp, tz=tz, has_files=has_files, name="the data")
     if spec.kind == "period" and spec.unit is None:
         raise ValueError(f"window={window!r}: engines cut periods with SQL date_trunc, so use one of "
-                         f"{sorted(set(_PANDAS_FREQ.values()))} (e.g. 'W' rather than '2W')")
+                         f"{sorted(set(UNIT_FREQ.values()))} (e.g. 'W' rather than '2W')")
     if spec.kind in ("rows", "count"):  # pragma: no cover - parse only gives these for ints and 'n=K'
         raise ValueError(f"window={window!r}: row-count windows need the rows in pandas")
     return spec
