@@ -62,7 +62,8 @@ from ._checks import check_choice, check_frame, preview
 
 __all__ = ["Window", "WindowSpec", "WindowChoice", "WindowCountError", "Assignment", "split", "assign",
            "window_table", "choose_window", "find_window", "short_labels", "references", "as_windows",
-           "local_times", "missing_label", "period_alias", "period_label", "UNIT_FREQ", "batch_table", "split_batches", "REFERENCE_TYPES", "MAX_WINDOWS", "MIN_COVERAGE", "MIN_ROW_SHARE",
+           "local_times", "missing_label", "period_alias", "period_label", "UNIT_FREQ", "batch_table",
+           "split_batches", "mark_spans", "REFERENCE_TYPES", "MAX_WINDOWS", "MIN_COVERAGE", "MIN_ROW_SHARE",
            "PERIODS", "BATCH"]
 
 REFERENCE_TYPES = ("fixed", "rolling", "expanding", "previous")
@@ -354,8 +355,6 @@ class Assignment:
         out = []
         for i, row in enumerate(self.table.itertuples(index=False)):
             rows = order[bounds[i]:bounds[i + 1]]
-            if self.spec.kind in ("rows", "count") and self.spec.column:
-                rows = rows  # already in timestamp order within the window (stable sort of codes)
             out.append(Window(row.window, frame.iloc[rows], row.window_start, row.window_end,
                               bool(row.complete), row.reason))
         return out
