@@ -247,3 +247,15 @@ def test_engine_path_guards_the_window_count_too(tmp_path):
     with pytest.raises(W.WindowCountError, match=r"3,7\d\d windows.*2016-01-01.*coarser"):
         tk.engines.profile_windows(str(tmp_path / "p.parquet"), window="D", timestamp="t", columns=["x"],
                                    progress=False)
+
+
+def test_quiet_weekends_are_not_incomplete_but_a_thin_last_day_is():
+    rng = np.random.default_rng(5)
+    days = pd.date_range("2026-01-05", periods=28, freq="D")
+    per_day = np.where(days.day_of_week >= 5, 60, 200)                        # weekends carry 30% of a weekday
+    per_day[-1] = 20                                                        # the last day (a Sunday) is thin
+    t = np.concatenate([d + pd.to_timedelta(np.sort(rng.integers(0, 86_400, n)), unit="s")
+                        for d, n in zip(days, per_day)])
+    table = W.window_table(pd.DataFrame({"t": t}), "D", timestamp="t")
+    assert table["complete"].iloc[:-1].all()                                # full weekends are complete
+    assert not table["complete"].iloc[-1] and "typical 60 of Sunday" in table["reason"].iloc[-1]

@@ -526,13 +526,27 @@ def _complete(table: pd.DataFrame, spec: WindowSpec, local: pd.Series | None) ->
                 reasons[i] = (f"partial: the data covers {share:.0%} of this window "
                               f"({'ends' if edge == 'last' else 'starts'} {when})")
     if nonempty.size >= 2:
-        typical = float(np.median(counts[nonempty]))
+        overall = float(np.median(counts[nonempty]))
+        season = _season(table, spec)
         for i in nonempty:
+            typical, like = overall, ""
+            if season is not None:   # a quiet Sunday is compared with other Sundays, not with Mondays
+                same = nonempty[(season[nonempty] == season[i]) & (nonempty != i)]
+                if same.size >= 2:
+                    typical, like = float(np.median(counts[same])), f" of {season[i]} windows"
             if counts[i] < MIN_ROW_SHARE * typical and complete[i]:
                 complete[i] = False
-                reasons[i] = f"{int(counts[i]):,} rows, under half the typical {typical:,.0f}"
+                reasons[i] = f"{int(counts[i]):,} rows, under half the typical {typical:,.0f}{like}"
     table["complete"] = complete
     table["reason"] = reasons
+
+
+def _season(table: pd.DataFrame, spec: WindowSpec) -> np.ndarray | None:
+    """The weekly / daily cycle a window sits in (weekday of a day, hour of an hour), else None."""
+    if spec.kind != "period" or spec.freq not in ("D", "h"):
+        return None
+    starts = pd.to_datetime(table["window_start"])
+    return (starts.dt.day_name() if spec.freq == "D" else starts.dt.strftime("%H:00")).to_numpy(dtype=object)
 
 
 def mark_spans(table: pd.DataFrame) -> pd.DataFrame:
