@@ -421,7 +421,7 @@ def _assign_period(spec, local, keep_empty, missing, max_windows, name) -> Assig
             lasts.append(last.get(i, pd.NaT))
         counts = counts.tolist()
     table = _table(labels, starts, ends, counts, firsts, lasts)
-    _complete(table, spec, local[valid] if valid.any() else local.iloc[:0])
+    _complete(table, spec, _edge_steps(local[valid], codes[valid], counts) if valid.any() else None)
     if n_missing and missing == "window":
         codes[~valid] = len(table)
         table = _append_missing(table, spec.column, n_missing, "no timestamp")
@@ -436,18 +436,20 @@ def _append_missing(table, column, n, reason) -> pd.DataFrame:
 
 def _assign_column(spec, frame, missing, max_windows, name) -> Assignment:
     values = frame[spec.column]
-    isna = values.isna().to_numpy()
+    found, uniq = pd.factorize(values, use_na_sentinel=True)
+    isna = found < 0
     n_missing = int(isna.sum())
     _missing(n_missing, missing, spec.column, name)
-    uniq = pd.unique(values[~isna])
     _too_many(len(uniq), max_windows, f"by={spec.column!r} ({len(uniq):,} distinct values)", None, None, name)
+    uniq = list(uniq)
     try:
-        uniq = sorted(uniq)
-    except TypeError:
-        uniq = sorted(uniq, key=str)
-    codes = np.full(len(frame), -1, dtype=np.int64)
-    pos = {v: i for i, v in enumerate(uniq)}
-    codes[~isna] = values[~isna].map(pos).to_numpy(dtype=np.int64)
+        order = sorted(range(len(uniq)), key=uniq.__getitem__)
+    except TypeError:   # mixed types: sort by their text
+        order = sorted(range(len(uniq)), key=lambda i: str(uniq[i]))
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[order] = np.arange(len(uniq))
+    codes = np.where(isna, -1, rank[np.maximum(found, 0)] if len(uniq) else -1).astype(np.int64)
+    uniq = [uniq[i] for i in order]
     counts = np.bincount(codes[~isna], minlength=len(uniq)).tolist()
     nat = [pd.NaT] * len(uniq)
     table = _table([_value_label(v) for v in uniq], nat, nat, counts, nat, nat)
@@ -490,17 +492,26 @@ def _assign_rows(spec, frame, keep_empty, missing, max_windows, name) -> Assignm
 # ------------------------------------------------------------------------------------------------
 # completeness
 # ------------------------------------------------------------------------------------------------
-def _step(local: pd.Series | None) -> pd.Timedelta:
-    """Typical spacing of distinct timestamps: the resolution the data is logged at."""
-    if local is None or len(local) < 2:
+def _step(stamps: np.ndarray) -> pd.Timedelta:
+    """Typical spacing of distinct timestamps (int64 ns): the resolution the data is logged at, so a
+    last daily stamp at midnight stands for its whole day."""
+    if stamps.size < 2:
         return pd.Timedelta(0)
-    uniq = np.unique(local.dropna().to_numpy())
-    if uniq.size < 2:
-        return pd.Timedelta(0)
-    return pd.Timedelta(np.median(np.diff(uniq)))
+    gaps = np.diff(np.sort(stamps))
+    gaps = gaps[gaps > 0]
+    return pd.Timedelta(int(np.median(gaps)), "ns") if gaps.size else pd.Timedelta(0)
 
 
-def _complete(table: pd.DataFrame, spec: WindowSpec, local: pd.Series | None) -> None:
+def _edge_steps(local: pd.Series, codes: np.ndarray, counts) -> dict[int, pd.Timedelta]:
+    """The logging resolution inside the first and last non-empty windows (all the time rule needs)."""
+    nonempty = np.flatnonzero(np.asarray(counts) > 0)
+    if not nonempty.size:
+        return {}
+    ns = local.to_numpy().astype("datetime64[ns]").view("i8")
+    return {int(i): _step(ns[codes == i]) for i in {int(nonempty[0]), int(nonempty[-1])}}
+
+
+def _complete(table: pd.DataFrame, spec: WindowSpec, steps: dict | None) -> None:
     """Mark each window complete or not, with the reason: time coverage of the edge windows, row count."""
     n = len(table)
     complete = [True] * n
@@ -510,8 +521,8 @@ def _complete(table: pd.DataFrame, spec: WindowSpec, local: pd.Series | None) ->
     for i in np.flatnonzero(counts == 0):
         complete[i], reasons[i] = False, "empty"
     if spec.kind == "period" and nonempty.size:
-        step = _step(local)
         for i, edge in ((nonempty[-1], "last"), (nonempty[0], "first")):
+            step = (steps or {}).get(int(i), pd.Timedelta(0))
             start = table.at[i, "window_start"]
             stop = table.at[i, "window_end"] + pd.Timedelta(1, "ns")
             span = stop - start
