@@ -259,3 +259,15 @@ def test_quiet_weekends_are_not_incomplete_but_a_thin_last_day_is():
     table = W.window_table(pd.DataFrame({"t": t}), "D", timestamp="t")
     assert table["complete"].iloc[:-1].all()                                # full weekends are complete
     assert not table["complete"].iloc[-1] and "typical 60 of Sunday" in table["reason"].iloc[-1]
+
+
+def test_axis_label_expr_draws_short_labels_in_vega():
+    alt = pytest.importorskip("altair")
+    vlc = pytest.importorskip("vl_convert")
+    import re
+
+    labels = [str(d.date()) for d in pd.date_range("2026-01-05", periods=40, freq="W-MON")]
+    chart = alt.Chart(pd.DataFrame({"window": labels, "v": range(40)})).mark_line().encode(
+        x=alt.X("window:O", sort=labels, axis=alt.Axis(labelExpr=W.axis_label_expr(labels))), y="v:Q")
+    drawn = re.findall(r">(W\d\d|\d{4}-\d\d-\d\d)</text>", vlc.vegalite_to_svg(chart.to_json()))
+    assert drawn[:3] == ["W02", "W03", "W04"] and not any(d.startswith("2026-") for d in drawn)

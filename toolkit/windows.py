@@ -63,7 +63,7 @@ from ._checks import check_choice, check_frame, preview
 __all__ = ["Window", "WindowSpec", "WindowChoice", "WindowCountError", "Assignment", "split", "assign",
            "window_table", "choose_window", "find_window", "short_labels", "references", "as_windows",
            "local_times", "missing_label", "period_alias", "period_label", "UNIT_FREQ", "batch_table",
-           "split_batches", "mark_spans", "REFERENCE_TYPES", "MAX_WINDOWS", "MIN_COVERAGE", "MIN_ROW_SHARE",
+           "split_batches", "mark_spans", "axis_label_expr", "REFERENCE_TYPES", "MAX_WINDOWS", "MIN_COVERAGE", "MIN_ROW_SHARE",
            "PERIODS", "BATCH"]
 
 REFERENCE_TYPES = ("fixed", "rolling", "expanding", "previous")
@@ -913,3 +913,17 @@ def split_batches(batches: Iterable[tuple[str, pd.DataFrame]], by, *, timestamp:
             out[label] = (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True, sort=False)
                           ).reset_index(drop=True)
     return out, result.table
+
+
+def axis_label_expr(labels: Sequence[str]) -> str:
+    """A Vega ``labelExpr`` that shows :func:`short_labels` on a chart axis while the data (tables,
+    tooltips, selections) keep the full labels: ``alt.Axis(labelExpr=axis_label_expr(order))``.
+
+    >>> axis_label_expr(["2026-05-04", "2026-05-11"])
+    '({"2026-05-04": "W19", "2026-05-11": "W20"})[datum.label] || datum.label'
+    """
+    import json
+
+    labels = [str(x) for x in labels]
+    mapping = {full: short for full, short in zip(labels, short_labels(labels)) if full != short}
+    return f"({json.dumps(mapping)})[datum.label] || datum.label"
