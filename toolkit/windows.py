@@ -235,7 +235,10 @@ class WindowSpec:
         if self.tz is None:
             expr = f"CAST({q} AS TIMESTAMP)"
         elif getattr(dialect, "name", "duckdb") == "spark":
-            expr = f"from_utc_timestamp({q}, {dialect.string(self.tz)})"
+            # the wall-clock time in the window's zone, as Spark renders it in any session zone
+            # (from_utc: UTC rendering = local wall clock, offset taken at the instant; to_utc: move that
+            # wall clock to the session zone's rendering, which date_trunc uses)
+            expr = f"to_utc_timestamp(from_utc_timestamp({q}, {dialect.string(self.tz)}), current_timezone())"
         else:   # an instant (TIMESTAMPTZ) -> the wall-clock time in the window's zone
             expr = f"timezone({dialect.string(self.tz)}, {q})"
         return dialect.date_trunc(self.unit, expr)

@@ -75,6 +75,11 @@ def source_timezone(source, spec: WindowSpec, tz: str | None = None) -> WindowSp
     if spec.kind != "period":
         return spec
     raw = str(getattr(source, "raw_types", {}).get(spec.column, "")).upper()
+    if getattr(source, "engine", "") == "spark":
+        # Spark's TIMESTAMP is an instant rendered in the session zone: cut it in the zone the Parquet
+        # schema records (or ``tz``); without one keep the session's rendering, as before
+        zone = (tz or _parquet_zone(getattr(source, "files", None) or [], spec.column)) if raw == "TIMESTAMP" else None
+        return dataclasses.replace(spec, tz=zone)
     aware = "WITH TIME ZONE" in raw or raw == "TIMESTAMPTZ"
     if not aware:
         return dataclasses.replace(spec, tz=None)
