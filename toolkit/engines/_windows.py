@@ -13,7 +13,6 @@ import pandas as pd
 
 from ..windows import BATCH, MAX_WINDOWS, PERIODS, UNIT_FREQ, WindowCountError, WindowSpec
 from ..windows import period_label as _period_label
-from ..windows import assign as _assign
 
 __all__ = ["PERIODS", "BATCH", "WindowSpec", "window_spec", "frame_windows", "period_label", "period_range",
            "batch_label", "source_timezone"]
