@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._checks import preview
 from .spec import ModelSpec
 
 __all__ = ["ModelConfig"]
