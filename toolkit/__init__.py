@@ -62,9 +62,11 @@ _EXPORTS = {
     "run_report": "toolkit.reports",
     "new_model": "toolkit.reports",
     "ModelConfig": "toolkit.config",
+    # windows
+    "WindowSpec": "toolkit.windows",
 }
 _SUBMODULES = ("charts", "widgets", "reports", "engines", "schema", "drift", "feedback", "fallback", "config",
-               "relationships", "narrative")
+               "relationships", "narrative", "windows")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 

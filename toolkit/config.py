@@ -49,7 +49,10 @@ class ModelConfig:
         Optional contract file (YAML) written by ``Contract.save``; inferred from the baseline if absent.
     window
         How production splits into windows: ``"batch"`` (one window per batch folder), or a pandas
-        period alias on ``spec.timestamp`` such as ``"W"`` or ``"D"``.
+        period alias on ``spec.timestamp`` such as ``"W"`` or ``"D"`` (see :mod:`toolkit.windows`).
+    timezone
+        Time zone periods are cut in (default: the timestamps' own, so ``window: D`` on
+        America/Chicago data gives local days).
     inclusion_prob
         Column of the labels holding each label's inclusion probability (audit samples), if any.
     root
@@ -64,6 +67,7 @@ class ModelConfig:
     contract: str | None = None
     window: str = "batch"
     inclusion_prob: str | None = None
+    timezone: str | None = None
     root: Path = dataclasses.field(default=Path("."), compare=False, repr=False)
 
     # -- persistence -----------------------------------------------------------------------------
@@ -116,28 +120,52 @@ class ModelConfig:
         return read(self.path(self.baseline))
 
     @cached_property
-    def batches(self) -> dict[str, pd.DataFrame]:
-        """Production windows in time order, each with exactly the columns it arrived with."""
-        from .io import read, read_batches
+    def _windowing(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+        from .io import read_batches
+        from .windows import batch_table, split_batches
 
         source = self.path(self.production)
-        if self.window == "batch":
-            return dict(sorted(read_batches(source)))
-        frame = read(source)
         ts = self.spec.timestamp
-        if ts is None or ts not in frame:
+        if self.window == "batch":
+            batches = dict(sorted(read_batches(source)))
+            return batches, batch_table(batches, ts, self.timezone)
+        if ts is None:
             raise ValueError(
                 f"window={self.window!r} needs the timestamp column; spec.timestamp is {ts!r}. "
                 "Set spec.timestamp in the config or use window: batch"
             )
-        stamps = pd.to_datetime(frame[ts], utc=True).dt.tz_localize(None)
-        labels = stamps.dt.to_period(self.window).astype(str)
-        return {w: part.reset_index(drop=True) for w, part in frame.groupby(labels, sort=True)}
+        # each file (partition) is read alone and keeps its own columns and types; a window is made of
+        # the rows of the files that fall in it, so a window inside one partition is that partition as read
+        return split_batches(read_batches(source), self.window, timestamp=ts, tz=self.timezone)
+
+    @property
+    def batches(self) -> dict[str, pd.DataFrame]:
+        """Production windows in time order, each with exactly the columns it arrived with."""
+        return self._windowing[0]
+
+    @property
+    def window_table(self) -> pd.DataFrame:
+        """One row per window: ``window, window_start, window_end, n_rows, first, last, complete, reason``."""
+        return self._windowing[1]
 
     @property
     def windows(self) -> list[str]:
         """Window labels in time order."""
         return list(self.batches)
+
+    def choose_window(self, window: str | None = None):
+        """The window a report looks at (a :class:`toolkit.windows.WindowChoice`): ``window`` as typed
+        (its label, a date inside it, an ISO week like '2026-W20'), or by default the latest complete
+        window; ``.note`` names the incomplete windows skipped."""
+        from .windows import choose_window
+
+        table = self.window_table
+        return choose_window(table[table["window"].isin(self.batches)], window)
+
+    @property
+    def default_window(self) -> str:
+        """Label of the latest complete production window."""
+        return self.choose_window().label
 
     @cached_property
     def production_frame(self) -> pd.DataFrame:
@@ -147,14 +175,8 @@ class ModelConfig:
         )
 
     def window_frame(self, window: str | None = None) -> pd.DataFrame:
-        """One production window as it arrived (the latest when ``window`` is None)."""
-        chosen = self.windows[-1] if window is None else str(window)
-        if chosen not in self.batches:
-            raise KeyError(
-                f"window {chosen!r} not in production; available: {preview(self.windows)} "
-                f"(latest {self.windows[-1]!r})"
-            )
-        return self.batches[chosen]
+        """One production window as it arrived (the latest complete one when ``window`` is None)."""
+        return self.batches[self.choose_window(window).label]
 
     @cached_property
     def label_frame(self) -> pd.DataFrame | None:

@@ -262,11 +262,12 @@ def drift_over_time(
         if current is None:
             raise TypeError("pass the production rows as current=..., or ready-made windows=...")
         current = check_frame("current", current)
-        if timestamp is not None and timestamp in current.columns and not (isinstance(by, str) and by in current.columns):
-            n_nat = int(current[timestamp].isna().sum())
-            if n_nat:
-                notes.append(f"{n_nat:,} rows without a timestamp belong to no window")
         wins = split(current, by=by, timestamp=timestamp, keep_empty=keep_empty)
+        # rows with no timestamp / no window value are kept in a window of their own, and said so
+        notes += [f"{w.n_rows:,} rows have no {w.label[len('(missing '):-1]!r}: they form window {w.label!r}"
+                  for w in wins if w.label.startswith("(missing ")]
+        notes += [f"window {w.label!r} is incomplete: {w.reason}" for w in wins
+                  if not w.complete and w.n_rows and not w.label.startswith("(missing ")]
     if not wins:
         raise ValueError("no windows: current has no rows (or no valid timestamps)")
 

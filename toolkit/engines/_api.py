@@ -12,7 +12,7 @@ from ..profile import profile as _pandas_profile
 from . import _sql as S
 from ._profiles import EXACT_QUANTILES, WindowedProfiles, derive_edges, plan, run_profiles
 from ._source import FILE_COLUMN, Source, is_source, open_source
-from ._windows import frame_windows, window_spec
+from ._windows import frame_windows, source_timezone, window_spec
 
 __all__ = ["profile", "profile_windows", "confusion_counts", "score_histogram", "auc_from_histogram", "read_columns",
            "ENGINES", "engine_of"]
@@ -220,7 +220,7 @@ def profile_windows(
             starts[label] = start
         return WindowedProfiles(profiles, starts, window)
     with _open(source, engine, connection, session) as src:
-        wspec = window_spec(window, src.columns, timestamp, has_files=bool(src.files))
+        wspec = source_timezone(src, window_spec(window, src.columns, timestamp, has_files=bool(src.files)))
         cols = _default_columns(columns, spec, reference, src.columns, wspec)
         ref = _reference_profile(reference, spec, cols, kinds, bins)
         p = plan(src, ref, spec, cols, kinds)
@@ -316,7 +316,7 @@ def confusion_counts(
     with _open(source, engine, connection, session) as src:
         needed = [c for c in (target, prediction if prediction is not None else score, weight) if c is not None]
         _check_source_columns(src, needed)
-        wspec = window_spec(window, src.columns, timestamp)
+        wspec = source_timezone(src, window_spec(window, src.columns, timestamp))
         d = src.dialect
         sql = S.confusion(d, src.name, wspec.sql(d), (target, src.types[target]), positive,
                           (prediction, src.types[prediction]) if prediction is not None else None,
@@ -436,7 +436,7 @@ def score_histogram(
         return out.sort_values(["window", "label", "bin"], kind="stable").reset_index(drop=True)
     with _open(source, engine, connection, session) as src:
         _check_source_columns(src, [target, score_col])
-        wspec = window_spec(window, src.columns, timestamp)
+        wspec = source_timezone(src, window_spec(window, src.columns, timestamp))
         d = src.dialect
         res = src.run(S.score_histogram(d, src.name, wspec.sql(d), (target, src.types[target]), positive,
                                         (score_col, src.types[score_col]), int(bins)),

@@ -1,78 +1,46 @@
-"""Windows for engine passes: one window, a column's values, or a period of the timestamp."""
+"""Windows for engine passes: thin adapters over :mod:`toolkit.windows`, the one owner of windowing.
+
+Engines group rows by :meth:`toolkit.windows.WindowSpec.sql`; periods are cut in the data's own time
+zone (read from the Parquet schema for TIMESTAMPTZ columns), exactly as :func:`toolkit.windows.split`
+cuts them in memory.
+"""
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
-import numpy as np
 import pandas as pd
 
-from .._checks import preview
+from ..windows import BATCH, MAX_WINDOWS, PERIODS, UNIT_FREQ, WindowCountError, WindowSpec
+from ..windows import period_label as _period_label
 
 __all__ = ["PERIODS", "BATCH", "WindowSpec", "window_spec", "frame_windows", "period_label", "period_range",
-           "batch_label"]
-
-#: Period aliases (pandas spelling and plain words) -> SQL ``date_trunc`` unit.
-PERIODS = {
-    "h": "hour", "H": "hour", "hour": "hour",
-    "D": "day", "d": "day", "day": "day",
-    "W": "week", "week": "week",
-    "M": "month", "MS": "month", "ME": "month", "month": "month",
-    "Q": "quarter", "QS": "quarter", "QE": "quarter", "quarter": "quarter",
-    "Y": "year", "YS": "year", "YE": "year", "A": "year", "year": "year",
-}
-_PANDAS_FREQ = {"hour": "h", "day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
-
-
-@dataclasses.dataclass(frozen=True)
-class WindowSpec:
-    """How rows are grouped: ``kind`` 'none' (one window 'all'), 'column', 'period' or 'file' (batches)."""
-
-    kind: str
-    column: str | None = None   # the window column, or the timestamp for periods
-    unit: str | None = None     # date_trunc unit for periods
-
-    def sql(self, dialect) -> str:
-        if self.kind in ("none", "file"):
-            return "0"
-        q = dialect.quote(self.column)
-        if self.kind == "column":
-            return q
-        return dialect.date_trunc(self.unit, f"CAST({q} AS TIMESTAMP)")
-
-    def label(self, value) -> str:
-        if self.kind == "none":
-            return "all"
-        if self.kind == "period":
-            return period_label(pd.Period(self.start(value), freq=_PANDAS_FREQ[self.unit]))
-        if isinstance(value, (float, np.floating)) and float(value).is_integer():
-            return str(int(value))
-        return str(value)
-
-    def start(self, value):
-        if self.kind != "period":
-            return pd.NaT
-        ts = pd.Timestamp(value)
-        return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+           "batch_label", "source_timezone"]
 
 
 def period_label(period: pd.Period) -> str:
     """Label of a period window, as :func:`toolkit.windows.split` writes it ('2026-01-05' for a week)."""
-    text = str(period)
-    return period.start_time.strftime("%Y-%m-%d") if "/" in text else text
+    return _period_label(period)
 
 
-def period_range(starts: list, unit: str) -> list[pd.Timestamp]:
-    """Every period start from the first to the last of ``starts`` (empty periods included)."""
+def period_range(starts: list, unit: str, max_windows: int | None = MAX_WINDOWS) -> list[pd.Timestamp]:
+    """Every period start from the first to the last of ``starts`` (empty periods included).
+
+    More than ``max_windows`` periods (a stray timestamp years away) raises WindowCountError.
+    """
     if not starts:
         return []
-    freq = _PANDAS_FREQ[unit]
+    freq = UNIT_FREQ[unit]
     lo, hi = pd.Period(min(starts), freq=freq), pd.Period(max(starts), freq=freq)
+    n = hi.ordinal - lo.ordinal + 1
+    if max_windows is not None and n > max_windows:
+        ordered = sorted(starts)
+        raise WindowCountError(
+            f"window={freq!r} would make {n:,} windows (from {lo} to {hi}), more than max_windows={max_windows:,}; "
+            f"the earliest windows with rows start {', '.join(str(s) for s in ordered[:3])}, the latest "
+            f"{', '.join(str(s) for s in ordered[-3:])}. Filter the stray rows (e.g. a WHERE on the timestamp) "
+            "or use a coarser window ('W', 'M')")
     return [p.start_time for p in pd.period_range(lo, hi, freq=freq)]
-
-
-#: ``window`` value meaning "one window per batch": the hive partition value of each file's folder
-#: (``week=2026-01`` -> '2026-01'), else the file name, as :func:`toolkit.read_batches` labels batches.
-BATCH = "batch"
 
 
 def batch_label(path: str) -> str:
@@ -85,44 +53,63 @@ def batch_label(path: str) -> str:
     return Path(path).stem
 
 
-def window_spec(window: str | None, columns, timestamp: str | None, has_files: bool = False) -> WindowSpec:
+def window_spec(window: str | None, columns, timestamp: str | None, has_files: bool = False,
+                tz: str | None = None) -> WindowSpec:
     """Validate ``window`` against the available ``columns`` (a column wins over a period alias)."""
-    if window is None:
-        return WindowSpec("none")
-    if not isinstance(window, str):
+    if window is not None and not isinstance(window, str):
         raise TypeError(f"window must be a column name or a period alias like 'W'; got {type(window).__name__}")
-    columns = list(columns)
-    if window in columns:
-        return WindowSpec("column", window)
-    if window == BATCH:
-        if not has_files:
-            raise ValueError("window='batch' means one window per file or partition folder, which needs files; "
-                             f"pass a column name or a period alias instead (columns: {preview(columns)})")
-        return WindowSpec("file")
-    if window in PERIODS:
-        if not timestamp:
-            raise ValueError(f"window={window!r} is a period of the timestamp, but no timestamp column is known; "
-                             "pass timestamp='event_time' (or a spec with one)")
-        if timestamp not in columns:
-            raise KeyError(f"timestamp column {timestamp!r} is not in the data; it has {preview(columns)}")
-        return WindowSpec("period", timestamp, PERIODS[window])
-    raise ValueError(f"window must be a column of the data or a period alias {sorted(set(PERIODS) - set(PERIODS.values()))}; "
-                     f"got {window!r}; the data has {preview(columns)}")
+    spec = WindowSpec.parse(window, columns=columns, timestamp=timestamp, tz=tz, has_files=has_files, name="the data")
+    if spec.kind == "period" and spec.unit is None:
+        raise ValueError(f"window={window!r}: engines cut periods with SQL date_trunc, so use one of "
+                         f"{sorted(set(UNIT_FREQ.values()))} (e.g. 'W' rather than '2W')")
+    if spec.kind in ("rows", "count"):  # pragma: no cover - parse only gives these for ints and 'n=K'
+        raise ValueError(f"window={window!r}: row-count windows need the rows in pandas")
+    return spec
+
+
+def source_timezone(source, spec: WindowSpec, tz: str | None = None) -> WindowSpec:
+    """``spec`` with the zone its periods are cut in on ``source``: ``tz`` if given, else the
+    timestamp's own zone (Parquet schema), 'UTC' for an instant whose zone is unknown, and None
+    (wall-clock, as stored) for a naive timestamp."""
+    if spec.kind != "period":
+        return spec
+    raw = str(getattr(source, "raw_types", {}).get(spec.column, "")).upper()
+    if getattr(source, "engine", "") == "spark":
+        # Spark's TIMESTAMP is an instant rendered in the session zone: cut it in the zone the Parquet
+        # schema records (or ``tz``); without one keep the session's rendering, as before
+        zone = (tz or _parquet_zone(getattr(source, "files", None) or [], spec.column)) if raw == "TIMESTAMP" else None
+        return dataclasses.replace(spec, tz=zone)
+    aware = "WITH TIME ZONE" in raw or raw == "TIMESTAMPTZ"
+    if not aware:
+        return dataclasses.replace(spec, tz=None)
+    zone = tz or _parquet_zone(getattr(source, "files", None) or [], spec.column) or "UTC"
+    return dataclasses.replace(spec, tz=zone)
+
+
+def _parquet_zone(files: list[str], column: str) -> str | None:
+    """The time zone the Parquet schema (pandas/arrow metadata) records for ``column``."""
+    try:
+        import pyarrow.parquet as pq
+
+        for f in files[:1]:
+            if not str(f).endswith(".parquet"):
+                return None
+            field = pq.read_schema(f).field(column)
+            return getattr(field.type, "tz", None)
+    except Exception:  # a remote file or an unreadable footer: fall back to UTC
+        return None
+    return None
 
 
 def frame_windows(frame: pd.DataFrame, spec: WindowSpec) -> list[tuple[str, object, pd.DataFrame]]:
-    """``(label, start, rows)`` per window of a pandas frame, in order (the pandas engine)."""
+    """``(label, start, rows)`` per window of a pandas frame, in order (the pandas engine).
+
+    Rows with no timestamp or no window value belong to no window, with a warning, as in SQL.
+    """
     if spec.kind == "none":
         return [("all", pd.NaT, frame)]
-    if spec.kind == "column":
-        keys = frame[spec.column]
-    else:
-        ts = pd.to_datetime(frame[spec.column], utc=True).dt.tz_localize(None)
-        keys = ts.dt.to_period(_PANDAS_FREQ[spec.unit]).dt.start_time
-    out = []
-    groups = {key: rows for key, rows in frame.groupby(keys, sort=True, dropna=True)}
-    order = period_range(list(groups), spec.unit) if spec.kind == "period" else list(groups)
-    for key in order:
-        rows = groups.get(key, frame.iloc[:0])
-        out.append((spec.label(key), spec.start(key), rows.reset_index(drop=True)))
-    return out
+    result = spec.assign(frame, missing="drop", max_windows=None, name="the data")
+    n_null = int((result.codes < 0).sum())
+    if n_null:
+        warnings.warn(f"{n_null:,} rows without a value in {spec.column!r} belong to no window", stacklevel=3)
+    return [(w.label, w.start, w.frame.reset_index(drop=True)) for w in result.windows(frame)]

@@ -94,10 +94,10 @@ def resolve_roles(
 # -- windows ------------------------------------------------------------------------------------
 
 def _naive_utc(values: pd.Series) -> pd.Series:
-    ts = pd.to_datetime(values)
-    if getattr(ts.dt, "tz", None) is not None:
-        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-    return ts
+    """Wall-clock times in the data's own zone (the name is historical; see toolkit.windows.local_times)."""
+    from ..windows import local_times
+
+    return local_times(values)[0]
 
 
 def assign_windows(
@@ -107,71 +107,46 @@ def assign_windows(
 
     ``by`` is a column of ``frame`` (its values are the windows, e.g. ``"batch"``), a pandas period
     alias applied to ``timestamp`` (``"W"``, ``"D"``, ``"M"``), or None for one window ``"all"``.
+    Windows are cut and labelled by :mod:`toolkit.windows` (periods in the data's own time zone,
+    labelled by their start; ``window_start`` is wall-clock time there); empty periods are left out.
     """
-    if by is None:
-        labels = pd.Series("all", index=frame.index, dtype=object)
-        start = _naive_utc(frame[timestamp]).min() if timestamp and timestamp in frame.columns else pd.NaT
-        return labels, pd.DataFrame({"window": ["all"], "window_start": [start]})
-    if not isinstance(by, str):
+    from ..windows import WindowSpec
+
+    if by is not None and not isinstance(by, str):
         raise TypeError(f"by must be a column name or a period alias like 'W'; got {type(by).__name__}")
-    if by in frame.columns:
-        raw = frame[by]
-        if raw.isna().any():
-            raise ValueError(f"window column {by!r} of {name} has {int(raw.isna().sum()):,} missing values; "
-                             "fill them or pick another by=")
-        labels = raw.astype(str).astype(object)
-        if pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_datetime64_any_dtype(raw.dtype):
-            order = [str(v) for v in sorted(raw.unique())]
-        else:
-            order = sorted(labels.unique())
-        if timestamp and timestamp in frame.columns:
-            starts = _naive_utc(frame[timestamp]).groupby(labels.to_numpy()).min()
-            window_start = [starts.get(w, pd.NaT) for w in order]
-        else:
-            window_start = [pd.NaT] * len(order)
-        return labels, pd.DataFrame({"window": order, "window_start": window_start})
-    if not timestamp or timestamp not in frame.columns:
+    ts_col = timestamp if timestamp and timestamp in frame.columns else None
+    if by is not None and by not in frame.columns and ts_col is None:
         raise ValueError(
             f"by={by!r} is not a column of {name} and there is no timestamp column to apply it to as a "
             f"period alias; {name} has {preview(frame.columns)}. Pass timestamp='event_time' or a column name"
         )
-    ts = _naive_utc(frame[timestamp])
-    try:
-        periods = ts.dt.to_period(by)
-    except (ValueError, TypeError) as err:
-        raise ValueError(
-            f"by must be a column of {name} or a pandas period alias such as 'W', 'D', 'M'; got {by!r} ({err})"
-        ) from None
-    if periods.isna().any():
-        raise ValueError(f"timestamp column {timestamp!r} of {name} has {int(periods.isna().sum()):,} missing "
-                         "values, so those rows have no window; fill or drop them first")
-    uniq = sorted(periods.unique())
-    fmt = "%Y-%m-%d %H:%M" if any(p.start_time != p.start_time.normalize() for p in uniq[:50]) else "%Y-%m-%d"
-    name_of = {p: p.start_time.strftime(fmt) for p in uniq}
-    labels = periods.map(name_of).astype(object)
-    return labels, pd.DataFrame({"window": [name_of[p] for p in uniq], "window_start": [p.start_time for p in uniq]})
+    spec = WindowSpec.parse(by, columns=frame.columns, timestamp=ts_col, name=name)
+    if spec.kind == "none":
+        spec = WindowSpec("none", ts_col)
+    result = spec.assign(frame, keep_empty=False, missing="raise", name=name)
+    table = result.table
+    labels = pd.Series(result.labels, index=frame.index, dtype=object)
+    starts = table["window_start"]
+    if spec.kind != "period" and ts_col is not None:  # a column's windows start at their first timestamp
+        first = _naive_utc(frame[ts_col]).groupby(result.codes).min()
+        starts = [first.get(i, pd.NaT) for i in range(len(table))]
+    return labels, pd.DataFrame({"window": table["window"].tolist(), "window_start": list(starts)})
 
 
 def chunk_windows(frame: pd.DataFrame, chunk_size: int, timestamp: str | None) -> tuple[pd.Series, pd.DataFrame]:
     """Consecutive chunks of ``chunk_size`` rows (in timestamp order when there is one)."""
+    from ..windows import WindowSpec
+
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 2:
         raise ValueError(f"chunk_size must be an integer >= 2; got {chunk_size!r}")
     n = len(frame)
-    if timestamp and timestamp in frame.columns:
-        order = np.argsort(_naive_utc(frame[timestamp]).to_numpy(), kind="stable")
-    else:
-        order = np.arange(n)
-    position = np.empty(n, dtype=np.int64)
-    position[order] = np.arange(n)
-    chunk_no = position // int(chunk_size)
-    n_chunks = int(chunk_no.max()) + 1 if n else 0
+    ts_col = timestamp if timestamp and timestamp in frame.columns else None
+    result = WindowSpec("rows", ts_col, size=int(chunk_size)).assign(frame, name="analysis")
+    chunk_no = result.codes
+    n_chunks = len(result.table)
     names = [f"[{i * chunk_size}:{min((i + 1) * chunk_size, n) - 1}]" for i in range(n_chunks)]
     labels = pd.Series(np.array(names, dtype=object)[chunk_no] if n else [], index=frame.index, dtype=object)
-    if timestamp and timestamp in frame.columns:
-        starts = _naive_utc(frame[timestamp]).groupby(chunk_no).min()
-        window_start = [starts.get(i, pd.NaT) for i in range(n_chunks)]
-    else:
-        window_start = [pd.NaT] * n_chunks
+    window_start = result.table["first"].tolist() if ts_col else [pd.NaT] * n_chunks
     return labels, pd.DataFrame({"window": names, "window_start": window_start})
 
 

@@ -235,13 +235,13 @@ def _check_window(window: str | None, production: Path, files: list[Path], times
     window = str(window)
     if window == "batch":
         return window
-    try:
-        pd.Period("2026-01-01", freq=window)
-    except (ValueError, TypeError):
+    from ..windows import period_alias  # the one parser of window forms
+
+    if period_alias(window) is None:
         raise ValueError(
             f"window must be 'batch' (one window per batch folder or file) or a pandas period alias such as "
             f"'W', 'D' or 'M'; got {window!r}"
-        ) from None
+        )
     if timestamp is None:
         raise ValueError(
             f"window={window!r} splits production by time, which needs the timestamp column; pass --timestamp COL "
