@@ -166,8 +166,9 @@ def risk_coverage(
     2      0.755      0.50  0.890  0.869  0.908
     3      0.876      0.25  0.950  0.927  0.966
     """
-    if n_thresholds < 2:
-        raise ValueError(f"n_thresholds must be at least 2; got {n_thresholds!r}")
+    from .performance._common import check_count
+
+    n_thresholds = check_count("n_thresholds", n_thresholds, 2)
     roles, metric, prep, conf, conf_fn, conf_text = _setup(
         labelled, spec, metric, inclusion_prob, confidence_column, class_scores, target=target, score=score,
         prediction=prediction, task=task, positive_label=positive_label, threshold=threshold)
@@ -481,7 +482,10 @@ class AbstainDecision:
         g = work.groupby("window", sort=False)
         out = pd.DataFrame({"n": g.size(), "n_routed": g["routed"].sum(), "n_missing_confidence": g["missing"].sum()})
         out = order[["window"]].join(out, on="window").reset_index(drop=True)
-        out["routed_share"] = out["n_routed"] / out["n"]
+        for col in ("n", "n_routed", "n_missing_confidence"):   # a window with no rows has 0 of each, not NaN
+            out[col] = out[col].fillna(0).astype(np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["routed_share"] = np.where(out["n"] > 0, out["n_routed"] / out["n"].clip(lower=1), np.nan)
         out = out[["window", "n", "n_routed", "routed_share", "n_missing_confidence"]]
         if roles is None or roles.target not in new_window.columns or new_window[roles.target].isna().all():
             return out

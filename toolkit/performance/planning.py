@@ -21,6 +21,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from .._checks import check_choice
+from ._common import check_count, check_number
 from .intervals import hanley_mcneil_variance
 
 __all__ = ["labels_needed", "detectable_drop", "PLANNED_METRICS"]
@@ -30,6 +31,12 @@ _ALTERNATIVES = ("two-sided", "one-sided")
 
 
 def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n):
+    baseline_value, power, alpha = (check_number(k, v) for k, v in
+                                    (("baseline_value", baseline_value), ("power", power), ("alpha", alpha)))
+    if prevalence is not None:
+        prevalence = check_number("prevalence", prevalence)
+    if baseline_n is not None:
+        baseline_n = check_count("baseline_n", baseline_n, 2)
     check_choice("metric", metric, PLANNED_METRICS)
     check_choice("alternative", alternative, _ALTERNATIVES)
     if not 0 < baseline_value < 1:
@@ -113,7 +120,7 @@ def labels_needed(
     763
     """
     z_a, z_b = _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n)
-    d, p0 = float(detectable_drop), float(baseline_value)
+    d, p0 = check_number("detectable_drop", detectable_drop), float(baseline_value)
     if not 0 < d < p0:
         raise ValueError(f"detectable_drop must be between 0 and baseline_value ({p0}); got {detectable_drop!r}")
     p1 = p0 - d
@@ -163,8 +170,7 @@ def detectable_drop(
     0.0333
     """
     z_a, z_b = _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n)
-    if not n or n < 2:
-        raise ValueError(f"n must be at least 2 labels; got {n!r}")
+    n = check_count("n", n, 2)
     p0 = float(baseline_value)
     top = p0 - (0.5 if metric == "roc_auc" else 0.0) - 1e-9
 
