@@ -202,7 +202,9 @@ def estimate_performance(
         Label vectors simulated per chunk (Poisson-binomial sampling from the calibrated
         probabilities) for the interval, and their seed.
     inclusion_prob
-        Column of inclusion probabilities for labels present in ``analysis`` (see :func:`performance`).
+        Column of inclusion probabilities of the labelled rows (see :func:`performance`): in
+        ``reference`` it weights the reference value, the calibration and the loss model; in
+        ``analysis`` the realized values.
     class_scores
         Multiclass: ``{class: probability column}`` for every class.
     features
@@ -270,7 +272,8 @@ def estimate_performance(
                                     inclusion_prob, has_labels, rng)
 
     # reference: realized values and the calibrator
-    ref_prep = _prepare_classification(reference, roles, metrics, "reference", class_scores, None)
+    ref_prep = _prepare_classification(reference, roles, metrics, "reference", class_scores, None,
+                                       inclusion_prob=inclusion_prob)
     ref_values = {}
     for m in metrics:
         ref_values[m] = measure(ref_prep["prep"], np.arange(len(reference)), m, interval=False).value
@@ -430,7 +433,8 @@ def _estimate_chunk(metrics, task, probs, ana, rows, w, n_sim, rng, level, flag_
         est = {m: _multiclass_expected(m, P, pred, w) for m in metrics}
     out = {}
     for m in metrics:
-        e = est[m] if not np.isnan(est[m]) else float(np.nanmean(sims[m]))
+        finite_sims = sims[m][~np.isnan(sims[m])]
+        e = est[m] if not np.isnan(est[m]) else (float(finite_sims.mean()) if finite_sims.size else np.nan)
         finite = sims[m][~np.isnan(sims[m])]
         z = z_value(flag_level)
         if finite.size >= 10:
@@ -453,7 +457,7 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
 
     if not roles.features:
         raise ValueError("regression estimation needs the model's features (spec.features or features=)")
-    ref_prep = prepare(reference, roles, metrics, None, name="reference")
+    ref_prep = prepare(reference, roles, metrics, inclusion_prob, name="reference")
     pred_col = roles.prediction or roles.score
     ref_rows = np.flatnonzero(ref_prep.labelled & ~np.isnan(ref_prep.prediction))
     if len(ref_rows) < 100:
@@ -464,6 +468,7 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
     cat = enc.categorical + [False]
     err = ref_prep.y[ref_rows] - ref_prep.prediction[ref_rows]
     y_ref = ref_prep.y[ref_rows]
+    w_ref = ref_prep.weights[ref_rows]
     targets = {"mae": np.abs(err), "rmse": err**2}
     if "mape" in metrics:
         targets["mape"] = np.where(y_ref != 0, np.abs(err) / np.where(y_ref != 0, np.abs(y_ref), 1.0), np.nan)
@@ -476,12 +481,14 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
             t = targets[m]
             keep = ~np.isnan(t)
             oof = np.empty(keep.sum())
+            wk = w_ref[keep]     # an audit-sampled reference stands for its population: weight 1/inclusion_prob
             for train, test in KFold(5, shuffle=True, random_state=random_state).split(oof):
                 model = HistGradientBoostingRegressor(**params)
-                model.fit(Xr[keep][train], t[keep][train])
+                model.fit(Xr[keep][train], t[keep][train], sample_weight=wk[train])
                 oof[test] = model.predict(Xr[keep][test])
-            resid_var[m] = float(np.var(t[keep] - oof, ddof=1))
-            models[m] = HistGradientBoostingRegressor(**params).fit(Xr[keep], t[keep])
+            r = t[keep] - oof
+            resid_var[m] = float(np.sum(wk * (r - np.sum(wk * r) / wk.sum()) ** 2) / wk.sum() * len(r) / (len(r) - 1))
+            models[m] = HistGradientBoostingRegressor(**params).fit(Xr[keep], t[keep], sample_weight=wk)
     ref_values = {m: measure(ref_prep, ref_rows, m, interval=False).value for m in metrics}
 
     sub = analysis if roles.target in analysis.columns else analysis.assign(**{roles.target: np.nan})

@@ -128,7 +128,8 @@ class BinaryKernel:
         raise ValueError(f"unknown binary metric {metric!r}; valid: {list(BINARY_METRICS)}")
 
     def auc(self, Y: np.ndarray, W: np.ndarray) -> np.ndarray:
-        """Weighted ROC AUC with ties counted half: sum of w_i w_j [s_i > s_j] over positive-negative pairs.
+        """Weighted ROC AUC with ties counted half: sum of w_i w_j [s_i > s_j] over positive-negative pairs
+        ``i != j``. Soft labels ``0 < Y < 1`` give the ratio of the expected pair counts.
 
         Pass rows sorted by score to skip a copy (:func:`toolkit.performance.realized.measure` does).
         """
@@ -145,7 +146,10 @@ class BinaryKernel:
             start, end = groups
             below, through = padded[:, start], padded[:, end + 1]
             num = (pos * (0.5 * (below + through))).sum(axis=1)
-        return _ratio(num, pos.sum(axis=1) * cum[:, -1])
+        # a row never pairs with itself: with 0/1 labels this term is 0; with soft labels (the expected
+        # AUC of label-free estimation) it would add p(1-p) tie pairs per row and pull small windows to 0.5
+        self_pairs = (pos * neg).sum(axis=1)
+        return _ratio(num - 0.5 * self_pairs, pos.sum(axis=1) * cum[:, -1] - self_pairs)
 
 
     def auc_unweighted(self, Y: np.ndarray) -> np.ndarray:
