@@ -29,7 +29,8 @@ from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from ..spec import ModelSpec
 from ._common import (Roles, assign_windows, binary_target, check_probabilities, design_weights, fmt_int,
                       numeric_column, resolve_roles)
-from .intervals import auc_interval, delong, hanley_mcneil_variance, percentile_interval, wilson, z_value
+from .intervals import (auc_interval, bca_interval, delong, hanley_mcneil_variance, jackknife_weights,
+                        percentile_interval, wilson, z_value)
 from .metrics import (DEFAULT_METRICS, HIGHER_IS_BETTER, METRICS_BY_TASK, PROPORTIONS, SCORE_METRICS,
                       BinaryKernel, MulticlassKernel, RegressionKernel, bootstrap_counts)
 
@@ -233,7 +234,7 @@ def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.9
     if analytic and task == "binary" and metric == "roc_auc":
         _, var = delong(kernel.score, y)
         out.se = float(np.sqrt(var[0]))
-        low, high = auc_interval(value, out.se, level)
+        low, high = auc_interval(value, out.se, level, n_positive=n_pos, n_negative=n_neg)
         out.lower, out.upper, out.method = float(low), float(high), "DeLong"
         if n_pos < 2 or n_neg < 2:
             out.notes.append("fewer than 2 rows in a class: no DeLong variance")
@@ -249,12 +250,20 @@ def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.9
         out.lower, out.upper, out.method = float(low), float(high), "Wilson"
         out.se = float(np.sqrt(value * (1 - value) / den))
         out.n_denominator = den
+    elif task == "binary" and metric == "ece":
+        # the binned ECE is biased upward by about sqrt(bins / n) (a calibrated model never reads 0), so a
+        # bootstrap of it is not a confidence interval for the true calibration error: descriptive only
+        out.method = "descriptive (no interval)"
+        out.notes.append("ECE is biased upward at small n and has no valid interval here; compare it only "
+                         "between windows of similar size")
+        return out
     else:
         boots = [kernel(metric, y, counts * w) for counts in bootstrap_counts(len(rows), n_boot, rng)]
         boot = np.concatenate(boots)
-        out.lower, out.upper = percentile_interval(boot, level)
+        jack = kernel(metric, y, jackknife_weights(w, rng))
+        out.lower, out.upper = bca_interval(boot, value, jack, level)
         out.se = float(np.nanstd(boot, ddof=1))
-        out.method = "weighted bootstrap" if out.weighted else "bootstrap"
+        out.method = "weighted BCa bootstrap" if out.weighted else "BCa bootstrap"
         if keep_boot:
             out.boot = boot
         if task == "binary" and metric in PROPORTIONS:
@@ -281,7 +290,7 @@ def compare(cur: Measure, base: Measure, level: float) -> tuple[float, float, fl
         se = float(np.hypot(cur.se, base.se))
         z = z_value(level)
         low, high = delta - z * se, delta + z * se
-    p = float(2 * stats.norm.sf(abs(delta) / se)) if se > 0 else (0.0 if delta != 0 else 1.0)
+    p = _p_value(delta, se)
     return delta, low, high, p
 
 
@@ -296,8 +305,15 @@ def compare_fixed(cur: Measure, value: float) -> tuple[float, float, float, floa
         se = np.sqrt(hanley_mcneil_variance(value, cur.n_positive, cur.n - cur.n_positive))
     else:
         se = cur.se
-    p = float(2 * stats.norm.sf(abs(delta) / se)) if se > 0 else (0.0 if delta != 0 else 1.0)
+    p = _p_value(delta, se)
     return delta, cur.lower - value, cur.upper - value, p
+
+
+def _p_value(delta: float, se: float) -> float:
+    """Two-sided normal p-value; NaN when there is no standard error (a descriptive figure such as ECE)."""
+    if np.isnan(se):
+        return np.nan
+    return float(2 * stats.norm.sf(abs(delta) / se)) if se > 0 else (0.0 if delta != 0 else 1.0)
 
 
 # -- the public function -------------------------------------------------------------------------------
@@ -357,14 +373,18 @@ def performance(
     PerformanceReport
         ``to_frame()`` has one row per window and metric: window, window_start, metric, value,
         lower, upper, n (labels used), n_positive, n_rows (rows in the window), weighted, method
-        (Wilson, DeLong, bootstrap or weighted bootstrap), baseline, delta_vs_baseline,
+        (Wilson, DeLong, BCa bootstrap, weighted BCa bootstrap, or "descriptive (no interval)" for
+        ECE), baseline, delta_vs_baseline,
         delta_lower, delta_upper, delta_p_value (two-sided), degraded (significantly worse than
         baseline at ``1 - level``), note.
 
     Notes
     -----
-    Intervals: Wilson for accuracy, precision and recall; DeLong (on the logit scale) for ROC AUC;
-    percentile bootstrap otherwise. Differences from a baseline frame are Wald differences of two
+    Intervals: Wilson for accuracy, precision and recall; DeLong on the logit scale for ROC AUC, with
+    a continuity-adjusted centre and a Hanley-McNeil variance floor that keep it valid when the
+    sample AUC is 1 or a class is small; BCa bootstrap (bias-corrected and accelerated, with a
+    jackknife acceleration) otherwise and for weighted data. ECE is shown without an interval: the
+    binned estimate is biased upward at small n, so a bootstrap of it does not cover the truth. Differences from a baseline frame are Wald differences of two
     independent estimates (or the bootstrap distribution of the difference); from a fixed value,
     a score test for proportions and the Hanley-McNeil variance for AUC. An AUC with only one
     class in the window is NaN with a note, never 0.5.
