@@ -22,7 +22,7 @@ import numpy as np
 from scipy import special, stats
 
 __all__ = ["wilson", "delong", "auc_interval", "hanley_mcneil_variance", "clopper_pearson_lower",
-           "percentile_interval", "bca_interval", "jackknife_weights", "z_value"]
+           "percentile_interval", "bca_interval", "jackknife_weights", "studentized_ratio_interval", "z_value"]
 
 
 def z_value(level: float) -> float:
@@ -206,3 +206,49 @@ def bca_interval(boot: np.ndarray, theta: float, jack: np.ndarray, level: float 
     adj = stats.norm.cdf(z0 + (z0 + za) / (1 - a * (z0 + za)))
     low, high = np.quantile(boot, adj)
     return float(low), float(high)
+
+
+def studentized_ratio_interval(a: np.ndarray, b: np.ndarray, w: np.ndarray, counts, level: float = 0.95,
+                               transform: str | None = None) -> tuple[float, float, float, np.ndarray]:
+    """Bootstrap-t interval for a ratio of weighted sums ``theta = sum(w a) / sum(w b)`` (a Hajek mean:
+    accuracy, precision, recall, F1, Brier, log-loss, MAE, MSE, MAPE).
+
+    Each resample is studentized by its own linearised (delta-method) standard error
+    ``sqrt(sum c w^2 (a - theta* b)^2) / sum(c w b)``, computed from a few matrix-vector products,
+    so the whole bootstrap is vectorised. Studentizing corrects the skew that makes percentile and
+    BCa intervals of skewed losses under-cover at small n. ``transform="sqrt"`` reports the interval
+    of ``sqrt(theta)`` (RMSE from the MSE). ``counts`` yields blocks of resample counts
+    (:func:`toolkit.performance.metrics.bootstrap_counts`). Returns ``low, high, se, replicates``.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.exponential(size=40)
+    >>> from toolkit.performance.metrics import bootstrap_counts
+    >>> low, high, se, _ = studentized_ratio_interval(x, np.ones(40), np.ones(40), bootstrap_counts(40, 2000, rng))
+    >>> bool(low < x.mean() < high), bool(abs(se - x.std(ddof=0) / np.sqrt(40)) < 1e-12)
+    (True, True)
+    """
+    a, b, w = (np.asarray(v, dtype=float) for v in (a, b, w))
+    sb = np.sum(w * b)
+    theta = np.sum(w * a) / sb if sb > 0 else np.nan
+    se = np.sqrt(np.sum(w**2 * (a - theta * b) ** 2)) / sb if sb > 0 else np.nan
+    w2 = w**2
+    ts, reps = [], []
+    for c in counts:
+        cw, cw2 = c * w, c * w2
+        s_a, s_b = cw @ a, cw @ b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            th = s_a / s_b
+            var = (cw2 @ (a * a) - 2 * th * (cw2 @ (a * b)) + th**2 * (cw2 @ (b * b))) / s_b**2
+            t = (th - theta) / np.sqrt(np.maximum(var, 0))
+        ts.append(np.where(var > 0, t, np.nan))
+        reps.append(th)
+    t = np.concatenate(ts)
+    reps = np.concatenate(reps)
+    t = t[np.isfinite(t)]
+    if t.size < 10 or not se > 0:
+        return np.nan, np.nan, float(se), reps
+    q_lo, q_hi = np.quantile(t, [(1 - level) / 2, (1 + level) / 2])
+    low, high = theta - q_hi * se, theta - q_lo * se
+    if transform == "sqrt":
+        return float(np.sqrt(max(low, 0.0))), float(np.sqrt(max(high, 0.0))), float(se), np.sqrt(reps)
+    return float(low), float(high), float(se), reps
