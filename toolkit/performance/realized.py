@@ -295,12 +295,37 @@ def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.9
                 out.notes.append(f"interval approximate, may under-cover: the per-row losses are heavy-tailed and "
                                  f"{fmt_int(n_eff)} labels are fewer than the {fmt_int(need)} Cochran's rule asks "
                                  "(25 x skewness^2)")
+        elif task == "binary" and metric == "roc_auc":
+            # weighted AUC: BCa collapses to [1, 1] when the sample AUC is 1; the boundary-safe logit interval
+            # (bootstrap SE, Kish effective class sizes) does not
+            boot = np.concatenate([kernel(metric, y, counts * w)
+                                   for counts in bootstrap_counts(len(rows), n_boot, rng)])
+            b_low, b_high = bca_interval(boot, value, kernel(metric, y, jackknife_weights(w, rng)), level)
+            pos, neg = w[y == 1], w[y == 0]
+            m_eff, k_eff = pos.sum() ** 2 / np.sum(pos**2), neg.sum() ** 2 / np.sum(neg**2)
+            l_low, l_high = auc_interval(value, float(np.nanstd(boot, ddof=1)), level, n_positive=m_eff,
+                                         n_negative=k_eff)
+            # the union: BCa under-covers near AUC 1 (84% at 0.99, n=50) and the logit interval at
+            # moderate AUC (90% at 0.8, n=50); together they hold 95% in both (conservative)
+            out.lower, out.upper = float(np.fmin(b_low, l_low)), float(np.fmax(b_high, l_high))
+            out.method = "weighted bootstrap (BCa and logit-SE union)"
+            if min(m_eff, k_eff) < 30:
+                out.approximate = True
+                out.notes.append(f"interval approximate: weighted AUC with an effective {min(m_eff, k_eff):.0f} rows "
+                                 "in the smaller class (< 30); simulated coverage 92-99% instead of 95%")
         else:
             boot = np.concatenate([kernel(metric, y, counts * w)
                                    for counts in bootstrap_counts(len(rows), n_boot, rng)])
             jack = kernel(metric, y, jackknife_weights(w, rng))
             out.lower, out.upper = bca_interval(boot, value, jack, level)
             out.method = "weighted BCa bootstrap" if out.weighted else "BCa bootstrap"
+            n_eff = w.sum() ** 2 / np.sum(w**2)
+            if metric == "macro_f1" and out.weighted and n_eff < 100:
+                # a mean of per-class ratios, several with a handful of weighted rows: simulated coverage 77% at
+                # n = 50 with audit weights (97% at n = 200)
+                out.approximate = True
+                out.notes.append(f"interval approximate, may under-cover: weighted macro-F1 from an effective "
+                                 f"{n_eff:.0f} labels (< 100)")
         out.se = float(np.nanstd(boot, ddof=1))
         if keep_boot:
             out.boot = boot
