@@ -124,3 +124,20 @@ def test_unreliable_flag_allows_for_calibration_error():
         flagged += int(est.to_frame()["unreliable"].sum())
         total += 10
     assert flagged / total <= 0.04, flagged / total
+
+
+@pytest.mark.parametrize("p0,n", [(0.79, 500), (0.9, 2000), (0.7, 200)])
+def test_detectable_drop_is_detected_at_the_stated_power(p0, n):
+    """Issue 10.14: the planned drop is flagged by the test performance() runs in ~80% of windows (power=0.8)."""
+    from toolkit.performance.realized import Measure, compare_fixed
+
+    d = tk.detectable_drop("accuracy", p0, n=n, power=0.8)
+    rng = np.random.default_rng(n)
+    k = rng.binomial(n, p0 - d, 20_000)
+    value = k / n
+    # compare_fixed's score test, vectorised: se at the baseline value
+    z = (value - p0) / np.sqrt(p0 * (1 - p0) / n)
+    detected = np.mean((2 * stats.norm.sf(np.abs(z)) < 0.05) & (z < 0))
+    one = Measure("accuracy", value=float(value[0]), n=n, n_denominator=n, method="Wilson")
+    assert compare_fixed(one, p0)[3] == pytest.approx(2 * stats.norm.sf(abs(z[0])))   # the same test
+    assert 0.78 <= detected <= 0.83, detected

@@ -163,6 +163,12 @@ def detectable_drop(
 
     Returns NaN when no drop down to zero (or, for AUC, down to 0.5) is detectable with ``n`` labels.
 
+    What it is: the drop at which the two-sided test :func:`toolkit.performance` runs against a
+    fixed baseline (score test for a proportion) flags the window with probability ``power``.
+    Measured by simulation (20,000 windows each, ``tests/test_performance_coverage.py``): at
+    ``power=0.8`` accuracy drops of this size are detected 79.5-81% of the time (baseline 0.7-0.9,
+    n = 200-2,000). It is not the drop that the interval's width alone would reveal.
+
     Examples
     --------
     >>> import toolkit as tk
