@@ -141,3 +141,12 @@ def test_detectable_drop_is_detected_at_the_stated_power(p0, n):
     one = Measure("accuracy", value=float(value[0]), n=n, n_denominator=n, method="Wilson")
     assert compare_fixed(one, p0)[3] == pytest.approx(2 * stats.norm.sf(abs(z[0])))   # the same test
     assert 0.78 <= detected <= 0.83, detected
+
+
+def test_planning_precision_is_planned_on_predicted_positives():
+    n = tk.labels_needed("precision", 0.7, 0.05, prevalence=0.2)
+    m = tk.labels_needed("accuracy", 0.7, 0.05)                  # the same proportion test on all rows
+    assert abs(n - m / 0.2) <= 1 / 0.2                           # both rounded up
+    assert tk.detectable_drop("precision", 0.7, n=n, prevalence=0.2) == pytest.approx(0.05, abs=1e-3)
+    with pytest.raises(ValueError, match="predicted positive"):
+        tk.labels_needed("precision", 0.7, 0.05)

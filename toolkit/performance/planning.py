@@ -26,7 +26,7 @@ from .intervals import hanley_mcneil_variance
 
 __all__ = ["labels_needed", "detectable_drop", "PLANNED_METRICS"]
 
-PLANNED_METRICS = ("accuracy", "recall", "roc_auc")
+PLANNED_METRICS = ("accuracy", "recall", "precision", "roc_auc")
 _ALTERNATIVES = ("two-sided", "one-sided")
 
 
@@ -45,9 +45,10 @@ def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseli
         raise ValueError(f"alpha must be between 0 and 1 (e.g. 0.05); got {alpha!r}")
     if not alpha < power < 1:
         raise ValueError(f"power must be between alpha ({alpha}) and 1 (e.g. 0.8); got {power!r}")
-    if metric in ("recall", "roc_auc"):
+    if metric in ("recall", "precision", "roc_auc"):
         if prevalence is None:
-            raise ValueError(f"{metric} needs prevalence=, the share of positives among the labels (e.g. 0.25)")
+            what = "rows predicted positive" if metric == "precision" else "positives"
+            raise ValueError(f"{metric} needs prevalence=, the share of {what} among the labels (e.g. 0.25)")
         if not 0 < prevalence < 1:
             raise ValueError(f"prevalence must be strictly between 0 and 1; got {prevalence!r}")
     if metric == "roc_auc" and baseline_value <= 0.5:
@@ -67,7 +68,7 @@ def _power_gap(metric, p0, d, n, z_a, z_b, prevalence, baseline_n) -> float:
         if baseline_n is None:
             return d - z_a * math.sqrt(var(p0, n)) - z_b * math.sqrt(var(p1, n))
         return d - (z_a + z_b) * math.sqrt(var(p1, n) + var(p0, baseline_n))
-    share = prevalence if metric == "recall" else 1.0
+    share = prevalence if metric in ("recall", "precision") else 1.0
     m, m0 = share * n, (share * baseline_n if baseline_n is not None else None)
     if m0 is None:
         return d - z_a * math.sqrt(p0 * (1 - p0) / m) - z_b * math.sqrt(p1 * (1 - p1) / m)
@@ -90,7 +91,7 @@ def labels_needed(
     Parameters
     ----------
     metric
-        'accuracy', 'recall' or 'roc_auc'.
+        'accuracy', 'recall', 'precision' or 'roc_auc'.
     baseline_value
         The metric's value when nothing is wrong (e.g. on the baseline).
     detectable_drop
@@ -98,7 +99,9 @@ def labels_needed(
     power, alpha
         Probability of detecting the drop, and false-alarm rate of the test.
     prevalence
-        Share of positives among labels (needed for recall and roc_auc).
+        Share of positives among labels (needed for recall and roc_auc); for precision, the share
+        of labelled rows the model predicts positive (precision's denominator). F1 is not planned
+        here: it has no single proportion to plan on.
     alternative
         'two-sided' (what :func:`toolkit.performance` reports) or 'one-sided' (a drop only).
     baseline_n
@@ -107,7 +110,8 @@ def labels_needed(
     Returns
     -------
     int
-        Number of labelled rows (all classes); for recall, the positives needed divided by the prevalence.
+        Number of labelled rows (all classes); for recall (precision), the positives (predicted
+        positives) needed divided by ``prevalence``.
         For proportions the closed form ``n = ((z_a sqrt(p0 q0) + z_b sqrt(p1 q1)) / d)^2``; for AUC
         the smallest n whose Hanley-McNeil variances give ``z_a sd0 + z_b sd1 <= d``.
 
@@ -125,7 +129,7 @@ def labels_needed(
         raise ValueError(f"detectable_drop must be between 0 and baseline_value ({p0}); got {detectable_drop!r}")
     p1 = p0 - d
     if metric != "roc_auc" and baseline_n is None:
-        share = prevalence if metric == "recall" else 1.0
+        share = prevalence if metric in ("recall", "precision") else 1.0
         m = ((z_a * math.sqrt(p0 * (1 - p0)) + z_b * math.sqrt(p1 * (1 - p1))) / d) ** 2
         return int(math.ceil(m / share - 1e-9))
 
