@@ -39,7 +39,8 @@ def table(paths: list[str]) -> str:
     out = ["| population | metric | n | weights | reps | coverage | flagged approx. | coverage incl. flagged | method |",
            "|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (list(CASES).index(r["kind"]), r["metric"], r["n"], r["weighted"])):
-        cov = "n/a" if r["coverage"] != r["coverage"] else f"{r['coverage']:.3f}"
+        unflagged = r["reps"] * (1 - r.get("flagged", 0) - r["no_interval"])
+        cov = "n/a" if r["coverage"] != r["coverage"] or unflagged < 20 else f"{r['coverage']:.3f}"
         ok = "" if cov == "n/a" or 0.93 <= r["coverage"] <= 0.97 else " **out**"
         out.append(f"| {r['kind']} | {r['metric']} | {r['n']} | {'audit' if r['weighted'] else 'none'} | {r['reps']} | "
                    f"{cov}{ok} | {r.get('flagged', 0):.0%} | {r.get('coverage_all', r['coverage']):.3f} | {r['method']} |")

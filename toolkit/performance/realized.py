@@ -286,9 +286,10 @@ def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.9
             out.lower, out.upper, _, boot = studentized_ratio_interval(
                 a, b, w, bootstrap_counts(len(rows), n_boot, rng), level, transform)
             out.method = "weighted studentized bootstrap" if out.weighted else "studentized bootstrap"
-            # RMSE rests on the squared errors, whose skew is the square of the errors' kurtosis: with heavy
-            # tails no bootstrap reaches 95% at n = 50-200 (bench/RESULTS-calibration-outcomes.md), so say so
-            need = _cochran_n(a, b, w) if metric == "rmse" else 0.0
+            # RMSE rests on the squared errors (skew ~ the errors' kurtosis) and MAPE on |error| / |target|
+            # (unbounded when targets come near 0): with heavy tails no bootstrap reaches 95% at n = 50-200
+            # (bench/RESULTS-calibration-outcomes.md), so say so
+            need = _cochran_n(a, b, w) if metric in ("rmse", "mape") else 0.0
             n_eff = w.sum() ** 2 / np.sum(w**2)
             if n_eff < need:
                 out.approximate = True
