@@ -40,6 +40,9 @@ def test_columns_and_windows_by_period_alias(frames):
     assert perf.windows == ["2026-01-05", "2026-01-12", "2026-01-19"]
     assert set(f["metric"]) == {"roc_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier", "ece"}
     assert len(f) == 3 * 8
+    ece = f["metric"] == "ece"                     # descriptive only: no interval (issue 10.5)
+    assert f.loc[ece, ["lower", "upper"]].isna().all().all() and (f.loc[ece, "method"] == "descriptive (no interval)").all()
+    f = f[~ece]
     assert (f["lower"] <= f["value"]).all() and (f["value"] <= f["upper"]).all()
     assert (f["n"].groupby(f["window"]).first().sum()) == len(cur)
     week = cur[pd.to_datetime(cur["t"]).dt.tz_convert(None).dt.to_period("W").dt.start_time == "2026-01-12"]
@@ -158,7 +161,7 @@ def test_weighted_rows_are_flagged_in_the_frame(frames):
     cur = cur.assign(inclusion_prob=np.where(cur["p"] > 0.5, 1.0, 0.25))
     f = tk.performance(cur, target="y", score="p", metric="accuracy").to_frame().iloc[0]
     w = 1 / cur["inclusion_prob"]
-    assert f.weighted and f.method == "weighted bootstrap"
+    assert f.weighted and f.method == "weighted BCa bootstrap"
     assert f.value == pytest.approx(np.sum(w * ((cur["p"] >= 0.5) == (cur["y"] == 1))) / w.sum())
     assert "Hajek" in f.note
     plain = tk.performance(cur, target="y", score="p", metric="accuracy", inclusion_prob=None).to_frame().iloc[0]
@@ -180,7 +183,7 @@ def test_multiclass_and_regression():
                        task="multiclass").to_frame().set_index("metric")
     assert f.loc["accuracy", "value"] == pytest.approx(skm.accuracy_score(y, pred))
     assert f.loc["macro_f1", "value"] == pytest.approx(skm.f1_score(y, pred, average="macro"))
-    assert f.loc["accuracy", "method"] == "Wilson" and f.loc["macro_f1", "method"] == "bootstrap"
+    assert f.loc["accuracy", "method"] == "Wilson" and f.loc["macro_f1", "method"] == "BCa bootstrap"
     assert pd.isna(f.loc["accuracy", "n_positive"])
     yt = rng.gamma(3, 10, 800)
     yp = yt * rng.lognormal(0, 0.2, 800)

@@ -3,9 +3,9 @@ should it abstain and hand the rest to a fallback (a rule, a human, a previous m
 
 :func:`risk_coverage` sweeps a confidence threshold and reports the metric on the accepted cases
 against the share of cases accepted (coverage). :func:`abstain_threshold` picks the lowest
-threshold (largest coverage) whose accepted cases meet a target accuracy with a one-sided
-Clopper-Pearson lower bound, and :meth:`AbstainDecision.apply` shows the routing it implies on
-new data.
+threshold (largest coverage) whose accepted cases meet a target accuracy with a one-sided exact
+binomial test, controlling the error over all thresholds tried (fallback procedure), and
+:meth:`AbstainDecision.apply` shows the routing it implies on new data.
 
 Confidence is, by default, the model's probability that its own prediction is right: for a binary
 score ``p`` and decision threshold 0.5 that is ``max(p, 1 - p)``; with another threshold it is ``p``
@@ -21,7 +21,7 @@ Examples
 >>> frame = pd.DataFrame({"p": p, "y": (rng.random(4000) < p).astype(int)})
 >>> decision = tk.abstain_threshold(frame, target="y", score="p", target_accuracy=0.9)
 >>> round(decision.threshold, 3), round(decision.coverage, 3), round(decision.lower_bound, 3)
-(0.764, 0.621, 0.9)
+(0.777, 0.6, 0.905)
 >>> decision.curve.at(0.9)["accuracy"] > 0.9
 True
 """
@@ -102,6 +102,28 @@ def _setup(labelled, spec, metric, inclusion_prob, confidence_column, class_scor
     return roles, metric, prep, conf, conf_fn, conf_text
 
 
+def _coverage_weights(prep, scored: np.ndarray) -> np.ndarray:
+    """Weight of each row in the coverage (the share of the population the model answers).
+
+    When every scored row is labelled, the frame is the labelled sample itself (an audit), and each
+    row stands for ``1 / inclusion_prob`` rows of the population. When the frame also holds rows
+    without labels, it is the population and the inclusion probabilities only say how its labelled
+    rows were drawn: every row then counts once.
+    """
+    if np.all(prep.labelled[scored]):
+        return prep.weights
+    return np.ones(len(prep.weights))
+
+
+def _weighted_upper_quantiles(values: np.ndarray, weights: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Thresholds ``t`` such that the weighted share of ``values >= t`` is at least each of ``shares``
+    (the largest such value among ``values``): thresholds at given coverages."""
+    order = np.argsort(-values, kind="stable")
+    v, cw = values[order], np.cumsum(weights[order])
+    idx = np.searchsorted(cw, np.asarray(shares) * cw[-1] - 1e-9 * cw[-1], side="left")
+    return v[np.minimum(idx, v.size - 1)]
+
+
 # -- risk-coverage -----------------------------------------------------------------------------------------
 
 def risk_coverage(
@@ -162,12 +184,13 @@ def risk_coverage(
     >>> rc.to_frame()[["threshold", "coverage", "value", "lower", "upper"]].round(3)
        threshold  coverage  value  lower  upper
     0      0.500      1.00  0.748  0.729  0.767
-    1      0.626      0.75  0.817  0.796  0.835
+    1      0.627      0.75  0.817  0.796  0.835
     2      0.755      0.50  0.890  0.869  0.908
     3      0.876      0.25  0.950  0.927  0.966
     """
-    if n_thresholds < 2:
-        raise ValueError(f"n_thresholds must be at least 2; got {n_thresholds!r}")
+    from .performance._common import check_count
+
+    n_thresholds = check_count("n_thresholds", n_thresholds, 2)
     roles, metric, prep, conf, conf_fn, conf_text = _setup(
         labelled, spec, metric, inclusion_prob, confidence_column, class_scores, target=target, score=score,
         prediction=prediction, task=task, positive_label=positive_label, threshold=threshold)
@@ -177,12 +200,16 @@ def risk_coverage(
     lab = scored & prep.labelled
     if lab.sum() == 0:
         raise ValueError("no labelled row has a confidence; risk-coverage needs labels")
-    qs = np.quantile(conf[lab], np.linspace(0, 1, n_thresholds + 1)[:-1])
+    # thresholds at evenly spaced coverages of the labelled rows, weighted by 1/inclusion_prob: an
+    # audit that over-samples confident cases must not crowd the grid at the top
+    shares = np.linspace(1, 0, n_thresholds + 1)[:-1]
+    qs = _weighted_upper_quantiles(conf[lab], prep.weights[lab], shares)
     thresholds = np.unique(np.r_[conf[scored].min(), qs])
+    cov_w = _coverage_weights(prep, scored)
     curve = RiskCoverage(frame=pd.DataFrame(columns=CURVE_COLUMNS), metric=metric, level=level,
                          confidence=conf_text, n_boot=n_boot, random_state=random_state,
-                         _conf=conf, _prep=prep, _conf_fn=conf_fn)
-    if metric == "accuracy" and np.all(prep.weights[lab] == 1):
+                         _conf=conf, _prep=prep, _conf_fn=conf_fn, _cov_weights=cov_w)
+    if metric == "accuracy" and np.all(prep.weights[lab] == 1) and np.all(cov_w == 1):
         frame = _accuracy_curve(conf, prep, scored, lab, thresholds, level)
     else:
         rows = [curve.at(t) for t in thresholds]
@@ -238,6 +265,7 @@ class RiskCoverage:
     _conf: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
     _prep: object = dataclasses.field(default=None, repr=False, compare=False)
     _conf_fn: Callable = dataclasses.field(default=None, repr=False, compare=False)
+    _cov_weights: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
 
     def at(self, threshold: float) -> dict:
         """The curve at one threshold: dict with threshold, coverage, routed_share, n_accepted, the metric
@@ -251,7 +279,8 @@ class RiskCoverage:
         conf, prep = self._conf, self._prep
         scored = ~np.isnan(conf)
         accepted = scored & (conf >= threshold)
-        coverage = float(accepted.sum() / scored.sum())
+        w = self._cov_weights if self._cov_weights is not None else np.ones(len(conf))
+        coverage = float(w[accepted].sum() / w[scored].sum())
         rows = np.flatnonzero(accepted & prep.labelled)
         m = measure(prep, rows, self.metric, level=self.level, n_boot=self.n_boot,
                     rng=np.random.default_rng(self.random_state), keep_boot=False)
@@ -301,6 +330,7 @@ def abstain_threshold(
     confidence_column: str | None = None,
     class_scores: dict | None = None,
     min_accepted: int = 30,
+    n_grid: int = 50,
     inclusion_prob: str | None = "auto",
     target: str | None = None,
     score: str | None = None,
@@ -311,12 +341,17 @@ def abstain_threshold(
 ) -> "AbstainDecision":
     """The lowest confidence threshold whose accepted cases reach ``target_accuracy`` with confidence.
 
-    Thresholds are tested from the most confident down (a fixed sequence, so testing many
-    thresholds does not inflate the error rate): at each, the one-sided Clopper-Pearson lower
-    bound of the accuracy of the accepted labelled cases must be at least ``target_accuracy``. The
-    sequence starts once ``min_accepted`` cases (and enough for the bound to be reachable) are
-    accepted and stops at the first failure; the last threshold that passed is chosen. Cases below
-    it are routed to the fallback.
+    Candidate thresholds sit at ``n_grid`` evenly spaced coverages (weighted by 1/inclusion_prob
+    when the rows are an audit sample), keeping those with at least ``min_accepted`` labelled
+    accepted cases. Each candidate ``k`` tests "accuracy of the accepted cases < target" with the
+    one-sided exact (Clopper-Pearson) binomial test. The tests run from the most confident
+    candidate down with the *fallback procedure* (Wiens 2003): each candidate owns
+    ``(1 - confidence) / K`` of the error budget, and a candidate that passes hands its level on
+    to the next. Unlike a plain fixed sequence, a noisy or weak top slice only spends its own
+    share of the budget; the search carries on. The chosen threshold is the passing candidate with
+    the largest coverage. The family-wise error rate is at most ``1 - confidence`` whatever the
+    dependence between the tests, so the chosen threshold's true accuracy is below the target with
+    probability at most ``1 - confidence``. Cases below it go to the fallback.
 
     Parameters
     ----------
@@ -332,6 +367,8 @@ def abstain_threshold(
         How confident the model is per row (see the module docstring).
     min_accepted
         Labelled accepted cases before the first test.
+    n_grid
+        Number of candidate coverages (the budget is split over the candidates that remain).
     inclusion_prob
         Column of inclusion probabilities; weighted data use the Hajek accuracy and Kish's
         effective sample size in the bound.
@@ -351,14 +388,14 @@ def abstain_threshold(
     >>> frame = pd.DataFrame({"p": p, "y": (rng.random(3000) < p).astype(int)})
     >>> d = tk.abstain_threshold(frame, target="y", score="p", target_accuracy=0.95)
     >>> d.feasible, round(d.routed_share, 2)
-    (True, 0.55)
+    (True, 0.56)
     >>> new = pd.DataFrame({"p": rng.beta(0.5, 0.5, 1000), "week": ["w1"] * 500 + ["w2"] * 500})
     >>> d.apply(new, by="week")[["window", "n", "n_routed", "routed_share"]]
       window    n  n_routed  routed_share
-    0     w1  500       271         0.542
-    1     w2  500       277         0.554
+    0     w1  500       283         0.566
+    1     w2  500       288         0.576
     """
-    from .performance.intervals import clopper_pearson_lower
+    from .performance._common import check_count, fmt_int
 
     if not 0 < target_accuracy < 1:
         raise ValueError(f"target_accuracy must be between 0 and 1 (e.g. 0.9); got {target_accuracy!r}")
@@ -372,14 +409,56 @@ def abstain_threshold(
     curve = risk_coverage(labelled, spec, metric="accuracy", confidence_column=confidence_column,
                           class_scores=class_scores, inclusion_prob=inclusion_prob, target=target, score=score,
                           prediction=prediction, task=task, positive_label=positive_label, threshold=threshold)
+    min_accepted = check_count("min_accepted", min_accepted, 1)
+    n_grid = check_count("n_grid", n_grid, 1)
     scored = ~np.isnan(conf)
     lab = np.flatnonzero(scored & prep.labelled & ~np.isnan(prep.prediction))
     if len(lab) == 0:
         raise ValueError("no labelled row with a score and a prediction")
-    order = lab[np.argsort(-conf[lab], kind="stable")]
-    c = conf[order]
-    correct = (prep.y[order] == prep.prediction[order]).astype(float)
-    w = prep.weights[order]
+    alpha = 1 - confidence
+    cov_w = _coverage_weights(prep, scored)
+    sel = _select_threshold(conf[lab], (prep.y[lab] == prep.prediction[lab]).astype(float), prep.weights[lab],
+                            target_accuracy, alpha, min_accepted, n_grid)
+    notes = []
+    n_missing = int(len(labelled) - len(lab))
+    if n_missing:
+        notes.append(f"{fmt_int(len(lab))} of {fmt_int(len(labelled))} rows used: {fmt_int(n_missing)} lack a label, "
+                     "a score or a prediction")
+    if sel["chosen"] is None:
+        thr, cov, a, lb, n_a = None, 0.0, np.nan, np.nan, 0
+        if sel["best_point"] is not None:
+            notes.append(
+                f"the accuracy estimate meets {target_accuracy} at coverages up to {sel['best_point']:.0%}, but its "
+                f"{confidence:.0%} lower bound does not at any of the {sel['n_candidates']} thresholds tested: "
+                "the bound, not the estimate, makes it infeasible. More labels, a lower target or a lower "
+                "confidence would make it feasible")
+        else:
+            notes.append(f"no threshold reaches accuracy {target_accuracy} with {confidence:.0%} confidence (the "
+                         "estimate itself stays below the target): route every case to the fallback, or lower the "
+                         "target")
+    else:
+        thr = float(sel["threshold"])
+        cov = float(cov_w[scored & (conf >= thr)].sum() / cov_w[scored].sum())
+        a, lb, n_a = float(sel["accuracy"]), float(sel["lower_bound"]), int(sel["n_accepted"])
+        if sel["skipped_top"]:
+            notes.append(f"{sel['skipped_top']} most confident candidate threshold(s) failed the bound; the search "
+                         "went on past them (fallback procedure)")
+    if sel["weighted"]:
+        notes.append("weighted by 1/inclusion_prob; bound uses Kish's effective sample size")
+    return AbstainDecision(
+        threshold=thr, target_accuracy=target_accuracy, confidence=confidence, coverage=cov, routed_share=1 - cov,
+        accuracy=a, lower_bound=lb, n_accepted=n_a, n_labelled=len(lab), feasible=sel["chosen"] is not None,
+        confidence_measure=conf_text, curve=curve, notes=tuple(notes), n_rows=len(labelled),
+        n_candidates=sel["n_candidates"], _conf_fn=conf_fn, _roles=roles,
+    )
+
+
+def _select_threshold(conf, correct, w, target, alpha, min_accepted, n_grid) -> dict:
+    """The fallback-procedure search of :func:`abstain_threshold` on labelled rows (private, vectorised)."""
+    from scipy import stats
+
+    order = np.argsort(-conf, kind="stable")
+    c, correct, w = conf[order], correct[order], w[order]
     # cumulative statistics at each distinct confidence value, most confident first
     last = np.r_[np.flatnonzero(np.diff(c) != 0), len(c) - 1]
     cw, cwc, cw2 = np.cumsum(w)[last], np.cumsum(w * correct)[last], np.cumsum(w**2)[last]
@@ -387,32 +466,38 @@ def abstain_threshold(
     acc = cwc / cw
     weighted = bool(np.any(w != 1))
     n_eff = cw**2 / cw2 if weighted else n_acc.astype(float)
-    lower = clopper_pearson_lower(acc * n_eff, n_eff, confidence)
-    n_reachable = int(np.ceil(np.log(1 - confidence) / np.log(target_accuracy)))
-    start = np.flatnonzero(n_acc >= max(min_accepted, n_reachable))
-    chosen = None
-    if len(start):
-        passed = lower[start[0]:] >= target_accuracy
-        fails = np.flatnonzero(~passed)
-        n_pass = fails[0] if len(fails) else len(passed)
-        if n_pass > 0:
-            chosen = start[0] + n_pass - 1
-    notes = []
-    if chosen is None:
-        thr, cov, a, lb, n_a = None, 0.0, np.nan, np.nan, 0
-        notes.append(f"no threshold reaches accuracy {target_accuracy} with {confidence:.0%} confidence: route "
-                     "every case to the fallback, or lower the target")
-    else:
-        thr = float(c[last[chosen]])
-        cov = float((conf[scored] >= thr).mean())
-        a, lb, n_a = float(acc[chosen]), float(lower[chosen]), int(n_acc[chosen])
-    if weighted:
-        notes.append("weighted by 1/inclusion_prob; bound uses Kish's effective sample size")
-    return AbstainDecision(
-        threshold=thr, target_accuracy=target_accuracy, confidence=confidence, coverage=cov, routed_share=1 - cov,
-        accuracy=a, lower_bound=lb, n_accepted=n_a, n_labelled=len(lab), feasible=chosen is not None,
-        confidence_measure=conf_text, curve=curve, notes=tuple(notes), _conf_fn=conf_fn, _roles=roles,
-    )
+    k = acc * n_eff
+    # the grid: the first distinct confidence whose (weighted) share of labelled rows reaches each coverage
+    share = cw / cw[-1]
+    grid = np.unique(np.searchsorted(share, np.linspace(1, 0, n_grid + 1)[:-1][::-1] - 1e-12, side="left"))
+    grid = grid[grid < len(last)]
+    n_reachable = int(np.ceil(np.log(alpha) / np.log(target)))
+    grid = grid[n_acc[grid] >= max(min_accepted, n_reachable)]
+    out = {"chosen": None, "n_candidates": int(len(grid)), "weighted": weighted, "skipped_top": 0,
+           "best_point": None}
+    if len(grid) == 0:
+        return out
+    # exact one-sided p-value of "accuracy < target": P(Binomial(n, target) >= k), for effective counts
+    with np.errstate(invalid="ignore"):
+        p = np.where(k[grid] > 0, stats.beta.cdf(target, np.maximum(k[grid], 1e-12),
+                                                  np.maximum(n_eff[grid] - k[grid] + 1, 1e-12)), 1.0)
+    share_alpha = alpha / len(grid)
+    level, passed = 0.0, np.zeros(len(grid), dtype=bool)
+    for i, pv in enumerate(p):          # fallback procedure: a pass carries its level to the next test
+        level = share_alpha + (level if i and passed[i - 1] else 0.0)
+        passed[i] = pv <= level
+    point_ok = acc[grid] >= target
+    if point_ok.any():
+        cov_share = share[grid]
+        out["best_point"] = float(cov_share[point_ok].max())
+    if not passed.any():
+        return out
+    best = int(np.flatnonzero(passed)[-1])
+    g = grid[best]
+    lower = stats.beta.ppf(alpha, np.maximum(k[g], 1e-12), np.maximum(n_eff[g] - k[g] + 1, 1e-12))
+    out.update(chosen=best, threshold=c[last[g]], accuracy=acc[g], n_accepted=int(n_acc[g]),
+               lower_bound=float(lower), skipped_top=int(np.flatnonzero(passed)[0]))
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -427,6 +512,11 @@ class AbstainDecision:
         Share of cases the model answers, and the share routed to the fallback.
     accuracy, lower_bound
         Accuracy of the accepted labelled cases and its one-sided lower confidence bound.
+    n_labelled, n_rows
+        Labelled rows with a score and a prediction that the choice used (the one count of
+        "labelled rows" to quote), and all rows passed in (``notes`` says why the rest were left out).
+    n_candidates
+        Candidate thresholds tested (the error budget is split over them).
 
     Made by :func:`abstain_threshold` (see its example): ``routes(frame)`` marks the cases to hand
     to the fallback, ``apply(frame, by=...)`` summarises the routing per window.
@@ -445,6 +535,8 @@ class AbstainDecision:
     confidence_measure: str
     curve: RiskCoverage
     notes: tuple[str, ...] = ()
+    n_rows: int = 0
+    n_candidates: int = 0
     _conf_fn: Callable = dataclasses.field(default=None, repr=False, compare=False)
     _roles: object = dataclasses.field(default=None, repr=False, compare=False)
 
@@ -481,7 +573,10 @@ class AbstainDecision:
         g = work.groupby("window", sort=False)
         out = pd.DataFrame({"n": g.size(), "n_routed": g["routed"].sum(), "n_missing_confidence": g["missing"].sum()})
         out = order[["window"]].join(out, on="window").reset_index(drop=True)
-        out["routed_share"] = out["n_routed"] / out["n"]
+        for col in ("n", "n_routed", "n_missing_confidence"):   # a window with no rows has 0 of each, not NaN
+            out[col] = out[col].fillna(0).astype(np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["routed_share"] = np.where(out["n"] > 0, out["n_routed"] / out["n"].clip(lower=1), np.nan)
         out = out[["window", "n", "n_routed", "routed_share", "n_missing_confidence"]]
         if roles is None or roles.target not in new_window.columns or new_window[roles.target].isna().all():
             return out

@@ -15,12 +15,44 @@ from ..spec import TASKS, ModelSpec, _infer_task
 
 __all__ = [
     "Roles", "resolve_roles", "assign_windows", "chunk_windows", "design_weights",
-    "binary_target", "check_probabilities", "fmt_int",
+    "binary_target", "check_probabilities", "fmt_int", "check_count", "check_number",
 ]
 
 
 def fmt_int(n: float) -> str:
     return f"{int(n):,}"
+
+
+def check_count(name: str, value: object, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``; a clear error naming ``name`` for NaN, strings, floats like 2.5.
+
+    >>> check_count("n", 100.0, 2)
+    100
+    >>> check_count("n", "100", 2)
+    Traceback (most recent call last):
+    ...
+    TypeError: n must be a whole number (e.g. 100); got '100' (str). Pass n=100
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a whole number (e.g. 100); got {value!r} ({type(value).__name__}). "
+                        f"Pass {name}={value if not isinstance(value, str) else value.strip()}"
+                        if isinstance(value, str) and value.strip().isdigit() else
+                        f"{name} must be a whole number (e.g. 100); got {value!r} ({type(value).__name__})")
+    v = float(value)
+    if not np.isfinite(v) or v != int(v):
+        raise ValueError(f"{name} must be a whole number >= {minimum}; got {float(value)!r}")
+    if v < minimum:
+        raise ValueError(f"{name} must be at least {minimum}; got {int(v)}")
+    return int(v)
+
+
+def check_number(name: str, value: object) -> float:
+    """``value`` as a finite float; a clear error naming ``name`` for strings, None, NaN or infinity."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number (e.g. 0.8); got {value!r} ({type(value).__name__})")
+    if not np.isfinite(float(value)):
+        raise ValueError(f"{name} must be a finite number; got {float(value)!r}")
+    return float(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,10 +231,27 @@ def binary_target(values: pd.Series, positive_label: object, column: str) -> np.
             f"target {column!r} has no value equal to positive_label={positive_label!r} (values: "
             f"{preview(distinct)}); pass positive_label= one of them"
         )
+    if len(distinct) == 1 and not _equal(distinct[0], positive_label) and not _negative_of(distinct[0], positive_label):
+        # one value that is neither the positive label nor its obvious negative (all "yes" with the
+        # default positive_label=1): reading every row as negative would be silently wrong
+        raise ValueError(
+            f"target {column!r} holds only {preview(distinct)}, which is not positive_label={positive_label!r} nor "
+            f"its negative; every row would count as negative. Pass positive_label={preview(distinct)} if that "
+            "value is the positive class (or positive_label= the positive class name)"
+        )
     out = np.full(len(values), np.nan)
     mask = values.notna().to_numpy()
     out[mask] = (present == positive_label).to_numpy(dtype=float) if len(present) else []
     return out
+
+
+def _negative_of(value: object, positive_label: object) -> bool:
+    """Whether a lone target value can be read as the negative class of ``positive_label``: both text
+    (``"no"`` vs ``"yes"``), or 0/False against a numeric or boolean positive label."""
+    if isinstance(value, str) and isinstance(positive_label, str):
+        return True
+    numeric = (int, float, bool, np.integer, np.floating, np.bool_)
+    return isinstance(value, numeric) and isinstance(positive_label, numeric) and _equal(value, 0)
 
 
 def _equal(a: object, b: object) -> bool:

@@ -35,6 +35,7 @@ FRAME_COLUMNS = [
 ]
 _CALIBRATIONS = ("auto", "isotonic", "none")
 _MAX_CELLS = 4_000_000
+_N_CAL_BOOT = 40   # bootstrap refits of the calibration (its sampling error enters the unreliable check)
 
 
 # -- calibration ---------------------------------------------------------------------------------------
@@ -53,6 +54,7 @@ class _Calibrator:
     def __init__(self, mode: str, random_state: int):
         self.mode, self.random_state = mode, random_state
         self.model = None
+        self.boot_models: list = []
         self.table = pd.DataFrame()
 
     def fit(self, s: np.ndarray, y: np.ndarray, w: np.ndarray) -> "_Calibrator":
@@ -71,6 +73,13 @@ class _Calibrator:
             better = rows[1]["brier"] < rows[0]["brier"] and rows[1]["ece"] < rows[0]["ece"]
             if self.mode == "isotonic" or better:
                 self.model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(s, y, sample_weight=w)
+                # refits on bootstrap resamples of the reference: the calibration's own sampling error, which
+                # the unreliable check must allow for (else a repaired miscalibration reads as concept drift)
+                rng = np.random.default_rng(self.random_state)
+                for _ in range(_N_CAL_BOOT):
+                    idx = rng.integers(0, s.size, s.size)
+                    self.boot_models.append(IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
+                        s[idx], y[idx], sample_weight=w[idx]))
         self.table = pd.DataFrame(rows)
         self.table["chosen"] = [self.model is None] + ([self.model is not None] if len(rows) > 1 else [])
         return self
@@ -202,7 +211,9 @@ def estimate_performance(
         Label vectors simulated per chunk (Poisson-binomial sampling from the calibrated
         probabilities) for the interval, and their seed.
     inclusion_prob
-        Column of inclusion probabilities for labels present in ``analysis`` (see :func:`performance`).
+        Column of inclusion probabilities of the labelled rows (see :func:`performance`): in
+        ``reference`` it weights the reference value, the calibration and the loss model; in
+        ``analysis`` the realized values.
     class_scores
         Multiclass: ``{class: probability column}`` for every class.
     features
@@ -270,7 +281,8 @@ def estimate_performance(
                                     inclusion_prob, has_labels, rng)
 
     # reference: realized values and the calibrator
-    ref_prep = _prepare_classification(reference, roles, metrics, "reference", class_scores, None)
+    ref_prep = _prepare_classification(reference, roles, metrics, "reference", class_scores, None,
+                                       inclusion_prob=inclusion_prob)
     ref_values = {}
     for m in metrics:
         ref_values[m] = measure(ref_prep["prep"], np.arange(len(reference)), m, interval=False).value
@@ -278,6 +290,7 @@ def estimate_performance(
     ana = _prepare_classification(analysis, roles, metrics, "analysis", class_scores, ref_prep["classes"],
                                   inclusion_prob=inclusion_prob if has_labels else None)
     probs = _apply_calibrators(calibrator, ana, roles.task)
+    boot_probs = _boot_probs(calibrator, ana, roles.task)
 
     records = []
     for chunk, start in zip(chunks["window"], chunks["window_start"]):
@@ -288,13 +301,13 @@ def estimate_performance(
             notes.append(f"{fmt_int(len(rows) - len(ok))} rows with missing score/prediction excluded")
         lab = ok[ana["prep"].labelled[ok]] if has_labels else np.array([], dtype=np.int64)
         estimates = _estimate_chunk(metrics, roles.task, probs, ana, ok, np.ones(len(ok)), n_simulations, rng, level,
-                                    flag_level)
+                                    flag_level, boot_probs)
         checks = estimates
         if len(lab):
             w_lab = ana["prep"].weights[lab]
             if len(lab) < len(ok) or np.any(w_lab != 1):
                 checks = _estimate_chunk(metrics, roles.task, probs, ana, lab, w_lab, n_simulations, rng, level,
-                                         flag_level)
+                                         flag_level, boot_probs)
                 notes.append(f"realized from {fmt_int(len(lab))} of {fmt_int(len(ok))} rows"
                              + (" (weighted by 1/inclusion_prob)" if np.any(w_lab != 1) else ""))
         for m in metrics:
@@ -400,6 +413,15 @@ def _fit_calibrators(ref, calibration, random_state, task):
     return {"models": models, "name": "per class: " + ", ".join(used), "table": table}
 
 
+def _boot_probs(cal, ana, task):
+    """Calibrated probabilities under each bootstrap refit of the calibration, shape ``(B, n)``; None
+    when there are none (multiclass, or raw scores kept)."""
+    if task != "binary" or not cal["models"][0].boot_models:
+        return None
+    s = np.nan_to_num(ana["score"], nan=0.5)
+    return np.vstack([m.predict(s) for m in cal["models"][0].boot_models])
+
+
 def _apply_calibrators(cal, ana, task):
     if task == "binary":
         s = np.nan_to_num(ana["score"], nan=0.5)
@@ -410,11 +432,13 @@ def _apply_calibrators(cal, ana, task):
     return np.where(total > 0, Q / np.where(total > 0, total, 1.0), 1.0 / Q.shape[1])
 
 
-def _estimate_chunk(metrics, task, probs, ana, rows, w, n_sim, rng, level, flag_level) -> dict:
+def _estimate_chunk(metrics, task, probs, ana, rows, w, n_sim, rng, level, flag_level, boot_probs=None) -> dict:
     """``{metric: (estimate, lower, upper, check_lower, check_upper)}`` for one chunk (rows weighted by ``w``).
 
     ``lower``/``upper``: percentile interval of the simulated realized values at ``level``;
-    ``check_*``: their mean -/+ z(flag_level) standard deviations (stable in the far tails).
+    ``check_*``: their mean -/+ z(flag_level) standard deviations (stable in the far tails), where the
+    variance adds the labels' sampling variance and the calibration's (the spread of the expected
+    value over bootstrap refits of the calibration, ``boot_probs``).
     """
     if len(rows) == 0:
         return {m: (np.nan,) * 5 for m in metrics}
@@ -424,17 +448,37 @@ def _estimate_chunk(metrics, task, probs, ana, rows, w, n_sim, rng, level, flag_
         p, s, pred = probs[rows], ana["score"][rows], ana["pred"][rows]
         sims = _simulate_binary(metrics, p, s, pred, w, n_sim, rng)
         est = {m: _binary_expected(m, p, s, pred, w) for m in metrics}
+        cal_sd = {}
+        if boot_probs is not None:
+            pb = boot_probs[:, rows]
+            kernel = BinaryKernel(score=s, prediction=pred)
+            for m in metrics:
+                if m == "brier":
+                    vals = np.sum(w * ((pb - s) ** 2 + pb * (1 - pb)), axis=1) / np.sum(w)
+                elif m == "ece":
+                    continue
+                else:
+                    vals = kernel(m, pb, w)
+                # spread of the expected value over refits, and the refits' mean shift from the full fit
+                # (bootstrap estimate of the isotonic fit's bias, which over-fits the reference's noise)
+                full = _binary_expected(m, p, s, pred, w)
+                cal_sd[m] = (float(np.nanstd(vals, ddof=1)), float(np.nanmean(vals) - full))
     else:
+        cal_sd = {}
         P, pred = probs[rows], ana["pred"][rows].astype(np.int64)
         sims = _simulate_multiclass(metrics, P, pred, w, n_sim, rng)
         est = {m: _multiclass_expected(m, P, pred, w) for m in metrics}
     out = {}
     for m in metrics:
-        e = est[m] if not np.isnan(est[m]) else float(np.nanmean(sims[m]))
+        finite_sims = sims[m][~np.isnan(sims[m])]
+        e = est[m] if not np.isnan(est[m]) else (float(finite_sims.mean()) if finite_sims.size else np.nan)
         finite = sims[m][~np.isnan(sims[m])]
         z = z_value(flag_level)
         if finite.size >= 10:
             centre, sd = float(finite.mean()), float(finite.std(ddof=1))
+            c_sd, c_bias = cal_sd.get(m, (0.0, 0.0))
+            sd = float(np.hypot(sd, c_sd))
+            centre -= c_bias
             check = (centre - z * sd, centre + z * sd)
         else:
             check = (np.nan, np.nan)
@@ -453,7 +497,7 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
 
     if not roles.features:
         raise ValueError("regression estimation needs the model's features (spec.features or features=)")
-    ref_prep = prepare(reference, roles, metrics, None, name="reference")
+    ref_prep = prepare(reference, roles, metrics, inclusion_prob, name="reference")
     pred_col = roles.prediction or roles.score
     ref_rows = np.flatnonzero(ref_prep.labelled & ~np.isnan(ref_prep.prediction))
     if len(ref_rows) < 100:
@@ -464,6 +508,7 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
     cat = enc.categorical + [False]
     err = ref_prep.y[ref_rows] - ref_prep.prediction[ref_rows]
     y_ref = ref_prep.y[ref_rows]
+    w_ref = ref_prep.weights[ref_rows]
     targets = {"mae": np.abs(err), "rmse": err**2}
     if "mape" in metrics:
         targets["mape"] = np.where(y_ref != 0, np.abs(err) / np.where(y_ref != 0, np.abs(y_ref), 1.0), np.nan)
@@ -476,12 +521,14 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
             t = targets[m]
             keep = ~np.isnan(t)
             oof = np.empty(keep.sum())
+            wk = w_ref[keep]     # an audit-sampled reference stands for its population: weight 1/inclusion_prob
             for train, test in KFold(5, shuffle=True, random_state=random_state).split(oof):
                 model = HistGradientBoostingRegressor(**params)
-                model.fit(Xr[keep][train], t[keep][train])
+                model.fit(Xr[keep][train], t[keep][train], sample_weight=wk[train])
                 oof[test] = model.predict(Xr[keep][test])
-            resid_var[m] = float(np.var(t[keep] - oof, ddof=1))
-            models[m] = HistGradientBoostingRegressor(**params).fit(Xr[keep], t[keep])
+            r = t[keep] - oof
+            resid_var[m] = float(np.sum(wk * (r - np.sum(wk * r) / wk.sum()) ** 2) / wk.sum() * len(r) / (len(r) - 1))
+            models[m] = HistGradientBoostingRegressor(**params).fit(Xr[keep], t[keep], sample_weight=wk)
     ref_values = {m: measure(ref_prep, ref_rows, m, interval=False).value for m in metrics}
 
     sub = analysis if roles.target in analysis.columns else analysis.assign(**{roles.target: np.nan})

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import special, stats
 
 __all__ = ["wilson", "delong", "auc_interval", "hanley_mcneil_variance", "clopper_pearson_lower",
-           "percentile_interval", "z_value"]
+           "percentile_interval", "bca_interval", "jackknife_weights", "studentized_ratio_interval", "z_value"]
 
 
 def z_value(level: float) -> float:
@@ -73,13 +73,42 @@ def delong(scores, labels) -> tuple[np.ndarray, np.ndarray]:
     return auc, np.where(ok, var, np.nan)
 
 
-def auc_interval(auc, se, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Interval for an AUC from its standard error, built on the logit scale (delta method).
+def auc_interval(auc, se, level: float = 0.95, n_positive=None, n_negative=None) -> tuple[np.ndarray, np.ndarray]:
+    """Interval for an AUC from its (DeLong) standard error, built on the logit scale (delta method).
 
-    AUC of exactly 0 or 1 falls back to the plain Wald interval clipped to [0, 1].
+    With the class sizes ``n_positive``/``n_negative`` (what :func:`toolkit.performance` passes) the
+    interval stays valid at the boundary and with a small minority class:
+
+    - the centre is the continuity-adjusted AUC ``(A m n + 1/2) / (m n + 1)``, never exactly 0 or 1;
+    - the variance is at least ``f * V_HM`` where ``V_HM`` is the Hanley-McNeil variance at that
+      centre and ``f = 0.5 * min(1, 50 / min(m, n))``: a floor that matters only when the minority
+      class is small or the sample AUC is 1 (where the DeLong variance is 0 and the plain interval
+      collapses to [1, 1]), and fades as the classes grow.
+
+    Simulated coverage of the 95% interval (binormal scores, 600-2,000 repetitions; see
+    ``bench/RESULTS-calibration-outcomes.md``) is 94-98% for true AUC 0.8-0.99 at n = 50, 200,
+    1000 and prevalence 0.3-0.5 (97-98%, conservative, where the minority class has < 50 rows and
+    AUC >= 0.95); plain DeLong gave 73-80% at AUC 0.99, n = 50.
+    Without the class sizes: the plain logit interval, Wald clipped to [0, 1] at 0 or 1.
+
+    >>> low, high = auc_interval(1.0, 0.0, n_positive=15, n_negative=35)
+    >>> bool(low < 0.99 < high <= 1.0)
+    True
     """
     auc, se = np.asarray(auc, dtype=float), np.asarray(se, dtype=float)
     z = z_value(level)
+    if n_positive is not None and n_negative is not None:
+        m, k = np.asarray(n_positive, dtype=float), np.asarray(n_negative, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            centre_auc = (auc * m * k + 0.5) / (m * k + 1)
+            floor = 0.5 * np.minimum(1.0, 50.0 / np.maximum(np.minimum(m, k), 1.0)) * \
+                hanley_mcneil_variance(centre_auc, m, k)
+            var = np.fmax(np.where(np.isnan(se), 0.0, se) ** 2, floor)
+            lse = np.sqrt(var) / (centre_auc * (1 - centre_auc))
+            centre = special.logit(centre_auc)
+            low, high = special.expit(centre - z * lse), special.expit(centre + z * lse)
+        ok = (m > 0) & (k > 0) & ~np.isnan(auc)
+        return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         inner = (auc > 0) & (auc < 1)
         a = np.where(inner, auc, 0.5)
@@ -127,3 +156,100 @@ def percentile_interval(boot: np.ndarray, level: float = 0.95) -> tuple[float, f
     alpha = (1 - level) / 2
     low, high = np.quantile(boot, [alpha, 1 - alpha])
     return float(low), float(high)
+
+
+def jackknife_weights(w: np.ndarray, rng: np.random.Generator, max_cells: int = 2_000_000) -> np.ndarray:
+    """Leave-one-group-out copies of the weights ``w``, shape ``(G, n)``: the delete-one jackknife
+    when ``n`` is small (``G = n``), random groups otherwise (``G >= 20``, ``G * n <= max_cells``).
+
+    With random groups, the sums of cubed and squared group influences estimate the same ratio as
+    the individual ones, so the BCa acceleration stays consistent.
+    """
+    n = w.size
+    g = int(min(n, max(20, max_cells // max(n, 1))))
+    group = np.arange(n) if g == n else rng.permutation(n) % g
+    out = np.broadcast_to(w, (g, n)).copy()
+    out[group, np.arange(n)] = 0.0
+    return out
+
+
+def bca_interval(boot: np.ndarray, theta: float, jack: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Bias-corrected and accelerated (BCa, Efron 1987) bootstrap interval.
+
+    ``boot``: bootstrap replicates; ``theta``: the estimate on the sample; ``jack``: leave-one(-group)-out
+    estimates (:func:`jackknife_weights`) for the acceleration. NaN replicates are ignored. Falls back
+    to the percentile interval when the bias correction is undefined (every replicate on one side).
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.exponential(size=60)
+    >>> boot = np.array([rng.choice(x, 60).mean() for _ in range(2000)])
+    >>> jack = (x.sum() - x) / 59
+    >>> low, high = bca_interval(boot, x.mean(), jack)
+    >>> from scipy.stats import bootstrap
+    >>> ci = bootstrap((x,), np.mean, method="BCa", random_state=1, n_resamples=2000).confidence_interval
+    >>> round(low, 2), round(high, 2), bool(abs(low - ci.low) < 0.02 and abs(high - ci.high) < 0.02)
+    (0.85, 1.4, True)
+    """
+    boot = np.asarray(boot, dtype=float)
+    boot = boot[~np.isnan(boot)]
+    jack = np.asarray(jack, dtype=float)
+    jack = jack[~np.isnan(jack)]
+    if boot.size < 10 or np.isnan(theta):
+        return np.nan, np.nan
+    share = (np.sum(boot < theta) + 0.5 * np.sum(boot == theta)) / boot.size
+    if not 0 < share < 1 or jack.size < 3:
+        return percentile_interval(boot, level)
+    z0 = stats.norm.ppf(share)
+    d = jack.mean() - jack
+    den = 6.0 * np.sum(d**2) ** 1.5
+    a = float(np.sum(d**3) / den) if den > 0 else 0.0
+    za = stats.norm.ppf([(1 - level) / 2, (1 + level) / 2])
+    adj = stats.norm.cdf(z0 + (z0 + za) / (1 - a * (z0 + za)))
+    low, high = np.quantile(boot, adj)
+    return float(low), float(high)
+
+
+def studentized_ratio_interval(a: np.ndarray, b: np.ndarray, w: np.ndarray, counts, level: float = 0.95,
+                               transform: str | None = None) -> tuple[float, float, float, np.ndarray]:
+    """Bootstrap-t interval for a ratio of weighted sums ``theta = sum(w a) / sum(w b)`` (a Hajek mean:
+    accuracy, precision, recall, F1, Brier, log-loss, MAE, MSE, MAPE).
+
+    Each resample is studentized by its own linearised (delta-method) standard error
+    ``sqrt(sum c w^2 (a - theta* b)^2) / sum(c w b)``, computed from a few matrix-vector products,
+    so the whole bootstrap is vectorised. Studentizing corrects the skew that makes percentile and
+    BCa intervals of skewed losses under-cover at small n. ``transform="sqrt"`` reports the interval
+    of ``sqrt(theta)`` (RMSE from the MSE). ``counts`` yields blocks of resample counts
+    (:func:`toolkit.performance.metrics.bootstrap_counts`). Returns ``low, high, se, replicates``.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.exponential(size=40)
+    >>> from toolkit.performance.metrics import bootstrap_counts
+    >>> low, high, se, _ = studentized_ratio_interval(x, np.ones(40), np.ones(40), bootstrap_counts(40, 2000, rng))
+    >>> bool(low < x.mean() < high), bool(abs(se - x.std(ddof=0) / np.sqrt(40)) < 1e-12)
+    (True, True)
+    """
+    a, b, w = (np.asarray(v, dtype=float) for v in (a, b, w))
+    sb = np.sum(w * b)
+    theta = np.sum(w * a) / sb if sb > 0 else np.nan
+    se = np.sqrt(np.sum(w**2 * (a - theta * b) ** 2)) / sb if sb > 0 else np.nan
+    w2 = w**2
+    ts, reps = [], []
+    for c in counts:
+        cw, cw2 = c * w, c * w2
+        s_a, s_b = cw @ a, cw @ b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            th = s_a / s_b
+            var = (cw2 @ (a * a) - 2 * th * (cw2 @ (a * b)) + th**2 * (cw2 @ (b * b))) / s_b**2
+            t = (th - theta) / np.sqrt(np.maximum(var, 0))
+        ts.append(np.where(var > 0, t, np.nan))
+        reps.append(th)
+    t = np.concatenate(ts)
+    reps = np.concatenate(reps)
+    t = t[np.isfinite(t)]
+    if t.size < 10 or not se > 0:
+        return np.nan, np.nan, float(se), reps
+    q_lo, q_hi = np.quantile(t, [(1 - level) / 2, (1 + level) / 2])
+    low, high = theta - q_hi * se, theta - q_lo * se
+    if transform == "sqrt":
+        return float(np.sqrt(max(low, 0.0))), float(np.sqrt(max(high, 0.0))), float(se), np.sqrt(reps)
+    return float(low), float(high), float(se), reps

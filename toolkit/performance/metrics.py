@@ -127,8 +127,29 @@ class BinaryKernel:
             return _ratio(2 * tp, W @ p + _wdot(Y, W, np.ones_like(p)))
         raise ValueError(f"unknown binary metric {metric!r}; valid: {list(BINARY_METRICS)}")
 
+    def ratio_terms(self, metric: str, y: np.ndarray):
+        """Per-row ``(a, b, transform)`` with ``metric = sum(w a) / sum(w b)`` for 0/1 labels ``y``, or
+        None when the metric is not a ratio of sums (roc_auc, ece)."""
+        s, p = self.score, self.prediction
+        one = np.ones_like(y, dtype=float)
+        if metric == "accuracy":
+            return y * p + (1 - y) * (1 - p), one, None
+        if metric == "precision":
+            return y * p, p, None
+        if metric == "recall":
+            return y * p, y, None
+        if metric == "f1":
+            return 2 * y * p, p + y, None
+        if metric == "brier":
+            return (y - s) ** 2, one, None
+        if metric == "log_loss":
+            sc = np.clip(s, _EPS, 1 - _EPS)
+            return -(y * np.log(sc) + (1 - y) * np.log1p(-sc)), one, None
+        return None
+
     def auc(self, Y: np.ndarray, W: np.ndarray) -> np.ndarray:
-        """Weighted ROC AUC with ties counted half: sum of w_i w_j [s_i > s_j] over positive-negative pairs.
+        """Weighted ROC AUC with ties counted half: sum of w_i w_j [s_i > s_j] over positive-negative pairs
+        ``i != j``. Soft labels ``0 < Y < 1`` give the ratio of the expected pair counts.
 
         Pass rows sorted by score to skip a copy (:func:`toolkit.performance.realized.measure` does).
         """
@@ -145,7 +166,10 @@ class BinaryKernel:
             start, end = groups
             below, through = padded[:, start], padded[:, end + 1]
             num = (pos * (0.5 * (below + through))).sum(axis=1)
-        return _ratio(num, pos.sum(axis=1) * cum[:, -1])
+        # a row never pairs with itself: with 0/1 labels this term is 0; with soft labels (the expected
+        # AUC of label-free estimation) it would add p(1-p) tie pairs per row and pull small windows to 0.5
+        self_pairs = (pos * neg).sum(axis=1)
+        return _ratio(num - 0.5 * self_pairs, pos.sum(axis=1) * cum[:, -1] - self_pairs)
 
 
     def auc_unweighted(self, Y: np.ndarray) -> np.ndarray:
@@ -167,6 +191,12 @@ class MulticlassKernel:
     def __init__(self, prediction: np.ndarray, n_classes: int):
         self.prediction = np.asarray(prediction, dtype=np.int64)
         self.n_classes = int(n_classes)
+
+    def ratio_terms(self, metric: str, y: np.ndarray):
+        """``(a, b, None)`` for accuracy (a ratio of sums); None for macro F1 (a mean of ratios)."""
+        if metric == "accuracy":
+            return (np.asarray(y) == self.prediction).astype(float), np.ones(len(self.prediction)), None
+        return None
 
     def __call__(self, metric: str, Y: np.ndarray, W: np.ndarray) -> np.ndarray:
         Y, W = _two_d(np.asarray(Y)), _two_d(np.asarray(W, dtype=float))
@@ -193,6 +223,19 @@ class RegressionKernel:
 
     def __init__(self, prediction: np.ndarray):
         self.prediction = np.asarray(prediction, dtype=float)
+
+    def ratio_terms(self, metric: str, y: np.ndarray):
+        """Per-row ``(a, b, transform)`` with ``metric = transform(sum(w a) / sum(w b))``."""
+        err = y - self.prediction
+        one = np.ones_like(err)
+        if metric == "mae":
+            return np.abs(err), one, None
+        if metric == "rmse":
+            return err**2, one, "sqrt"
+        if metric == "mape":
+            nz = (y != 0).astype(float)
+            return np.abs(err) / np.where(y != 0, np.abs(y), 1.0) * nz, nz, None
+        return None
 
     def __call__(self, metric: str, Y: np.ndarray, W: np.ndarray) -> np.ndarray:
         Y, W = _two_d(np.asarray(Y, dtype=float)), _two_d(np.asarray(W, dtype=float))

@@ -21,15 +21,22 @@ import numpy as np
 from scipy import optimize, stats
 
 from .._checks import check_choice
+from ._common import check_count, check_number
 from .intervals import hanley_mcneil_variance
 
 __all__ = ["labels_needed", "detectable_drop", "PLANNED_METRICS"]
 
-PLANNED_METRICS = ("accuracy", "recall", "roc_auc")
+PLANNED_METRICS = ("accuracy", "recall", "precision", "roc_auc")
 _ALTERNATIVES = ("two-sided", "one-sided")
 
 
 def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n):
+    baseline_value, power, alpha = (check_number(k, v) for k, v in
+                                    (("baseline_value", baseline_value), ("power", power), ("alpha", alpha)))
+    if prevalence is not None:
+        prevalence = check_number("prevalence", prevalence)
+    if baseline_n is not None:
+        baseline_n = check_count("baseline_n", baseline_n, 2)
     check_choice("metric", metric, PLANNED_METRICS)
     check_choice("alternative", alternative, _ALTERNATIVES)
     if not 0 < baseline_value < 1:
@@ -38,9 +45,10 @@ def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseli
         raise ValueError(f"alpha must be between 0 and 1 (e.g. 0.05); got {alpha!r}")
     if not alpha < power < 1:
         raise ValueError(f"power must be between alpha ({alpha}) and 1 (e.g. 0.8); got {power!r}")
-    if metric in ("recall", "roc_auc"):
+    if metric in ("recall", "precision", "roc_auc"):
         if prevalence is None:
-            raise ValueError(f"{metric} needs prevalence=, the share of positives among the labels (e.g. 0.25)")
+            what = "rows predicted positive" if metric == "precision" else "positives"
+            raise ValueError(f"{metric} needs prevalence=, the share of {what} among the labels (e.g. 0.25)")
         if not 0 < prevalence < 1:
             raise ValueError(f"prevalence must be strictly between 0 and 1; got {prevalence!r}")
     if metric == "roc_auc" and baseline_value <= 0.5:
@@ -60,7 +68,7 @@ def _power_gap(metric, p0, d, n, z_a, z_b, prevalence, baseline_n) -> float:
         if baseline_n is None:
             return d - z_a * math.sqrt(var(p0, n)) - z_b * math.sqrt(var(p1, n))
         return d - (z_a + z_b) * math.sqrt(var(p1, n) + var(p0, baseline_n))
-    share = prevalence if metric == "recall" else 1.0
+    share = prevalence if metric in ("recall", "precision") else 1.0
     m, m0 = share * n, (share * baseline_n if baseline_n is not None else None)
     if m0 is None:
         return d - z_a * math.sqrt(p0 * (1 - p0) / m) - z_b * math.sqrt(p1 * (1 - p1) / m)
@@ -83,7 +91,7 @@ def labels_needed(
     Parameters
     ----------
     metric
-        'accuracy', 'recall' or 'roc_auc'.
+        'accuracy', 'recall', 'precision' or 'roc_auc'.
     baseline_value
         The metric's value when nothing is wrong (e.g. on the baseline).
     detectable_drop
@@ -91,7 +99,9 @@ def labels_needed(
     power, alpha
         Probability of detecting the drop, and false-alarm rate of the test.
     prevalence
-        Share of positives among labels (needed for recall and roc_auc).
+        Share of positives among labels (needed for recall and roc_auc); for precision, the share
+        of labelled rows the model predicts positive (precision's denominator). F1 is not planned
+        here: it has no single proportion to plan on.
     alternative
         'two-sided' (what :func:`toolkit.performance` reports) or 'one-sided' (a drop only).
     baseline_n
@@ -100,7 +110,8 @@ def labels_needed(
     Returns
     -------
     int
-        Number of labelled rows (all classes); for recall, the positives needed divided by the prevalence.
+        Number of labelled rows (all classes); for recall (precision), the positives (predicted
+        positives) needed divided by ``prevalence``.
         For proportions the closed form ``n = ((z_a sqrt(p0 q0) + z_b sqrt(p1 q1)) / d)^2``; for AUC
         the smallest n whose Hanley-McNeil variances give ``z_a sd0 + z_b sd1 <= d``.
 
@@ -113,12 +124,12 @@ def labels_needed(
     763
     """
     z_a, z_b = _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n)
-    d, p0 = float(detectable_drop), float(baseline_value)
+    d, p0 = check_number("detectable_drop", detectable_drop), float(baseline_value)
     if not 0 < d < p0:
         raise ValueError(f"detectable_drop must be between 0 and baseline_value ({p0}); got {detectable_drop!r}")
     p1 = p0 - d
     if metric != "roc_auc" and baseline_n is None:
-        share = prevalence if metric == "recall" else 1.0
+        share = prevalence if metric in ("recall", "precision") else 1.0
         m = ((z_a * math.sqrt(p0 * (1 - p0)) + z_b * math.sqrt(p1 * (1 - p1))) / d) ** 2
         return int(math.ceil(m / share - 1e-9))
 
@@ -156,6 +167,12 @@ def detectable_drop(
 
     Returns NaN when no drop down to zero (or, for AUC, down to 0.5) is detectable with ``n`` labels.
 
+    What it is: the drop at which the two-sided test :func:`toolkit.performance` runs against a
+    fixed baseline (score test for a proportion) flags the window with probability ``power``.
+    Measured by simulation (20,000 windows each, ``tests/test_performance_coverage.py``): at
+    ``power=0.8`` accuracy drops of this size are detected 79.5-81% of the time (baseline 0.7-0.9,
+    n = 200-2,000). It is not the drop that the interval's width alone would reveal.
+
     Examples
     --------
     >>> import toolkit as tk
@@ -163,8 +180,7 @@ def detectable_drop(
     0.0333
     """
     z_a, z_b = _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n)
-    if not n or n < 2:
-        raise ValueError(f"n must be at least 2 labels; got {n!r}")
+    n = check_count("n", n, 2)
     p0 = float(baseline_value)
     top = p0 - (0.5 if metric == "roc_auc" else 0.0) - 1e-9
 
