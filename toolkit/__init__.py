@@ -55,6 +55,11 @@ _EXPORTS = {
     "RiskCoverage": "toolkit.fallback",
     "abstain_threshold": "toolkit.fallback",
     "AbstainDecision": "toolkit.fallback",
+    # retraining
+    "retraining_plan": "toolkit.retraining",
+    "RetrainPlan": "toolkit.retraining",
+    "retraining_set": "toolkit.retraining",
+    "RetrainingSet": "toolkit.retraining",
     # reports
     "run_report": "toolkit.reports",
     "new_model": "toolkit.reports",

@@ -52,6 +52,9 @@ class ModelConfig:
         period alias on ``spec.timestamp`` such as ``"W"`` or ``"D"``.
     inclusion_prob
         Column of the labels holding each label's inclusion probability (audit samples), if any.
+    model
+        Optional path to the model's scikit-learn estimator saved with joblib (used, cloned, by
+        :func:`toolkit.retraining_plan`).
     root
         Folder that relative paths resolve against (set by :meth:`load`).
     """
@@ -64,6 +67,7 @@ class ModelConfig:
     contract: str | None = None
     window: str = "batch"
     inclusion_prob: str | None = None
+    model: str | None = None
     root: Path = dataclasses.field(default=Path("."), compare=False, repr=False)
 
     # -- persistence -----------------------------------------------------------------------------
