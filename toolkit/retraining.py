@@ -271,6 +271,19 @@ class RetrainPlan:
             raise KeyError(f"no candidate {name!r}; candidates are {preview(frame['candidate'])}")
         return hit.iloc[0].to_dict()
 
+    def retraining_set(self, config, output: str | Path | None = None) -> "RetrainingSet | None":
+        """The full retraining set for the chosen candidate, every labelled window through the latest
+        (None when the plan does not recommend retraining). ``output`` writes it, as :func:`retraining_set`."""
+        if self.chosen is None:
+            return None
+        if self.chosen.startswith(SINCE_ONSET):
+            return retraining_set(config, since=self.onset, output=output)
+        if self.chosen == WEIGHTED:
+            latest = [w for w in self.eval_windows][-1:]
+            return retraining_set(config, since=self.onset, include_reference=True, importance_to=latest,
+                                  output=output)
+        return retraining_set(config, include_reference=True, output=output)
+
     def to_frame(self) -> pd.DataFrame:
         """One row per candidate: candidate, train_windows, n_train (labelled rows), n_train_used (after
         subsampling), n_train_effective (Kish), train_enough, n_eval, n_eval_effective, eval_enough,
@@ -472,7 +485,8 @@ def _plan(config, model, spec, task, metric, current_col, since, n_eval_windows,
     if explain and found is not None and onset == found:
         evidence += _attribution_evidence(config, data, onset, metric, random_state)
 
-    problems_train = rows.problems[rows.problems["window"].map(lambda w: cutoff is not None and order[w] <= order[cutoff])]
+    in_train = np.array([cutoff is not None and order[w] <= order[cutoff] for w in rows.problems["window"]], dtype=bool)
+    problems_train = rows.problems[in_train]
     for (w, col, chk) in problems_train[["window", "column", "check"]].itertuples(index=False):
         evidence.append(f"window {w}: {col} {chk} (schema break): its affected rows are excluded from training")
 
