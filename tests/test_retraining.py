@@ -163,7 +163,7 @@ def test_set_weights_reproduce_the_weighted_metrics_of_performance(demo, eval_se
 
 
 def _scenario(root: Path, *, concept_drift: bool, rename_last: bool = False, n_weeks: int = 8,
-              n_per_week: int = 4000, seed: int = 11) -> tuple[tk.ModelConfig, object]:
+              n_per_week: int = 2500, seed: int = 11) -> tuple[tk.ModelConfig, object]:
     """Baseline + weekly batches with a covariate shift in x1 (and optionally a concept drift in x2)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
@@ -181,7 +181,7 @@ def _scenario(root: Path, *, concept_drift: bool, rename_last: bool = False, n_w
         y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
         return x, y
 
-    x, y = draw(20_000, 0)
+    x, y = draw(10_000, 0)
     pre = ColumnTransformer([("num", StandardScaler(), ["x1", "x2"]), ("cat", OneHotEncoder(handle_unknown="ignore"), ["c"])])
     model = make_pipeline(pre, LogisticRegression(max_iter=1000)).fit(x, y)
     start = pd.Timestamp("2026-01-05", tz="UTC")
@@ -271,11 +271,13 @@ def test_plan_faces(covariate_only, tmp_path, request):
     assert isinstance(plan.headline, str) and plan.headline == plan.message
     assert repr(plan).startswith("RetrainPlan(no_gain")
     path = plan.save_html(tmp_path / "plan.html")
-    assert path.read_text().count("window.vegaEmbed=") == 1
+    assert path.read_text().count("window.vegaEmbed=") == 1      # the bundle once, offline
     open_report = request.getfixturevalue("open_report")   # skips without a browser
     report = open_report(path)
     assert report.problems == []
-    assert report.rendered_charts() == 1
+    assert report.rendered_charts() == 2
+    gains = plan.gain_chart().to_dict()
+    assert any(len(v) == len(plan.to_frame()) for v in gains["datasets"].values())
 
 
 def test_bad_input_errors_name_the_argument(covariate_only):

@@ -255,6 +255,7 @@ class RetrainPlan:
     labels_more: int | None = None
     days_more: float | None = None
     label_rate_per_day: float | None = None
+    min_gain: float = 0.01
 
     @property
     def headline(self) -> str:
@@ -312,6 +313,26 @@ class RetrainPlan:
             width=520, height=260,
             title=f"{self.metric} on the held-out windows after {self.cutoff} ({self.level:.0%} intervals)")
 
+    def gain_chart(self):
+        """Each candidate's paired gain over the current model on all held-out rows, with its interval,
+        beside 0 (no gain) and the minimum gain worth a retrain."""
+        import altair as alt
+
+        data = self.candidates[["candidate", "gain", "gain_lower", "gain_upper", "n_train"]].dropna(subset=["gain"])
+        tooltip = ["candidate:N", alt.Tooltip("gain:Q", format="+.3f"), alt.Tooltip("gain_lower:Q", format="+.3f"),
+                   alt.Tooltip("gain_upper:Q", format="+.3f"), alt.Tooltip("n_train:Q", format=",")]
+        y = alt.Y("candidate:N", title=None, sort=list(data["candidate"]), axis=alt.Axis(labelLimit=320))
+        bars = alt.Chart(data).mark_rule(strokeWidth=3).encode(
+            y=y, x=alt.X("gain_lower:Q", title=f"gain in {self.metric} over the current model"), x2="gain_upper:Q",
+            tooltip=tooltip)
+        points = alt.Chart(data).mark_point(filled=True, size=80).encode(y=y, x="gain:Q", tooltip=tooltip)
+        refs = pd.DataFrame({"x": [0.0, self.min_gain], "what": ["no gain", "minimum gain worth a retrain"]})
+        rules = alt.Chart(refs).mark_rule(strokeDash=[4, 3], color="grey").encode(
+            x="x:Q", tooltip=["what:N", alt.Tooltip("x:Q", format="+.3f")])
+        return (rules + bars + points).properties(
+            width=520, height=30 * max(len(data), 1) + 20,
+            title=f"Paired gain on the held-out windows ({self.level:.0%} intervals)")
+
     def __repr__(self) -> str:
         return f"RetrainPlan({self.recommendation}: {self.message})"
 
@@ -337,7 +358,8 @@ class RetrainPlan:
 
         path = Path(path)
         page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Retraining plan</title>"
-                + bundle_html() + "</head><body>" + self.to_html() + chart_html(self.chart().to_dict())
+                + bundle_html() + "</head><body>" + self.to_html() + chart_html(self.gain_chart().to_dict())
+                + chart_html(self.chart().to_dict())
                 + "</body></html>")
         path.write_text(page, encoding="utf-8")
         return path
@@ -448,13 +470,15 @@ def _plan(config, model, spec, task, metric, current_col, since, n_eval_windows,
     from .performance.metrics import HIGHER_IS_BETTER, bootstrap_counts
 
     rng = np.random.default_rng(random_state)
+    if since is not None and str(since) not in config.windows:   # cheap checks before the expensive work
+        raise KeyError(f"since={since!r} is not a production window; windows are {preview(config.windows)}")
+    est, est_text, _ = _resolve_estimator(config, model, task, random_state)
     rows = labelled_rows(config)
     data = rows.frame
     notes = [f"{rows.n_eligible:,} labelled production rows; {rows.n_excluded:,} excluded "
              f"({', '.join(f'{r}: {n:,}' for r, n in rows.exclusions.groupby('reason')['n'].sum().items())})"
              if rows.n_excluded else f"{rows.n_eligible:,} labelled production rows; none excluded"]
     evidence = []
-    est, est_text, _ = _resolve_estimator(config, model, task, random_state)
 
     # -- the latest window breaks the contract: labels cannot fix that ------------------------------
     latest = config.windows[-1]
@@ -466,8 +490,6 @@ def _plan(config, model, spec, task, metric, current_col, since, n_eval_windows,
     evidence.append(onset_text)
     onset = found
     if since is not None:
-        if str(since) not in config.windows:
-            raise KeyError(f"since={since!r} is not a production window; windows are {preview(config.windows)}")
         onset = str(since)
         evidence.append(f"onset set by the caller: {onset}" + (f" (the analysis found {found})" if found else ""))
 
@@ -499,7 +521,7 @@ def _plan(config, model, spec, task, metric, current_col, since, n_eval_windows,
             msg = _fix_feed_message(broken_now)
         return RetrainPlan("fix_feed" if len(broken_now) else "wait", msg, None, metric, level, onset, cutoff, (),
                            empty, pd.DataFrame(columns=["window", "model", "value", "lower", "upper", "n"]),
-                           est_text, tuple(evidence), tuple(notes), rows.exclusions)
+                           est_text, tuple(evidence), tuple(notes), rows.exclusions, min_gain=min_gain)
 
     # -- training candidates ---------------------------------------------------------------------
     train_mask = data["window"].map(order).to_numpy() <= order[cutoff]
@@ -596,7 +618,7 @@ def _plan(config, model, spec, task, metric, current_col, since, n_eval_windows,
     decision = _decide(table, broken_now, min_gain, metric, eval_windows, n_eval_eff, len(y), rate)
     action, message, chosen, more, days = decision
     return RetrainPlan(action, message, chosen, metric, level, onset, cutoff, tuple(eval_windows), table, per_window,
-                       est_text, tuple(evidence), tuple(notes), rows.exclusions, more, days, rate)
+                       est_text, tuple(evidence), tuple(notes), rows.exclusions, more, days, rate, min_gain)
 
 
 def _target(values: pd.Series, task: str, positive) -> np.ndarray:
