@@ -294,3 +294,24 @@ def test_bad_input_errors_name_the_argument(covariate_only):
     with pytest.raises(KeyError, match="until='x' is not a production window"):
         tk.retraining_set(cfg, until="x")
     assert main(["retrain-set", str(cfg.root / "model.yaml"), "--since", "1999-01", "--output", "/tmp/x", "-q"]) == 1
+
+
+def test_inconclusive_gain_says_wait_for_n_more_labels_at_the_label_rate():
+    """The documented rule on a fixed table: a gain whose interval includes 0 but reaches past min_gain."""
+    from toolkit.retraining import _decide
+
+    table = pd.DataFrame([{"candidate": "since onset (2026-04)", "gain": 0.03, "gain_lower": -0.01, "gain_upper": 0.07,
+                           "labels_needed": 5000, "n_train": 9000, "current_value": 0.7, "value": 0.73}])
+    action, message, chosen, more, days = _decide(table, pd.DataFrame(columns=["window", "column", "check"]),
+                                                  0.01, "roc_auc", ("2026-05", "2026-08"), 1000.0, 2000, 100.0)
+    assert action == "wait" and chosen is None
+    assert more == (5000 - 1000) * 2000 // 1000           # effective labels short, scaled to raw labels
+    assert days == pytest.approx(more / 100.0)
+    assert message.startswith(f"wait for {more:,} more labels (about {days:.0f} days")
+
+
+def test_a_model_without_labels_gets_a_clear_error(covariate_only, tmp_path):
+    cfg, _, _ = covariate_only
+    bare = tk.ModelConfig(name="no labels", baseline=cfg.baseline, production=cfg.production, spec=cfg.spec)
+    with pytest.raises(ValueError, match="has no labels file"):
+        tk.retraining_plan(bare)
