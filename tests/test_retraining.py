@@ -80,6 +80,8 @@ def test_demo_plan_recommends_retraining_since_the_concept_drift_onset(demo_plan
     # every candidate says how many labelled rows it has and whether that is enough
     assert (frame["n_train"] > 0).all() and frame["train_enough"].dtype == bool
     assert frame["labels_needed"].notna().all()
+    assert frame.loc[plan.chosen, "eval_enough"] and frame.loc[plan.chosen, "train_enough"]
+    assert any("would detect a change of" in s for s in plan.evidence)     # toolkit's label planning, reused
 
 
 @pytest.mark.slow

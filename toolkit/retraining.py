@@ -288,7 +288,8 @@ class RetrainPlan:
     def to_frame(self) -> pd.DataFrame:
         """One row per candidate: candidate, train_windows, n_train (labelled rows), n_train_used (after
         subsampling), n_train_effective (Kish), train_enough, n_eval, n_eval_effective, eval_enough,
-        labels_needed (to detect the minimum gain), value, current_value, gain, gain_lower, gain_upper,
+        labels_needed (effective held-out labels to tell this gain, or the minimum gain if larger, from 0
+        with ~80% power), value, current_value, gain, gain_lower, gain_upper,
         gain_p_value (paired bootstrap), note."""
         return self.candidates.copy()
 
@@ -375,17 +376,29 @@ def _kernel(task: str, values: np.ndarray):
     return BinaryKernel(score=values) if task == "binary" else RegressionKernel(values)
 
 
-def _labels_for_gain(metric: str, current: float, min_gain: float, prevalence: float, n_eff: float,
-                     half_width: float) -> int | None:
-    """Labels (effective) that detect a gain of ``min_gain`` over ``current`` (80% power, 5% two-sided)."""
-    from .performance import labels_needed
+def _labels_for_gain(min_gain: float, n_eff: float, half_width: float) -> int | None:
+    """Effective held-out labels at which the paired interval resolves a gain of ``min_gain`` (~80% power);
+    the plan passes the larger of the observed gain and the minimum gain worth a retrain.
 
-    if metric == "roc_auc" and 0.5 < current + min_gain < 1 and 0 < prevalence < 1:
-        return int(labels_needed("roc_auc", current + min_gain, min_gain, prevalence=prevalence))
+    The paired interval's half-width shrinks as 1/sqrt(n); at 80% power and 5% two-sided the gain must be
+    about 1.4 half-widths (``(z_0.975 + z_0.8) / z_0.975``), so n = n_eff (1.4 half_width / min_gain)^2.
+    """
     if not np.isfinite(half_width) or half_width <= 0 or n_eff <= 0:
         return None
-    # the paired interval's half-width shrinks as 1/sqrt(n): n at which it equals min_gain / 1.4 (~80% power)
-    return int(math.ceil(n_eff * (half_width / (min_gain / 1.4)) ** 2))
+    return int(math.ceil(n_eff * (1.43 * half_width / min_gain) ** 2))
+
+
+def _detectable_sentence(metric: str, current: float, n_eff: float, prevalence: float) -> str | None:
+    """What the held-out labels alone could detect for the current model (unpaired, toolkit's planning)."""
+    from .performance import detectable_drop
+
+    if metric != "roc_auc" or not (0.5 < current < 1 and 0 < prevalence < 1 and n_eff >= 10):
+        return None
+    d = detectable_drop("roc_auc", current, n=int(n_eff), prevalence=prevalence)
+    if not np.isfinite(d):
+        return None
+    return (f"the held-out labels ({n_eff:,.0f} effective) would detect a change of {d:.3f} in one model's "
+            f"roc_auc on their own (80% power); the paired comparison of two models on the same rows is sharper")
 
 
 def retraining_plan(
@@ -598,8 +611,8 @@ def _plan(config, model, spec, task, metric, current_col, since, n_eval_windows,
             low, high = percentile_interval(diff, level)
             finite = diff[np.isfinite(diff)]
             p = float(min(1.0, 2 * min((finite <= 0).mean(), (finite >= 0).mean()))) if finite.size else np.nan
-            needed = _labels_for_gain(metric, point["current model"], min_gain, prevalence, n_eval_eff,
-                                      (high - low) / 2)
+            # enough labels to tell this gain (or, if smaller, the minimum gain worth a retrain) from zero
+            needed = _labels_for_gain(max(abs(gain), min_gain), n_eval_eff, (high - low) / 2)
             rec.update(value=point[name], gain=gain, gain_lower=low, gain_upper=high, gain_p_value=p,
                        labels_needed=needed, eval_enough=bool(needed is not None and n_eval_eff >= needed))
         else:
@@ -608,6 +621,9 @@ def _plan(config, model, spec, task, metric, current_col, since, n_eval_windows,
         if not rec["train_enough"]:
             rec["note"] = "; ".join(filter(None, [rec["note"], f"fewer than {min_train_rows:,} effective rows"]))
         records.append(rec)
+    sentence = _detectable_sentence(metric, point["current model"], n_eval_eff, prevalence)
+    if sentence:
+        evidence.append(sentence)
     table = pd.DataFrame.from_records(records, columns=CANDIDATE_COLUMNS)
     table["labels_needed"] = table["labels_needed"].astype("Int64")
 
