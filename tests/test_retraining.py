@@ -356,3 +356,17 @@ def test_regression_model_with_concept_drift_gets_retrain_on_mae(tmp_path):
     assert best["value"] < best["current_value"] and best["gain_lower"] > 0   # gain = MAE reduction
     # truth: the since-onset fit recovers the noise floor, E|N(0,1)| = 0.80
     assert best["value"] == pytest.approx(np.sqrt(2 / np.pi), abs=0.05)
+
+
+def test_no_gain_from_too_few_training_rows_is_not_a_verdict():
+    from toolkit.retraining import _decide
+
+    table = pd.DataFrame([{"candidate": "all labelled data", "gain": -0.05, "gain_lower": -0.2, "gain_upper": 0.005,
+                           "labels_needed": 50, "n_train": 700, "n_train_effective": 700.0, "train_enough": False,
+                           "current_value": 0.8, "value": 0.75}])
+    no_breaks = pd.DataFrame(columns=["window", "column", "check"])
+    action, message, _, more, days = _decide(table, no_breaks, 0.01, "roc_auc", ("2026-02",), 200.0, 200, 50.0, 2000)
+    assert action == "wait" and more == 1300 and days == pytest.approx(26.0)
+    assert "700 effective rows" in message
+    assert _decide(table.assign(train_enough=True), no_breaks, 0.01, "roc_auc", ("2026-02",), 200.0, 200, 50.0,
+                   2000)[0] == "no_gain"

@@ -631,7 +631,7 @@ def _plan(config, model, spec, task, metric, current_col, since, n_eval_windows,
 
     # -- the recommendation ------------------------------------------------------------------------
     rate = _label_rate(rows)
-    decision = _decide(table, broken_now, min_gain, metric, eval_windows, n_eval_eff, len(y), rate)
+    decision = _decide(table, broken_now, min_gain, metric, eval_windows, n_eval_eff, len(y), rate, min_train_rows)
     action, message, chosen, more, days = decision
     return RetrainPlan(action, message, chosen, metric, level, onset, cutoff, tuple(eval_windows), table, per_window,
                        est_text, tuple(evidence), tuple(notes), rows.exclusions, more, days, rate, min_gain)
@@ -691,7 +691,7 @@ def _fix_feed_message(broken: pd.DataFrame) -> str:
             "contract.repair) before judging the model")
 
 
-def _decide(table, broken_now, min_gain, metric, eval_windows, n_eval_eff, n_eval, rate):
+def _decide(table, broken_now, min_gain, metric, eval_windows, n_eval_eff, n_eval, rate, min_train_rows=None):
     held = f"{eval_windows[0]}..{eval_windows[-1]}" if len(eval_windows) > 1 else eval_windows[0]
     if len(broken_now):
         return "fix_feed", _fix_feed_message(broken_now), None, None, None
@@ -706,6 +706,16 @@ def _decide(table, broken_now, min_gain, metric, eval_windows, n_eval_eff, n_eva
         return ("retrain", f"retrain now on {chosen} ({int(best['n_train']):,} labelled rows): {metric} "
                 f"{best['current_value']:.3f} -> {best['value']:.3f} on the held-out windows {held}, a paired gain of "
                 f"{best['gain']:+.3f} [{best['gain_lower']:+.3f}, {best['gain_upper']:+.3f}]", chosen, None, None)
+    if scored["gain_upper"].max() < min_gain and min_train_rows and not scored["train_enough"].any():
+        # no gain, but no candidate had enough rows to learn from: that is not evidence against retraining
+        have = float(scored["n_train_effective"].max())
+        more = int(math.ceil(min_train_rows - have))
+        days = (more / rate) if rate else None
+        when = f" (about {days:.0f} days at the current {rate:,.0f} labels a day)" if days is not None else ""
+        return ("wait", f"wait for about {more:,} more labels{when}: no candidate gains yet ({top['candidate']}: "
+                f"{top['gain']:+.3f} [{top['gain_lower']:+.3f}, {top['gain_upper']:+.3f}] in {metric} on {held}), but "
+                f"the largest has only {have:,.0f} effective rows to learn from (fewer than {min_train_rows:,})",
+                None, more, days)
     if scored["gain_upper"].max() < min_gain:
         return ("no_gain", f"retraining will not help much: the best candidate ({top['candidate']}) gains "
                 f"{top['gain']:+.3f} [{top['gain_lower']:+.3f}, {top['gain_upper']:+.3f}] in {metric} on {held}, "
