@@ -356,6 +356,8 @@ def test_regression_model_with_concept_drift_gets_retrain_on_mae(tmp_path):
     assert best["value"] < best["current_value"] and best["gain_lower"] > 0   # gain = MAE reduction
     # truth: the since-onset fit recovers the noise floor, E|N(0,1)| = 0.80
     assert best["value"] == pytest.approx(np.sqrt(2 / np.pi), abs=0.05)
+    exported = tk.retraining_set(cfg, since="onset")          # the same onset, found again for the set
+    assert exported.datasheet["since"] == "2026-04" and len(exported.frame) == exported.datasheet["rows"]["kept"]
 
 
 def test_no_gain_from_too_few_training_rows_is_not_a_verdict():

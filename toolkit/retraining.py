@@ -865,7 +865,7 @@ def retraining_set(
         from .feedback import join_labels
 
         joined = join_labels(config.production_frame, config.label_frame, spec=spec, by="window", conflicts=conflicts)
-        since, _, _ = find_onset(config, joined=joined.joined)
+        since, _, _ = find_onset(config, "roc_auc" if spec.task == "binary" else "mae", joined=joined.joined)
         if since is None:
             raise ValueError("since='onset' but no drop in progress was found (the latest labelled window is not "
                              "significantly worse than the baseline); pass a window label, e.g. since='2026-16'")
