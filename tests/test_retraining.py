@@ -372,3 +372,18 @@ def test_no_gain_from_too_few_training_rows_is_not_a_verdict():
     assert "700 effective rows" in message
     assert _decide(table.assign(train_enough=True), no_breaks, 0.01, "roc_auc", ("2026-02",), 200.0, 200, 50.0,
                    2000)[0] == "no_gain"
+
+
+def test_model_named_in_model_yaml_is_loaded_and_cloned(covariate_only, tmp_path):
+    import dataclasses
+
+    import joblib
+
+    cfg, model, _ = covariate_only
+    joblib.dump(model, tmp_path / "current.joblib")
+    named = dataclasses.replace(cfg, model=str(tmp_path / "current.joblib"))
+    path = named.save(tmp_path / "model.yaml")
+    assert yaml.safe_load(path.read_text())["model"].endswith("current.joblib")
+    plan = tk.retraining_plan(tk.ModelConfig.load(path), n_resamples=200, explain=False, max_train_rows=3_000)
+    assert "your estimator" in plan.estimator and "model.yaml: current.joblib" in plan.estimator
+    assert "LogisticRegression" in plan.estimator
