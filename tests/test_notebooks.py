@@ -50,6 +50,8 @@ STORY = {
     ],
     "04_fallback_thresholds": ["Answer when confidence >=", "Expected routing to the fallback per window",
                                f"fall below the target accuracy in"],
+    "05_retrain_decision": [f"retrain now on since onset (2026-{EVENTS['concept_drift']['first_week']:02d})",
+                            "concept drift: support_tickets_30d"],
 }
 TEMPLATES = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if not p.stem.startswith("00_"))
 
@@ -74,7 +76,7 @@ def _chart_outputs(executed: Path) -> int:
 
 def test_every_template_has_one_parameters_cell_and_no_outputs():
     assert TEMPLATES == ["01_compare_baseline", "02_inspect_drifted_features", "03_estimate_degradation",
-                         "04_fallback_thresholds"]
+                         "04_fallback_thresholds", "05_retrain_decision"]
     for name in TEMPLATES:
         nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]

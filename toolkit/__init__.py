@@ -58,6 +58,11 @@ _EXPORTS = {
     # the verdict across causes
     "health": "toolkit.model_health",
     "HealthReport": "toolkit.model_health",
+    # retraining
+    "retraining_plan": "toolkit.retraining",
+    "RetrainPlan": "toolkit.retraining",
+    "retraining_set": "toolkit.retraining",
+    "RetrainingSet": "toolkit.retraining",
     # reports
     "run_report": "toolkit.reports",
     "new_model": "toolkit.reports",

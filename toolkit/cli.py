@@ -268,3 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+
+from .retrain_cli import add_retrain_set as _add_retrain_set  # noqa: E402  (issue 16: its own module)
+
+COMMANDS.append(_add_retrain_set)

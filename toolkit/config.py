@@ -55,6 +55,9 @@ class ModelConfig:
         America/Chicago data gives local days).
     inclusion_prob
         Column of the labels holding each label's inclusion probability (audit samples), if any.
+    model
+        Optional path to the model's scikit-learn estimator saved with joblib (used, cloned, by
+        :func:`toolkit.retraining_plan`).
     root
         Folder that relative paths resolve against (set by :meth:`load`).
     """
@@ -68,6 +71,7 @@ class ModelConfig:
     window: str = "batch"
     inclusion_prob: str | None = None
     timezone: str | None = None
+    model: str | None = None
     root: Path = dataclasses.field(default=Path("."), compare=False, repr=False)
 
     # -- persistence -----------------------------------------------------------------------------

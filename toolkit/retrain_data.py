@@ -1,0 +1,255 @@
+"""The labelled rows a model could be retrained on, with every excluded row counted and explained.
+
+Shared by :func:`toolkit.retraining_plan` (which replays time on these rows) and
+:func:`toolkit.retraining_set` (which writes them to Parquet), so the plan measures exactly the data
+the exported set contains.
+
+The rules, in order (a row excluded by one rule is counted under that rule only):
+
+1. **Eligible rows** are logged predictions of the chosen windows that received at least one label.
+   Labels that match no prediction (orphans) cannot be used: they have no features.
+2. **Duplicate labels** (same value twice) collapse to one row. **Conflicting labels** (different
+   values for one prediction) exclude the row: ``label_conflict``. Nobody can say which is right.
+3. **Schema breaks**: a feature that the contract finds missing, renamed, of another type or with a
+   null-rate spike in a window is broken for that window. Every row of the window is excluded
+   (``schema_break: <column> <check>``), except for a null-rate spike, where only the rows whose
+   value is missing are (the outage lost them).
+4. **Quarantined rows**: rows that the contract's guard quarantines (values out of the baseline's
+   range, ...) are excluded with the guard's check and column (``quarantined: out_of_range
+   avg_session_minutes``), except for the checks in ``keep_checks`` (default: ``unseen_category``):
+   a new category is new reality that a retrained model has to learn, not broken data.
+
+Each kept row carries ``design_weight = 1 / inclusion_prob`` (1 for labels that arrived with
+certainty), so a score-biased audit sample does not bias what a model learns or how it is scored.
+
+Examples
+--------
+>>> import toolkit as tk
+>>> cfg = tk.ModelConfig.load("notebooks/model.yaml")          # doctest: +SKIP
+>>> rows = labelled_rows(cfg, windows=["2026-16", "2026-17"])   # doctest: +SKIP
+>>> rows.n_eligible - rows.n_excluded == len(rows.frame)         # doctest: +SKIP
+True
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pandas as pd
+
+from ._checks import preview
+
+__all__ = ["LabelledRows", "labelled_rows", "reference_rows", "COLUMN_LEVEL_CHECKS", "clean_features",
+           "window_problems"]
+
+#: contract checks that break a whole column of a window (rows cannot be blamed one by one)
+COLUMN_LEVEL_CHECKS = ("missing_column", "suspected_rename", "dtype_change", "null_rate")
+DESIGN_WEIGHT = "design_weight"
+_PIECE = re.compile(r"^(\w+): '?([^=' ]+)")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LabelledRows:
+    """Labelled production rows after the exclusion rules (see the module docstring).
+
+    Attributes
+    ----------
+    frame
+        Kept rows: the id, timestamp, ``window``, features (numeric kinds coerced to numbers), target,
+        score/prediction columns, ``inclusion_prob`` (if any) and ``design_weight``.
+    exclusions
+        ``window, reason, n``: every excluded eligible row, counted once under its first reason.
+    coverage
+        Per window: ``window, n_predictions, n_labelled, n_excluded, n_kept, label_coverage``.
+    problems
+        Per window: column-level contract errors on features (``window, column, check``).
+    n_eligible
+        Labelled rows of the chosen windows (before exclusions).
+    """
+
+    frame: pd.DataFrame
+    exclusions: pd.DataFrame
+    coverage: pd.DataFrame
+    problems: pd.DataFrame
+    n_eligible: int
+    windows: tuple[str, ...]
+    label_rule: str
+    keep_checks: tuple[str, ...]
+    feedback: object = None
+    joined: pd.DataFrame | None = None
+
+    @property
+    def n_excluded(self) -> int:
+        return int(self.exclusions["n"].sum()) if len(self.exclusions) else 0
+
+
+def clean_features(frame: pd.DataFrame, spec) -> pd.DataFrame:
+    """The spec's features as a learner reads them: numeric kinds as floats, the others as text (NaN kept)."""
+    out = {}
+    for col in spec.features:
+        values = frame[col] if col in frame.columns else pd.Series(np.nan, index=frame.index)
+        if is_numeric_feature(spec, col, values):
+            out[col] = pd.to_numeric(values, errors="coerce").astype(float)
+        else:
+            # text categories (vectorised): '1' and 1 are one category, missing stays NaN
+            out[col] = values.astype(str).astype(object).where(values.notna().to_numpy(), np.nan)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def is_numeric_feature(spec, column: str, values: pd.Series | None = None) -> bool:
+    kind = str((spec.kinds or {}).get(column, "")).lower()
+    if kind:
+        return kind == "numeric"
+    return values is not None and pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values)
+
+
+def window_problems(validation, spec) -> list[tuple[str, str]]:
+    """Column-level contract errors on the spec's features: ``[(column, check), ...]``."""
+    errors = validation.errors
+    features = set(spec.features)
+    return [(c, k) for c, k in zip(errors["column"], errors["check"]) if k in COLUMN_LEVEL_CHECKS and c in features]
+
+
+def _inclusion_column(config, joined: pd.DataFrame) -> str | None:
+    col = getattr(config, "inclusion_prob", None)
+    if col and col in joined.columns:
+        return col
+    return "inclusion_prob" if "inclusion_prob" in joined.columns else None
+
+
+def _design_weights(values: pd.Series | None, n: int, column: str | None) -> np.ndarray:
+    if values is None:
+        return np.ones(n)
+    pi = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    bad = ~((pi > 0) & (pi <= 1))
+    if bad.any():
+        raise ValueError(f"labels column {column!r} (inclusion probabilities) has {int(bad.sum()):,} values outside "
+                         "(0, 1] or missing among labelled rows; fill 1.0 for labels known with certainty")
+    return 1.0 / pi
+
+
+def labelled_rows(config, *, windows: list[str] | None = None, conflicts: str = "drop",
+                  keep_checks: tuple[str, ...] = ("unseen_category",), joined=None) -> LabelledRows:
+    """Labelled production rows of ``windows`` (default: all) after the documented exclusion rules.
+
+    Parameters
+    ----------
+    config
+        A :class:`~toolkit.ModelConfig` with ``labels``.
+    windows
+        Window labels to use (default: every production window).
+    conflicts
+        How conflicting labels are resolved: 'drop' (default: the row is excluded and counted),
+        'latest' or 'first' (as in :func:`toolkit.join_labels`).
+    keep_checks
+        Row-level contract checks whose quarantined rows are kept (default ``("unseen_category",)``).
+    joined
+        An already computed ``tk.join_labels(config.production_frame, ...)`` result to reuse.
+    """
+    from .feedback import join_labels
+    from .schema import guard
+
+    spec = config.spec
+    if config.labels is None or config.label_frame is None:
+        raise ValueError(f"model {config.name!r} has no labels file: set `labels:` in model.yaml to the file of "
+                         "ground truth that arrived later; without labels there is nothing to retrain on")
+    if spec.target is None:
+        raise ValueError("spec.target is not set in model.yaml; the retraining set needs the label column")
+    all_windows = config.windows
+    if windows is None:
+        windows = all_windows
+    unknown = [w for w in windows if w not in config.batches]
+    if unknown:
+        raise KeyError(f"window(s) {preview(unknown)} not in production; available: {preview(all_windows)}")
+    if joined is None:
+        joined, feedback = join_labels(config.production_frame, config.label_frame, spec=spec, by="window",
+                                       conflicts=conflicts)
+    else:
+        joined, feedback = joined
+    contract = config.contract_object
+    pi_col = _inclusion_column(config, joined)
+    keep_checks = tuple(keep_checks)
+
+    kept_parts, exclusion_rows, coverage_rows, problem_rows = [], [], [], []
+    window_col = joined["window"].astype(str).to_numpy()
+    for w in windows:
+        positions = np.flatnonzero(window_col == w)
+        part = joined.iloc[positions]
+        eligible = (part["n_labels"].to_numpy() > 0)
+        n_pred, n_elig = len(part), int(eligible.sum())
+        reason = np.full(len(part), "", dtype=object)
+        if "label_conflict" in part.columns:
+            conflict = part["label_conflict"].to_numpy(dtype=bool) & part[spec.target].isna().to_numpy()
+            reason[eligible & conflict] = "label_conflict"
+        batch = config.batches[w].reset_index(drop=True)   # quarantined index == position in the window
+        result = guard(batch, contract, max_failure_share=1.0, strict_columns=False)
+        problems = window_problems(result.validation, spec)
+        for column, check in problems:
+            problem_rows.append({"window": w, "column": column, "check": check})
+            if check == "null_rate" and column in part.columns:
+                hit = part[column].isna().to_numpy()
+            else:
+                hit = np.ones(len(part), dtype=bool)
+            free = eligible & (reason == "") & hit
+            reason[free] = f"schema_break: {column} {check}"
+        # the batch keeps its own index: map quarantined batch rows to positions in this window
+        if len(result.quarantined):
+            for pos, text in zip(result.quarantined.index, result.quarantined[result.reason_column].astype(str)):
+                if pos < 0 or pos >= len(part) or not eligible[pos] or reason[pos]:
+                    continue
+                for piece in text.split("; "):
+                    m = _PIECE.match(piece)
+                    code, column = (m.group(1), m.group(2)) if m else (piece.split(":")[0], "")
+                    if code not in keep_checks:
+                        reason[pos] = f"quarantined: {code} {column}".strip()
+                        break
+        excluded = eligible & (reason != "")
+        if excluded.any():
+            counts = pd.Series(reason[excluded]).value_counts()
+            exclusion_rows += [{"window": w, "reason": r, "n": int(n)} for r, n in counts.items()]
+        keep = eligible & ~excluded
+        kept_parts.append(part[keep])
+        coverage_rows.append({"window": w, "n_predictions": n_pred, "n_labelled": n_elig,
+                              "n_excluded": int(excluded.sum()), "n_kept": int(keep.sum()),
+                              "label_coverage": n_elig / n_pred if n_pred else np.nan})
+    kept = pd.concat(kept_parts) if kept_parts else joined.iloc[:0]
+    frame = _assemble(kept, spec, pi_col)
+    label_rule = ("duplicate labels (same value) count once; conflicting labels "
+                  + {"drop": "exclude the row (label_conflict)", "latest": "keep the latest label",
+                     "first": "keep the first label"}.get(conflicts, conflicts))
+    return LabelledRows(
+        frame=frame,
+        exclusions=pd.DataFrame(exclusion_rows, columns=["window", "reason", "n"]),
+        coverage=pd.DataFrame(coverage_rows, columns=["window", "n_predictions", "n_labelled", "n_excluded",
+                                                      "n_kept", "label_coverage"]),
+        problems=pd.DataFrame(problem_rows, columns=["window", "column", "check"]),
+        n_eligible=int(sum(r["n_labelled"] for r in coverage_rows)), windows=tuple(windows),
+        label_rule=label_rule, keep_checks=keep_checks, feedback=feedback, joined=joined,
+    )
+
+
+def _assemble(rows: pd.DataFrame, spec, pi_col: str | None) -> pd.DataFrame:
+    """id, timestamp, window, cleaned features, target, score/prediction, inclusion_prob, design_weight."""
+    front = [c for c in (spec.id, spec.timestamp) if c and c in rows.columns]
+    out = rows[front].copy() if front else pd.DataFrame(index=rows.index)
+    out["window"] = rows["window"].astype(str).to_numpy() if "window" in rows.columns else "reference"
+    out = pd.concat([out, clean_features(rows, spec)], axis=1)
+    out[spec.target] = rows[spec.target].to_numpy()
+    for col in (spec.score, spec.prediction):
+        if col and col in rows.columns and col not in out.columns:
+            out[col] = rows[col].to_numpy()
+    if pi_col:
+        out[pi_col] = pd.to_numeric(rows[pi_col], errors="coerce").to_numpy(dtype=float)
+    out[DESIGN_WEIGHT] = _design_weights(rows[pi_col] if pi_col else None, len(rows), pi_col)
+    return out.reset_index(drop=True)
+
+
+def reference_rows(config) -> pd.DataFrame:
+    """The labelled reference (baseline) rows in the same layout, ``window == "reference"``, weight 1."""
+    spec = config.spec
+    ref = config.reference
+    if spec.target not in ref.columns:
+        return _assemble(ref.iloc[:0].assign(**{spec.target: pd.Series(dtype=float)}), spec, None)
+    ref = ref[ref[spec.target].notna()]
+    return _assemble(ref.assign(window="reference"), spec, None)
