@@ -236,9 +236,10 @@ def _add_new(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace], 
 #: Subcommand registry: each function adds its parser to the subparsers and returns its runner.
 COMMANDS: list[Callable[[argparse._SubParsersAction], Callable[[argparse.Namespace], int]]] = [_add_report, _add_new]
 
-from .check import add_parser as _add_check  # noqa: E402  (toolkit check: its own module)
+from .check import add_parser as _add_check  # noqa: E402  (each command beyond report/new: its own module)
+from .retrain_cli import add_retrain_set as _add_retrain_set  # noqa: E402
 
-COMMANDS.append(_add_check)
+COMMANDS += [_add_check, _add_retrain_set]
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
@@ -268,7 +269,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
-
-from .retrain_cli import add_retrain_set as _add_retrain_set  # noqa: E402  (issue 16: its own module)
-
-COMMANDS.append(_add_retrain_set)
