@@ -220,6 +220,19 @@ def _coarse_groups(ref_counts: np.ndarray, k: int) -> np.ndarray:
     return np.concatenate([[grp[0]], grp, [grp[-1]]]).astype("int64")
 
 
+def _permutation_null(core, ref_counts: np.ndarray, cur_counts: np.ndarray, replicates: int,
+                      rng: np.random.Generator, unseen: bool = False):
+    """``core`` on permutation splits of the pooled counts (and, with ``unseen``, the unseen share per split)."""
+    n, m = float(ref_counts.sum()), float(cur_counts.sum())
+    values, unseen_values = [], []
+    for a, b in th.split_pooled(ref_counts, cur_counts, replicates=replicates, rng=rng):
+        values.append(np.asarray(core(a / n, b / m), dtype="float64"))
+        if unseen:
+            unseen_values.append(np.where(a == 0, b, 0).sum(axis=1) / m)
+    null = np.concatenate(values)
+    return (null, np.concatenate(unseen_values)) if unseen else null
+
+
 def _mc_p(null: np.ndarray, observed: float) -> float:
     return float((1 + np.count_nonzero(null >= observed)) / (null.size + 1))
 
@@ -315,7 +328,7 @@ def _assess(column: str, kind: Kind, ref: _Side | None, cur: _Side | None, n_ref
     # -- missing share (every kind) ------------------------------------------------------------
     miss = st.missing_share_change(rp.n_missing, rp.n_rows, cp.n_missing, cp.n_rows)
     a.statistics["missing"] = miss
-    noise, sd = th.missing_noise(rp.missing_share, rp.n_rows, cp.n_rows, alpha_s)
+    noise, sd = th.missing_noise(rp.n_missing, rp.n_rows, cp.n_missing, cp.n_rows, alpha_s)
     t = th.decide(noise, sd, opts.floor(column, "missing"))
     a.row["missing_threshold"] = t.value
     a.signals.append(("missing", miss.statistic, t.value))
@@ -396,19 +409,27 @@ def _assess_numeric(a: _Assessment, column: str, method: str, ref: _Side, cur: _
         noise, sd = th.ks_noise(n, m, alpha_s)
         observed = ks.statistic
     elif method in ("wasserstein", "anderson"):
-        p = rp.counts[1:-1].astype("float64")
+        # decided on the Wasserstein of the reference-quantile histogram, the very statistic whose
+        # permutation null is simulated (the raw-value distance stays in statistics['wasserstein'])
+        rin, cin = rp.counts[1:-1].astype("float64"), cp.counts[1:-1].astype("float64")
         widths = np.diff(rp.edges)
-        if scale > 0 and p.sum() > 0:
-            null = th.simulate_null(lambda x, y: st.wasserstein_props(x, y, widths) / scale, p, n, m,
-                                    replicates=opts.replicates, rng=rng)
-            noise, sd = th.null_quantile(null, alpha_s)
+        binned = math.nan
+        if scale > 0 and rin.sum() > 0 and cin.sum() > 0:
+            def core(x, y):
+                return st.wasserstein_props(x, y, widths) / scale
+            binned = float(core(rin / rin.sum(), cin / cin.sum()))
+            null = _permutation_null(core, rin, cin, opts.replicates, rng)
+            noise, sd = th.null_threshold(null, alpha_s)
         else:
             noise, sd = math.nan, math.nan
-        observed = wd.statistic
+        a.statistics["wasserstein_binned"] = st.DriftStatistic(
+            "wasserstein", binned, effect=binned, effect_name="mean shift of mass in baseline SDs",
+            note=f"on the reference's {widths.size} quantile bins (the statistic the threshold is calibrated for)")
+        observed = binned
     else:
         core = {"jensen_shannon": st.js_props, "psi": st.psi_props, "hellinger": st.hellinger_props}[method]
-        null = th.simulate_null(core, rc, n, m, replicates=opts.replicates, rng=rng)
-        noise, sd = th.null_quantile(null, alpha_s)
+        null = _permutation_null(core, rc, cc, opts.replicates, rng)
+        noise, sd = th.null_threshold(null, alpha_s)
         observed = stats_[method].statistic
     if method == "anderson":
         floor = opts.floor(column, "anderson")
@@ -416,7 +437,7 @@ def _assess_numeric(a: _Assessment, column: str, method: str, ref: _Side, cur: _
         a.pending_p = True
         a.row["statistic"] = ad.statistic
         a.row["effect"] = wd.statistic
-        a.signals.append(("distribution", wd.statistic, t.value))
+        a.signals.append(("distribution", observed, t.value))
     else:
         if not np.isfinite(noise):
             noise, sd = 0.0, 0.0
@@ -457,7 +478,13 @@ def _assess_categorical(a: _Assessment, column: str, method: str, rp: ColumnProf
     a.row["test"] = "chi2"
     a.row["p_value"] = stats_["chi2"].p_value
     fixed = opts.fixed(column)
-    p_ref = rc[: len(ref_cats)]
+    rng = opts.rng(column)
+    k = max(rc.size, 1)
+    reps = int(max(200, min(opts.replicates, 2_000_000 // k)))
+    core = {"tvd": st.tvd_props, "jensen_shannon": st.js_props, "psi": st.psi_props,
+            "hellinger": st.hellinger_props, "chi2": st.tvd_props}[method]
+    # one set of permutation splits serves the distribution statistic and the unseen share
+    null, unseen_null = _permutation_null(core, rc, cc, reps, rng, unseen=True)
     if method == "chi2":
         t = th.decide(0.0, 0.0, opts.floor(column, "chi2"), fixed)
         a.pending_p = True
@@ -465,12 +492,7 @@ def _assess_categorical(a: _Assessment, column: str, method: str, rp: ColumnProf
         a.row["effect"] = stats_["tvd"].statistic
         a.signals.append(("distribution", stats_["tvd"].statistic, t.value))
     else:
-        core = {"tvd": st.tvd_props, "jensen_shannon": st.js_props, "psi": st.psi_props,
-                "hellinger": st.hellinger_props}[method]
-        k = max(p_ref.size, 1)
-        reps = int(max(200, min(opts.replicates, 400_000 // k)))
-        null = th.simulate_null(core, p_ref, n, m, replicates=reps, rng=opts.rng(column))
-        noise, sd = th.null_quantile(null, alpha_s)
+        noise, sd = th.null_threshold(null, alpha_s)
         t = th.decide(noise, sd, opts.floor(column, method), fixed)
         observed = stats_[method].statistic
         a.row["statistic"] = observed
@@ -478,12 +500,10 @@ def _assess_categorical(a: _Assessment, column: str, method: str, rp: ColumnProf
         a.signals.append(("distribution", observed, t.value))
     _set_threshold(a, t)
 
-    # -- unseen categories -------------------------------------------------------------------
+    # -- unseen categories: same permutation splits ----------------------------------------------
     unseen = st.unseen_share(ref_cats, cur_cats)
     a.statistics["unseen"] = unseen
-    f1 = int(np.count_nonzero(p_ref == 1))
-    f2 = int(np.count_nonzero(p_ref == 2))
-    noise, sd = th.unseen_noise(f1, f2, n, m, alpha_s)
+    noise, sd = th.null_threshold(unseen_null, alpha_s)
     t_un = th.decide(noise, sd, opts.floor(column, "unseen"))
     a.row["unseen_share"] = unseen.statistic
     a.row["unseen_threshold"] = t_un.value
