@@ -145,7 +145,11 @@ def category_counts(series: pd.Series) -> dict[str, int]:
     if counts.empty:
         return {}
     keys = [category_key(k) for k in counts.index]
-    grouped = pd.Series(counts.to_numpy(dtype="int64"), index=keys).groupby(level=0, sort=False).sum()
+    values = counts.to_numpy(dtype="int64")
+    if len(set(keys)) == len(keys):  # the common case: no two labels normalise to one key
+        order = np.argsort(-values, kind="stable")
+        return {keys[i]: int(values[i]) for i in order}
+    grouped = pd.Series(values, index=keys).groupby(level=0, sort=False).sum()
     grouped = grouped.sort_values(ascending=False, kind="stable")
     return {str(k): int(v) for k, v in grouped.items()}
 
@@ -699,7 +703,7 @@ def profile(
     elif spec is not None:
         columns = spec.monitored
     else:
-        columns = [str(c) for c in frame.columns]
+        columns = list(frame.columns)  # names as they are: int or tuple names are looked up raw
     if ref_profile is None:
         check_columns("frame", frame, columns)
     resolved = dict(ref_profile.kinds) if ref_profile is not None else {}

@@ -189,7 +189,9 @@ class _Options:
         return None if value is None else float(value)
 
     def rng(self, column: str) -> np.random.Generator:
-        return np.random.default_rng([self.random_state, zlib.crc32(column.encode("utf-8"))])
+        # any hashable column name (int, tuple...): seeded by its repr; string names keep their seeds
+        key = column if isinstance(column, str) else repr(column)
+        return np.random.default_rng([self.random_state, zlib.crc32(key.encode("utf-8"))])
 
 
 def _check_options(alpha, methods, thresholds, min_effect, replicates) -> None:
@@ -228,7 +230,9 @@ def _permutation_null(core, ref_counts: np.ndarray, cur_counts: np.ndarray, repl
     for a, b in th.split_pooled(ref_counts, cur_counts, replicates=replicates, rng=rng):
         values.append(np.asarray(core(a / n, b / m), dtype="float64"))
         if unseen:
-            unseen_values.append(np.where(a == 0, b, 0).sum(axis=1) / m)
+            # sum of squared current counts in categories without reference rows: a brand-new
+            # category of 10 rows scores 100, ten scattered singletons 10 (see _assess_categorical)
+            unseen_values.append(np.square(np.where(a == 0, b, 0).astype("float64")).sum(axis=1))
     null = np.concatenate(values)
     return (null, np.concatenate(unseen_values)) if unseen else null
 
@@ -244,6 +248,7 @@ class _Assessment:
         self.row: dict = {"column": column, "kind": kind.value, "method": method}
         self.signals: list[tuple[str, float, float]] = []  # (name, value, threshold)
         self.pending_p = False  # distribution verdict waits for the BH-adjusted p-value
+        self.significant: dict[str, bool] = {}  # signals that also need their own test to reject
         self.notes: list[str] = []
         self.statistics: dict[str, st.DriftStatistic] = {}
         self.absent = False
@@ -262,6 +267,9 @@ class _Assessment:
                 ok = ok and significant
                 if not significant:
                     ratio = min(ratio, 0.999)
+            if name in self.significant and not self.significant[name]:
+                ok = False
+                ratio = min(ratio, 0.999)
             if ok:
                 fired.append(name)
             severity = max(severity, ratio)
@@ -279,7 +287,8 @@ def _rename_hint(column: str, opts: _Options) -> str:
     candidates = list(opts.new_with_values)
     if not candidates:
         return ""
-    close = difflib.get_close_matches(column, candidates, n=2, cutoff=0.5)
+    by_text = {str(c): c for c in candidates}
+    close = [by_text[c] for c in difflib.get_close_matches(str(column), list(by_text), n=2, cutoff=0.5)]
     if close:
         return f"current has new column(s) {preview(close)} with values: renamed?"
     return f"current has new column(s) {preview(candidates)}"
@@ -501,14 +510,26 @@ def _assess_categorical(a: _Assessment, column: str, method: str, rp: ColumnProf
     _set_threshold(a, t)
 
     # -- unseen categories: same permutation splits ----------------------------------------------
-    unseen = st.unseen_share(ref_cats, cur_cats)
+    # Reported: the share of current rows in categories the reference never saw, flagged when it is
+    # at least the floor AND a permutation test rejects. The test statistic is the sum of squared
+    # unseen counts: under no drift, unseen rows are the current's share of rare categories, mostly
+    # scattered singletons; a new category concentrates rows, which the squares reward (an exact
+    # test on the share alone cannot tell 10 rows of one new value from 10 rare singletons).
+    fresh = (rc == 0) & (cc > 0)
+    share = float(cc[fresh].sum() / m) if m else math.nan
+    score = float(np.square(cc[fresh]).sum())
+    p_unseen = _mc_p(unseen_null, score) if score > 0 else 1.0
+    order = np.flatnonzero(fresh)[np.argsort(-cc[fresh], kind="stable")]
+    new = [keys[i] for i in order]
+    unseen = st.DriftStatistic("unseen", share, p_unseen, share, "share of rows in categories unseen in reference",
+                               note=f"unseen categories: {preview(new)}" if new else "")
     a.statistics["unseen"] = unseen
-    noise, sd = th.null_threshold(unseen_null, alpha_s)
-    t_un = th.decide(noise, sd, opts.floor(column, "unseen"))
+    t_un = th.decide(0.0, 0.0, opts.floor(column, "unseen"))
     a.row["unseen_share"] = unseen.statistic
     a.row["unseen_threshold"] = t_un.value
     a.signals.append(("unseen", unseen.statistic, t_un.value))
-    if unseen.note and unseen.statistic >= t_un.value:
+    a.significant["unseen"] = p_unseen <= alpha_s
+    if unseen.note and unseen.statistic >= t_un.value and p_unseen <= alpha_s:
         a.notes.append(unseen.note)
 
 
@@ -563,7 +584,7 @@ def _columns(reference, current, spec, columns) -> list[str]:
         return columns
     if spec is not None:
         return list(spec.monitored)
-    return [str(c) for c in ref_cols]
+    return ref_cols  # the names as they are (int, tuple...): looked up raw everywhere
 
 
 def _n_jobs(n_jobs: int | None, n_rows: int) -> int:
@@ -705,7 +726,7 @@ def compare(
         for c in cols:
             resolved.setdefault(c, Kind(kinds[c]) if kinds and c in kinds else Kind.EMPTY)
     ref_names = set(reference.columns)
-    new_columns = tuple(str(c) for c in current.columns if c not in ref_names)
+    new_columns = tuple(c for c in current.columns if c not in ref_names)
     if isinstance(current, Profile):
         new_with_values = tuple(c for c in new_columns if current.columns[c].n_values > 0)
     else:

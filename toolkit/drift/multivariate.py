@@ -106,7 +106,7 @@ class MultivariateDrift:
 
     @property
     def summary(self) -> str:
-        top = ", ".join(self.features["feature"].head(3)) if len(self.features) else "-"
+        top = ", ".join(map(str, self.features["feature"].head(3))) if len(self.features) else "-"
         return (f"domain classifier AUC {self.auc:.3f} [{self.auc_low:.3f}, {self.auc_high:.3f}] "
                 f"({'drifted' if self.classifier_drifted else 'stable'}; separating: {top}); "
                 f"PCA reconstruction error x{self.error_ratio:.2f} ({'drifted' if self.pca_drifted else 'stable'}); "
@@ -294,6 +294,9 @@ def multivariate_drift(
     if len(ref_s) < 2 * folds or len(cur_s) < 2 * folds:
         raise ValueError(f"multivariate drift needs at least {2 * folds} rows per window; got {len(ref_s)} and {len(cur_s)}")
     xr, xc = _design(ref_s, cur_s, features, kinds)
+    # scikit-learn wants string feature names: positional aliases in, the analyst's names back out
+    alias = {f"f{i}": col for i, col in enumerate(features)}
+    xr.columns = xc.columns = list(alias)
     from threadpoolctl import threadpool_limits
 
     # one thread: at these sample sizes OpenMP/BLAS threads gain little, and on a busy machine their
@@ -301,6 +304,7 @@ def multivariate_drift(
     with threadpool_limits(limits=1):
         auc, lo, hi, thr, fold_aucs, feats = _domain_classifier(xr, xc, alpha, folds, random_state)
         m_ref, m_cur, e_thr, ratio, n_comp, expl, pca_drift = _pca_check(xr, xc, alpha, random_state)
+    feats = feats.assign(feature=feats["feature"].map(alias))
     note = ""
     if len(ref_s) < len(reference) or len(cur_s) < len(current):
         note = f"sampled {len(ref_s):,} of {len(reference):,} reference and {len(cur_s):,} of {len(current):,} current rows"

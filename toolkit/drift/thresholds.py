@@ -21,9 +21,10 @@ and the null distribution is obtained without touching rows again:
   the pooled missing count (:func:`missing_noise`);
 * **out-of-range share**: exchangeability gives the exact null of "current values beyond the
   reference's max (min)": ``P(K >= k) = prod_{j<k} (m - j) / (n + m - j)``, two tails convolved;
-* **unseen categories**: the same permutation splits as the distribution statistic (rows of the
-  current in categories with no reference row in the split); :func:`unseen_noise` (Good-Turing,
-  ``f1 / n``) remains for callers without counts.
+* **unseen categories**: the same permutation splits as the distribution statistic give the exact
+  null of the unseen-category score (sum of squared current counts in categories with no
+  reference row); the share is flagged when it clears the floor and that test rejects.
+  :func:`unseen_noise` (Good-Turing, ``f1 / n``) remains for callers without counts.
 
 Monte Carlo thresholds are the smallest value ``t`` with ``(1 + #{null >= t}) / (R + 1) <= alpha``
 (:func:`null_threshold`): the exact level of a Monte Carlo test, also for discrete statistics.
