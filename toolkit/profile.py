@@ -144,8 +144,11 @@ def category_counts(series: pd.Series) -> dict[str, int]:
     counts = counts[counts > 0]
     if counts.empty:
         return {}
-    keys = [category_key(k) for k in counts.index]
     values = counts.to_numpy(dtype="int64")
+    if pd.api.types.infer_dtype(counts.index, skipna=False) == "string":
+        keys = counts.index.tolist()  # strings are their own key: no per-label Python call
+    else:
+        keys = [category_key(k) for k in counts.index]
     if len(set(keys)) == len(keys):  # the common case: no two labels normalise to one key
         order = np.argsort(-values, kind="stable")
         return {keys[i]: int(values[i]) for i in order}

@@ -47,6 +47,8 @@ DEFAULT_METHODS = {Kind.NUMERIC: "ks", Kind.CATEGORICAL: "tvd", Kind.BOOLEAN: "t
 P_VALUE_METHODS = ("anderson", "chi2")
 #: Signals per column sharing the column's alpha.
 N_SIGNALS = 3
+#: Distinct values (both windows together) above which a categorical column is not compared.
+MAX_CATEGORIES = 100_000
 #: Coarse bins (by reference quantile) for the histogram statistics of numeric columns.
 HIST_BINS = 10
 _BOUNDED = {"ks", "tvd", "jensen_shannon", "hellinger"}
@@ -68,6 +70,7 @@ class _Side:
     profile: ColumnProfile
     values: np.ndarray | None = None
     from_text: bool = False  # numeric values parsed from strings ("$54.20")
+    n_distinct: int = 0  # set when a categorical column has too many values to count (not compared)
 
 
 class _Window:
@@ -126,6 +129,11 @@ class _Window:
                                    derive=self.edges_from is None, bins=self.bins, is_sorted=True)
             text = not (pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype))
             return _Side(prof, values, from_text=text and prof.n_values > 0)
+        if kind is Kind.CATEGORICAL and len(series) > MAX_CATEGORIES:
+            n_distinct = int(series.nunique(dropna=True))  # transient; avoids a dict of a million labels
+            if n_distinct > MAX_CATEGORIES:
+                n_missing = int(series.isna().sum())
+                return _Side(ColumnProfile(column, kind, len(series), n_missing, categories={}), n_distinct=n_distinct)
         return _Side(_profile_column(series, column, kind, len(series), None))
 
     def release(self, column: str) -> None:
@@ -355,12 +363,12 @@ def _assess(column: str, kind: Kind, ref: _Side | None, cur: _Side | None, n_ref
         if column not in opts.new_with_values:
             a.notes.append(_rename_hint(column, opts))
         return a
-    if cp.n_values < 30:
+    if cp.n_values < 30 and not cur.n_distinct:
         a.notes.append(f"only {cp.n_values} values in current: low power")
     if kind is Kind.NUMERIC:
         _assess_numeric(a, column, method, ref, cur, opts, alpha_s)
     else:
-        _assess_categorical(a, column, method, rp, cp, opts, alpha_s)
+        _assess_categorical(a, column, method, ref, cur, opts, alpha_s)
     mde = a.row.get("min_detectable_effect", math.nan)
     if method in _BOUNDED and np.isfinite(mde) and mde > 1:
         a.notes.append(f"window too small to detect distribution drift reliably (min detectable {method} {mde:.2f} > 1)")
@@ -473,10 +481,20 @@ def _assess_numeric(a: _Assessment, column: str, method: str, ref: _Side, cur: _
         a.notes.append(f"{n_inf_ref:,} infinite values in reference")
 
 
-def _assess_categorical(a: _Assessment, column: str, method: str, rp: ColumnProfile, cp: ColumnProfile,
+def _assess_categorical(a: _Assessment, column: str, method: str, ref: _Side, cur: _Side,
                         opts: _Options, alpha_s: float):
+    rp, cp = ref.profile, cur.profile
     ref_cats = rp.categories or {}
     cur_cats = cp.categories or {}
+    n_distinct = max(len(ref_cats) + sum(1 for k in cur_cats if k not in ref_cats), ref.n_distinct, cur.n_distinct)
+    if n_distinct > MAX_CATEGORIES:
+        # an identifier declared categorical: no distribution to compare, and the calibration's cost
+        # would grow with the number of values; stop here with the fix
+        a.row["method"] = "skipped"
+        a.notes.append(f"{'over ' if ref.n_distinct or cur.n_distinct else ''}{n_distinct:,} distinct values: too many to compare as categories (limit "
+                       f"{MAX_CATEGORIES:,}); if it identifies rows, declare kinds={{{column!r}: 'identifier'}} "
+                       "(missing share is still checked)")
+        return
     keys = list(ref_cats) + [k for k in cur_cats if k not in ref_cats]
     rc = np.array([ref_cats.get(k, 0) for k in keys], dtype="float64")
     cc = np.array([cur_cats.get(k, 0) for k in keys], dtype="float64")
