@@ -7,10 +7,19 @@ rate stays at or below ``alpha`` (Bonferroni):
 
 1. **distribution**: the kind's default statistic (numeric: Kolmogorov-Smirnov distance;
    categorical/boolean: total-variation distance) against a threshold calibrated to the
-   baseline's own sampling noise at the current window's size, floored at a minimum effect;
-2. **missing share**: the absolute change in the share of missing (or unparseable) values;
+   sampling noise at both windows' sizes, floored at a minimum effect. Histogram statistics
+   (TVD, JS, PSI, Hellinger, binned Wasserstein) use a permutation null (the pooled counts split
+   at random), so categories one window happened not to see keep their mass;
+2. **missing share**: the absolute change in the share of missing (or unparseable) values,
+   against the exact hypergeometric null given the pooled missing count;
 3. **out-of-range share** (numeric: values beyond the reference's [min, max], infinities
-   included) or **unseen share** (categorical: rows in categories the reference never saw).
+   included; exact null by exchangeability) or **unseen share** (categorical: rows in categories
+   the reference never saw; flagged when above its floor and a permutation test on the squared
+   unseen counts rejects).
+
+Kinds: integer columns are numeric unless declared (0/1 flags excepted), see :mod:`toolkit.kinds`.
+Categorical columns with more than :data:`MAX_CATEGORIES` distinct values are not compared (a note
+suggests the identifier kind). Column names may be any hashable (int, tuple...).
 
 A column missing from current is reported as drifted (signal 'absent') with a note naming any
 new column that looks like its rename. Identifier, free-text and datetime columns are skipped
