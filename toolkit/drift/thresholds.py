@@ -203,8 +203,8 @@ def null_threshold(null: np.ndarray, alpha: float) -> tuple[float, float]:
     whose false-alarm rate is at most ``alpha`` even for discrete statistics (ties in the null).
     When no such ``t`` exists among the null values the threshold is just above the null's maximum.
 
-    >>> null_threshold(np.arange(100.0), 0.05)[0]
-    95.0
+    >>> null_threshold(np.arange(100.0), 0.05)[0]  # (1 + 4) / 101 <= 0.05 < (1 + 5) / 101
+    96.0
     """
     null = np.asarray(null, dtype="float64")
     null = null[np.isfinite(null)]
