@@ -165,7 +165,7 @@ def test_kinds_inferred_for_awkward_columns():
     })
     kinds = resolve_kinds(frame, frame.columns)
     assert {c: k.value for c, k in kinds.items()} == {
-        "flag01": "categorical", "small_int": "categorical", "big_int": "numeric", "id": "identifier",
+        "flag01": "categorical", "small_int": "numeric", "big_int": "numeric", "id": "identifier",
         "mixed": "categorical", "money": "numeric", "nullable_int": "numeric", "nullable_bool": "boolean",
         "arrow_str": "categorical", "category": "categorical", "with_inf": "numeric", "when": "datetime",
         "empty": "empty",

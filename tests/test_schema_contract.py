@@ -46,7 +46,7 @@ def test_roles_kinds_and_requirements_follow_the_spec(contract):
         "days_since_last_login": "feature", "num_products": "feature", "plan": "feature", "churn_score": "score",
         "churn_pred": "prediction", "churned": "target",
     }
-    assert contract["num_products"].kind is Kind.CATEGORICAL  # 5 integer values
+    assert contract["num_products"].kind is Kind.NUMERIC  # integers keep their order unless declared (issue 10 #14)
     assert contract["monthly_charges"].kind is Kind.NUMERIC
     assert contract["customer_id"].kind is Kind.IDENTIFIER
     assert contract["churned"].required is False  # labels arrive later
@@ -97,7 +97,7 @@ def test_quantiles_categories_cardinality_and_uniqueness(contract, reference):
     for value, share in plan.categories.items():
         assert share == pytest.approx(shares[value], abs=1e-6)
     assert plan.cardinality == 3 and plan.max_cardinality == 13 and plan.unseen_rate == 0.0
-    assert contract["num_products"].categories.keys() == {1, 2, 3, 4, 5}
+    assert contract["num_products"].kind is Kind.NUMERIC  # a range, not a category list (issue 10 #14)
     assert contract["customer_id"].unique is True
 
 

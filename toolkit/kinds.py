@@ -1,9 +1,20 @@
 """Logical column kinds, inferred from data.
 
-The kind decides which statistics and checks apply to a column. Inference is
-deliberately conservative about the cases that crash other tools: 0/1 and
-low-cardinality integers are categorical, object columns that are mostly
-numbers are numeric, high-cardinality strings are identifiers.
+The kind decides which statistics and checks apply to a column. The rules, in order:
+
+1. all values missing: ``empty``; booleans: ``boolean``; datetimes: ``datetime``; a pandas
+   ``category`` dtype: ``categorical``;
+2. **numbers** (or strings of which at least 95% parse as numbers, "$1,234.50" included):
+   ``numeric``, including integer counts such as a Poisson(2) feature -- integers have a natural
+   order, and the kind must not depend on how many distinct values a sample happened to show (a
+   "at most 10 distinct integers means categorical" rule flipped a Poisson(2) column between
+   kinds in 79 of 250 samples). The one exception is a 0/1 flag (integer values within {0, 1}),
+   which is ``categorical``;
+3. other strings: ``identifier`` when more than 50 distinct values make up more than half of
+   the rows (``text`` if they are long or have spaces), else ``categorical``.
+
+Integer codes that are really labels (a region code 1-9, a rating read as a level) are declared:
+``kinds={"region": "categorical"}`` or in the spec.
 
 Examples
 --------
@@ -11,6 +22,8 @@ Examples
 >>> from toolkit.kinds import infer_kind
 >>> infer_kind(pd.Series([0, 1, 1, 0])).value
 'categorical'
+>>> infer_kind(pd.Series([0, 3, 1, 2, 2])).value   # counts keep their order
+'numeric'
 >>> infer_kind(pd.Series([1.5, 2.25, float("inf"), 3.0] * 10)).value
 'numeric'
 >>> infer_kind(pd.Series(["$1.20", "3.40", "5"] * 10)).value
@@ -26,7 +39,8 @@ import pandas as pd
 
 __all__ = ["Kind", "infer_kind", "coerce_numeric", "MAX_CATEGORICAL_INTEGERS"]
 
-#: Integer columns with at most this many distinct values are treated as categorical.
+#: Kept for compatibility: integer columns are no longer made categorical by their number of
+#: distinct values (see the module rules); only 0/1 flags are.
 MAX_CATEGORICAL_INTEGERS = 10
 #: A string column whose distinct share is above this (and with > 50 distinct values) is an identifier.
 IDENTIFIER_DISTINCT_SHARE = 0.5
@@ -72,6 +86,12 @@ def _is_integral(values: np.ndarray) -> bool:
     return finite.size > 0 and bool(np.all(np.mod(finite, 1) == 0))
 
 
+def _is_flag(values: np.ndarray) -> bool:
+    """Integer values within {0, 1} (a 0/1 flag): the one integer shape inferred categorical."""
+    finite = values[np.isfinite(values)]
+    return finite.size > 0 and finite.size == values.size and bool(np.all((finite == 0) | (finite == 1)))
+
+
 def infer_kind(values: pd.Series) -> Kind:
     """Infer the logical :class:`Kind` of one column from its values."""
     dtype = values.dtype
@@ -86,19 +106,13 @@ def infer_kind(values: pd.Series) -> Kind:
         return Kind.CATEGORICAL
     if pd.api.types.is_numeric_dtype(dtype):
         as_float = non_null.to_numpy(dtype="float64", na_value=np.nan)
-        n_distinct = pd.unique(as_float).size
-        if _is_integral(as_float) and n_distinct <= MAX_CATEGORICAL_INTEGERS:
-            return Kind.CATEGORICAL
-        return Kind.NUMERIC
+        return Kind.CATEGORICAL if _is_flag(as_float) else Kind.NUMERIC
     # object, string[python], string[pyarrow], mixed
     if non_null.map(lambda v: isinstance(v, (bool, np.bool_))).all():
         return Kind.BOOLEAN
     parsed = coerce_numeric(non_null)
     if parsed.notna().mean() >= NUMERIC_PARSE_SHARE:
-        n_distinct = parsed.nunique()
-        if _is_integral(parsed.dropna().to_numpy()) and n_distinct <= MAX_CATEGORICAL_INTEGERS:
-            return Kind.CATEGORICAL
-        return Kind.NUMERIC
+        return Kind.CATEGORICAL if _is_flag(parsed.dropna().to_numpy()) else Kind.NUMERIC
     as_text = non_null.astype(str)
     n_distinct = as_text.nunique()
     if n_distinct > 50 and n_distinct / len(as_text) > IDENTIFIER_DISTINCT_SHARE:

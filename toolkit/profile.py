@@ -5,15 +5,18 @@ that grows with the number of rows:
 
 * every kind: rows, missing values (nulls plus values that do not parse as the column's kind);
 * numeric: counts on **baseline-derived bin edges** (plus one bin below and one above the
-  baseline's range, where ``-inf``/``+inf`` also land), the count, sum, sum of squares, min and
-  max of the finite values;
+  baseline's range, where ``-inf``/``+inf`` also land), the count, sum, centred sum of squares
+  (``m2``), min and max of the finite values;
 * categorical and boolean: the count of every category (labels normalised to strings, so ``1``,
   ``1.0`` and ``"1"`` are one category).
 
-Everything is a sum (or a min/max), so ``profile(a).merge(profile(b))`` equals
-``profile(concat(a, b))`` when both use the same edges, and a database engine can fill a profile
-from plain SQL aggregates (``COUNT``, ``SUM``, ``MIN``, ``MAX``, ``GROUP BY`` category, and a
-``CASE``/``width_bucket`` over the edges) through :meth:`ColumnProfile.from_aggregates`.
+Everything is a sum (or a min/max), or merges exactly like one: the centred sum of squares
+combines by Chan et al.'s pairwise rule ``m2 = m2_a + m2_b + delta^2 n_a n_b / n``, which keeps
+the variance exact for values near 1e9 (epoch seconds), where ``E[x^2] - mean^2`` loses every
+digit. So ``profile(a).merge(profile(b))`` equals ``profile(concat(a, b))`` when both use the
+same edges, and a database engine can fill a profile from plain SQL aggregates (``COUNT``,
+``SUM``, ``VAR_POP``, ``MIN``, ``MAX``, ``GROUP BY`` category, and a ``CASE``/``width_bucket``
+over the edges) through :meth:`ColumnProfile.from_aggregates`.
 Quantiles are derived from the bin counts, so they are approximate (exact at the edges).
 
 Examples
@@ -42,7 +45,8 @@ import pandas as pd
 from ._checks import check_columns, check_frame, preview
 from .kinds import Kind, coerce_numeric, infer_kind
 
-__all__ = ["Profile", "ColumnProfile", "profile", "resolve_kinds", "quantile_edges", "bin_counts", "category_key"]
+__all__ = ["Profile", "ColumnProfile", "profile", "resolve_kinds", "quantile_edges", "bin_counts", "category_key",
+           "merge_moments"]
 
 #: Default number of baseline-quantile bins for numeric columns.
 DEFAULT_BINS = 100
@@ -140,8 +144,15 @@ def category_counts(series: pd.Series) -> dict[str, int]:
     counts = counts[counts > 0]
     if counts.empty:
         return {}
-    keys = [category_key(k) for k in counts.index]
-    grouped = pd.Series(counts.to_numpy(dtype="int64"), index=keys).groupby(level=0, sort=False).sum()
+    values = counts.to_numpy(dtype="int64")
+    if pd.api.types.infer_dtype(counts.index, skipna=False) == "string":
+        keys = counts.index.tolist()  # strings are their own key: no per-label Python call
+    else:
+        keys = [category_key(k) for k in counts.index]
+    if len(set(keys)) == len(keys):  # the common case: no two labels normalise to one key
+        order = np.argsort(-values, kind="stable")
+        return {keys[i]: int(values[i]) for i in order}
+    grouped = pd.Series(values, index=keys).groupby(level=0, sort=False).sum()
     grouped = grouped.sort_values(ascending=False, kind="stable")
     return {str(k): int(v) for k, v in grouped.items()}
 
@@ -232,11 +243,14 @@ class ColumnProfile:
         Numeric: B+2 counts ``[below edges[0], bin 1..B, above edges[-1]]``; ``-inf``/``+inf`` land
         in the outer two.
     n_neg_inf, n_pos_inf, count, total, total_sq, minimum, maximum
-        Numeric: infinite values, and count/sum/sum of squares/min/max of the finite values.
+        Numeric: infinite values, and count/sum/sum of squares/min/max of the finite values
+        (``total_sq`` is kept for reference; variances come from ``m2``).
     categories
         Categorical/boolean: ``{label: count}``.
     invalid_examples
         Up to three unparseable values, for messages.
+    m2
+        Numeric: centred sum of squares ``sum((x - mean)^2)`` of the finite values (mergeable, stable).
     """
 
     column: str
@@ -256,6 +270,7 @@ class ColumnProfile:
     maximum: float = math.nan
     categories: dict[str, int] | None = None
     invalid_examples: tuple = ()
+    m2: float = math.nan
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -277,11 +292,15 @@ class ColumnProfile:
         minimum: float | None = None,
         maximum: float | None = None,
         n_invalid: int = 0,
+        m2: float | None = None,
     ) -> "ColumnProfile":
         """Build a profile from aggregates computed elsewhere (e.g. SQL in DuckDB or Spark).
 
         ``counts`` are the B+2 counts ``[below, bins..., above]`` on ``edges``; ``categories`` the
-        ``GROUP BY`` counts (labels are normalised like :func:`category_key`).
+        ``GROUP BY`` counts (labels are normalised like :func:`category_key`). Pass ``m2``, the centred
+        sum of squares (``VAR_POP(v) * COUNT(v)``, or per-group parts merged with
+        :func:`merge_moments`); without it, it is derived from ``total_sq``, which is imprecise
+        for values far from 0.
 
         >>> p = ColumnProfile.from_aggregates("x", "numeric", n_rows=4, n_missing=0, edges=[0.0, 1.0, 2.0],
         ...                                   counts=[0, 2, 2, 0], count=4, total=4.0, total_sq=6.0,
@@ -303,9 +322,11 @@ class ColumnProfile:
                 f"column {column!r}: counts must have len(edges) + 1 = {arr_edges.size + 1} entries "
                 f"(below, one per bin, above); got {arr_counts.size}"
             )
+        if m2 is None or not math.isfinite(float(m2)):
+            m2 = max(float(total_sq) - float(total) ** 2 / count, 0.0) if count else 0.0
         return cls(column, kind, int(n_rows), int(n_missing), int(n_invalid), False, arr_edges, arr_counts,
                    int(n_neg_inf), int(n_pos_inf), int(count), float(total), float(total_sq),
-                   _float(minimum), _float(maximum), categories)
+                   _float(minimum), _float(maximum), categories, (), float(m2))
 
     # -- derived --------------------------------------------------------------------------------
     @property
@@ -327,11 +348,12 @@ class ColumnProfile:
 
     @property
     def std(self) -> float:
-        """Population standard deviation of the finite values (from the sums)."""
+        """Population standard deviation of the finite values (from the centred sum of squares)."""
         if not self.count:
             return math.nan
-        var = self.total_sq / self.count - self.mean**2
-        return math.sqrt(max(var, 0.0))
+        if math.isfinite(self.m2):
+            return math.sqrt(max(self.m2, 0.0) / self.count)
+        return math.sqrt(max(self.total_sq / self.count - self.mean**2, 0.0))
 
     @property
     def n_out_of_range(self) -> int:
@@ -387,6 +409,8 @@ class ColumnProfile:
             self.count + other.count, self.total + other.total, self.total_sq + other.total_sq,
             float(np.fmin(self.minimum, other.minimum)), float(np.fmax(self.maximum, other.maximum)),
             cats, tuple(dict.fromkeys(self.invalid_examples + other.invalid_examples))[:3],
+            math.nan if math.isnan(self.m2) and math.isnan(other.m2)
+            else merge_moments([self.count, other.count], [self.total, other.total], [self.m2, other.m2])[2],
         )
 
     def equals(self, other: "ColumnProfile", rtol: float = 1e-9) -> bool:
@@ -404,6 +428,7 @@ class ColumnProfile:
             and self.n_neg_inf == other.n_neg_inf and self.n_pos_inf == other.n_pos_inf
             and self.count == other.count and close(self.total, other.total)
             and close(self.total_sq, other.total_sq) and close(self.minimum, other.minimum)
+            and (self.count == 0 or close(self.m2, other.m2))
             and close(self.maximum, other.maximum)
             and (self.categories or {}) == (other.categories or {})
         )
@@ -458,13 +483,37 @@ def numeric_profile(
         edges = None
     if finite.size:
         total = float(np.sum(finite))
-        total_sq = float(np.einsum("i,i->", finite, finite))  # no BLAS: its thread wake-ups cost ms
+        centred = finite - total / finite.size
+        m2 = float(np.einsum("i,i->", centred, centred))  # two-pass: exact for values near 1e9; no BLAS wake-ups
+        del centred
+        total_sq = m2 + total * total / finite.size
         lo, hi = (float(finite[0]), float(finite[-1])) if is_sorted else (float(finite.min()), float(finite.max()))
     else:
-        total = total_sq = 0.0
+        total = total_sq = m2 = 0.0
         lo = hi = math.nan
     return ColumnProfile(column, Kind.NUMERIC, n_rows, n_rows - values.size, int(n_invalid), False, edges, counts,
-                         n_neg, n_pos, int(finite.size), total, total_sq, lo, hi, None, tuple(examples)[:3])
+                         n_neg, n_pos, int(finite.size), total, total_sq, lo, hi, None, tuple(examples)[:3], m2)
+
+
+def merge_moments(counts, totals, m2s) -> tuple[int, float, float]:
+    """``(count, total, m2)`` of several groups from theirs (Chan, Golub & LeVeque's pairwise rule).
+
+    ``m2`` is the centred sum of squares; groups with a count of 0 are ignored.
+
+    >>> merge_moments([2, 2], [2e9, 2e9 + 4], [0.0, 0.0])  # {1e9, 1e9} and {1e9 + 2, 1e9 + 2}
+    (4, 4000000004.0, 4.0)
+    """
+    n = np.asarray(counts, dtype="float64")
+    s = np.asarray(totals, dtype="float64")
+    q = np.asarray(m2s, dtype="float64")
+    keep = n > 0
+    n, s, q = n[keep], s[keep], np.where(np.isfinite(q[keep]), q[keep], 0.0)
+    if n.size == 0:
+        return 0, 0.0, 0.0
+    total_n = float(n.sum())
+    mean = float(s.sum()) / total_n
+    dev = s / n - mean
+    return int(total_n), float(s.sum()), float(q.sum() + np.sum(n * dev * dev))
 
 
 def _profile_column(
@@ -657,7 +706,7 @@ def profile(
     elif spec is not None:
         columns = spec.monitored
     else:
-        columns = [str(c) for c in frame.columns]
+        columns = list(frame.columns)  # names as they are: int or tuple names are looked up raw
     if ref_profile is None:
         check_columns("frame", frame, columns)
     resolved = dict(ref_profile.kinds) if ref_profile is not None else {}

@@ -7,10 +7,19 @@ rate stays at or below ``alpha`` (Bonferroni):
 
 1. **distribution**: the kind's default statistic (numeric: Kolmogorov-Smirnov distance;
    categorical/boolean: total-variation distance) against a threshold calibrated to the
-   baseline's own sampling noise at the current window's size, floored at a minimum effect;
-2. **missing share**: the absolute change in the share of missing (or unparseable) values;
+   sampling noise at both windows' sizes, floored at a minimum effect. Histogram statistics
+   (TVD, JS, PSI, Hellinger, binned Wasserstein) use a permutation null (the pooled counts split
+   at random), so categories one window happened not to see keep their mass;
+2. **missing share**: the absolute change in the share of missing (or unparseable) values,
+   against the exact hypergeometric null given the pooled missing count;
 3. **out-of-range share** (numeric: values beyond the reference's [min, max], infinities
-   included) or **unseen share** (categorical: rows in categories the reference never saw).
+   included; exact null by exchangeability) or **unseen share** (categorical: rows in categories
+   the reference never saw; flagged when above its floor and a permutation test on the squared
+   unseen counts rejects).
+
+Kinds: integer columns are numeric unless declared (0/1 flags excepted), see :mod:`toolkit.kinds`.
+Categorical columns with more than :data:`MAX_CATEGORIES` distinct values are not compared (a note
+suggests the identifier kind). Column names may be any hashable (int, tuple...).
 
 A column missing from current is reported as drifted (signal 'absent') with a note naming any
 new column that looks like its rename. Identifier, free-text and datetime columns are skipped
@@ -47,6 +56,8 @@ DEFAULT_METHODS = {Kind.NUMERIC: "ks", Kind.CATEGORICAL: "tvd", Kind.BOOLEAN: "t
 P_VALUE_METHODS = ("anderson", "chi2")
 #: Signals per column sharing the column's alpha.
 N_SIGNALS = 3
+#: Distinct values (both windows together) above which a categorical column is not compared.
+MAX_CATEGORIES = 100_000
 #: Coarse bins (by reference quantile) for the histogram statistics of numeric columns.
 HIST_BINS = 10
 _BOUNDED = {"ks", "tvd", "jensen_shannon", "hellinger"}
@@ -68,6 +79,7 @@ class _Side:
     profile: ColumnProfile
     values: np.ndarray | None = None
     from_text: bool = False  # numeric values parsed from strings ("$54.20")
+    n_distinct: int = 0  # set when a categorical column has too many values to count (not compared)
 
 
 class _Window:
@@ -126,6 +138,11 @@ class _Window:
                                    derive=self.edges_from is None, bins=self.bins, is_sorted=True)
             text = not (pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype))
             return _Side(prof, values, from_text=text and prof.n_values > 0)
+        if kind is Kind.CATEGORICAL and len(series) > MAX_CATEGORIES:
+            n_distinct = int(series.nunique(dropna=True))  # transient; avoids a dict of a million labels
+            if n_distinct > MAX_CATEGORIES:
+                n_missing = int(series.isna().sum())
+                return _Side(ColumnProfile(column, kind, len(series), n_missing, categories={}), n_distinct=n_distinct)
         return _Side(_profile_column(series, column, kind, len(series), None))
 
     def release(self, column: str) -> None:
@@ -189,7 +206,9 @@ class _Options:
         return None if value is None else float(value)
 
     def rng(self, column: str) -> np.random.Generator:
-        return np.random.default_rng([self.random_state, zlib.crc32(column.encode("utf-8"))])
+        # any hashable column name (int, tuple...): seeded by its repr; string names keep their seeds
+        key = column if isinstance(column, str) else repr(column)
+        return np.random.default_rng([self.random_state, zlib.crc32(key.encode("utf-8"))])
 
 
 def _check_options(alpha, methods, thresholds, min_effect, replicates) -> None:
@@ -220,6 +239,21 @@ def _coarse_groups(ref_counts: np.ndarray, k: int) -> np.ndarray:
     return np.concatenate([[grp[0]], grp, [grp[-1]]]).astype("int64")
 
 
+def _permutation_null(core, ref_counts: np.ndarray, cur_counts: np.ndarray, replicates: int,
+                      rng: np.random.Generator, unseen: bool = False):
+    """``core`` on permutation splits of the pooled counts (and, with ``unseen``, the unseen share per split)."""
+    n, m = float(ref_counts.sum()), float(cur_counts.sum())
+    values, unseen_values = [], []
+    for a, b in th.split_pooled(ref_counts, cur_counts, replicates=replicates, rng=rng):
+        values.append(np.asarray(core(a / n, b / m), dtype="float64"))
+        if unseen:
+            # sum of squared current counts in categories without reference rows: a brand-new
+            # category of 10 rows scores 100, ten scattered singletons 10 (see _assess_categorical)
+            unseen_values.append(np.square(np.where(a == 0, b, 0).astype("float64")).sum(axis=1))
+    null = np.concatenate(values)
+    return (null, np.concatenate(unseen_values)) if unseen else null
+
+
 def _mc_p(null: np.ndarray, observed: float) -> float:
     return float((1 + np.count_nonzero(null >= observed)) / (null.size + 1))
 
@@ -231,6 +265,7 @@ class _Assessment:
         self.row: dict = {"column": column, "kind": kind.value, "method": method}
         self.signals: list[tuple[str, float, float]] = []  # (name, value, threshold)
         self.pending_p = False  # distribution verdict waits for the BH-adjusted p-value
+        self.significant: dict[str, bool] = {}  # signals that also need their own test to reject
         self.notes: list[str] = []
         self.statistics: dict[str, st.DriftStatistic] = {}
         self.absent = False
@@ -249,6 +284,9 @@ class _Assessment:
                 ok = ok and significant
                 if not significant:
                     ratio = min(ratio, 0.999)
+            if name in self.significant and not self.significant[name]:
+                ok = False
+                ratio = min(ratio, 0.999)
             if ok:
                 fired.append(name)
             severity = max(severity, ratio)
@@ -266,7 +304,8 @@ def _rename_hint(column: str, opts: _Options) -> str:
     candidates = list(opts.new_with_values)
     if not candidates:
         return ""
-    close = difflib.get_close_matches(column, candidates, n=2, cutoff=0.5)
+    by_text = {str(c): c for c in candidates}
+    close = [by_text[c] for c in difflib.get_close_matches(str(column), list(by_text), n=2, cutoff=0.5)]
     if close:
         return f"current has new column(s) {preview(close)} with values: renamed?"
     return f"current has new column(s) {preview(candidates)}"
@@ -315,7 +354,7 @@ def _assess(column: str, kind: Kind, ref: _Side | None, cur: _Side | None, n_ref
     # -- missing share (every kind) ------------------------------------------------------------
     miss = st.missing_share_change(rp.n_missing, rp.n_rows, cp.n_missing, cp.n_rows)
     a.statistics["missing"] = miss
-    noise, sd = th.missing_noise(rp.missing_share, rp.n_rows, cp.n_rows, alpha_s)
+    noise, sd = th.missing_noise(rp.n_missing, rp.n_rows, cp.n_missing, cp.n_rows, alpha_s)
     t = th.decide(noise, sd, opts.floor(column, "missing"))
     a.row["missing_threshold"] = t.value
     a.signals.append(("missing", miss.statistic, t.value))
@@ -333,12 +372,12 @@ def _assess(column: str, kind: Kind, ref: _Side | None, cur: _Side | None, n_ref
         if column not in opts.new_with_values:
             a.notes.append(_rename_hint(column, opts))
         return a
-    if cp.n_values < 30:
+    if cp.n_values < 30 and not cur.n_distinct:
         a.notes.append(f"only {cp.n_values} values in current: low power")
     if kind is Kind.NUMERIC:
         _assess_numeric(a, column, method, ref, cur, opts, alpha_s)
     else:
-        _assess_categorical(a, column, method, rp, cp, opts, alpha_s)
+        _assess_categorical(a, column, method, ref, cur, opts, alpha_s)
     mde = a.row.get("min_detectable_effect", math.nan)
     if method in _BOUNDED and np.isfinite(mde) and mde > 1:
         a.notes.append(f"window too small to detect distribution drift reliably (min detectable {method} {mde:.2f} > 1)")
@@ -396,19 +435,27 @@ def _assess_numeric(a: _Assessment, column: str, method: str, ref: _Side, cur: _
         noise, sd = th.ks_noise(n, m, alpha_s)
         observed = ks.statistic
     elif method in ("wasserstein", "anderson"):
-        p = rp.counts[1:-1].astype("float64")
+        # decided on the Wasserstein of the reference-quantile histogram, the very statistic whose
+        # permutation null is simulated (the raw-value distance stays in statistics['wasserstein'])
+        rin, cin = rp.counts[1:-1].astype("float64"), cp.counts[1:-1].astype("float64")
         widths = np.diff(rp.edges)
-        if scale > 0 and p.sum() > 0:
-            null = th.simulate_null(lambda x, y: st.wasserstein_props(x, y, widths) / scale, p, n, m,
-                                    replicates=opts.replicates, rng=rng)
-            noise, sd = th.null_quantile(null, alpha_s)
+        binned = math.nan
+        if scale > 0 and rin.sum() > 0 and cin.sum() > 0:
+            def core(x, y):
+                return st.wasserstein_props(x, y, widths) / scale
+            binned = float(core(rin / rin.sum(), cin / cin.sum()))
+            null = _permutation_null(core, rin, cin, opts.replicates, rng)
+            noise, sd = th.null_threshold(null, alpha_s)
         else:
             noise, sd = math.nan, math.nan
-        observed = wd.statistic
+        a.statistics["wasserstein_binned"] = st.DriftStatistic(
+            "wasserstein", binned, effect=binned, effect_name="mean shift of mass in baseline SDs",
+            note=f"on the reference's {widths.size} quantile bins (the statistic the threshold is calibrated for)")
+        observed = binned
     else:
         core = {"jensen_shannon": st.js_props, "psi": st.psi_props, "hellinger": st.hellinger_props}[method]
-        null = th.simulate_null(core, rc, n, m, replicates=opts.replicates, rng=rng)
-        noise, sd = th.null_quantile(null, alpha_s)
+        null = _permutation_null(core, rc, cc, opts.replicates, rng)
+        noise, sd = th.null_threshold(null, alpha_s)
         observed = stats_[method].statistic
     if method == "anderson":
         floor = opts.floor(column, "anderson")
@@ -416,7 +463,7 @@ def _assess_numeric(a: _Assessment, column: str, method: str, ref: _Side, cur: _
         a.pending_p = True
         a.row["statistic"] = ad.statistic
         a.row["effect"] = wd.statistic
-        a.signals.append(("distribution", wd.statistic, t.value))
+        a.signals.append(("distribution", observed, t.value))
     else:
         if not np.isfinite(noise):
             noise, sd = 0.0, 0.0
@@ -443,10 +490,20 @@ def _assess_numeric(a: _Assessment, column: str, method: str, ref: _Side, cur: _
         a.notes.append(f"{n_inf_ref:,} infinite values in reference")
 
 
-def _assess_categorical(a: _Assessment, column: str, method: str, rp: ColumnProfile, cp: ColumnProfile,
+def _assess_categorical(a: _Assessment, column: str, method: str, ref: _Side, cur: _Side,
                         opts: _Options, alpha_s: float):
+    rp, cp = ref.profile, cur.profile
     ref_cats = rp.categories or {}
     cur_cats = cp.categories or {}
+    n_distinct = max(len(ref_cats) + sum(1 for k in cur_cats if k not in ref_cats), ref.n_distinct, cur.n_distinct)
+    if n_distinct > MAX_CATEGORIES:
+        # an identifier declared categorical: no distribution to compare, and the calibration's cost
+        # would grow with the number of values; stop here with the fix
+        a.row["method"] = "skipped"
+        a.notes.append(f"{'over ' if ref.n_distinct or cur.n_distinct else ''}{n_distinct:,} distinct values: too many to compare as categories (limit "
+                       f"{MAX_CATEGORIES:,}); if it identifies rows, declare kinds={{{column!r}: 'identifier'}} "
+                       "(missing share is still checked)")
+        return
     keys = list(ref_cats) + [k for k in cur_cats if k not in ref_cats]
     rc = np.array([ref_cats.get(k, 0) for k in keys], dtype="float64")
     cc = np.array([cur_cats.get(k, 0) for k in keys], dtype="float64")
@@ -457,7 +514,13 @@ def _assess_categorical(a: _Assessment, column: str, method: str, rp: ColumnProf
     a.row["test"] = "chi2"
     a.row["p_value"] = stats_["chi2"].p_value
     fixed = opts.fixed(column)
-    p_ref = rc[: len(ref_cats)]
+    rng = opts.rng(column)
+    k = max(rc.size, 1)
+    reps = int(max(200, min(opts.replicates, 2_000_000 // k)))
+    core = {"tvd": st.tvd_props, "jensen_shannon": st.js_props, "psi": st.psi_props,
+            "hellinger": st.hellinger_props, "chi2": st.tvd_props}[method]
+    # one set of permutation splits serves the distribution statistic and the unseen share
+    null, unseen_null = _permutation_null(core, rc, cc, reps, rng, unseen=True)
     if method == "chi2":
         t = th.decide(0.0, 0.0, opts.floor(column, "chi2"), fixed)
         a.pending_p = True
@@ -465,12 +528,7 @@ def _assess_categorical(a: _Assessment, column: str, method: str, rp: ColumnProf
         a.row["effect"] = stats_["tvd"].statistic
         a.signals.append(("distribution", stats_["tvd"].statistic, t.value))
     else:
-        core = {"tvd": st.tvd_props, "jensen_shannon": st.js_props, "psi": st.psi_props,
-                "hellinger": st.hellinger_props}[method]
-        k = max(p_ref.size, 1)
-        reps = int(max(200, min(opts.replicates, 400_000 // k)))
-        null = th.simulate_null(core, p_ref, n, m, replicates=reps, rng=opts.rng(column))
-        noise, sd = th.null_quantile(null, alpha_s)
+        noise, sd = th.null_threshold(null, alpha_s)
         t = th.decide(noise, sd, opts.floor(column, method), fixed)
         observed = stats_[method].statistic
         a.row["statistic"] = observed
@@ -478,17 +536,27 @@ def _assess_categorical(a: _Assessment, column: str, method: str, rp: ColumnProf
         a.signals.append(("distribution", observed, t.value))
     _set_threshold(a, t)
 
-    # -- unseen categories -------------------------------------------------------------------
-    unseen = st.unseen_share(ref_cats, cur_cats)
+    # -- unseen categories: same permutation splits ----------------------------------------------
+    # Reported: the share of current rows in categories the reference never saw, flagged when it is
+    # at least the floor AND a permutation test rejects. The test statistic is the sum of squared
+    # unseen counts: under no drift, unseen rows are the current's share of rare categories, mostly
+    # scattered singletons; a new category concentrates rows, which the squares reward (an exact
+    # test on the share alone cannot tell 10 rows of one new value from 10 rare singletons).
+    fresh = (rc == 0) & (cc > 0)
+    share = float(cc[fresh].sum() / m) if m else math.nan
+    score = float(np.square(cc[fresh]).sum())
+    p_unseen = _mc_p(unseen_null, score) if score > 0 else 1.0
+    order = np.flatnonzero(fresh)[np.argsort(-cc[fresh], kind="stable")]
+    new = [keys[i] for i in order]
+    unseen = st.DriftStatistic("unseen", share, p_unseen, share, "share of rows in categories unseen in reference",
+                               note=f"unseen categories: {preview(new)}" if new else "")
     a.statistics["unseen"] = unseen
-    f1 = int(np.count_nonzero(p_ref == 1))
-    f2 = int(np.count_nonzero(p_ref == 2))
-    noise, sd = th.unseen_noise(f1, f2, n, m, alpha_s)
-    t_un = th.decide(noise, sd, opts.floor(column, "unseen"))
+    t_un = th.decide(0.0, 0.0, opts.floor(column, "unseen"))
     a.row["unseen_share"] = unseen.statistic
     a.row["unseen_threshold"] = t_un.value
     a.signals.append(("unseen", unseen.statistic, t_un.value))
-    if unseen.note and unseen.statistic >= t_un.value:
+    a.significant["unseen"] = p_unseen <= alpha_s
+    if unseen.note and unseen.statistic >= t_un.value and p_unseen <= alpha_s:
         a.notes.append(unseen.note)
 
 
@@ -543,7 +611,7 @@ def _columns(reference, current, spec, columns) -> list[str]:
         return columns
     if spec is not None:
         return list(spec.monitored)
-    return [str(c) for c in ref_cols]
+    return ref_cols  # the names as they are (int, tuple...): looked up raw everywhere
 
 
 def _n_jobs(n_jobs: int | None, n_rows: int) -> int:
@@ -685,7 +753,7 @@ def compare(
         for c in cols:
             resolved.setdefault(c, Kind(kinds[c]) if kinds and c in kinds else Kind.EMPTY)
     ref_names = set(reference.columns)
-    new_columns = tuple(str(c) for c in current.columns if c not in ref_names)
+    new_columns = tuple(c for c in current.columns if c not in ref_names)
     if isinstance(current, Profile):
         new_with_values = tuple(c for c in new_columns if current.columns[c].n_values > 0)
     else:

@@ -135,7 +135,7 @@ class DriftOverTime:
             if rep is not None:
                 mv = rep.multivariate
                 row.update({"n_drifted": len(rep.drifted), "share_drifted": rep.share_drifted,
-                            "drifted": ", ".join(rep.drifted), "multivariate_auc": getattr(mv, "auc", np.nan),
+                            "drifted": ", ".join(map(str, rep.drifted)), "multivariate_auc": getattr(mv, "auc", np.nan),
                             "dataset_drifted": rep.dataset_drifted})
             rows.append(row)
         return pd.DataFrame(rows)
@@ -326,7 +326,7 @@ def _compare_window(ref_win, window: Window, cols, resolved, options, importance
     current = window.frame
     ref_data = ref_win.data
     ref_names = set(ref_data.columns)
-    new_columns = tuple(str(c) for c in current.columns if c not in ref_names)
+    new_columns = tuple(c for c in current.columns if c not in ref_names)
     new_with_values = tuple(c for c in new_columns if current[c].notna().any())
     opts = _cmp._Options(float(options["alpha"]), _cmp.expand_methods(options["methods"]),
                          dict(options["thresholds"] or {}), options["min_effect"], int(options["replicates"]),

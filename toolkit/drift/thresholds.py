@@ -9,18 +9,31 @@ chance, and by more the smaller they are. So the decision threshold for each col
 and the null distribution is obtained without touching rows again:
 
 * **histogram statistics** (PSI, Jensen-Shannon, Hellinger, total variation, binned Wasserstein):
-  draw multinomial bin counts of sizes ``n_ref`` and ``n_cur`` from the reference's bin shares and
-  compute the statistic on each pair -- O(replicates x bins), independent of the row count;
+  a permutation null. Under "no drift" the two windows are exchangeable, so given the pooled counts
+  per bin (or category) every split of the pooled rows into ``n_ref`` and ``n_cur`` is equally
+  likely: :func:`split_pooled` draws such splits (a multivariate hypergeometric draw of the
+  current's counts) and the statistic is computed on each -- O(replicates x bins), independent of
+  the row count. Unlike simulating from the reference's shares, a category the reference happened
+  not to see keeps its mass, which is what keeps 1000-level columns honest at 1k rows;
 * **Kolmogorov-Smirnov**: the asymptotic Kolmogorov null, scaled by ``sqrt((n + m) / (n m))``
   (conservative with ties and for small samples);
-* **missing share**: the two-proportion normal null around the reference's missing share;
+* **missing share**: the exact conditional (hypergeometric) null of the current's missing count given
+  the pooled missing count (:func:`missing_noise`);
 * **out-of-range share**: exchangeability gives the exact null of "current values beyond the
   reference's max (min)": ``P(K >= k) = prod_{j<k} (m - j) / (n + m - j)``, two tails convolved;
-* **unseen categories**: Good-Turing: the mass of categories a sample of ``n`` has not seen is
-  about ``f1 / n`` (``f1`` = categories seen once).
+* **unseen categories**: the same permutation splits as the distribution statistic give the exact
+  null of the unseen-category score (sum of squared current counts in categories with no
+  reference row); the share is flagged when it clears the floor and that test rejects.
+  :func:`unseen_noise` (Good-Turing, ``f1 / n``) remains for callers without counts.
 
-The minimum detectable effect reported beside each threshold is the effect flagged with about 80%
-probability: ``threshold + z_0.8 * sd_null`` (a normal approximation to the statistic's spread).
+Monte Carlo thresholds are the smallest value ``t`` with ``(1 + #{null >= t}) / (R + 1) <= alpha``
+(:func:`null_threshold`): the exact level of a Monte Carlo test, also for discrete statistics.
+
+``min_detectable_effect`` beside each threshold is a *planning figure*, not a guarantee:
+``threshold + z_0.8 * sd_null``, i.e. the effect at which the statistic would be flagged 80% of
+the time if its spread under drift equalled its spread under no drift. For KS on a mean shift the
+measured detection rate at that effect is about 90% (the statistic's spread shrinks as the effect
+grows), so read it as "effects of this size are found at least ~80% of the time".
 
 Examples
 --------
@@ -45,6 +58,8 @@ __all__ = [
     "decide",
     "ks_noise",
     "simulate_null",
+    "split_pooled",
+    "null_threshold",
     "missing_noise",
     "out_of_range_noise",
     "unseen_noise",
@@ -155,6 +170,62 @@ def simulate_null(
     return np.asarray(statistic(a, b), dtype="float64")
 
 
+def split_pooled(ref_counts: np.ndarray, cur_counts: np.ndarray, *, replicates: int = 1000,
+                 rng: np.random.Generator | None = None, max_cells: int = 2_000_000):
+    """Permutation splits of the pooled counts: yields ``(ref_counts, cur_counts)`` arrays of shape (r, bins).
+
+    Each replicate draws which of the pooled rows fall in the current window (a multivariate
+    hypergeometric draw of ``cur_counts.sum()`` rows), so both windows keep their sizes and every
+    category keeps its pooled mass. Replicates come in chunks of at most ``max_cells`` cells, so
+    memory stays bounded whatever the number of categories.
+
+    >>> import numpy as np
+    >>> a, b = next(split_pooled(np.array([5, 5, 0]), np.array([3, 5, 2]), replicates=4, rng=np.random.default_rng(0)))
+    >>> a.shape, (a + b == [8, 10, 2]).all(), b.sum(axis=1).tolist()
+    ((4, 3), np.True_, [10, 10, 10, 10])
+    """
+    rng = rng if rng is not None else np.random.default_rng(0)
+    pooled = np.rint(np.asarray(ref_counts, dtype="float64") + np.asarray(cur_counts, dtype="float64")).astype("int64")
+    m = int(round(float(np.sum(cur_counts))))
+    per = max(1, int(max_cells) // max(pooled.size, 1))
+    done = 0
+    while done < replicates:
+        size = min(per, replicates - done)
+        b = rng.multivariate_hypergeometric(pooled, m, size=size, method="marginals")
+        yield pooled - b, b
+        done += size
+
+
+def null_threshold(null: np.ndarray, alpha: float) -> tuple[float, float]:
+    """Monte Carlo threshold and sd: the smallest ``t`` with ``(1 + #{null >= t}) / (R + 1) <= alpha``.
+
+    Flagging ``observed >= t`` is then the Monte Carlo test ``p = (1 + #{null >= observed}) / (R + 1) <= alpha``,
+    whose false-alarm rate is at most ``alpha`` even for discrete statistics (ties in the null).
+    When no such ``t`` exists among the null values the threshold is just above the null's maximum.
+
+    >>> null_threshold(np.arange(100.0), 0.05)[0]  # (1 + 4) / 101 <= 0.05 < (1 + 5) / 101
+    96.0
+    """
+    null = np.asarray(null, dtype="float64")
+    null = null[np.isfinite(null)]
+    if null.size == 0:
+        return math.nan, math.nan
+    s = np.sort(null)[::-1]  # descending
+    r = s.size
+    allowed = int(math.floor(alpha * (r + 1) - 1 + 1e-9))  # at most this many null values may reach t
+    sd = float(np.std(null))
+    if allowed < 1:
+        return float(np.nextafter(s[0], math.inf)), sd
+    # t = the allowed-th largest value, unless ties push #{null >= t} past 'allowed'
+    t = s[allowed - 1]
+    if allowed < r and s[allowed] == t:  # a tie straddles the cut: the next distinct value above it
+        above = s[s > t]
+        t = float(above.min()) if above.size else float(np.nextafter(t, math.inf))
+        if not above.size:
+            return t, sd
+    return float(t), sd
+
+
 def null_quantile(null: np.ndarray, alpha: float) -> tuple[float, float]:
     """The (1 - alpha) quantile (interpolated) and sd of simulated null values."""
     null = null[np.isfinite(null)]
@@ -163,15 +234,60 @@ def null_quantile(null: np.ndarray, alpha: float) -> tuple[float, float]:
     return float(np.quantile(null, 1 - alpha)), float(np.std(null))
 
 
-def missing_noise(p_ref: float, n_ref: int, n_cur: int, alpha: float) -> tuple[float, float]:
-    """Two-sided (1 - alpha) bound and sd of |change in missing share| under no drift.
+def _hypergeom_pmf(N: int, K: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Support and pmf of the marked count in a draw of ``m`` of ``N`` items, ``K`` of them marked.
 
-    Normal approximation around the reference share, with a continuity correction of half a row.
+    Built from the ratio ``p(k+1) / p(k)`` in log space (numpy only), over the whole support.
     """
-    if n_ref <= 0 or n_cur <= 0 or not np.isfinite(p_ref):
+    lo, hi = max(0, K - (N - m)), min(K, m)
+    k = np.arange(lo, hi, dtype="float64")
+    with np.errstate(divide="ignore"):
+        log_ratio = np.log(K - k) + np.log(m - k) - np.log(k + 1) - np.log(N - K - m + k + 1)
+    logp = np.concatenate([[0.0], np.cumsum(log_ratio)])
+    logp -= logp.max()
+    p = np.exp(logp)
+    return np.arange(lo, hi + 1, dtype="float64"), p / p.sum()
+
+
+#: Above this support size the missing-share null uses the normal approximation (pooled share).
+_EXACT_SUPPORT = 2_000_000
+
+
+def missing_noise(ref_missing: int, n_ref: int, cur_missing: int, n_cur: int, alpha: float) -> tuple[float, float]:
+    """Two-sided threshold and sd of |change in missing share| under no drift.
+
+    Conditional on the pooled missing count ``K`` (the windows are exchangeable under no drift),
+    the current's missing count is hypergeometric; the threshold is the smallest ``|delta|`` whose
+    two-sided tail probability is at most ``alpha`` (exact, so small windows and rare nulls keep the
+    level). Very large windows use the normal approximation around the **pooled** share.
+
+    >>> t, sd = missing_noise(5, 100, 5, 100, 0.05 / 3)
+    >>> round(t, 2), round(sd, 4)
+    (0.1, 0.0308)
+    """
+    if n_ref <= 0 or n_cur <= 0:
         return math.nan, math.nan
-    sd = math.sqrt(p_ref * (1 - p_ref) * (1 / n_ref + 1 / n_cur))
-    return float(stats.norm.isf(alpha / 2) * sd + 0.5 / n_cur), sd
+    N, K, m = int(n_ref) + int(n_cur), int(ref_missing) + int(cur_missing), int(n_cur)
+    pooled = K / N
+    sd = math.sqrt(pooled * (1 - pooled) * (1 / n_ref + 1 / n_cur))
+    if min(K, m) - max(0, K - (N - m)) > _EXACT_SUPPORT:
+        return float(_norm_isf(alpha / 2) * sd + 0.5 / n_cur), sd
+    c, pmf = _hypergeom_pmf(N, K, m)
+    delta = np.abs(c / m - (K - c) / n_ref)
+    order = np.argsort(-delta, kind="stable")
+    d_sorted, tail = delta[order], np.cumsum(pmf[order])  # tail[i] ~ P(|D| >= d_sorted[i]) once ties are merged
+    last = np.r_[d_sorted[1:] != d_sorted[:-1], True]  # last entry of each tie group carries its full tail
+    ok = last & (tail <= alpha * (1 + 1e-9))
+    if not ok.any():
+        return float(np.nextafter(d_sorted[0], math.inf)), sd
+    return float(d_sorted[np.flatnonzero(ok)[-1]]), sd
+
+
+def _norm_isf(q: float) -> float:
+    """Upper-tail standard normal quantile (stdlib only)."""
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(1.0 - q)
 
 
 def _exceed_pmf(n_ref: int, n_cur: int) -> np.ndarray:

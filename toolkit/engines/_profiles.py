@@ -22,7 +22,7 @@ import pandas as pd
 
 from .._checks import preview
 from ..kinds import Kind
-from ..profile import ColumnProfile, Profile, _profile_column, category_key, resolve_kinds
+from ..profile import ColumnProfile, Profile, _profile_column, category_key, merge_moments, resolve_kinds
 from . import _sql as S
 from ._source import FILE_COLUMN, Source, partition_value
 from ._windows import WindowSpec
@@ -524,8 +524,10 @@ def _column(it: Item, g: pd.DataFrame, n_rows: int) -> ColumnProfile:
         n_pos = int(n[codes == S.POS_INF].sum())
         fin = codes >= 0
         count = int(n[fin].sum())
-        total = float(np.nansum(g["s"].to_numpy(dtype="float64")[fin])) if count else 0.0
-        total_sq = float(np.nansum(g["ss"].to_numpy(dtype="float64")[fin])) if count else 0.0
+        # per-group centred sums of squares (VAR_POP * COUNT) merged by Chan's rule: stable near 1e9
+        _, total, m2 = merge_moments(n[fin], g["s"].to_numpy(dtype="float64")[fin],
+                                     g["ss"].to_numpy(dtype="float64")[fin])
+        total_sq = m2 + total * total / count if count else 0.0
         lo = float(np.nanmin(g["mn"].to_numpy(dtype="float64")[fin])) if count else None
         hi = float(np.nanmax(g["mx"].to_numpy(dtype="float64")[fin])) if count else None
         edges = counts = None
@@ -539,7 +541,7 @@ def _column(it: Item, g: pd.DataFrame, n_rows: int) -> ColumnProfile:
         prof = ColumnProfile.from_aggregates(
             it.column, Kind.NUMERIC, n_rows=n_rows, n_missing=n_missing, edges=edges, counts=counts,
             n_neg_inf=n_neg, n_pos_inf=n_pos, count=count, total=total, total_sq=total_sq, minimum=lo, maximum=hi,
-            n_invalid=n_invalid)
+            n_invalid=n_invalid, m2=m2 if count else 0.0)
         examples = tuple(str(x) for x in g.loc[g["code"] == S.INVALID, "ex"].dropna().tolist())[:3]
         return dataclasses.replace(prof, invalid_examples=examples) if examples else prof
     if it.kind in (Kind.CATEGORICAL, Kind.BOOLEAN):

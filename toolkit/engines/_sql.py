@@ -17,7 +17,9 @@ Either way the result is long::
 from (so per-file profiles can be cached and merged), ``w`` the window, ``code`` the bin (0 below
 the first edge, 1..B the bins, B+1 above the last edge) or a sentinel (:data:`MISSING`,
 :data:`INVALID`, :data:`NEG_INF`, :data:`POS_INF`), ``ks`` / ``kn`` a category (text / number);
-``n, s, ss, mn, mx`` are ``COUNT(*)``, ``SUM(v)``, ``SUM(v*v)``, ``MIN(v)``, ``MAX(v)`` and ``ex``
+``n, s, ss, mn, mx`` are ``COUNT(*)``, ``SUM(v)``, ``VAR_POP(v) * COUNT(v)`` (the centred sum of
+squares, merged over groups by Chan's rule: ``SUM(v*v)`` loses every digit for values near 1e9),
+``MIN(v)``, ``MAX(v)`` and ``ex``
 an unparseable example. Numeric values are binned on the reference's edges either through a
 small lookup table (one multiply, a join, at most four comparisons) or a nested ``CASE`` that
 bisects the edges; both are exact.
@@ -359,7 +361,7 @@ def _aggregates(d: Dialect) -> str:
     """The per-group aggregates. Spark gets no ``MIN`` over text: a string aggregation buffer turns its
     hash aggregation into a sort of every row, so unparseable examples come from DuckDB only."""
     ex = "MIN(ex)" if d.name == "duckdb" else f"CAST(NULL AS {d.string_type})"
-    return f"COUNT(*) AS n, SUM(v) AS s, SUM(v * v) AS ss, MIN(v) AS mn, MAX(v) AS mx, {ex} AS ex"
+    return f"COUNT(*) AS n, SUM(v) AS s, VAR_POP(v) * COUNT(v) AS ss, MIN(v) AS mn, MAX(v) AS mx, {ex} AS ex"
 
 
 def _rows(d: Dialect, source: str, window: str, group: str, pieces: Sequence[Piece]) -> str:
