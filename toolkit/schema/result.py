@@ -45,6 +45,9 @@ class ValidationResult:
         ``contract.repair(batch)`` applies them.
     rows
         Rows in the batch.
+    unconfirmed_fixes
+        Suspected renames without name evidence (and the coercions that assume them): shown, never
+        applied by default; ``contract.repair(batch, fixes=result.unconfirmed_fixes)`` once confirmed.
 
     Examples
     --------
@@ -62,6 +65,7 @@ class ValidationResult:
     summary: pd.DataFrame
     suggested_fixes: tuple[Fix, ...] = ()
     rows: int = 0
+    unconfirmed_fixes: tuple[Fix, ...] = ()
 
     # -- headline -------------------------------------------------------------------------------
     @property
@@ -112,6 +116,10 @@ class ValidationResult:
         if self.suggested_fixes:
             lines.append("suggested fixes (contract.repair(batch) applies them):")
             lines.extend(f"  - {fix}" for fix in self.suggested_fixes)
+        if self.unconfirmed_fixes:
+            lines.append("to confirm (not applied: the names share nothing; pass them to contract.repair(batch, "
+                         "fixes=[...]) if right):")
+            lines.extend(f"  - {fix}" for fix in self.unconfirmed_fixes)
         return "\n".join(lines)
 
     def raise_for_errors(self) -> "ValidationResult":
@@ -153,6 +161,10 @@ class ValidationResult:
         if self.suggested_fixes:
             items = "".join(f"<li><code>{escape(fix)}</code></li>" for fix in self.suggested_fixes)
             parts.append(f"<p><b>Suggested fixes</b> (<code>contract.repair(batch)</code>):</p><ul>{items}</ul>")
+        if self.unconfirmed_fixes:
+            items = "".join(f"<li><code>{escape(fix)}</code></li>" for fix in self.unconfirmed_fixes)
+            parts.append("<p><b>To confirm</b> (not applied: the names share nothing; pass them to "
+                         f"<code>contract.repair(batch, fixes=[...])</code> if right):</p><ul>{items}</ul>")
         if len(self.summary):
             parts.append("<details><summary>Per-column summary</summary>"
                          f"{frame_to_html(self.summary, max_rows=200)}</details>")
