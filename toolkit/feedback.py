@@ -381,6 +381,8 @@ def _utc(values: pd.Series, what: str = "timestamps") -> pd.Series:
 def _parse_time(name: str, value: object) -> pd.Timestamp | None:
     if value is None:
         return None
+    if isinstance(value, (int, float, np.integer, np.floating)):  # pd.Timestamp(3.5) is 3.5 ns after 1970
+        raise ValueError(f"{name} must be a timestamp such as '2026-06-30', not a number; got {show(value)}")
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError, OverflowError):
