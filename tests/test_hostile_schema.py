@@ -103,7 +103,7 @@ def test_non_frames_and_wrong_contracts_are_named(contract):
         contract.validate([1, 2])
     with pytest.raises(TypeError, match="contract must be a toolkit Contract"):
         tk.guard(pd.DataFrame({"age": [1.0]}), {"age": "numeric"})
-    with pytest.raises(ValueError, match="max_failure_share must be in"):
+    with pytest.raises(ValueError, match="max_failure_share must be a number in"):
         tk.guard(pd.DataFrame({"age": [1.0]}), contract, max_failure_share=3)
 
 

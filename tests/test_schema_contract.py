@@ -174,7 +174,7 @@ def test_bad_arguments_are_named(reference, spec):
         tk.infer_contract([1, 2, 3])
     with pytest.raises(ValueError, match="0 rows"):
         tk.infer_contract(reference.iloc[:0])
-    with pytest.raises(ValueError, match="tolerance must be >= 0"):
+    with pytest.raises(ValueError, match="tolerance must be a number >= 0"):
         tk.infer_contract(reference, tolerance=-1)
     with pytest.raises(ValueError, match="batch_freq must be a pandas timedelta"):
         tk.infer_contract(reference, spec, batch_freq="weekly")

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["check_choice", "check_columns", "check_frame", "preview", "show", "InputError", "ConfigError",
+__all__ = ["check_choice", "check_columns", "check_frame", "check_number", "preview", "show", "InputError", "ConfigError",
            "FileReadError"]
 
 
@@ -77,6 +77,33 @@ def check_choice(name: str, value: object, allowed: Sequence[object]) -> object:
     if not ok:
         raise ValueError(f"{name} must be one of {list(allowed)}; got {show(value)}")
     return value
+
+
+def check_number(name: str, value: object, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False, hint: str = "") -> float:
+    """``value`` as a float if it is a real number within the bounds, else a ValueError naming ``name``.
+
+    >>> check_number("alpha", "high", low=0, high=1, low_open=True, high_open=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: alpha must be a number in (0, 1); got 'high'
+    """
+    lo = "" if low is None else f"{'(' if low_open else '['}{low:g}"
+    hi = "" if high is None else f"{high:g}{')' if high_open else ']'}"
+    want = (f"a number in {lo}, {hi}" if low is not None and high is not None else
+            f"a number {'>' if low_open else '>='} {low:g}" if low is not None else
+            f"a number {'<' if high_open else '<='} {high:g}" if high is not None else "a number")
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if ok:
+        x = float(value)
+        ok = not np.isnan(x)
+        if ok and low is not None:
+            ok = x > low if low_open else x >= low
+        if ok and high is not None:
+            ok = x < high if high_open else x <= high
+    if not ok:
+        raise ValueError(f"{name} must be {want}{hint}; got {show(value)}")
+    return float(value)
 
 
 def check_frame(name: str, data: object) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._checks import ConfigError, check_frame, preview, show
+from .._checks import ConfigError, check_frame, check_number, preview, show
 from .._html import card, frame_to_html
 from ..kinds import Kind, infer_kind
 from .checks import BATCH, Context, check_column, examples_of, failure
@@ -95,12 +95,13 @@ class Contract:
     version: int = 1
 
     def __post_init__(self) -> None:
-        if not 0 < self.alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1); got {self.alpha!r}")
+        check_number("alpha", self.alpha, low=0, high=1, low_open=True, high_open=True)
         unknown = sorted(set(self.error_share) - set(DEFAULT_ERROR_SHARE))
         if unknown:
             raise ValueError(f"error_share has unknown check(s) {unknown}; valid are {sorted(DEFAULT_ERROR_SHARE)}")
         object.__setattr__(self, "error_share", {**DEFAULT_ERROR_SHARE, **self.error_share})
+        for check, share in self.error_share.items():
+            check_number(f"error_share[{check!r}]", share, low=0, hint=" (a share of the batch; above 1 never errors)")
         for name, rule in self.columns.items():
             if rule.name != name:
                 raise ValueError(f"columns[{name!r}] holds the rule of {rule.name!r}; keys must match rule names")
@@ -441,10 +442,12 @@ def _dumper():
 
 
 def _utc(value: object, name: str) -> pd.Timestamp:
+    if isinstance(value, (int, float, np.integer, np.floating)):  # pd.Timestamp(5) is 5 ns after 1970
+        raise ValueError(f"{name} must be a timestamp (e.g. '2026-06-30T00:00Z'), not a number; got {show(value)}")
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a timestamp (e.g. '2026-06-30T00:00Z'); got {value!r}") from None
+        raise ValueError(f"{name} must be a timestamp (e.g. '2026-06-30T00:00Z'); got {show(value)}") from None
     if ts is pd.NaT:
         raise ValueError(f"{name} must be a timestamp; got NaT")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
@@ -520,8 +523,11 @@ def infer_contract(
     if not all(isinstance(c, str) for c in reference.columns):
         reference = reference.rename(columns=str)
         check_frame("reference", reference)
-    if not tolerance >= 0:
-        raise ValueError(f"tolerance must be >= 0 (a share of the 1%-99% spread); got {tolerance!r}")
+    check_number("tolerance", tolerance, low=0, hint=" (a share of the 1%-99% spread)")
+    check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
+    if not (isinstance(max_categories, (int, np.integer)) and not isinstance(max_categories, bool)
+            and max_categories >= 0):
+        raise ValueError(f"max_categories must be a whole number >= 0; got {show(max_categories)}")
     given_spec = spec is not None
     if spec is None:
         spec = ModelSpec.infer(reference)
@@ -552,16 +558,22 @@ def infer_contract(
             rule = dataclasses.replace(rule, required=False)
         rules[name] = rule
 
+    if row_tolerance is not None:
+        check_number("row_tolerance", row_tolerance, low=1, hint=" (a factor)")
+    if error_share is not None and not isinstance(error_share, dict):
+        raise TypeError(f"error_share must be a dict of check -> share, e.g. {{'null_rate': 0.2}}; "
+                        f"got {type(error_share).__name__}")
     rows = None
     if batch_rows is not None:
-        if not batch_rows > 0:
-            raise ValueError(f"batch_rows must be a positive row count; got {batch_rows!r}")
+        check_number("batch_rows", batch_rows, low=0, low_open=True, hint=" (rows per batch)")
         rows = RowCountRule(expected=float(batch_rows), tolerance=float(row_tolerance or 3.0))
     elif spec.timestamp is not None and pd.api.types.is_datetime64_any_dtype(reference[spec.timestamp].dtype):
         try:
             period = pd.Timedelta(batch_freq)
-        except ValueError:
-            raise ValueError(f"batch_freq must be a pandas timedelta string such as '7D' or '1h'; got {batch_freq!r}") from None
+            if pd.isna(period) or period <= pd.Timedelta(0):
+                raise ValueError
+        except (ValueError, TypeError):
+            raise ValueError(f"batch_freq must be a pandas timedelta string such as '7D' or '1h'; got {show(batch_freq)}") from None
         t = reference[spec.timestamp].dropna()
         if len(t):
             periods = max(1.0, (t.max() - t.min()) / period)

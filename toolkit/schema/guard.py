@@ -21,6 +21,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from .._checks import check_number
 from .._html import SEVERITY_COLOURS, card, frame_to_html
 from .checks import BATCH
 from .codes import Check
@@ -104,8 +105,7 @@ def guard(batch: pd.DataFrame, contract: Contract, *, max_failure_share: float =
     if not isinstance(contract, Contract):
         raise TypeError(f"contract must be a toolkit Contract (from tk.infer_contract or Contract.load); "
                         f"got {type(contract).__name__}")
-    if not 0.0 <= max_failure_share <= 1.0:
-        raise ValueError(f"max_failure_share must be in [0, 1]; got {max_failure_share!r}")
+    check_number("max_failure_share", max_failure_share, low=0, high=1, hint=" (a share of the batch's rows)")
     result, masks = contract._validate(batch, now=now, after=after, collect_rows=True)
     n = len(batch)
     failing = np.zeros(n, dtype=bool)

@@ -118,7 +118,7 @@ class ColumnRule:
         if self.type not in TYPES:
             raise ValueError(f"column {self.name!r}: type must be one of {list(TYPES)}; got {self.type!r}")
         if not 0.0 <= float(self.null_rate) <= 1.0:
-            raise ValueError(f"column {self.name!r}: null_rate must be in [0, 1]; got {self.null_rate!r}")
+            raise ValueError(f"column {self.name!r}: null_rate must be in [0, 1]; got {show(self.null_rate)}")
         if self.lower is not None and self.upper is not None and self.lower > self.upper:
             raise ValueError(
                 f"column {self.name!r}: lower ({self.lower}) is above upper ({self.upper}); swap them"
@@ -197,9 +197,9 @@ class RowCountRule:
 
     def __post_init__(self) -> None:
         if not self.expected > 0:
-            raise ValueError(f"rows.expected must be > 0; got {self.expected!r}")
+            raise ValueError(f"rows.expected must be > 0; got {show(self.expected)}")
         if not self.tolerance >= 1:
-            raise ValueError(f"rows.tolerance must be >= 1 (a factor); got {self.tolerance!r}")
+            raise ValueError(f"rows.tolerance must be >= 1 (a factor); got {show(self.tolerance)}")
 
     def to_dict(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
