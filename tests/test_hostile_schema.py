@@ -144,3 +144,25 @@ def test_guard_never_loses_a_row_and_never_overwrites_a_column(contract, batch, 
     for column in batch.columns:
         pd.testing.assert_series_equal(out.quarantined[column], batch.loc[out.quarantined.index, column])
     assert out.quarantined[out.reason_column].str.len().gt(0).all()
+
+
+def test_integer_column_names_and_a_role_named_0():
+    """Int names are text in the contract; a role named 0 is a role (0 is not 'no column')."""
+    rng = np.random.default_rng(4)
+    ref = pd.DataFrame({0: np.arange(300), 1: rng.normal(size=300), 2: rng.integers(0, 2, 300)})
+    spec = tk.ModelSpec.infer(ref, id=0, target=2)
+    assert spec.features == ["1"] and spec.kind("0") is tk.Kind.IDENTIFIER
+    contract = tk.infer_contract(ref, spec=spec)
+    assert contract["0"].role == "id" and contract["2"].role == "target"
+    later = ref.assign(**{}).rename(columns=str)
+    later["0"] = later["0"] + 10_000
+    assert contract.validate(later).ok
+
+
+def test_an_object_column_of_timestamps_is_checked_not_crashed():
+    t = pd.Series([pd.Timestamp("2026-01-01") + pd.Timedelta(days=i) for i in range(30)] + [pd.NaT], dtype=object)
+    ref = pd.DataFrame({"t": t, "x": np.arange(31.0)})
+    contract = tk.infer_contract(ref, spec=tk.ModelSpec.infer(ref, timestamp="t"))
+    assert contract.validate(ref).failures.empty
+    out = tk.guard(ref, contract, strict_columns=False)
+    assert len(out.passed) + len(out.quarantined) == len(ref)

@@ -118,8 +118,12 @@ class ModelSpec:
         0.3
         """
         check_frame("reference", reference)
+        if isinstance(features, str):  # one column name, never its characters
+            features = [features]
+        if isinstance(segments, str):
+            segments = [segments]
         roles = {"target": target, "score": score, "prediction": prediction, "timestamp": timestamp, "id": id}
-        check_columns("reference", reference, [c for c in roles.values() if c] + list(features or []))
+        check_columns("reference", reference, [c for c in roles.values() if c is not None] + list(features or []))
         inferred = {str(c): infer_kind(reference[c]) for c in reference.columns}
         if id is not None:
             inferred[str(id)] = Kind.IDENTIFIER
@@ -132,16 +136,14 @@ class ModelSpec:
             inferred.update({c: _kind(f"kinds.{c}", k) for c, k in (kinds or {}).items()})
         except _FieldError as err:
             raise ValueError(f"{err.key}: {err.text}") from None
-        if isinstance(features, str):
-            features = [features]
         if features is None:
-            taken = {c for c in roles.values() if c}
+            taken = {c for c in roles.values() if c is not None}
             features = [
                 str(c) for c in reference.columns
                 if c not in taken and not inferred[str(c)].skipped and inferred[str(c)] is not Kind.DATETIME
             ]
         if task is None:
-            task = _infer_task(reference[target]) if target else "binary"
+            task = _infer_task(reference[target]) if target is not None else "binary"
         if threshold is None:
             found = infer_threshold(reference, score, prediction, positive_label) if task == "binary" else None
             threshold = 0.5 if found is None else found

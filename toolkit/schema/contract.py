@@ -520,7 +520,8 @@ def infer_contract(
     check_frame("reference", reference)
     if len(reference) == 0:
         raise ValueError("reference has 0 rows; infer the contract from a non-empty baseline")
-    if not all(isinstance(c, str) for c in reference.columns):
+    renamed = not all(isinstance(c, str) for c in reference.columns)
+    if renamed:
         reference = reference.rename(columns=str)
         check_frame("reference", reference)
     check_number("tolerance", tolerance, low=0, hint=" (a share of the 1%-99% spread)")
@@ -535,6 +536,12 @@ def infer_contract(
         raise TypeError(f"spec must be a toolkit.ModelSpec or None; got {type(spec).__name__}")
     from .._checks import check_columns
 
+    if renamed:  # the contract's names are text (YAML keys): the spec's names follow the same rule
+        spec = spec.replace(
+            features=[str(c) for c in spec.features], segments=[str(c) for c in spec.segments],
+            kinds={str(c): k for c, k in spec.kinds.items()},
+            **{r: (None if getattr(spec, r) is None else str(getattr(spec, r)))
+               for r in ("id", "timestamp", "target", "score", "prediction")})
     check_columns("reference", reference, spec.columns)
     roles = {spec.id: "id", spec.timestamp: "timestamp", spec.target: "target", spec.score: "score",
              spec.prediction: "prediction"}
