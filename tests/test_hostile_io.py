@@ -122,3 +122,20 @@ def test_good_files_are_read_exactly(files):
     """The wrapping changes nothing for good input: same frame as pandas reads."""
     root, good, _ = files
     pd.testing.assert_frame_equal(tk.read(root / "good.parquet"), pd.read_parquet(root / "good.parquet"))
+
+
+def test_a_corrupt_page_past_an_intact_footer_is_named(tmp_path):
+    """The footer reads fine; the damage shows only when DuckDB decompresses the page."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=200_000), "s": rng.choice(["a", "b", "c"], 200_000)})
+    frame.to_parquet(tmp_path / "big.parquet", compression="zstd", row_group_size=50_000)
+    raw = bytearray((tmp_path / "big.parquet").read_bytes())
+    at = int(len(raw) * 0.2)
+    raw[at:at + 2000] = bytes(rng.integers(0, 256, 2000, dtype=np.uint8))
+    (tmp_path / "page.parquet").write_bytes(bytes(raw))
+    with pytest.raises(tk.FileReadError) as err:
+        tk.compare(frame, str(tmp_path / "page.parquet"))
+    _clean(str(err.value), "page.parquet")
+    with pytest.raises(tk.FileReadError) as err:
+        tk.read(tmp_path / "page.parquet")
+    _clean(str(err.value), "page.parquet")

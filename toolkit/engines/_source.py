@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._checks import FileReadError
+from .._checks import FileReadError, preview
 from ._progress import progress_bar
 from ._sql import DUCKDB, SPARK, Dialect, normalise_type
 
@@ -330,11 +330,14 @@ class DuckDBSource(Source):
             if self._rel is not None:
                 return self._rel.query(self.name, sql).to_arrow_table().to_pandas()
             return self._con.sql(sql).to_arrow_table().to_pandas()
-        except (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException) as err:
-            # damage past a file's footer (a corrupt row group, a malformed CSV line) shows only when read
+        except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException):
+            raise  # a statement the toolkit wrote wrongly: a bug to report, not the user's file
+        except duckdb.Error as err:
+            # damage past a file's footer (a corrupt page or row group, a malformed CSV line) shows only when read
+            where = f" ({preview(self.files, 3)})" if self.files else ""
             raise FileReadError(
-                f"reading {self.description} failed ({_first_line(err)}): a corrupt or malformed file; re-export it "
-                "or remove it from the input"
+                f"reading {self.description}{where} failed ({_first_line(err)}): a corrupt or malformed file; "
+                "re-export it or remove it from the input"
             ) from None
 
     def run(self, sql: str, desc: str | None = None, progress: bool = True) -> pd.DataFrame:
