@@ -160,3 +160,11 @@ def test_a_declared_id_is_never_a_range_checked_or_drifting_feature():
     # even a spec loaded from an old model.yaml that called the id numeric
     old = tk.ModelSpec(features=["x"], id="application_id", kinds={"application_id": "numeric", "x": "numeric"})
     assert tk.infer_contract(base, spec=old).validate(later).checks("out_of_range").empty
+
+
+def test_a_column_listed_twice_or_given_two_roles_is_named():
+    with pytest.raises(ValueError, match="features: 'a' is listed twice"):
+        tk.ModelSpec(features=["a", "a"])
+    with pytest.raises(ValueError, match="score: 'y' is already the target column"):
+        tk.ModelSpec(features=["a"], target="y", score="y")
+    assert tk.ModelSpec(features=["a"], target="y", score="p", prediction="p", task="regression").score == "p"

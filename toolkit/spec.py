@@ -266,6 +266,16 @@ def _validate(spec: "ModelSpec") -> None:
         if value is not None and (isinstance(value, (list, dict, set, bool, float)) or value == ""):
             raise _FieldError(role, f"{show(value)} is not a column name; give one column's name or leave it empty",
                               type_error=True)
+    seen: dict = {}
+    for name in spec.features:
+        if name in seen:
+            raise _FieldError("features", f"{show(name)} is listed twice; list each input column once")
+        seen[name] = True
+    given = [(role, getattr(spec, role)) for role in _ROLES if getattr(spec, role) is not None]
+    for i, (role, name) in enumerate(given):
+        for other, other_name in given[i + 1:]:
+            if other_name == name and {role, other} != {"score", "prediction"}:  # a regressor's value is both
+                raise _FieldError(other, f"{show(name)} is already the {role} column; one column has one role")
     kinds = {} if spec.kinds is None else spec.kinds
     if not isinstance(kinds, Mapping):
         raise _FieldError("kinds", f"must be a mapping of column -> kind (e.g. kinds: {{zip: categorical}}); got "
