@@ -173,7 +173,8 @@ def test_every_label_row_is_accounted_for_and_no_input_column_is_overwritten(pro
         joined, report = tk.join_labels(preds, labels, on="id", target="y", by=None)
     except (ValueError, KeyError, TypeError) as err:  # a documented, named refusal, never a crash from inside
         text = str(err)
-        assert any(word in text for word in ("join_labels adds", "labels would add", "duplicate column")), text
+        assert any(word in text for word in ("join_labels adds", "labels would add", "duplicate column",
+                                             "not timestamps")), text
         return
     # inputs untouched
     pd.testing.assert_frame_equal(preds, before_p)
@@ -190,3 +191,24 @@ def test_every_label_row_is_accounted_for_and_no_input_column_is_overwritten(pro
     assert rows["no id"] == sum(key(v) is None for v in labels["id"])
     assert rows["orphans"] == sum(k not in pred_keys for k in usable)
     assert report.n_matched == len({k for k in usable if k in pred_keys})
+
+
+def test_text_timestamps_with_mixed_offsets_and_repeated_ids_in_different_units():
+    """Paris summer and winter offsets as text; ids scored twice; label times in another datetime unit."""
+    preds = pd.DataFrame({"id": [1, 1, 2, 3],
+                          "t": ["2026-01-05 09:00:00+01:00", "2026-07-06 09:00:00+02:00",
+                                "2026-01-06 10:00:00+01:00", "2026-07-07 10:00:00+02:00"]})
+    labels = pd.DataFrame({"id": ["1", "1", "2"], "y": [0, 1, 1],
+                           "label_time": pd.to_datetime(["2026-02-01", "2026-08-01", "2026-02-02"]).as_unit("ns")})
+    joined, report = tk.join_labels(preds, labels, on="id", target="y", timestamp="t")
+    # direct computation: each label goes to the latest prediction of its id at or before its label_time
+    assert joined["y"].tolist()[:3] == [0, 1, 1] and np.isnan(joined["y"].iloc[3])
+    assert joined["label_delay"].iloc[0] == pd.Timestamp("2026-02-01", tz="UTC") - pd.Timestamp("2026-01-05 08:00Z")
+    assert sum(report.label_rows.values()) == len(labels) and report.n_orphans == 0
+
+
+def test_string_dtype_ids_against_object_ids_with_numbers():
+    preds = pd.DataFrame({"id": pd.array(["1", "2", "x"], dtype="string"), "score": [0.1, 0.2, 0.3]})
+    labels = pd.DataFrame({"id": pd.Series([1, "2", "x"], dtype=object), "y": [1, 0, 1]})
+    joined, report = tk.join_labels(preds, labels, on="id", target="y", by=None)
+    assert joined["y"].tolist() == [1, 0, 1] and report.n_orphans == 0

@@ -283,7 +283,11 @@ def join_labels(
 
     if by is not None and not (by in joined.columns or timestamp):
         by = None
-    windows, order = assign_windows(joined, by, timestamp, name="predictions")
+    framed = joined
+    if timestamp and not pd.api.types.is_datetime64_any_dtype(joined[timestamp].dtype):
+        framed = joined.copy()  # text timestamps, parsed once above (and checked), for the windows
+        framed[timestamp] = keys["_tk_time"].to_numpy()
+    windows, order = assign_windows(framed, by, timestamp, name="predictions")
     dup_per_row = pd.Series(0, index=rows)
     if len(dup_rows):
         extra = dup_rows.groupby("_tk_row").size() - 1
@@ -359,7 +363,7 @@ def _utc(values: pd.Series, what: str = "timestamps") -> pd.Series:
                 f"{what} holds numbers, not timestamps (e.g. {show(values.dropna().iloc[0])}); convert it first, e.g. "
                 "pd.to_datetime(column, unit='s') for epoch seconds"
             )
-        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         ts = values
     else:
@@ -375,7 +379,7 @@ def _utc(values: pd.Series, what: str = "timestamps") -> pd.Series:
             )
     if getattr(ts.dt, "tz", None) is None:
         ts = ts.dt.tz_localize("UTC")
-    return ts.dt.tz_convert("UTC")
+    return ts.dt.tz_convert("UTC").dt.as_unit("us")  # one unit for both frames: merge_asof needs equal key types
 
 
 def _parse_time(name: str, value: object) -> pd.Timestamp | None:
@@ -409,7 +413,8 @@ def _parse_delay(value: object) -> pd.Timedelta | None:
 def _canonical(values: pd.Series) -> tuple[pd.Series, int]:
     """Id values as one canonical text key (whole numbers without '.0'), and how many were changed from floats."""
     if pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype(object).where(values.notna(), None).map(lambda v: None if v is None else str(v)), 0
+        return values.astype(object).where(values.notna(), None).map(
+            lambda v: None if v is None else str(v)).astype(object), 0
     if pd.api.types.is_integer_dtype(values.dtype):
         out = values.astype("Int64").astype("string").astype(object)
         return out.where(values.notna(), None), 0
@@ -435,7 +440,7 @@ def _canonical(values: pd.Series) -> tuple[pd.Series, int]:
             return str(int(v)) if np.isfinite(v) and float(v).is_integer() else repr(float(v))
         return str(v)
 
-    return values.astype(object).map(one), 0
+    return values.astype(object).map(one).astype(object), 0
 
 
 def _match_keys(pid: pd.Series, lid: pd.Series, on: object) -> tuple[pd.Series, pd.Series, str | None]:
@@ -448,6 +453,7 @@ def _match_keys(pid: pd.Series, lid: pd.Series, on: object) -> tuple[pd.Series, 
         return pid, lid, None
     cp, np_changed = _canonical(pid)
     cl, nl_changed = _canonical(lid)
+    cp, cl = cp.astype(object), cl.astype(object)  # one key type on both sides (pandas may infer str for one)
     changed = ""
     if np_changed or nl_changed:
         changed = (f"; whole-number floats written without '.0' ({np_changed:,} prediction ids, {nl_changed:,} "
