@@ -193,7 +193,7 @@ class ModelConfig:
 _TEXT_KEYS = {"name": "the report title", "baseline": "a data file's path", "production": "a file, glob or folder",
               "labels": "a data file's path", "contract": "a contract YAML file's path",
               "window": "'batch' or a period alias such as W or D", "inclusion_prob": "a column name of the labels"}
-_OPTIONAL = ("labels", "contract", "inclusion_prob")
+_OPTIONAL = ("labels", "contract", "inclusion_prob", "window")
 
 
 def _check_fields(source) -> str | None:
