@@ -6,7 +6,7 @@ import dataclasses
 import pandas as pd
 
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from .checks import pct
+from .checks import BATCH, pct
 from .codes import Check, Severity
 from .repair import Fix
 
@@ -19,6 +19,11 @@ FAILURE_COLUMNS = ["column", "check", "severity", "expected", "observed", "faili
 SUMMARY_COLUMNS = ["column", "role", "kind", "present", "source", "status", "rows", "null_rate_reference",
                    "null_rate", "null_limit", "unseen_share", "out_of_range_share", "n_failures"]
 _MAX_MESSAGE_ROWS = 40
+
+
+def _label(column: object) -> str:
+    """A column as quoted text; the whole batch (row count) as the word ``batch``."""
+    return "batch" if column == BATCH else repr(str(column))
 
 
 def _clip(text: object, width: int) -> str:
@@ -105,10 +110,10 @@ class ValidationResult:
         lines = [self.headline()]
         shown = self.failures.head(max_rows)
         if len(shown):
-            width = min(max(len(repr(str(c))) for c in shown["column"]), 32)
+            width = min(max(len(_label(c)) for c in shown["column"]), 32)
             for row in shown.itertuples(index=False):
                 lines.append(
-                    f"  {row.severity.upper():<7} {_clip(repr(str(row.column)), width):<{width}}  "
+                    f"  {row.severity.upper():<7} {_clip(_label(row.column), width):<{width}}  "
                     f"{row.check:<17} {str(row.message or row.observed).replace(chr(10), ' ')}"
                 )
         if len(self.failures) > max_rows:
