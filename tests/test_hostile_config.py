@@ -76,6 +76,8 @@ CASES = [
     ("contract.yaml", lambda d: d.__setitem__("error_share", {"null_rate": "lots"}),
      ["contract.yaml", "error_share.null_rate", "'lots'"]),
     ("contract.yaml", lambda d: d.__setitem__("rows", {"expected": "many"}), ["contract.yaml", "rows.expected"]),
+    ("contract.yaml", lambda d: d.__setitem__("rows", {"expected": 100, "per": "abc"}),
+     ["contract.yaml", "rows.per", "'abc' is not a period", "7D"]),
 ]
 
 

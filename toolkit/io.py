@@ -27,8 +27,8 @@ def _files(path: str | Path) -> list[Path]:
             raise FileNotFoundError(f"folder {str(path)!r} has no .parquet or .csv files; check the path")
         return files
     if not _glob.has_magic(str(path)) and not path.exists():
-        raise FileNotFoundError(f"{str(path)!r} does not exist; check the path (relative paths start at "
-                                f"{str(Path.cwd())!r})")
+        where = "" if path.is_absolute() else f" (relative paths start at {str(Path.cwd())!r})"
+        raise FileNotFoundError(f"{str(path)!r} does not exist; check the path{where}")
     files = sorted(Path(p) for p in _glob.glob(str(path)) if Path(p).is_file())
     if not files:
         raise FileNotFoundError(f"no .parquet or .csv files match {str(path)!r}; check the path or glob")

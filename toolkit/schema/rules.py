@@ -200,6 +200,13 @@ class RowCountRule:
             raise ValueError(f"rows.expected must be > 0; got {show(self.expected)}")
         if not self.tolerance >= 1:
             raise ValueError(f"rows.tolerance must be >= 1 (a factor); got {show(self.tolerance)}")
+        if self.per is not None:
+            try:
+                ok = isinstance(self.per, str) and pd.Timedelta(self.per) > pd.Timedelta(0)
+            except (ValueError, TypeError):
+                ok = False
+            if not ok:
+                raise ValueError(f"rows.per: {show(self.per)} is not a period; use a pandas timedelta such as '7D' or '1h'")
 
     def to_dict(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
