@@ -249,14 +249,6 @@ def _check_window(window: str | None, production: Path, files: list[Path], times
     return window
 
 
-def _infer_threshold(frame: pd.DataFrame, score: str | None, prediction: str | None,
-                     positive_label: object) -> float | None:
-    """Kept for callers of the old name: :func:`toolkit.spec.infer_threshold` owns the rule."""
-    from ..spec import infer_threshold
-
-    return infer_threshold(frame, score, prediction, positive_label)
-
-
 def _relative(target: Path, folder: Path) -> str:
     """``target`` relative to ``folder`` when possible (so the pair can move together), else absolute."""
     try:
