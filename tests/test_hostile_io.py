@@ -139,3 +139,13 @@ def test_a_corrupt_page_past_an_intact_footer_is_named(tmp_path):
     with pytest.raises(tk.FileReadError) as err:
         tk.read(tmp_path / "page.parquet")
     _clean(str(err.value), "page.parquet")
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_a_csv_with_another_separator_is_named_not_read_as_one_column(tmp_path, sep):
+    frame = pd.DataFrame({"x": [1.5, 2.5], "plan": ["a", "b"]})
+    frame.to_csv(tmp_path / "euro.csv", sep=sep, index=False)
+    with pytest.raises(tk.FileReadError, match=r"euro.csv' looks (semicolon|tab)-separated.*sep="):
+        tk.read(tmp_path / "euro.csv")
+    with pytest.raises(tk.FileReadError, match=r"euro.csv' looks (semicolon|tab)-separated"):
+        tk.compare(frame, str(tmp_path / "euro.csv"))

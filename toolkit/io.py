@@ -45,13 +45,27 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise FileReadError(f"{str(path)!r} is empty (0 bytes): an interrupted write or export? Re-export the file, "
                             "or remove it from the folder")
     try:
-        if suffix == ".csv":
-            return pd.read_csv(path)
-        return pd.read_parquet(path)
+        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
     except MemoryError:
         raise
     except Exception as err:  # pyarrow / pandas errors: the toolkit's own, with the file and the fix
         raise FileReadError(_read_problem(path, suffix, err)) from None
+    if suffix == ".csv":
+        check_separator(str(path), list(frame.columns))
+    return frame
+
+
+def check_separator(path: str, columns: list) -> None:
+    """A .csv whose only column is named like ``a;b;c`` was written with another separator: say so, not
+    one column of text (which reports every real column as missing)."""
+    if len(columns) == 1:
+        for sep, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+            if sep in str(columns[0]):
+                raise FileReadError(
+                    f"{path!r} looks {name}-separated (its one column is named {str(columns[0])[:60]!r}); toolkit reads "
+                    f"comma-separated .csv files: re-export with commas, or read it with pd.read_csv(path, "
+                    f"sep={sep!r}) and pass the DataFrame"
+                )
 
 
 def _read_problem(path: Path, suffix: str, err: Exception) -> str:

@@ -126,6 +126,10 @@ def _file_columns(files: list[str], fmt: str, con=None) -> dict[str, frozenset] 
             raise
         except Exception as err:  # a corrupt footer or a malformed CSV: name the file, never the library
             raise FileReadError(_unreadable(f, fmt, err)) from None
+        if fmt == "csv" and f.lower().endswith(".csv"):
+            from ..io import check_separator
+
+            check_separator(f, names)
         out[_file_key(f)] = frozenset(names) | frozenset(_hive_keys(f))
     return out
 
