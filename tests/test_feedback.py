@@ -111,7 +111,7 @@ def test_spec_and_mismatched_id_types():
     spec = tk.ModelSpec(features=[], target="y", score="score", id="cid")
     joined, report = tk.join_labels(preds, labels, spec=spec)
     assert joined["y"].tolist()[0] == 0 and np.isnan(joined["y"].iloc[1]) and joined["y"].iloc[2] == 1
-    assert any("matched as strings" in n for n in report.notes)
+    assert any("matched on canonical text keys" in n for n in report.notes)
 
 
 def test_bad_input(logged):

@@ -69,19 +69,25 @@ def test_a_rename_is_found_by_distribution_when_names_share_nothing(contract, re
 def test_two_renames_pair_by_distribution_not_order(contract, reference):
     batch = reference.rename(columns={"tenure_months": "col_a", "age": "col_b"})
     batch = batch[["col_b", "col_a", "monthly_charges", "plan", "x"]]
-    fixes = {f.old: f.new for f in contract.validate(batch).suggested_fixes}
+    result = contract.validate(batch)
+    # found by their values, but the names share nothing: flagged for confirmation, never auto-repaired
+    assert result.suggested_fixes == ()
+    fixes = {f.old: f.new for f in result.unconfirmed_fixes}
     assert fixes == {"col_a": "tenure_months", "col_b": "age"}
-    assert contract.validate(contract.repair(batch)).ok
+    assert contract.repair(batch).equals(batch)
+    assert contract.validate(contract.repair(batch, fixes=result.unconfirmed_fixes)).ok
 
 
 def test_categorical_rename_by_category_overlap(contract, reference):
     batch = reference.rename(columns={"plan": "subscription_tier"})
     result = contract.validate(batch)
-    assert result.suggested_fixes == (Rename("subscription_tier", "plan", *_evidence(result)),)
+    assert result.suggested_fixes == ()  # name similarity 0.19: a person confirms it
+    assert result.unconfirmed_fixes == (Rename("subscription_tier", "plan", *_evidence(result)),)
+    assert "NOT repaired automatically" in result.checks(Check.SUSPECTED_RENAME)["message"].item()
 
 
 def _evidence(result):
-    fix = result.suggested_fixes[0]
+    fix = result.unconfirmed_fixes[0]
     return fix.name_similarity, fix.distribution_match
 
 

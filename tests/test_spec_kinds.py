@@ -60,7 +60,7 @@ def test_coerce_numeric_parses_currency_thousands_and_percent():
 def test_spec_rejects_roles_that_are_also_features_and_bad_tasks():
     with pytest.raises(ValueError, match="both a feature and a role"):
         tk.ModelSpec(features=["a", "y"], target="y")
-    with pytest.raises(ValueError, match="task must be one of"):
+    with pytest.raises(ValueError, match="task: .ranking. is not a task; use one of binary"):
         tk.ModelSpec(features=["a"], task="ranking")
 
 

@@ -27,6 +27,9 @@ _EXPORTS = {
     "read": "toolkit.io",
     "read_batches": "toolkit.io",
     "read_production": "toolkit.io",
+    "InputError": "toolkit._checks",
+    "ConfigError": "toolkit._checks",
+    "FileReadError": "toolkit._checks",
     # drift
     "compare": "toolkit.drift",
     "DriftReport": "toolkit.drift",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._checks import preview
+from ._checks import ConfigError, preview, show
 from .spec import ModelSpec
 
 __all__ = ["ModelConfig"]
@@ -74,6 +74,11 @@ class ModelConfig:
     model: str | None = None
     root: Path = dataclasses.field(default=Path("."), compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        problem = _check_fields(self)
+        if problem:
+            raise TypeError(f"ModelConfig {problem}")
+
     # -- persistence -----------------------------------------------------------------------------
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("root", "spec")}
@@ -91,7 +96,7 @@ class ModelConfig:
     @classmethod
     def load(cls, path: str | Path) -> "ModelConfig":
         """Read a config; relative data paths resolve against the config file's folder."""
-        import yaml
+        from ._yaml import read_yaml
 
         path = Path(path)
         if not path.exists():
@@ -99,15 +104,27 @@ class ModelConfig:
                 f"model config {str(path)!r} not found; create one with `toolkit new FOLDER --baseline FILE "
                 "--production FILE` or point the notebook's `config` parameter at an existing model.yaml"
             )
-        data = yaml.safe_load(path.read_text()) or {}
-        fields = {f.name for f in dataclasses.fields(cls)} - {"root"}
-        unknown = sorted(set(data) - fields)
+        data = read_yaml(path, "model config")
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path.name}: expected a mapping of keys (name, baseline, production, spec, ...); "
+                              f"got {type(data).__name__} {show(data)} ({str(path)!r})")
+        fields = [f.name for f in dataclasses.fields(cls) if f.name != "root"]
+        unknown = sorted((k for k in data if k not in fields), key=str)
         if unknown:
-            raise ValueError(f"{path}: unknown key(s) {unknown}; valid keys are {sorted(fields)}")
-        missing = sorted({"name", "baseline", "production", "spec"} - set(data))
+            raise ConfigError(f"{path.name}: unknown key(s) {unknown}; valid keys are {fields} ({str(path)!r})")
+        missing = [k for k in ("name", "baseline", "production", "spec") if k not in data]
         if missing:
-            raise ValueError(f"{path}: missing key(s) {missing}")
-        data["spec"] = ModelSpec.from_dict(data["spec"])
+            raise ConfigError(f"{path.name}: missing key(s) {missing}; `toolkit new` writes a complete model.yaml "
+                              f"({str(path)!r})")
+        data = dict(data)
+        if isinstance(data["name"], (int, float)) and not isinstance(data["name"], bool):
+            data["name"] = str(data["name"])  # `name: 2026` is a fine report title
+        data["spec"] = ModelSpec.from_dict(data["spec"], source=f"{path.name}: spec")
+        problem = _check_fields(data)
+        if problem:
+            raise ConfigError(f"{path.name}: {problem} ({str(path)!r})")
         return cls(**data, root=path.resolve().parent)
 
     # -- data access -----------------------------------------------------------------------------
@@ -197,3 +214,30 @@ class ModelConfig:
         if self.contract and self.path(self.contract).exists():
             return Contract.load(self.path(self.contract))
         return infer_contract(self.reference, spec=self.spec)
+
+
+_TEXT_KEYS = {"name": "the report title", "baseline": "a data file's path", "production": "a file, glob or folder",
+              "labels": "a data file's path", "contract": "a contract YAML file's path",
+              "window": "'batch' or a period alias such as W or D", "inclusion_prob": "a column name of the labels"}
+_OPTIONAL = ("labels", "contract", "inclusion_prob", "window")
+
+
+def _check_fields(source) -> str | None:
+    """The first wrong key of a config (a ModelConfig or a mapping) as 'key: problem; fix', or None."""
+    get = source.get if isinstance(source, dict) else (lambda k: getattr(source, k))
+    for key, allowed in _TEXT_KEYS.items():
+        value = get(key)
+        if value is None and key in _OPTIONAL:
+            continue
+        if isinstance(value, Path):
+            continue
+        if not isinstance(value, str) or not value.strip():
+            return f"{key}: {show(value)} is not allowed; write {allowed} as text (e.g. {key}: {_EXAMPLE[key]})"
+    if not isinstance(get("spec"), ModelSpec):
+        return f"spec: expected a ModelSpec; got {type(get('spec')).__name__}"
+    return None
+
+
+_EXAMPLE = {"name": "churn", "baseline": "data/baseline.parquet", "production": "data/production/",
+            "labels": "data/labels.parquet", "contract": "contract.yaml", "window": "W",
+            "inclusion_prob": "inclusion_prob"}

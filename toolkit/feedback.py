@@ -8,7 +8,13 @@
 ``joined`` is ``predictions`` (same rows, same order) plus the label columns; ``report`` is a
 :class:`FeedbackReport`: coverage and label delay per window, predictions still waiting for a
 label (and overdue ones), labels that match no prediction, duplicates and conflicting labels.
-Nothing is dropped silently: every label row is either matched, a counted duplicate, or an orphan.
+Nothing is dropped silently: every label row is either matched, a counted duplicate or conflicting
+extra label, an orphan, or a counted row without an id or without a value
+(``report.label_rows`` adds up to ``len(labels)``).
+
+Ids are matched on one canonical key: a number that is whole (``4``, ``4.0``) is the id ``"4"``, so
+float ids (a NaN upstream turned 4 into 4.0) match integer or text ids ``"4"``; other values are
+compared as their text. Any such coercion is stated in ``report.notes``.
 
 Examples
 --------
@@ -36,13 +42,15 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._checks import check_choice, check_columns, check_frame, preview
+from ._checks import check_choice, check_columns, check_frame, preview, show
 from ._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from .spec import ModelSpec
 
 __all__ = ["join_labels", "FeedbackReport", "LabelJoin"]
 
 _CONFLICTS = ("latest", "first", "drop", "raise")
+#: Columns join_labels adds to ``joined``: a label or prediction column of that name is an error, never overwritten.
+OUTPUT_COLUMNS = ("label_delay", "n_labels", "label_conflict", "label_status")
 COVERAGE_COLUMNS = ["window", "window_start", "n_predictions", "n_labelled", "coverage", "n_waiting", "n_overdue",
                     "n_duplicates", "n_conflicts", "delay_p10_days", "delay_median_days", "delay_p90_days"]
 
@@ -132,6 +140,8 @@ def join_labels(
         raise ValueError("no target column: pass target='churned' (the label column of labels) or a spec")
     check_columns("predictions", predictions, [on] + ([timestamp] if timestamp else []))
     check_columns("labels", labels, [on, target])
+    if target == on:
+        raise ValueError(f"target {show(target)} is the id column; pass the label column of labels as target=")
     if label_time is not None and label_time not in labels.columns:
         label_time = None
     carried = [c for c in labels.columns if c != on]
@@ -141,39 +151,48 @@ def join_labels(
             f"predictions already has column(s) {preview(clash)} that labels would add; drop or rename them in "
             "predictions first (e.g. predictions.drop(columns=[...]))"
         )
-    for extra in ("label_delay", "n_labels", "label_conflict", "label_status", "_tk_row"):
-        if extra in predictions.columns:
-            raise ValueError(f"predictions already has a column {extra!r}, which join_labels adds; rename it")
+    for frame_name, frame in (("predictions", predictions), ("labels", labels)):
+        taken = [c for c in frame.columns if c in OUTPUT_COLUMNS or (isinstance(c, str) and c.startswith("_tk_"))]
+        if taken:
+            raise ValueError(
+                f"{frame_name} has column(s) {preview(taken)}, which join_labels adds to the joined frame (or uses "
+                f"internally); rename them first, e.g. {frame_name}.rename(columns={{{show(taken[0])}: "
+                f"{show(str(taken[0]).lstrip('_') + '_original')}}})"
+            )
+    as_of = _parse_time("as_of", as_of)
+    expected_delay = _parse_delay(expected_delay)
 
     preds = predictions.reset_index(drop=True)
     labs = labels.reset_index(drop=True).copy()
     labs["_tk_label_row"] = np.arange(len(labs))
-    pid, lid = preds[on], labs[on]
     notes = []
-    if pd.api.types.is_numeric_dtype(pid.dtype) != pd.api.types.is_numeric_dtype(lid.dtype):
-        notes.append(f"id column {on!r} has different types in predictions ({pid.dtype}) and labels ({lid.dtype}); "
-                     "matched as strings")
-        pid, lid = pid.astype(str), lid.astype(str)
+    pid, lid, note = _match_keys(preds[on], labs[on], on)
+    if note:
+        notes.append(note)
     n_missing_id = int(pid.isna().sum())
     keys = pd.DataFrame({"_tk_id": pid, "_tk_row": np.arange(len(preds))})
     if timestamp:
-        keys["_tk_time"] = _utc(preds[timestamp])
+        keys["_tk_time"] = _utc(preds[timestamp], f"predictions column {show(timestamp)} (timestamp=)")
     labs["_tk_id"] = lid
-    empty_label = labs[target].isna()
+    no_id = labs["_tk_id"].isna().to_numpy()
+    n_no_id = int(no_id.sum())
+    if n_no_id:
+        notes.append(f"{n_no_id:,} label rows have no {show(on)} id; counted (report.label_rows), not joined")
+    empty_label = labs[target].isna().to_numpy() & ~no_id
     n_empty = int(empty_label.sum())
     if n_empty:
-        notes.append(f"{n_empty:,} label rows have no {target!r} value; counted, not used")
-    usable = labs[~empty_label & labs["_tk_id"].notna()]
+        notes.append(f"{n_empty:,} label rows have no {show(target)} value; counted, not used")
+    usable = labs[~empty_label & ~no_id]
 
     repeated = keys["_tk_id"].dropna().duplicated(keep=False)
     if repeated.any():
         if not timestamp or label_time is None:
             example = keys.loc[repeated.index[repeated], "_tk_id"].iloc[0]
             raise ValueError(
-                f"ids repeat in predictions ({int(repeated.sum()):,} rows, e.g. {example!r}); to match each label to "
-                "the latest prediction before it pass timestamp= (predictions) and labels with a label_time column"
+                f"ids repeat in predictions ({int(repeated.sum()):,} rows, e.g. {show(example)}); to match each label "
+                "to the latest prediction before it pass timestamp= (predictions) and labels with a label_time column"
             )
-        lt = _utc(usable[label_time])
+        lt = _utc(usable[label_time], f"labels column {show(label_time)} (label_time=)")
         left = usable.assign(_tk_lt=lt).dropna(subset=["_tk_lt"]).sort_values("_tk_lt")
         right = keys.dropna(subset=["_tk_id", "_tk_time"]).sort_values("_tk_time")
         matched = pd.merge_asof(left, right[["_tk_id", "_tk_time", "_tk_row"]], left_on="_tk_lt",
@@ -187,7 +206,8 @@ def join_labels(
 
     orphan_mask = matched["_tk_row"].isna()
     orphans = matched[orphan_mask].copy()
-    orphans["reason"] = np.where(orphans["_tk_id"].isin(keys["_tk_id"].dropna()),
+    reason_col = "reason" if "reason" not in labels.columns else "orphan_reason"
+    orphans[reason_col] = np.where(orphans["_tk_id"].isin(keys["_tk_id"].dropna()),
                                  "label before any prediction of this id", "id not in predictions")
     orphans = orphans.drop(columns=["_tk_id", "_tk_row", "_tk_label_row"], errors="ignore").reset_index(drop=True)
     matched = matched[~orphan_mask].copy()
@@ -211,7 +231,7 @@ def join_labels(
         conflict_table = conflict_table.drop(columns="_tk_row")
         if conflicts == "raise":
             raise ValueError(
-                f"{len(conflict_table):,} predictions have conflicting labels (e.g. {on}={conflict_table[on].iloc[0]!r} "
+                f"{len(conflict_table):,} predictions have conflicting labels (e.g. {on}={show(conflict_table[on].iloc[0])} "
                 f"with {target} values {conflict_table['values'].iloc[0]}); pass conflicts='latest', 'first' or 'drop'"
             )
     keep = "last" if conflicts == "latest" else "first"
@@ -231,7 +251,8 @@ def join_labels(
         for col in label_cols:
             joined.loc[drop, col] = np.nan
     if label_time and timestamp:
-        joined["label_delay"] = _utc(joined[label_time]) - _utc(joined[timestamp])
+        joined["label_delay"] = (_utc(joined[label_time], f"labels column {show(label_time)} (label_time=)")
+                                 - keys["_tk_time"].set_axis(joined.index))
     else:
         joined["label_delay"] = pd.Series(pd.NaT, index=joined.index, dtype="timedelta64[ns]")
 
@@ -239,18 +260,17 @@ def join_labels(
     labelled = joined[target].notna().to_numpy()
     delays = joined.loc[labelled, "label_delay"].dropna()
     if as_of is None:
-        as_of = _utc(labels[label_time]).max() if label_time else (_utc(preds[timestamp]).max() if timestamp else None)
-    else:
-        as_of = _utc(pd.Series([pd.Timestamp(as_of)])).iloc[0]
+        as_of = (_utc(labels[label_time], f"labels column {show(label_time)} (label_time=)").max() if label_time
+                 else (keys["_tk_time"].max() if timestamp else None))
+        if as_of is not None and pd.isna(as_of):
+            as_of = None
     if expected_delay is None:
         expected_delay = delays.quantile(0.95) if len(delays) else None
-    else:
-        expected_delay = pd.Timedelta(expected_delay)
     status = np.where(labelled, "labelled", "waiting").astype(object)
     if conflicts == "drop":
         status[joined["label_conflict"].to_numpy() & ~labelled] = "conflict dropped"
     if as_of is not None and expected_delay is not None and timestamp and not pd.isna(expected_delay):
-        age = as_of - _utc(joined[timestamp])
+        age = as_of - keys["_tk_time"].set_axis(joined.index)
         overdue = (~labelled) & (status == "waiting") & (age > expected_delay).to_numpy()
         status[overdue] = "overdue"
     joined["label_status"] = status
@@ -263,7 +283,11 @@ def join_labels(
 
     if by is not None and not (by in joined.columns or timestamp):
         by = None
-    windows, order = assign_windows(joined, by, timestamp, name="predictions")
+    framed = joined
+    if timestamp and not pd.api.types.is_datetime64_any_dtype(joined[timestamp].dtype):
+        framed = joined.copy()  # text timestamps, parsed once above (and checked), for the windows
+        framed[timestamp] = keys["_tk_time"].to_numpy()
+    windows, order = assign_windows(framed, by, timestamp, name="predictions")
     dup_per_row = pd.Series(0, index=rows)
     if len(dup_rows):
         extra = dup_rows.groupby("_tk_row").size() - 1
@@ -309,24 +333,142 @@ def join_labels(
                     "first": "first label kept, row flagged label_conflict",
                     "drop": "left unlabelled, row flagged label_conflict", "raise": "raised"}[conflicts]},
         {"issue": "label rows without a value", "n": n_empty, "example": "", "action": "ignored"},
+        {"issue": "label rows without an id", "n": n_no_id, "example": "", "action": "cannot be joined; counted"},
         {"issue": "predictions without an id", "n": n_missing_id, "example": "", "action": "cannot be labelled"},
         {"issue": "negative label delays", "n": negative, "example": "", "action": "kept; check clocks"},
     ])
+    n_conflict_extra = int(len(conflict_rows) - conflict_rows["_tk_row"].nunique()) if len(conflict_rows) else 0
+    label_rows = {
+        "matched": int(matched["_tk_row"].nunique()), "duplicates": n_duplicates,
+        "conflicting extras": n_conflict_extra, "orphans": len(orphans), "no id": n_no_id, "no value": n_empty,
+    }
+    if sum(label_rows.values()) != len(labels):  # a bug, never a user error: say so rather than lose rows
+        raise RuntimeError(f"join_labels lost track of label rows ({label_rows} vs {len(labels)}); please report")
     report = FeedbackReport(
         coverage=cov, sources=sources, delays=delay_table, orphans=orphans, conflicts=conflict_table, issues=issues,
         n_predictions=len(preds), n_labels=len(labels), n_matched=int(labelled.sum()),
         n_orphans=len(orphans), n_duplicates=n_duplicates, n_conflicts=len(conflict_table),
         n_waiting=int((status == "waiting").sum()), n_overdue=int((status == "overdue").sum()),
         as_of=as_of, expected_delay=expected_delay, conflict_policy=conflicts, notes=tuple(notes),
+        n_no_id=n_no_id, n_no_value=n_empty, label_rows=label_rows,
     )
     return LabelJoin(joined, report)
 
 
-def _utc(values: pd.Series) -> pd.Series:
-    ts = pd.to_datetime(values)
+def _utc(values: pd.Series, what: str = "timestamps") -> pd.Series:
+    """``values`` as UTC timestamps (naive ones taken as UTC); anything that is not a time is an error naming ``what``."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        if values.notna().any():
+            raise ValueError(
+                f"{what} holds numbers, not timestamps (e.g. {show(values.dropna().iloc[0])}); convert it first, e.g. "
+                "pd.to_datetime(column, unit='s') for epoch seconds"
+            )
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        ts = values
+    else:
+        try:
+            ts = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+        except (TypeError, ValueError):
+            ts = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+        bad = ts.isna() & values.notna()
+        if bad.any():
+            raise ValueError(
+                f"{what} has {int(bad.sum()):,} value(s) that are not timestamps (e.g. {show(values[bad].iloc[0])}); "
+                "fix or parse them first with pd.to_datetime(column, format=...)"
+            )
     if getattr(ts.dt, "tz", None) is None:
         ts = ts.dt.tz_localize("UTC")
-    return ts.dt.tz_convert("UTC")
+    return ts.dt.tz_convert("UTC").dt.as_unit("us")  # one unit for both frames: merge_asof needs equal key types
+
+
+def _parse_time(name: str, value: object) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):  # pd.Timestamp(3.5) is 3.5 ns after 1970
+        raise ValueError(f"{name} must be a timestamp such as '2026-06-30', not a number; got {show(value)}")
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{name} must be a timestamp such as '2026-06-30' or pd.Timestamp('2026-06-30T12:00Z'); "
+                         f"got {show(value)}") from None
+    if pd.isna(ts):
+        raise ValueError(f"{name} must be a timestamp; got {show(value)} (leave it None for the latest label time)")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _parse_delay(value: object) -> pd.Timedelta | None:
+    if value is None:
+        return None
+    try:
+        delay = pd.Timedelta(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"expected_delay must be a duration such as '35D', '12h' or pd.Timedelta(days=35); got "
+                         f"{show(value)}") from None
+    if pd.isna(delay) or delay < pd.Timedelta(0):
+        raise ValueError(f"expected_delay must be a duration of 0 or more such as '35D'; got {show(value)}")
+    return delay
+
+
+def _canonical(values: pd.Series) -> tuple[pd.Series, int]:
+    """Id values as one canonical text key (whole numbers without '.0'), and how many were changed from floats."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype(object).where(values.notna(), None).map(
+            lambda v: None if v is None else str(v)).astype(object), 0
+    if pd.api.types.is_integer_dtype(values.dtype):
+        out = values.astype("Int64").astype("string").astype(object)
+        return out.where(values.notna(), None), 0
+    if pd.api.types.is_float_dtype(values.dtype):
+        arr = values.to_numpy(dtype="float64", na_value=np.nan)
+        whole = np.isfinite(arr) & (np.mod(arr, 1) == 0) & (np.abs(arr) < 2**63)
+        out = pd.Series([None] * len(arr), index=values.index, dtype=object)
+        if whole.any():
+            out[whole] = pd.Series(arr[whole].astype(np.int64)).astype(str).to_numpy()
+        other = ~whole & ~np.isnan(arr)
+        if other.any():
+            out[other] = [repr(float(v)) for v in arr[other]]
+        return out, int(whole.sum())
+
+    def one(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+            return None
+        if isinstance(v, (bool, np.bool_)):
+            return str(bool(v))
+        if isinstance(v, (int, np.integer)):
+            return str(int(v))
+        if isinstance(v, (float, np.floating)):
+            return str(int(v)) if np.isfinite(v) and float(v).is_integer() else repr(float(v))
+        return str(v)
+
+    return values.astype(object).map(one).astype(object), 0
+
+
+def _match_keys(pid: pd.Series, lid: pd.Series, on: object) -> tuple[pd.Series, pd.Series, str | None]:
+    """Join keys for both sides: as they are when both are numbers or both text, else canonical text keys."""
+    numeric = [pd.api.types.is_numeric_dtype(x.dtype) and not pd.api.types.is_bool_dtype(x.dtype) for x in (pid, lid)]
+    textual = [x.dtype == object or pd.api.types.is_string_dtype(x.dtype) for x in (pid, lid)]
+    if all(numeric) or (all(textual) and not _mixed(pid) and not _mixed(lid)):
+        if all(textual):  # one text type for both sides (object vs string dtype would not merge)
+            pid, lid = pid.astype(object), lid.astype(object)
+        return pid, lid, None
+    cp, np_changed = _canonical(pid)
+    cl, nl_changed = _canonical(lid)
+    cp, cl = cp.astype(object), cl.astype(object)  # one key type on both sides (pandas may infer str for one)
+    changed = ""
+    if np_changed or nl_changed:
+        changed = (f"; whole-number floats written without '.0' ({np_changed:,} prediction ids, {nl_changed:,} "
+                   "label ids, e.g. 4.0 -> '4')")
+    note = (f"id column {show(on)} has different types in predictions ({pid.dtype}) and labels ({lid.dtype}): "
+            f"matched on canonical text keys{changed}")
+    return cp, cl, note
+
+
+def _mixed(values: pd.Series) -> bool:
+    """True for an object column holding numbers as well as text (ids 4 and '4' in one column)."""
+    if values.dtype != object:
+        return False
+    kinds = pd.api.types.infer_dtype(values, skipna=True)
+    return kinds not in ("string", "empty", "unicode")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -351,6 +493,11 @@ class FeedbackReport:
         Predictions whose labels disagree: id, n_labels, values.
     issues
         One row per kind of problem: issue, n, example, action.
+    n_no_id, n_no_value
+        Label rows without an id (cannot be joined) and without a target value (not used).
+    label_rows
+        Where every label row went: ``matched`` (one per prediction that got labels), ``duplicates``,
+        ``conflicting extras``, ``orphans``, ``no id``, ``no value``; the counts add up to ``n_labels``.
     """
 
     coverage: pd.DataFrame
@@ -371,6 +518,9 @@ class FeedbackReport:
     expected_delay: pd.Timedelta | None = None
     conflict_policy: str = "latest"
     notes: tuple[str, ...] = ()
+    n_no_id: int = 0
+    n_no_value: int = 0
+    label_rows: dict = dataclasses.field(default_factory=dict)
 
     @property
     def coverage_share(self) -> float:

@@ -15,14 +15,17 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from ._checks import check_choice, check_columns, check_frame
+from ._checks import ConfigError, check_columns, check_frame, show
 from .kinds import Kind, infer_kind
 
-__all__ = ["ModelSpec", "TASKS"]
+__all__ = ["ModelSpec", "TASKS", "infer_threshold"]
 
 TASKS = ("binary", "multiclass", "regression")
 _ROLES = ("id", "timestamp", "target", "score", "prediction")
@@ -49,6 +52,11 @@ class ModelSpec:
         Value of ``target`` that counts as positive for binary tasks.
     threshold
         Score at or above which the model predicts the positive class (binary).
+
+    A single string for ``features`` or ``segments`` is one column name (``features="tenure"`` is
+    ``["tenure"]``), never a sequence of one-letter columns. Wrong types or values raise
+    ``ValueError`` / ``TypeError`` naming the field; :meth:`from_dict` and :meth:`load` raise
+    :class:`~toolkit.ConfigError` naming the file and the key.
     """
 
     features: list[str]
@@ -64,10 +72,10 @@ class ModelSpec:
     threshold: float = 0.5
 
     def __post_init__(self) -> None:
-        check_choice("task", self.task, TASKS)
-        object.__setattr__(self, "features", list(self.features))
-        object.__setattr__(self, "segments", list(self.segments))
-        object.__setattr__(self, "kinds", {c: Kind(k) for c, k in self.kinds.items()})
+        try:
+            _validate(self)
+        except _FieldError as err:
+            raise (TypeError if err.type_error else ValueError)(f"ModelSpec {err.key}: {err.text}") from None
         roles = [getattr(self, r) for r in _ROLES if getattr(self, r) is not None]
         overlap = sorted(set(roles) & set(self.features))
         if overlap:
@@ -89,25 +97,56 @@ class ModelSpec:
         kinds: dict[str, str] | None = None,
         task: str | None = None,
         positive_label: object = 1,
-        threshold: float = 0.5,
+        threshold: float | None = None,
     ) -> "ModelSpec":
-        """Infer features and kinds from ``reference``; every column not given a role is a feature.
+        """Infer features, kinds and the decision threshold from ``reference``.
 
-        Identifier-like and empty columns are kept out of ``features`` (their kind is still recorded).
+        This is the one place roles, kinds and the threshold are resolved: ``toolkit new`` writes
+        its result to ``model.yaml``, so a notebook that builds its own spec gets the same answer.
+
+        - Every column not given a role is a feature; identifier-like, empty and datetime columns
+          are kept out of ``features`` (their kind is still recorded).
+        - The declared ``id`` has kind ``identifier`` and the ``timestamp`` kind ``datetime``: they are
+          checked for presence, nulls, duplicates and type, never range-checked or drift-tested.
+        - ``threshold`` (binary): when not given, the score cut-off that separates the baseline's
+          predicted classes (:func:`infer_threshold`), else 0.5.
+
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "s": [0.1, 0.29, 0.3134, 0.8],
+        ...                       "p": [0, 0, 1, 1], "y": [0, 1, 1, 1]})
+        >>> ModelSpec.infer(frame, target="y", score="s", prediction="p").threshold
+        0.3
         """
         check_frame("reference", reference)
+        if isinstance(features, str):  # one column name, never its characters
+            features = [features]
+        if isinstance(segments, str):
+            segments = [segments]
         roles = {"target": target, "score": score, "prediction": prediction, "timestamp": timestamp, "id": id}
-        check_columns("reference", reference, [c for c in roles.values() if c] + list(features or []))
+        check_columns("reference", reference, [c for c in roles.values() if c is not None] + list(features or []))
         inferred = {str(c): infer_kind(reference[c]) for c in reference.columns}
-        inferred.update({c: Kind(k) for c, k in (kinds or {}).items()})
+        if id is not None:
+            inferred[str(id)] = Kind.IDENTIFIER
+        if timestamp is not None:
+            inferred[str(timestamp)] = Kind.DATETIME
+        if kinds is not None and not isinstance(kinds, Mapping):
+            raise TypeError(f"kinds must be a mapping of column -> kind, e.g. {{'zip': 'categorical'}}; "
+                            f"got {type(kinds).__name__}")
+        try:
+            inferred.update({c: _kind(f"kinds.{c}", k) for c, k in (kinds or {}).items()})
+        except _FieldError as err:
+            raise ValueError(f"{err.key}: {err.text}") from None
         if features is None:
-            taken = {c for c in roles.values() if c}
+            taken = {c for c in roles.values() if c is not None}
             features = [
                 str(c) for c in reference.columns
                 if c not in taken and not inferred[str(c)].skipped and inferred[str(c)] is not Kind.DATETIME
             ]
         if task is None:
-            task = _infer_task(reference[target]) if target else "binary"
+            task = _infer_task(reference[target]) if target is not None else "binary"
+        if threshold is None:
+            found = infer_threshold(reference, score, prediction, positive_label) if task == "binary" else None
+            threshold = 0.5 if found is None else found
         return cls(
             features=features, segments=segments or [], kinds=inferred, task=task,
             positive_label=positive_label, threshold=threshold, **roles,
@@ -134,7 +173,9 @@ class ModelSpec:
 
     def with_kinds(self, kinds: dict[str, str]) -> "ModelSpec":
         """A copy with some kinds overridden."""
-        return dataclasses.replace(self, kinds={**self.kinds, **{c: Kind(k) for c, k in kinds.items()}})
+        if not isinstance(kinds, Mapping):
+            raise TypeError(f"kinds must be a mapping of column -> kind; got {type(kinds).__name__}")
+        return dataclasses.replace(self, kinds={**self.kinds, **kinds})
 
     def replace(self, **changes: object) -> "ModelSpec":
         """A copy with fields changed (``spec.replace(threshold=0.4)``)."""
@@ -147,12 +188,28 @@ class ModelSpec:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ModelSpec":
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - fields)
+    def from_dict(cls, data: dict, *, source: str = "spec") -> "ModelSpec":
+        """A spec from a plain mapping (as read from YAML).
+
+        Raises :class:`~toolkit.ConfigError` naming ``source`` (e.g. ``"model.yaml: spec"``), the key
+        and what is allowed.
+        """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{source}: expected a mapping of spec fields (features, target, ...); "
+                              f"got {type(data).__name__} {show(data)}")
+        fields = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted((k for k in data if k not in fields), key=str)
         if unknown:
-            raise ValueError(f"unknown ModelSpec field(s) {unknown}; valid fields are {sorted(fields)}")
-        return cls(**data)
+            raise ConfigError(f"{source}: unknown field(s) {unknown}; valid fields are {fields}")
+        if data.get("features") is None:
+            raise ConfigError(f"{source}.features: missing or empty; list the model's input columns, "
+                              "e.g. features: [tenure, plan]")
+        try:
+            return cls(**data)
+        except (ValueError, TypeError) as err:
+            text = str(err)
+            text = text[len("ModelSpec "):] if text.startswith("ModelSpec ") else text
+            raise ConfigError(f"{source}.{text}") from None
 
     def save(self, path: str | Path) -> Path:
         """Write the spec as YAML (human-editable)."""
@@ -164,10 +221,107 @@ class ModelSpec:
 
     @classmethod
     def load(cls, path: str | Path) -> "ModelSpec":
-        """Read a spec written by :meth:`save`."""
-        import yaml
+        """Read a spec written by :meth:`save` (:class:`~toolkit.ConfigError` naming the file if invalid)."""
+        from ._yaml import read_yaml
 
-        return cls.from_dict(yaml.safe_load(Path(path).read_text()))
+        path = Path(path)
+        return cls.from_dict(read_yaml(path, "spec"), source=f"{path.name}: spec")
+
+
+class _FieldError(Exception):
+    def __init__(self, key: str, text: str, type_error: bool = False):
+        super().__init__(f"{key}: {text}")
+        self.key, self.text, self.type_error = key, text, type_error
+
+
+def _name_list(key: str, value: object) -> list:
+    """A list of column names; a single string is one name (never its characters)."""
+    if isinstance(value, str):
+        return [value]
+    if value is None or isinstance(value, (Mapping, bytes)) or not hasattr(value, "__iter__"):
+        raise _FieldError(key, f"{show(value)} is not a list of column names; write e.g. {key}: [tenure, plan]",
+                          type_error=True)
+    names = list(value)
+    for name in names:
+        if name is None or isinstance(name, (list, dict, set, bool, float)):
+            raise _FieldError(key, f"{show(name)} is not a column name; use the column's name as text", True)
+    return names
+
+
+def _kind(key: str, value: object) -> Kind:
+    try:
+        return Kind(value)
+    except (ValueError, TypeError):
+        allowed = ", ".join(k.value for k in Kind)
+        raise _FieldError(key, f"{show(value)} is not a kind; use one of {allowed}") from None
+
+
+def _validate(spec: "ModelSpec") -> None:
+    """Check and normalise every field in place (frozen dataclass: via object.__setattr__)."""
+    put = object.__setattr__
+    put(spec, "features", _name_list("features", spec.features))
+    put(spec, "segments", _name_list("segments", [] if spec.segments is None else spec.segments))
+    for role in _ROLES:
+        value = getattr(spec, role)
+        if value is not None and (isinstance(value, (list, dict, set, bool, float)) or value == ""):
+            raise _FieldError(role, f"{show(value)} is not a column name; give one column's name or leave it empty",
+                              type_error=True)
+    seen: dict = {}
+    for name in spec.features:
+        if name in seen:
+            raise _FieldError("features", f"{show(name)} is listed twice; list each input column once")
+        seen[name] = True
+    given = [(role, getattr(spec, role)) for role in _ROLES if getattr(spec, role) is not None]
+    for i, (role, name) in enumerate(given):
+        for other, other_name in given[i + 1:]:
+            if other_name == name and {role, other} != {"score", "prediction"}:  # a regressor's value is both
+                raise _FieldError(other, f"{show(name)} is already the {role} column; one column has one role")
+    kinds = {} if spec.kinds is None else spec.kinds
+    if not isinstance(kinds, Mapping):
+        raise _FieldError("kinds", f"must be a mapping of column -> kind (e.g. kinds: {{zip: categorical}}); got "
+                          f"a {type(kinds).__name__}", type_error=True)
+    put(spec, "kinds", {c: _kind(f"kinds.{c}", k) for c, k in kinds.items()})
+    if spec.task not in TASKS:
+        raise _FieldError("task", f"{show(spec.task)} is not a task; use one of {', '.join(TASKS)}")
+    t = spec.threshold
+    if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(float(t)):
+        raise _FieldError("threshold", f"{show(t)} is not a number; use the score cut-off, e.g. threshold: 0.5",
+                          type_error=not isinstance(t, numbers.Real))
+    put(spec, "threshold", float(t))
+    label = spec.positive_label
+    if isinstance(label, (list, dict, set)) or (isinstance(label, float) and math.isnan(label)):
+        raise _FieldError("positive_label", f"{show(label)} is not a single target value; e.g. positive_label: 1")
+
+
+def infer_threshold(frame: pd.DataFrame, score: str | None, prediction: str | None,
+                    positive_label: object = 1) -> float | None:
+    """The decision threshold implied by the baseline's scores and predictions, if they separate cleanly.
+
+    The shortest decimal ``t`` with every positive prediction scoring ``>= t`` and every negative
+    one ``< t``; None when the columns are missing, one-sided, or overlap.
+
+    >>> frame = pd.DataFrame({"s": [0.1, 0.29, 0.3134, 0.8], "p": [0, 0, 1, 1]})
+    >>> infer_threshold(frame, "s", "p", 1)
+    0.3
+    """
+    if score is None or prediction is None or score not in frame or prediction not in frame:
+        return None
+    s = pd.to_numeric(frame[score], errors="coerce")
+    ok = s.notna() & frame[prediction].notna()
+    if not ok.any():
+        return None
+    positive = (frame.loc[ok, prediction] == positive_label).to_numpy()
+    values = s[ok].to_numpy(dtype=float)
+    if positive.all() or not positive.any():
+        return None
+    low, high = float(values[~positive].max()), float(values[positive].min())
+    if not low < high:
+        return None
+    for digits in range(0, 10):
+        candidate = math.floor(high * 10**digits) / 10**digits
+        if low < candidate <= high:
+            return round(candidate, digits)
+    return high
 
 
 def _infer_task(target: pd.Series) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._checks import FileReadError, preview
 from ._progress import progress_bar
 from ._sql import DUCKDB, SPARK, Dialect, normalise_type
 
@@ -107,16 +108,48 @@ def _file_columns(files: list[str], fmt: str, con=None) -> dict[str, frozenset] 
         return None
     out = {}
     for f in files:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
+        if os.path.getsize(f) == 0:
+            raise FileReadError(f"{f!r} is empty (0 bytes): an interrupted write or export? Re-export the file, "
+                                "or remove it from the folder")
+        try:
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
 
-            names = pq.read_schema(f).names
-        elif con is not None:
-            names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_csv({DUCKDB.string(f)})").fetchall()]
-        else:
-            names = list(pd.read_csv(f, nrows=0).columns)
+                names = pq.read_schema(f).names
+            elif con is not None:
+                delim = ", delim = ','" if f.lower().endswith(".csv") else ""
+                names = [r[0] for r in
+                         con.execute(f"DESCRIBE SELECT * FROM read_csv({DUCKDB.string(f)}{delim})").fetchall()]
+            else:
+                names = list(pd.read_csv(f, nrows=0).columns)
+        except MemoryError:
+            raise
+        except Exception as err:  # a corrupt footer or a malformed CSV: name the file, never the library
+            raise FileReadError(_unreadable(f, fmt, err)) from None
+        if fmt == "csv" and f.lower().endswith(".csv"):
+            from ..io import check_separator
+
+            check_separator(f, names)
         out[_file_key(f)] = frozenset(names) | frozenset(_hive_keys(f))
     return out
+
+
+def _first_line(err: Exception) -> str:
+    """The engine's own explanation without the generated SQL it may quote."""
+    text = str(err).strip()
+    line = text.splitlines()[0] if text else type(err).__name__
+    for marker in (" LINE ", "SELECT ", "CREATE "):
+        if marker in line:
+            line = line[: line.index(marker)].rstrip()
+    return line[:240]
+
+
+def _unreadable(file: str, fmt: str, err: Exception) -> str:
+    if fmt == "csv":
+        return (f"{file!r} is not a well-formed CSV file ({_first_line(err)}); check the quoting and that every row "
+                "has the header's number of fields, or re-export it")
+    return (f"{file!r} is not a readable Parquet file ({_first_line(err)}): truncated, corrupt or another format. "
+            "Re-export it (df.to_parquet(path)), or remove it from the folder")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -261,17 +294,26 @@ class DuckDBSource(Source):
                 self._own = True
             self._con = connection
             reader = "read_parquet" if fmt == "parquet" else "read_csv"
+            # .csv means comma-separated, as pandas reads it in memory: without this DuckDB's sniffer takes a
+            # file with ragged rows as ONE column named "a,b" and reports no error
+            options = ", delim = ','" if fmt == "csv" and all(f.lower().endswith(".csv") for f in files) else ""
             file_list = "[" + ", ".join(DUCKDB.string(f) for f in files) + "]"
             hive = "true" if any(_hive_keys(f) for f in files) else "false"
             self.name = f"__tk_rows_{next(_counter)}"
-            self._con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {self.name} AS SELECT * FROM {reader}({file_list}, union_by_name = true, "
-                f"hive_partitioning = {hive}, filename = '{FILE_COLUMN}')"
-            )
-            described = self._con.execute(f"DESCRIBE SELECT * FROM {self.name}").fetchall()
+            # every file's footer / header first: a broken file is named, before DuckDB reports it in SQL terms
+            file_columns = _file_columns(files, fmt, self._con)
+            try:
+                self._con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {self.name} AS SELECT * FROM {reader}({file_list}{options}, "
+                    f"union_by_name = true, hive_partitioning = {hive}, filename = '{FILE_COLUMN}')"
+                )
+                described = self._con.execute(f"DESCRIBE SELECT * FROM {self.name}").fetchall()
+            except duckdb.Error as err:
+                raise FileReadError(f"cannot read {_describe(files)} ({_first_line(err)}); check that they are "
+                                    f"{fmt} files of the same table, e.g. {files[0]!r}") from None
             self.raw_types = {str(r[0]): str(r[1]) for r in described if r[0] != FILE_COLUMN}
             self.files = files
-            self.file_columns = _file_columns(files, fmt, self._con)
+            self.file_columns = file_columns
             self.group_expr = DUCKDB.quote(FILE_COLUMN)
             self.description = _describe(files)
         self.types = {c: normalise_type(t) for c, t in self.raw_types.items()}
@@ -286,9 +328,21 @@ class DuckDBSource(Source):
         return DuckDBSource(None, connection=self._con, _files=list(files))
 
     def _execute(self, sql: str) -> pd.DataFrame:
-        if self._rel is not None:
-            return self._rel.query(self.name, sql).to_arrow_table().to_pandas()
-        return self._con.sql(sql).to_arrow_table().to_pandas()
+        import duckdb
+
+        try:
+            if self._rel is not None:
+                return self._rel.query(self.name, sql).to_arrow_table().to_pandas()
+            return self._con.sql(sql).to_arrow_table().to_pandas()
+        except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException):
+            raise  # a statement the toolkit wrote wrongly: a bug to report, not the user's file
+        except duckdb.Error as err:
+            # damage past a file's footer (a corrupt page or row group, a malformed CSV line) shows only when read
+            where = f" ({preview(self.files, 3)})" if self.files else ""
+            raise FileReadError(
+                f"reading {self.description}{where} failed ({_first_line(err)}): a corrupt or malformed file; "
+                "re-export it or remove it from the input"
+            ) from None
 
     def run(self, sql: str, desc: str | None = None, progress: bool = True) -> pd.DataFrame:
         con = self._con

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import datetime as _dt
 import difflib
-import math
 import os
 from pathlib import Path
 
@@ -250,37 +249,6 @@ def _check_window(window: str | None, production: Path, files: list[Path], times
     return window
 
 
-def _infer_threshold(frame: pd.DataFrame, score: str | None, prediction: str | None,
-                     positive_label: object) -> float | None:
-    """The decision threshold implied by the baseline's scores and predictions, if they separate cleanly.
-
-    The shortest decimal ``t`` with every positive prediction scoring ``>= t`` and every negative
-    one ``< t``; None when the columns are missing, one-sided, or overlap.
-
-    >>> frame = pd.DataFrame({"s": [0.1, 0.29, 0.3134, 0.8], "p": [0, 0, 1, 1]})
-    >>> _infer_threshold(frame, "s", "p", 1)
-    0.3
-    """
-    if score is None or prediction is None:
-        return None
-    s = pd.to_numeric(frame[score], errors="coerce")
-    ok = s.notna() & frame[prediction].notna()
-    if not ok.any():
-        return None
-    positive = (frame.loc[ok, prediction] == positive_label).to_numpy()
-    values = s[ok].to_numpy(dtype=float)
-    if positive.all() or not positive.any():
-        return None
-    low, high = float(values[~positive].max()), float(values[positive].min())
-    if not low < high:
-        return None
-    for digits in range(0, 10):
-        candidate = math.floor(high * 10**digits) / 10**digits
-        if low < candidate <= high:
-            return round(candidate, digits)
-    return high
-
-
 def _relative(target: Path, folder: Path) -> str:
     """``target`` relative to ``folder`` when possible (so the pair can move together), else absolute."""
     try:
@@ -414,10 +382,7 @@ def new_model(
     inclusion_prob = _check_roles(roles, reference, baseline_path, production_files, labels_path)
     chosen_window = _check_window(window, production_path, production_files, timestamp)
 
-    spec = ModelSpec.infer(reference, **roles)
-    threshold = _infer_threshold(reference, score, prediction, spec.positive_label) if spec.task == "binary" else None
-    if threshold is not None:
-        spec = spec.replace(threshold=threshold)
+    spec = ModelSpec.infer(reference, **roles)  # roles, kinds and the threshold: resolved in one place
     contract = infer_contract(reference, spec=spec)
 
     folder.mkdir(parents=True, exist_ok=True)

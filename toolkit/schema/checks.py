@@ -372,10 +372,26 @@ def _check_unique(rule: ColumnRule, s: pd.Series, isna: np.ndarray, ctx: Context
 def _check_timestamps(rule: ColumnRule, s: pd.Series, observed_type: str, nonnull: int, ctx: Context,
                       out: Outcome, where: str) -> None:
     n = ctx.n
-    if observed_type == "datetime":
+    if observed_type == "datetime" and pd.api.types.is_datetime64_any_dtype(s.dtype):
         t = s
-    elif observed_type in _TEXTS:
-        t = pd.to_datetime(s, errors="coerce", utc=True)
+    elif observed_type == "datetime" or observed_type in _TEXTS:  # object column of Timestamps, or text
+        import warnings
+
+        with warnings.catch_warnings():  # "could not infer format": unparsed values are counted, not warned
+            warnings.simplefilter("ignore", UserWarning)
+            t = None
+            if observed_type == "datetime":  # keep the values' own zone (or none) when they share one
+                try:
+                    t = pd.to_datetime(s, errors="coerce")
+                except (TypeError, ValueError, OverflowError):
+                    t = None
+            if t is None or not pd.api.types.is_datetime64_any_dtype(t.dtype):
+                try:
+                    t = pd.to_datetime(s, errors="coerce", utc=True)
+                except (TypeError, ValueError, OverflowError):
+                    t = pd.to_datetime(s.astype(str), errors="coerce", utc=True)
+        if observed_type == "datetime":
+            s = t
     else:
         return
     if isinstance(t.dtype, pd.CategoricalDtype):

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._checks import check_frame, preview
+from .._checks import ConfigError, check_frame, check_number, preview, show
 from .._html import card, frame_to_html
 from ..kinds import Kind, infer_kind
 from .checks import BATCH, Context, check_column, examples_of, failure
@@ -35,7 +35,7 @@ from .codes import Check, Severity
 from .renames import find_renames
 from .repair import Fix, Rename, apply_fixes
 from .result import FAILURE_COLUMNS, SUMMARY_COLUMNS, SchemaError, ValidationResult
-from .rules import MAX_CATEGORIES, ColumnRule, RowCountRule, infer_rule
+from .rules import MAX_CATEGORIES, ColumnRule, RowCountRule, config_number, infer_rule
 
 __all__ = ["Contract", "infer_contract", "DEFAULT_ERROR_SHARE"]
 
@@ -95,12 +95,13 @@ class Contract:
     version: int = 1
 
     def __post_init__(self) -> None:
-        if not 0 < self.alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1); got {self.alpha!r}")
+        check_number("alpha", self.alpha, low=0, high=1, low_open=True, high_open=True)
         unknown = sorted(set(self.error_share) - set(DEFAULT_ERROR_SHARE))
         if unknown:
             raise ValueError(f"error_share has unknown check(s) {unknown}; valid are {sorted(DEFAULT_ERROR_SHARE)}")
         object.__setattr__(self, "error_share", {**DEFAULT_ERROR_SHARE, **self.error_share})
+        for check, share in self.error_share.items():
+            check_number(f"error_share[{check!r}]", share, low=0, hint=" (a share of the batch; above 1 never errors)")
         for name, rule in self.columns.items():
             if rule.name != name:
                 raise ValueError(f"columns[{name!r}] holds the rule of {rule.name!r}; keys must match rule names")
@@ -181,6 +182,7 @@ class Contract:
         failures: list[dict] = []
         masks: list = []
         fixes: list[Fix] = []
+        to_confirm: list[Fix] = []
         summaries: list[dict] = []
 
         position: dict[str, int] = {}
@@ -216,14 +218,26 @@ class Contract:
             elif name in renamed:
                 pair = renamed[name]
                 sev = Severity.ERROR if rule.required else Severity.WARNING
+                rename = Rename(pair.unexpected, name, round(pair.name, 4), round(pair.distribution, 4))
+                if rename.confirmed:
+                    verdict = "fix: Rename"
+                else:  # values alone can match by chance (two standard-normal columns): a person decides
+                    verdict = (f"the names share nothing, so it is NOT repaired automatically; if it is the same "
+                               f"column, confirm with contract.repair(batch, fixes=[Rename({pair.unexpected!r}, "
+                               f"{name!r})])")
                 failures.append(failure(
                     name, Check.SUSPECTED_RENAME, sev, repr(name), repr(pair.unexpected), n, n,
                     _first_values(column(pair.unexpected)),
                     f"{name!r} is missing and {pair.unexpected!r} is new: likely renamed (name similarity "
-                    f"{pair.name:.2f}, distribution match {pair.distribution:.2f}: {pair.note}); fix: Rename",
+                    f"{pair.name:.2f}, distribution match {pair.distribution:.2f}: {pair.note}); {verdict}",
                 ))
-                fixes.append(Rename(pair.unexpected, name, round(pair.name, 4), round(pair.distribution, 4)))
                 outcome = check_column(rule, column(pair.unexpected), ctx, source=pair.unexpected)
+                if rename.confirmed:
+                    fixes.append(rename)
+                else:  # the rename and the coercions that assume it wait for confirmation
+                    to_confirm.append(rename)
+                    to_confirm.extend(outcome.fixes)
+                    outcome.fixes = []
             else:
                 sev = (Severity.ERROR if rule.required else
                        Severity.INFO if rule.role == "target" else Severity.WARNING)
@@ -250,7 +264,7 @@ class Contract:
                 "add it by re-inferring the contract if the model should use it",
             ))
 
-        return self._result(failures, summaries, fixes, n), masks
+        return self._result(failures, summaries, fixes, n, to_confirm), masks
 
     def _row_count(self, batch: pd.DataFrame, n: int, position: dict[str, int]) -> list[dict]:
         if n == 0:
@@ -279,7 +293,8 @@ class Contract:
         )]
 
     @staticmethod
-    def _result(failures: list[dict], summaries: list[dict], fixes: list[Fix], n: int) -> ValidationResult:
+    def _result(failures: list[dict], summaries: list[dict], fixes: list[Fix], n: int,
+                to_confirm: list[Fix] = ()) -> ValidationResult:
         frame = pd.DataFrame(failures, columns=FAILURE_COLUMNS)
         if len(frame):
             frame["check"] = frame["check"].map(lambda c: Check(c).value)
@@ -295,7 +310,8 @@ class Contract:
             summary["status"] = summary["column"].map(worst).astype(object).fillna("ok")
             summary["n_failures"] = summary["column"].map(frame["column"].value_counts()).fillna(0).astype("int64")
             summary["present"] = summary["present"].astype(bool)
-        return ValidationResult(failures=frame, summary=summary, suggested_fixes=tuple(fixes), rows=n)
+        return ValidationResult(failures=frame, summary=summary, suggested_fixes=tuple(fixes), rows=n,
+                                unconfirmed_fixes=tuple(to_confirm))
 
     # -- repair ---------------------------------------------------------------------------------
     def validate_windows(self, batches, *, now: object = None):
@@ -307,7 +323,9 @@ class Contract:
     def repair(self, batch: pd.DataFrame, fixes: Iterable[Fix] | None = None) -> pd.DataFrame:
         """Apply ``fixes`` (default: every fix :meth:`validate` suggests) and return the corrected copy.
 
-        Renames come first, then coercions. The batch itself is not modified.
+        Renames come first, then coercions. The batch itself is not modified. A suspected rename
+        whose names share nothing (``'p' -> 'age'``, evidence from the values only) is never applied
+        by default: it is in ``result.unconfirmed_fixes``; pass it in ``fixes`` once confirmed.
         """
         if fixes is None:
             fixes = self.validate(batch).suggested_fixes
@@ -323,18 +341,42 @@ class Contract:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Contract":
+    def from_dict(cls, data: dict, *, source: str = "contract") -> "Contract":
+        """A contract from a mapping read from YAML.
+
+        Every key is checked: :class:`~toolkit.ConfigError` names ``source`` (the file), the key and
+        what is allowed, e.g. ``contract.yaml: columns.age.lower: 'abc' is not a number``.
+        """
         if not isinstance(data, dict) or "columns" not in data:
-            raise ValueError("a contract needs a 'columns' mapping; is this a contract file written by Contract.save?")
-        known = {"version", "alpha", "tolerance", "error_share", "rows", "columns"}
-        unknown = sorted(set(data) - known)
+            raise ConfigError(f"{source}: a contract needs a 'columns' mapping; is this a contract file written by "
+                              "Contract.save?")
+        known = ["version", "alpha", "tolerance", "error_share", "rows", "columns"]
+        unknown = sorted((k for k in data if k not in known), key=str)
         if unknown:
-            raise ValueError(f"unknown contract field(s) {unknown}; valid fields are {sorted(known)}")
-        columns = {str(name): ColumnRule.from_dict(str(name), rule or {}) for name, rule in (data["columns"] or {}).items()}
-        rows = RowCountRule.from_dict(data["rows"]) if data.get("rows") else None
-        return cls(columns=columns, rows=rows, alpha=float(data.get("alpha", 1e-4)),
-                   tolerance=float(data.get("tolerance", 0.25)), error_share=dict(data.get("error_share") or {}),
-                   version=int(data.get("version", 1)))
+            raise ConfigError(f"{source}: unknown contract field(s) {unknown}; valid fields are {known}")
+        raw_columns = data["columns"] if data["columns"] is not None else {}
+        if not isinstance(raw_columns, dict):
+            raise ConfigError(f"{source}: columns: expected a mapping of column name -> rule; got {show(raw_columns)}")
+        columns = {str(name): ColumnRule.from_dict(str(name), rule or {}, source=source)
+                   for name, rule in raw_columns.items()}
+        rows = RowCountRule.from_dict(data["rows"], source=source) if data.get("rows") else None
+        alpha = config_number(f"{source}: alpha", data.get("alpha", 1e-4))
+        if not 0 < alpha < 1:
+            raise ConfigError(f"{source}: alpha: {show(alpha)} is not allowed; use a probability in (0, 1) such as 0.0001")
+        tolerance = config_number(f"{source}: tolerance", data.get("tolerance", 0.25))
+        shares = data.get("error_share") or {}
+        if not isinstance(shares, dict):
+            raise ConfigError(f"{source}: error_share: expected a mapping of check -> share; got {show(shares)}")
+        unknown = sorted((k for k in shares if k not in DEFAULT_ERROR_SHARE), key=str)
+        if unknown:
+            raise ConfigError(f"{source}: error_share: unknown check(s) {unknown}; valid are {list(DEFAULT_ERROR_SHARE)}")
+        shares = {k: config_number(f"{source}: error_share.{k}", v) for k, v in shares.items()}
+        version = config_number(f"{source}: version", data.get("version", 1), integer=True)
+        try:
+            return cls(columns=columns, rows=rows, alpha=alpha, tolerance=tolerance, error_share=shares,
+                       version=version)
+        except (ValueError, TypeError) as err:
+            raise ConfigError(f"{source}: {err}") from None
 
     def to_yaml(self) -> str:
         """The contract as commented, human-editable YAML (unicode kept readable; control and
@@ -344,14 +386,17 @@ class Contract:
         return _HEADER + yaml.dump(self.to_dict(), Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=100)
 
     @classmethod
-    def from_yaml(cls, text: str) -> "Contract":
+    def from_yaml(cls, text: str, *, source: str = "contract") -> "Contract":
         import yaml
 
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ValueError(f"the contract file is not valid YAML: {exc}") from None
-        return cls.from_dict(data)
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            raise ConfigError(f"{source}: not valid YAML{where} ({getattr(exc, 'problem', None) or exc}); "
+                              "fix the indentation or quoting there") from None
+        return cls.from_dict(data, source=source)
 
     def save(self, path: str | Path) -> Path:
         """Write the contract as YAML (next to the model's notebooks); returns the path."""
@@ -362,10 +407,12 @@ class Contract:
     @classmethod
     def load(cls, path: str | Path) -> "Contract":
         """Read a contract written by :meth:`save` (and possibly edited by hand)."""
+        from .._yaml import read_yaml
+
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"no contract file at {str(path)!r}; write one with infer_contract(...).save(path)")
-        return cls.from_yaml(path.read_text(encoding="utf-8"))
+        return cls.from_dict(read_yaml(path, "contract"), source=path.name)
 
     # -- interop --------------------------------------------------------------------------------
     def to_pandera(self):
@@ -395,10 +442,12 @@ def _dumper():
 
 
 def _utc(value: object, name: str) -> pd.Timestamp:
+    if isinstance(value, (int, float, np.integer, np.floating)):  # pd.Timestamp(5) is 5 ns after 1970
+        raise ValueError(f"{name} must be a timestamp (e.g. '2026-06-30T00:00Z'), not a number; got {show(value)}")
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a timestamp (e.g. '2026-06-30T00:00Z'); got {value!r}") from None
+        raise ValueError(f"{name} must be a timestamp (e.g. '2026-06-30T00:00Z'); got {show(value)}") from None
     if ts is pd.NaT:
         raise ValueError(f"{name} must be a timestamp; got NaT")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
@@ -471,11 +520,15 @@ def infer_contract(
     check_frame("reference", reference)
     if len(reference) == 0:
         raise ValueError("reference has 0 rows; infer the contract from a non-empty baseline")
-    if not all(isinstance(c, str) for c in reference.columns):
+    renamed = not all(isinstance(c, str) for c in reference.columns)
+    if renamed:
         reference = reference.rename(columns=str)
         check_frame("reference", reference)
-    if not tolerance >= 0:
-        raise ValueError(f"tolerance must be >= 0 (a share of the 1%-99% spread); got {tolerance!r}")
+    check_number("tolerance", tolerance, low=0, hint=" (a share of the 1%-99% spread)")
+    check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
+    if not (isinstance(max_categories, (int, np.integer)) and not isinstance(max_categories, bool)
+            and max_categories >= 0):
+        raise ValueError(f"max_categories must be a whole number >= 0; got {show(max_categories)}")
     given_spec = spec is not None
     if spec is None:
         spec = ModelSpec.infer(reference)
@@ -483,6 +536,12 @@ def infer_contract(
         raise TypeError(f"spec must be a toolkit.ModelSpec or None; got {type(spec).__name__}")
     from .._checks import check_columns
 
+    if renamed:  # the contract's names are text (YAML keys): the spec's names follow the same rule
+        spec = spec.replace(
+            features=[str(c) for c in spec.features], segments=[str(c) for c in spec.segments],
+            kinds={str(c): k for c, k in spec.kinds.items()},
+            **{r: (None if getattr(spec, r) is None else str(getattr(spec, r)))
+               for r in ("id", "timestamp", "target", "score", "prediction")})
     check_columns("reference", reference, spec.columns)
     roles = {spec.id: "id", spec.timestamp: "timestamp", spec.target: "target", spec.score: "score",
              spec.prediction: "prediction"}
@@ -494,22 +553,34 @@ def infer_contract(
         role = roles.get(name) or ("feature" if name in spec.features else
                                    "segment" if name in spec.segments else "other")
         kind = spec.kinds.get(name) or infer_kind(values)
+        # a declared id or timestamp is checked for what it is (presence, nulls, duplicates, type),
+        # never range-checked as a feature: new ids keep rising, time keeps moving
+        if role == "id":
+            kind = Kind.IDENTIFIER
+        elif role == "timestamp" and Kind(kind) is not Kind.EMPTY:
+            kind = Kind.DATETIME
         rule = infer_rule(values, name=name, kind=Kind(kind), role=role, tolerance=tolerance,
                           max_categories=max_categories, now=now)
         if given_spec and role == "other":
             rule = dataclasses.replace(rule, required=False)
         rules[name] = rule
 
+    if row_tolerance is not None:
+        check_number("row_tolerance", row_tolerance, low=1, hint=" (a factor)")
+    if error_share is not None and not isinstance(error_share, dict):
+        raise TypeError(f"error_share must be a dict of check -> share, e.g. {{'null_rate': 0.2}}; "
+                        f"got {type(error_share).__name__}")
     rows = None
     if batch_rows is not None:
-        if not batch_rows > 0:
-            raise ValueError(f"batch_rows must be a positive row count; got {batch_rows!r}")
+        check_number("batch_rows", batch_rows, low=0, low_open=True, hint=" (rows per batch)")
         rows = RowCountRule(expected=float(batch_rows), tolerance=float(row_tolerance or 3.0))
     elif spec.timestamp is not None and pd.api.types.is_datetime64_any_dtype(reference[spec.timestamp].dtype):
         try:
             period = pd.Timedelta(batch_freq)
-        except ValueError:
-            raise ValueError(f"batch_freq must be a pandas timedelta string such as '7D' or '1h'; got {batch_freq!r}") from None
+            if pd.isna(period) or period <= pd.Timedelta(0):
+                raise ValueError
+        except (ValueError, TypeError):
+            raise ValueError(f"batch_freq must be a pandas timedelta string such as '7D' or '1h'; got {show(batch_freq)}") from None
         t = reference[spec.timestamp].dropna()
         if len(t):
             periods = max(1.0, (t.max() - t.min()) / period)

@@ -21,7 +21,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from .._checks import check_number
 from .._html import SEVERITY_COLOURS, card, frame_to_html
+from .checks import BATCH
 from .codes import Check
 from .contract import Contract
 from .result import SchemaError, ValidationResult
@@ -39,7 +41,8 @@ class GuardResult:
         Rows that pass every row-level check (original index kept).
     quarantined
         Failing rows (original index kept) with a ``reason`` column naming each failed check and column
-        (``quarantine_reason`` if the batch already has a ``reason`` column).
+        (``quarantine_reason`` if the batch already has a ``reason`` column, then ``quarantine_reason_2``...:
+        no input column is ever overwritten). ``reason_column`` says which.
     validation
         The full :class:`ValidationResult` of the batch.
     """
@@ -102,8 +105,7 @@ def guard(batch: pd.DataFrame, contract: Contract, *, max_failure_share: float =
     if not isinstance(contract, Contract):
         raise TypeError(f"contract must be a toolkit Contract (from tk.infer_contract or Contract.load); "
                         f"got {type(contract).__name__}")
-    if not 0.0 <= max_failure_share <= 1.0:
-        raise ValueError(f"max_failure_share must be in [0, 1]; got {max_failure_share!r}")
+    check_number("max_failure_share", max_failure_share, low=0, high=1, hint=" (a share of the batch's rows)")
     result, masks = contract._validate(batch, now=now, after=after, collect_rows=True)
     n = len(batch)
     failing = np.zeros(n, dtype=bool)
@@ -120,12 +122,17 @@ def guard(batch: pd.DataFrame, contract: Contract, *, max_failure_share: float =
             shown = values.iloc[hit] if isinstance(values, pd.Series) else values[hit]
             pieces = [f"{check.value}: {column}={_short(v)} {detail}" for v in shown]
         reasons[at] = [f"{r}; {p}" if r else p for r, p in zip(reasons[at], pieces)]
-    reason_column = "reason" if "reason" not in batch.columns else "quarantine_reason"
+    reason_column = _free_name(batch.columns, "reason", "quarantine_reason")
     passed = batch.iloc[np.flatnonzero(~failing)]
     quarantined = batch.iloc[rows].copy()
     quarantined[reason_column] = pd.Series(reasons, index=quarantined.index, dtype=object)
     out = GuardResult(passed=passed, quarantined=quarantined, validation=result, reason_column=reason_column)
 
+    if n == 0 and strict_columns:
+        raise SchemaError(result, headline=(
+            "guard: the batch has 0 rows, so there is nothing to pass or quarantine: a broken extract or the wrong "
+            "partition? Check the source of the batch (or pass strict_columns=False to get an empty result)"),
+            guard=out)
     share = out.failure_share
     if share > max_failure_share:
         raise SchemaError(result, headline=(
@@ -136,7 +143,8 @@ def guard(batch: pd.DataFrame, contract: Contract, *, max_failure_share: float =
         errors = result.errors
         column_level = errors[[(c, k) not in covered for c, k in zip(errors["column"], errors["check"])]]
         if len(column_level):
-            names = ", ".join(f"{k}({c})" for c, k in zip(column_level["column"], column_level["check"]))
+            names = ", ".join(f"{k} of the batch" if c == BATCH else f"{k} on {c!r}"
+                              for c, k in zip(column_level["column"], column_level["check"]))
             raise SchemaError(result, headline=(
                 f"guard: the batch breaks the contract at column level ({names}); rows cannot be blamed. "
                 "Repair with contract.repair(batch) or pass strict_columns=False"), guard=out)
@@ -151,3 +159,15 @@ def _short(value: object) -> str:
     text = repr(value.item() if isinstance(value, np.generic) else value)
     return text if len(text) <= 60 else text[:59] + "…"
 
+
+
+def _free_name(columns, *candidates: str) -> str:
+    """The first of ``candidates`` (then ``<last>_2``, ``_3``...) that is not a column: inputs are never overwritten."""
+    taken = {str(c) for c in columns}
+    for name in candidates:
+        if name not in taken:
+            return name
+    k = 2
+    while f"{candidates[-1]}_{k}" in taken:
+        k += 1
+    return f"{candidates[-1]}_{k}"

@@ -20,7 +20,7 @@ import pandas as pd
 from .._checks import preview
 from ..kinds import coerce_numeric
 
-__all__ = ["Fix", "Rename", "CoerceNumeric", "CoerceDatetime", "apply_fixes"]
+__all__ = ["NAME_EVIDENCE", "Fix", "Rename", "CoerceNumeric", "CoerceDatetime", "apply_fixes"]
 
 
 def _need(frame: pd.DataFrame, column: str, fix: object) -> None:
@@ -31,11 +31,21 @@ def _need(frame: pd.DataFrame, column: str, fix: object) -> None:
         )
 
 
+#: Name similarity (0..1) from which a suspected rename counts as having name evidence and is
+#: repaired automatically; below it (``'p' -> 'age'``: 0.0) the values alone paired the columns,
+#: which two unrelated columns of similar scale can do, so a person must confirm it.
+NAME_EVIDENCE = 0.5
+
+
 @dataclasses.dataclass(frozen=True)
 class Rename:
     """Rename batch column ``old`` back to the contract's ``new``.
 
-    ``name_similarity`` and ``distribution_match`` (0..1) are the evidence for the pairing.
+    ``name_similarity`` and ``distribution_match`` (0..1) are the evidence for the pairing. A
+    rename built by hand (no evidence given) counts as confirmed.
+
+    >>> Rename("price_usd", "price", 0.71, 0.98).confirmed, Rename("p", "age", 0.0, 0.95).confirmed
+    (True, False)
     """
 
     old: str
@@ -44,6 +54,11 @@ class Rename:
     distribution_match: float = float("nan")
 
     kind = "rename"
+
+    @property
+    def confirmed(self) -> bool:
+        """True when the names themselves support the pairing (or the rename was given by hand)."""
+        return bool(np.isnan(self.name_similarity) or self.name_similarity >= NAME_EVIDENCE)
 
     def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
         _need(frame, self.old, self)

@@ -6,7 +6,7 @@ import dataclasses
 import pandas as pd
 
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from .checks import pct
+from .checks import BATCH, pct
 from .codes import Check, Severity
 from .repair import Fix
 
@@ -19,6 +19,11 @@ FAILURE_COLUMNS = ["column", "check", "severity", "expected", "observed", "faili
 SUMMARY_COLUMNS = ["column", "role", "kind", "present", "source", "status", "rows", "null_rate_reference",
                    "null_rate", "null_limit", "unseen_share", "out_of_range_share", "n_failures"]
 _MAX_MESSAGE_ROWS = 40
+
+
+def _label(column: object) -> str:
+    """A column as quoted text; the whole batch (row count) as the word ``batch``."""
+    return "batch" if column == BATCH else repr(str(column))
 
 
 def _clip(text: object, width: int) -> str:
@@ -45,6 +50,9 @@ class ValidationResult:
         ``contract.repair(batch)`` applies them.
     rows
         Rows in the batch.
+    unconfirmed_fixes
+        Suspected renames without name evidence (and the coercions that assume them): shown, never
+        applied by default; ``contract.repair(batch, fixes=result.unconfirmed_fixes)`` once confirmed.
 
     Examples
     --------
@@ -62,6 +70,7 @@ class ValidationResult:
     summary: pd.DataFrame
     suggested_fixes: tuple[Fix, ...] = ()
     rows: int = 0
+    unconfirmed_fixes: tuple[Fix, ...] = ()
 
     # -- headline -------------------------------------------------------------------------------
     @property
@@ -101,10 +110,10 @@ class ValidationResult:
         lines = [self.headline()]
         shown = self.failures.head(max_rows)
         if len(shown):
-            width = min(max(len(repr(str(c))) for c in shown["column"]), 32)
+            width = min(max(len(_label(c)) for c in shown["column"]), 32)
             for row in shown.itertuples(index=False):
                 lines.append(
-                    f"  {row.severity.upper():<7} {_clip(repr(str(row.column)), width):<{width}}  "
+                    f"  {row.severity.upper():<7} {_clip(_label(row.column), width):<{width}}  "
                     f"{row.check:<17} {str(row.message or row.observed).replace(chr(10), ' ')}"
                 )
         if len(self.failures) > max_rows:
@@ -112,6 +121,10 @@ class ValidationResult:
         if self.suggested_fixes:
             lines.append("suggested fixes (contract.repair(batch) applies them):")
             lines.extend(f"  - {fix}" for fix in self.suggested_fixes)
+        if self.unconfirmed_fixes:
+            lines.append("to confirm (not applied: the names share nothing; pass them to contract.repair(batch, "
+                         "fixes=[...]) if right):")
+            lines.extend(f"  - {fix}" for fix in self.unconfirmed_fixes)
         return "\n".join(lines)
 
     def raise_for_errors(self) -> "ValidationResult":
@@ -153,6 +166,10 @@ class ValidationResult:
         if self.suggested_fixes:
             items = "".join(f"<li><code>{escape(fix)}</code></li>" for fix in self.suggested_fixes)
             parts.append(f"<p><b>Suggested fixes</b> (<code>contract.repair(batch)</code>):</p><ul>{items}</ul>")
+        if self.unconfirmed_fixes:
+            items = "".join(f"<li><code>{escape(fix)}</code></li>" for fix in self.unconfirmed_fixes)
+            parts.append("<p><b>To confirm</b> (not applied: the names share nothing; pass them to "
+                         f"<code>contract.repair(batch, fixes=[...])</code> if right):</p><ul>{items}</ul>")
         if len(self.summary):
             parts.append("<details><summary>Per-column summary</summary>"
                          f"{frame_to_html(self.summary, max_rows=200)}</details>")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._checks import ConfigError, show
 from ..kinds import Kind, coerce_numeric
 
 __all__ = [
@@ -117,7 +118,7 @@ class ColumnRule:
         if self.type not in TYPES:
             raise ValueError(f"column {self.name!r}: type must be one of {list(TYPES)}; got {self.type!r}")
         if not 0.0 <= float(self.null_rate) <= 1.0:
-            raise ValueError(f"column {self.name!r}: null_rate must be in [0, 1]; got {self.null_rate!r}")
+            raise ValueError(f"column {self.name!r}: null_rate must be in [0, 1]; got {show(self.null_rate)}")
         if self.lower is not None and self.upper is not None and self.lower > self.upper:
             raise ValueError(
                 f"column {self.name!r}: lower ({self.lower}) is above upper ({self.upper}); swap them"
@@ -137,18 +138,42 @@ class ColumnRule:
         return out
 
     @classmethod
-    def from_dict(cls, name: str, data: dict) -> "ColumnRule":
+    def from_dict(cls, name: str, data: dict, *, source: str = "contract") -> "ColumnRule":
+        """A rule from a mapping read from YAML; :class:`~toolkit.ConfigError` names ``source``, the column and key."""
+        where = f"{source}: columns.{name}"
         if not isinstance(data, dict):
-            raise ValueError(f"column {name!r}: expected a mapping of rule fields; got {data!r}")
-        fields = {f.name for f in dataclasses.fields(cls)} - {"name"}
-        unknown = sorted(set(data) - fields)
+            raise ConfigError(f"{where}: expected a mapping of rule fields (kind, lower, upper, ...); got {show(data)}")
+        fields = [f.name for f in dataclasses.fields(cls) if f.name != "name"]
+        unknown = sorted((k for k in data if k not in fields), key=str)
         if unknown:
-            raise ValueError(f"column {name!r}: unknown rule field(s) {unknown}; valid fields are {sorted(fields)}")
+            raise ConfigError(f"{where}: unknown rule field(s) {unknown}; valid fields are {fields}")
         data = dict(data)
         for key in ("lower", "upper", "null_rate", "unseen_rate"):
             if data.get(key) is not None:
-                data[key] = float(data[key])
-        return cls(name=str(name), **data)
+                data[key] = config_number(f"{where}.{key}", data[key])
+        for key in ("rows", "cardinality", "max_cardinality"):
+            if data.get(key) is not None:
+                data[key] = config_number(f"{where}.{key}", data[key], integer=True)
+        for key in ("required", "nullable", "unique", "allow_future"):
+            if data.get(key) is not None and not isinstance(data[key], bool):
+                raise ConfigError(f"{where}.{key}: {show(data[key])} is not allowed; use true or false")
+        for key in ("categories", "quantiles"):
+            if data.get(key) is not None and not isinstance(data[key], dict):
+                raise ConfigError(f"{where}.{key}: expected a mapping of value -> share; got {show(data[key])}")
+        if data.get("quantiles"):
+            data["quantiles"] = {k: config_number(f"{where}.quantiles.{k}", v) for k, v in data["quantiles"].items()}
+        if data.get("categories"):
+            for value, share in data["categories"].items():
+                config_number(f"{where}.categories.{value}", share)
+        for key in ("kind", "role", "type"):
+            if key in data and not isinstance(data[key], str):
+                data[key] = show(data[key])
+        try:
+            return cls(name=str(name), **data)
+        except (ValueError, TypeError) as err:
+            text = str(err)
+            prefix = f"column {str(name)!r}: "
+            raise ConfigError(f"{where}.{text[len(prefix):] if text.startswith(prefix) else text}") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,20 +197,59 @@ class RowCountRule:
 
     def __post_init__(self) -> None:
         if not self.expected > 0:
-            raise ValueError(f"rows.expected must be > 0; got {self.expected!r}")
+            raise ValueError(f"rows.expected must be > 0; got {show(self.expected)}")
         if not self.tolerance >= 1:
-            raise ValueError(f"rows.tolerance must be >= 1 (a factor); got {self.tolerance!r}")
+            raise ValueError(f"rows.tolerance must be >= 1 (a factor); got {show(self.tolerance)}")
+        if self.per is not None:
+            try:
+                ok = isinstance(self.per, str) and pd.Timedelta(self.per) > pd.Timedelta(0)
+            except (ValueError, TypeError):
+                ok = False
+            if not ok:
+                raise ValueError(f"rows.per: {show(self.per)} is not a period; use a pandas timedelta such as '7D' or '1h'")
 
     def to_dict(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RowCountRule":
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - fields)
+    def from_dict(cls, data: dict, *, source: str = "contract") -> "RowCountRule":
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: rows: expected a mapping with expected, tolerance, per; got {show(data)}")
+        fields = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted((k for k in data if k not in fields), key=str)
         if unknown:
-            raise ValueError(f"rows: unknown field(s) {unknown}; valid fields are {sorted(fields)}")
-        return cls(**data)
+            raise ConfigError(f"{source}: rows: unknown field(s) {unknown}; valid fields are {fields}")
+        data = dict(data)
+        for key in ("expected", "tolerance"):
+            if key in data:
+                data[key] = config_number(f"{source}: rows.{key}", data[key])
+        if data.get("per") is not None and not isinstance(data["per"], str):
+            raise ConfigError(f"{source}: rows.per: {show(data['per'])} is not a period; use e.g. '7D' or '1D'")
+        try:
+            return cls(**data)
+        except (ValueError, TypeError) as err:
+            raise ConfigError(f"{source}: {err}") from None
+
+
+def config_number(key: str, value: Any, *, integer: bool = False) -> float | int:
+    """``value`` as a finite-or-infinite number, else a ConfigError naming ``key`` (``lower: abc``)."""
+    raw = value
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        if isinstance(value, str):
+            try:
+                value = float(value)  # YAML reads 1e-4 without a dot as text
+            except ValueError:
+                value = None
+        else:
+            value = None
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{key}: {show(raw)} is not {kind}; write {kind} such as {'100' if integer else '0.5'}")
+    if integer:
+        if float(value) != int(value):
+            raise ConfigError(f"{key}: {show(value)} is not a whole number")
+        return int(value)
+    return float(value)
 
 
 # -- helpers -------------------------------------------------------------------------------------
