@@ -59,6 +59,7 @@ _EXPORTS = {
     "run_report": "toolkit.reports",
     "new_model": "toolkit.reports",
     "ModelConfig": "toolkit.config",
+    "outcome_plan": "toolkit.outcome_setup",
 }
 _SUBMODULES = ("charts", "widgets", "reports", "engines", "schema", "drift", "feedback", "fallback", "config",
                "relationships", "narrative")

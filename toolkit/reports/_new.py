@@ -415,6 +415,11 @@ def new_model(
     chosen_window = _check_window(window, production_path, production_files, timestamp)
 
     spec = ModelSpec.infer(reference, **roles)
+    if spec.task == "multiclass":  # per-class probabilities are model outputs, not features
+        from ..outcome_setup import detect_class_scores
+
+        class_scores = set(detect_class_scores(reference, target).values())
+        spec = spec.replace(features=[f for f in spec.features if f not in class_scores])
     threshold = _infer_threshold(reference, score, prediction, spec.positive_label) if spec.task == "binary" else None
     if threshold is not None:
         spec = spec.replace(threshold=threshold)
