@@ -108,6 +108,9 @@ def _add_report(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
     def run(args: argparse.Namespace) -> int:
+        if args.output is not None and len(args.notebooks) > 1:
+            _error(f"--output names one file but {len(args.notebooks)} notebooks were given; use --output-dir")
+            return 2
         missing = [p for p in args.notebooks if not p.exists()]
         if missing:
             _error(f"{str(missing[0])!r} does not exist; pass a template .ipynb or a model folder made by "
@@ -186,7 +189,8 @@ def _report_folder(args: argparse.Namespace, folders: list[Path]) -> int:
             announce = _all_windows_plan(folders[0], args.output_dir)
             if not args.quiet:
                 print(announce, file=sys.stderr, flush=True)
-        with report_options(progress=None if args.quiet else CellProgress(), unknown_parameters="drop"):
+        with report_options(progress=None if args.quiet else CellProgress(), unknown_parameters="drop",
+                            record_timings=True):
             run = _run(folders[0], args.output_dir, all_windows=args.all_windows, parameters=dict(args.params),
                        kernel_name=args.kernel, timeout=args.timeout, keep_notebook=args.keep_notebook,
                        quiet=args.quiet)

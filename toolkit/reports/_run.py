@@ -20,16 +20,18 @@ _OPTIONS: contextvars.ContextVar[dict] = contextvars.ContextVar("toolkit_report_
 
 
 @contextlib.contextmanager
-def report_options(progress=None, unknown_parameters: str = "error"):
+def report_options(progress=None, unknown_parameters: str = "error", record_timings: bool = False):
     """Within the block, :func:`run_report` calls ``progress`` and treats unknown parameters as told.
 
     ``progress(done, total, elapsed, source)`` is called as each code cell starts. ``unknown_parameters``
     is "error" (the default: a typo must not pass silently) or "drop" (leave out what a template does not
-    declare; the caller has checked every name is declared by some template).
+    declare; the caller has checked every name is declared by some template). ``record_timings`` keeps
+    each run's duration in ``.toolkit-timings.json`` beside the report, for ``--all-windows`` estimates.
     """
     if unknown_parameters not in ("error", "drop"):
         raise ValueError(f"unknown_parameters must be 'error' or 'drop'; got {unknown_parameters!r}")
-    token = _OPTIONS.set({"progress": progress, "unknown_parameters": unknown_parameters})
+    token = _OPTIONS.set({"progress": progress, "unknown_parameters": unknown_parameters,
+                          "record_timings": record_timings})
     try:
         yield
     finally:
@@ -350,7 +352,8 @@ def run_report(notebook: str | Path, output: str | Path = "report.html", paramet
         if progress is not None and hasattr(progress, "finish"):
             progress.finish()
 
-    _record_timing(output, notebook.stem, time.perf_counter() - run_started)
+    if options.get("record_timings"):
+        _record_timing(output, notebook.stem, time.perf_counter() - run_started)
     stale = output.with_name(output.stem + ".failed.ipynb")
     if stale.is_file():  # left by an earlier failed run of this report; now misleading
         stale.unlink()
