@@ -287,7 +287,8 @@ def _add_new(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace], 
     parser.add_argument("--force", action="store_true",
                         help="write into a non-empty folder (overwrites the notebooks, model.yaml, contract.yaml)")
     parser.add_argument("--templates", type=Path, metavar="DIR",
-                        help="copy the templates from DIR instead of the toolkit repository's notebooks/")
+                        help="copy the templates from DIR instead of toolkit's own (a checkout's notebooks/, "
+                        "or the copy shipped in the package)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
     def run(args: argparse.Namespace) -> int:
