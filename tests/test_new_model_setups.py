@@ -86,6 +86,17 @@ def write_flights(root: Path, kind: str, tz: str, labels: str, seed: int = 3) ->
     return paths
 
 
+def without_class_scores(paths: dict[str, Path], root: Path) -> dict[str, Path]:
+    """The same multiclass data as logged by a model that gives only its predicted class."""
+    root.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for key, path in paths.items():
+        frame = pd.read_parquet(path)
+        frame.drop(columns=[c for c in frame if c.startswith("p_")]).to_parquet(root / path.name)
+        out[key] = root / path.name
+    return out
+
+
 SETUPS = {   # name: (task, time zone, labels)
     "binary_labels_in_production": ("binary", "America/Chicago", "production"),
     "binary_no_labels": ("binary", "Europe/Paris", "none"),
@@ -153,6 +164,16 @@ def test_outcome_plan_per_task(models):
     # without per-class scores: one sentence why each analysis does not apply
     frame = pd.read_parquet(models["multiclass_labels_in_production"].parent / "data_multiclass_labels_in_production" / "baseline.parquet")
     assert detect_class_scores(frame.drop(columns=["p_minor"]), "delay_class") == {}
+    folder = models["multiclass_labels_in_production"]
+    bare = without_class_scores({"baseline": folder.parent / "data_multiclass_labels_in_production" / "baseline.parquet",
+                                 "production": folder.parent / "data_multiclass_labels_in_production" /
+                                 "production.parquet"}, folder.parent / "data_multiclass_bare")
+    cfg = ModelConfig(name="bare", baseline=str(bare["baseline"]), production=str(bare["production"]),
+                      spec=ModelConfig.load(folder / "model.yaml").spec, window="W")
+    plan = outcome_plan(cfg)
+    assert plan.class_scores == {} and plan.metrics == ["accuracy", "macro_f1"]
+    assert "logs only the predicted class" in plan.estimate_reason
+    assert "logs only the predicted class" in plan.abstain_reason
     with pytest.raises(ValueError, match=r"metric must be one of \['mae', 'rmse', 'mape'\].*got 'roc_auc'"):
         outcome_plan(ModelConfig.load(models["regression_labels_file"] / "model.yaml"), "roc_auc")
 
@@ -219,11 +240,15 @@ def _text(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def reports(models) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
+    # the four folders run side by side (each `toolkit report` runs its templates one after another)
+    started = {name: subprocess.Popen(TOOLKIT + ["report", str(folder), "-p", "multivariate=false"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder.parent)
+               for name, folder in models.items()}
     out = {}
-    for name, folder in models.items():
-        run = subprocess.run(TOOLKIT + ["report", str(folder), "-p", "multivariate=false"], capture_output=True,
-                             text=True, timeout=1800, cwd=folder.parent)
-        out[name] = (folder / "reports", run)
+    for name, process in started.items():
+        stdout, stderr = process.communicate(timeout=1800)
+        run = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        out[name] = (models[name] / "reports", run)
     return out
 
 
@@ -273,3 +298,23 @@ def test_four_templates_green_for_each_setup(name, models, reports):
     for path in template_notebooks(folder):
         nb = nbformat.read(path, as_version=4)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.slow
+def test_multiclass_without_class_scores_says_what_does_not_apply(models, tmp_path):
+    """A multiclass model that logs only its predicted class: 03 and 04 run and say why, in one sentence each."""
+    data = models["multiclass_labels_in_production"].parent / "data_multiclass_labels_in_production"
+    bare = without_class_scores({"baseline": data / "baseline.parquet", "production": data / "production.parquet"},
+                                tmp_path / "data")
+    args = ["new", str(tmp_path / "bare"), "--baseline", str(bare["baseline"]), "--production", str(bare["production"]),
+            "--timestamp", "sched_dep", "--id", "flight_id", *ROLES["multiclass"], "--quiet"]
+    assert main(args) == 0
+    notebooks = [str(tmp_path / "bare" / f"{stem}.ipynb") for stem in ("03_estimate_degradation", "04_fallback_thresholds")]
+    run = subprocess.run(TOOLKIT + ["report", *notebooks, "--output-dir", str(tmp_path / "out")], capture_output=True,
+                         text=True, timeout=1200, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    text = _text(tmp_path / "out" / "03_estimate_degradation.html")
+    assert "Realized accuracy" in text and "macro_f1" in text
+    assert "Label-free estimate: does not apply to this model" in text and "only the predicted class" in text
+    text = _text(tmp_path / "out" / "04_fallback_thresholds.html")
+    assert "does not apply to this model" in text and "nothing to rank on" in text
