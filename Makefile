@@ -21,9 +21,9 @@ report: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=15
 
-## Open JupyterLab on the templates
+## Open JupyterLab on the templates (as root too, as in most containers: Jupyter refuses root without --allow-root)
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## Regenerate the demo scenario (deterministic)
 data: $(STAMP)

@@ -317,8 +317,8 @@ def test_cli_report_success_and_failure(tmp_path, smoke_data):
 def test_cli_usage_errors(tmp_path, capsys):
     assert main(["report", "a.ipynb", "b.ipynb", "-o", str(tmp_path / "x.html")]) == 2
     assert "use --output-dir" in capsys.readouterr().err
-    assert main(["report", str(tmp_path / "nope.ipynb"), "-q"]) == 1
-    assert "nope.ipynb" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "nope.ipynb"), "-q"]) == 2
+    assert "nope.ipynb' does not exist" in capsys.readouterr().err
     run = subprocess.run([sys.executable, "-m", "toolkit", "--version"], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and run.stdout.startswith("toolkit ")
 

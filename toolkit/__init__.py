@@ -70,6 +70,7 @@ _EXPORTS = {
     "run_report": "toolkit.reports",
     "new_model": "toolkit.reports",
     "ModelConfig": "toolkit.config",
+    "outcome_plan": "toolkit.outcome_setup",
     # windows
     "WindowSpec": "toolkit.windows",
 }

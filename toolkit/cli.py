@@ -108,6 +108,19 @@ def _add_report(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
     def run(args: argparse.Namespace) -> int:
+        if args.output is not None and len(args.notebooks) > 1:
+            _error(f"--output names one file but {len(args.notebooks)} notebooks were given; use --output-dir")
+            return 2
+        missing = [p for p in args.notebooks if not p.exists()]
+        if missing:
+            _error(f"{str(missing[0])!r} does not exist; pass a template .ipynb or a model folder made by "
+                   "`toolkit new`")
+            return 2
+        not_notebooks = [p for p in args.notebooks if p.is_file() and p.suffix != ".ipynb"]
+        if not_notebooks:
+            _error(f"{str(not_notebooks[0])!r} is not a notebook; pass a template .ipynb or a model folder made by "
+                   "`toolkit new`")
+            return 2
         folders = [p for p in args.notebooks if p.is_dir()]
         if folders:
             return _report_folder(args, folders)
@@ -118,32 +131,42 @@ def _add_report(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace
             _error(f"--output names one file but {len(args.notebooks)} notebooks were given; use --output-dir")
             return 2
         from .reports import ReportError, run_report
+        from .reports._run import CellProgress, report_options
 
         params = dict(args.params)
         failures = 0
         total = len(args.notebooks)
-        for i, notebook in enumerate(args.notebooks, 1):
-            output = args.output or (args.output_dir or Path.cwd()) / f"{notebook.stem}.html"
-            if not args.quiet:
-                print(f"[{i}/{total}] {notebook} -> {output}", file=sys.stderr, flush=True)
-            start = time.perf_counter()
-            try:
-                path = run_report(
-                    notebook, output, parameters=params, cwd=args.cwd, kernel_name=args.kernel,
-                    timeout=args.timeout, keep_notebook=args.keep_notebook,
-                )
-            except (ReportError, FileNotFoundError, ValueError, TypeError) as exc:
-                failures += 1
-                _error(exc)
-                continue
-            if not args.quiet:
-                print(f"      wrote {path} ({_size(path)}) in {time.perf_counter() - start:.1f} s",
-                      file=sys.stderr, flush=True)
+        progress = None if args.quiet else CellProgress()
+        with report_options(progress=progress):
+            failures = _report_notebooks(args, params, total, run_report, ReportError)
         if failures and total > 1:
             _error(f"{failures} of {total} reports failed")
         return 1 if failures else 0
 
     return run
+
+
+def _report_notebooks(args, params, total, run_report, ReportError) -> int:
+    """Run each notebook of ``toolkit report NOTEBOOK ...``; returns the number that failed."""
+    failures = 0
+    for i, notebook in enumerate(args.notebooks, 1):
+        output = args.output or (args.output_dir or Path.cwd()) / f"{notebook.stem}.html"
+        if not args.quiet:
+            print(f"[{i}/{total}] {notebook} -> {output}", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        try:
+            path = run_report(
+                notebook, output, parameters=params, cwd=args.cwd, kernel_name=args.kernel,
+                timeout=args.timeout, keep_notebook=args.keep_notebook,
+            )
+        except (ReportError, FileNotFoundError, ValueError, TypeError) as exc:
+            failures += 1
+            _error(exc)
+            continue
+        if not args.quiet:
+            print(f"      wrote {path} ({_size(path)}) in {time.perf_counter() - start:.1f} s",
+                  file=sys.stderr, flush=True)
+    return failures
 
 
 def _report_folder(args: argparse.Namespace, folders: list[Path]) -> int:
@@ -158,11 +181,19 @@ def _report_folder(args: argparse.Namespace, folders: list[Path]) -> int:
         _error("--cwd applies to single notebooks; a model folder's templates run in that folder")
         return 2
     from .reports._index import _run
+    from .reports._run import CellProgress, report_options
 
     try:
-        run = _run(folders[0], args.output_dir, all_windows=args.all_windows, parameters=dict(args.params),
-                   kernel_name=args.kernel, timeout=args.timeout, keep_notebook=args.keep_notebook,
-                   quiet=args.quiet)
+        _check_folder_parameters(folders[0], dict(args.params))
+        if args.all_windows:
+            announce = _all_windows_plan(folders[0], args.output_dir)
+            if not args.quiet:
+                print(announce, file=sys.stderr, flush=True)
+        with report_options(progress=None if args.quiet else CellProgress(), unknown_parameters="drop",
+                            record_timings=True):
+            run = _run(folders[0], args.output_dir, all_windows=args.all_windows, parameters=dict(args.params),
+                       kernel_name=args.kernel, timeout=args.timeout, keep_notebook=args.keep_notebook,
+                       quiet=args.quiet)
     except (FileNotFoundError, ValueError, TypeError, KeyError) as exc:
         _error(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
         return 1
@@ -176,6 +207,57 @@ def _report_folder(args: argparse.Namespace, folders: list[Path]) -> int:
         return 0
     print(run.index)
     return 0
+
+
+def _check_folder_parameters(folder: Path, params: dict) -> None:
+    """Every parameter must be declared by at least one template of the folder (each gets only its own)."""
+    import difflib
+
+    from .reports._new import parameter_defaults, template_notebooks
+
+    if not params:
+        return
+    declared: dict[str, None] = {}
+    for notebook in template_notebooks(folder):
+        declared.update(dict.fromkeys(parameter_defaults(notebook)))
+    unknown = [k for k in params if k not in declared]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(declared), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown parameter {unknown[0]!r}: no template in {str(folder)!r} declares it; their "
+                         f"parameters are {', '.join(declared)}.{hint}")
+
+
+#: Seconds assumed per report when no earlier run of the folder was timed.
+DEFAULT_REPORT_SECONDS = 30.0
+
+
+def _all_windows_plan(folder: Path, output_dir: Path | None) -> str:
+    """One line for ``--all-windows``: how many runs, and about how long, before any starts."""
+    from .config import ModelConfig
+    from .reports._index import _is_per_window, _production_windows
+    from .reports._new import CONFIG_FILE, template_notebooks
+    from .reports._run import read_timings
+
+    templates = template_notebooks(folder)
+    per_window = [t for t in templates if _is_per_window(t)]
+    windows = _production_windows(ModelConfig.load(folder / CONFIG_FILE))
+    timings = read_timings(Path(output_dir) if output_dir is not None else folder / "reports")
+    runs = [t.stem for t in templates] + [t.stem for t in per_window for _ in windows]
+    known = [timings[r] for r in runs if r in timings]
+    seconds = sum(timings.get(r, DEFAULT_REPORT_SECONDS) for r in runs)
+    basis = ("from the last run's timings" if len(known) == len(runs) else
+             f"assuming {DEFAULT_REPORT_SECONDS:.0f} s per report where no earlier run was timed")
+    return (f"--all-windows: {len(templates)} templates on the latest window + {len(per_window)} window-specific "
+            f"templates x {len(windows)} windows = {len(runs)} runs; estimated {_duration(seconds)} ({basis})")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 # ----------------------------------------------------------------------------- toolkit new
@@ -205,7 +287,8 @@ def _add_new(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace], 
     parser.add_argument("--force", action="store_true",
                         help="write into a non-empty folder (overwrites the notebooks, model.yaml, contract.yaml)")
     parser.add_argument("--templates", type=Path, metavar="DIR",
-                        help="copy the templates from DIR instead of the toolkit repository's notebooks/")
+                        help="copy the templates from DIR instead of toolkit's own (a checkout's notebooks/, "
+                        "or the copy shipped in the package)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
     def run(args: argparse.Namespace) -> int:

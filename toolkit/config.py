@@ -207,6 +207,14 @@ class ModelConfig:
         return None if self.labels is None else read(self.path(self.labels))
 
     @cached_property
+    def labelled(self):
+        """Production with its labels whatever the setup (labels file, target column in production, or
+        none): a :class:`~toolkit.outcome_setup.LabelledProduction` that unpacks as ``joined, report``."""
+        from .outcome_setup import label_production
+
+        return label_production(self)
+
+    @cached_property
     def contract_object(self):
         """The saved contract, or one inferred from the baseline when no file is configured."""
         from .schema import Contract, infer_contract

@@ -14,7 +14,8 @@ import dataclasses
 from ._html import SEVERITY_COLOURS, escape
 
 __all__ = ["Findings", "schema", "schema_history", "drift", "drift_over_time", "performance", "estimate",
-           "attribution", "fallback"]
+           "attribution", "fallback", "label_setup", "no_realized_performance", "not_applicable",
+           "relationships_source", "labels_plan"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,3 +166,72 @@ def fallback(decision, routing=None) -> Findings:
     return Findings("Graceful degradation", items,
                     "Agree the threshold with the owners of the fallback (capacity, cost of a wrong answer) and "
                     "re-check it whenever realized performance drops.")
+
+
+def label_setup(labelled) -> Findings:
+    """Where the labels come from (labels file, target in production, none) and how many arrived."""
+    items = [labelled.description]
+    if labelled.setup == "none":
+        return Findings("The feedback loop is missing", items,
+                        "Collect outcomes for production (a labels file joined on the id, or the target column in "
+                        "the logged data). Until then only the label-free estimate below speaks to performance.",
+                        "warning")
+    report = labelled.report
+    if report.n_waiting:
+        items.append(f"{report.n_waiting:,} predictions are still waiting for a label.")
+    return Findings("The feedback loop", items, "", "ok" if labelled.has_labels else "warning")
+
+
+def no_realized_performance(labelled) -> Findings:
+    """Why there is no realized performance: no production row has a label."""
+    return Findings("Realized performance", [
+        "No production row has a label, so realized performance cannot be measured; the label-free estimate "
+        "below is the only view of performance."], "Close the feedback loop to measure performance.", "warning")
+
+
+def not_applicable(what: str, reason: str) -> Findings:
+    """One analysis that does not apply to this model, and the one sentence why."""
+    return Findings(f"{what}: does not apply to this model", [reason])
+
+
+def relationships_source(labelled, labelled_recent, window) -> Findings:
+    """Which rows the feature relationships were measured on."""
+    if len(labelled_recent):
+        windows = sorted(set(labelled_recent["window"].astype(str)))
+        text = (f"Outcome relationships from {len(labelled_recent):,} labelled rows in windows "
+                f"{', '.join(windows)}.")
+    elif labelled.setup == "none":
+        text = (f"No labels in production: the model's output per feature bin in window {window}, against the "
+                "baseline, without the outcome.")
+    else:
+        text = (f"No recent window is fully labelled yet: the model's output per feature bin in window {window}, "
+                "without the outcome.")
+    return Findings("Relationship with the outcome", [text])
+
+
+def labels_plan(config, plan, detectable: float, recent_windows: int = 4) -> Findings:
+    """How many labels per window detect a drop of ``detectable`` in the plan's metric, and what today's labels can."""
+    from .performance import detectable_drop, labels_needed, performance
+
+    metric = plan.planning_metric
+    if metric is None:
+        return not_applicable("Sample-size plan", plan.planning_reason)
+    spec, reference = config.spec, config.reference
+    base = performance(reference, spec=spec, metric=metric, n_boot=50).to_frame()["value"].iloc[0]
+    prevalence = None
+    if plan.task == "binary":
+        prevalence = float((reference[spec.target].dropna() == spec.positive_label).mean())
+    if not 0 < base < 1 or (metric == "roc_auc" and base <= 0.5) or (prevalence is not None and not 0 < prevalence < 1):
+        return not_applicable("Sample-size plan", f"the baseline {metric} is {base:.3f}, where the plan's "
+                              "normal approximation does not hold.")
+    needed = labels_needed(metric, base, detectable, prevalence=prevalence)
+    cov = config.labelled.report.to_frame()
+    per_window = int(cov["n_labelled"].tail(recent_windows).median()) if len(cov) else 0
+    items = [f"{needed:,} labels per window detect a {detectable} drop in {metric} (baseline {base:.3f}) with 80% "
+             "power at the 5% level."]
+    if per_window >= 10:
+        today = detectable_drop(metric, base, per_window, prevalence=prevalence)
+        items.append(f"The recent windows have about {per_window:,} labels each, enough to detect a drop of {today:.3f}.")
+    else:
+        items.append(f"The recent windows have about {per_window:,} labels each: too few to detect any drop.")
+    return Findings("How many labels do we need?", items)

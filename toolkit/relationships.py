@@ -78,12 +78,30 @@ def _wilson(k: np.ndarray, n: np.ndarray, z: float = 1.959964) -> tuple[np.ndarr
     return centre - half, centre + half
 
 
-def _side(frame: pd.DataFrame, labels: pd.Series, side: str, score, target, positive, weights) -> pd.DataFrame:
+def _side(frame: pd.DataFrame, labels: pd.Series, side: str, score, target, positive, weights,
+          task: str = "binary", prediction=None, class_scores=None) -> pd.DataFrame:
+    """Per bin: mean model output and the outcome with its 95% interval.
+
+    binary: the score and the positive rate (Wilson); regression: the predicted value and the mean
+    target (normal interval); multiclass: the largest class probability (if logged) and the share of
+    rows predicted right (Wilson)."""
     data = pd.DataFrame({"bin": labels.to_numpy()})
-    data["score"] = pd.to_numeric(frame[score], errors="coerce").to_numpy() if score and score in frame else np.nan
+    if task == "multiclass":
+        cols = [c for c in (class_scores or {}).values() if c in frame]
+        data["score"] = (frame[cols].apply(pd.to_numeric, errors="coerce").max(axis=1).to_numpy()
+                         if cols and len(cols) == len(class_scores) else np.nan)
+    else:
+        output = score or (prediction if task == "regression" else None)
+        data["score"] = pd.to_numeric(frame[output], errors="coerce").to_numpy() if output and output in frame else np.nan
     if target and target in frame:
         y = frame[target]
-        data["y"] = np.where(y.isna(), np.nan, (y == positive).astype(float))
+        if task == "regression":
+            data["y"] = pd.to_numeric(y, errors="coerce").to_numpy(dtype=float)
+        elif task == "multiclass":
+            right = (y == frame[prediction]) if prediction and prediction in frame else pd.Series(np.nan, index=y.index)
+            data["y"] = np.where(y.isna(), np.nan, right.astype(float))
+        else:
+            data["y"] = np.where(y.isna(), np.nan, (y == positive).astype(float))
     else:
         data["y"] = np.nan
     data["w"] = frame[weights].to_numpy(dtype=float) if weights and weights in frame else 1.0
@@ -93,12 +111,16 @@ def _side(frame: pd.DataFrame, labels: pd.Series, side: str, score, target, posi
     out = pd.DataFrame({
         "n": g.size(), "mean_score": g["score"].mean(), "n_labelled": g["has_y"].sum(),
         "w_labelled": data["w"].where(data["has_y"], 0.0).groupby(data["bin"], sort=False).sum(),
-        "wy": g["wy"].sum(min_count=1),
+        "wy": g["wy"].sum(min_count=1), "sd": g["y"].std(),
     }).reset_index()
     with np.errstate(invalid="ignore", divide="ignore"):
         out["outcome_rate"] = out["wy"] / out["w_labelled"]
-    # Wilson on the effective sample size of the weighted labels
-    lo, hi = _wilson(out["outcome_rate"].to_numpy() * out["n_labelled"].to_numpy(), out["n_labelled"].to_numpy(float))
+        if task == "regression":  # normal interval for a mean
+            half = 1.959964 * out["sd"] / np.sqrt(out["n_labelled"].to_numpy(float))
+            lo, hi = out["outcome_rate"] - half, out["outcome_rate"] + half
+        else:  # Wilson on the effective sample size of the weighted labels
+            lo, hi = _wilson(out["outcome_rate"].to_numpy() * out["n_labelled"].to_numpy(),
+                             out["n_labelled"].to_numpy(float))
     out["outcome_lower"], out["outcome_upper"] = lo, hi
     out["side"] = side
     return out
@@ -110,6 +132,7 @@ class FeatureRelationships:
 
     frame: pd.DataFrame
     has_labels: bool
+    outcome: str = "outcome rate"   # what outcome_rate holds: "outcome rate", "mean outcome" or "accuracy"
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy: column, bin, order, side, n, mean_score, n_labelled, outcome_rate, outcome_lower, outcome_upper."""
@@ -140,7 +163,7 @@ class FeatureRelationships:
         from .charts.relationships import relationship_chart
 
         frame = self.frame if columns is None else self.frame[self.frame["column"].isin(columns)]
-        return relationship_chart(frame)
+        return relationship_chart(frame, outcome=self.outcome)
 
     def to_html(self) -> str:
         changed = self.changed() if self.has_labels else pd.DataFrame()
@@ -157,7 +180,8 @@ class FeatureRelationships:
 
 def feature_relationships(reference: pd.DataFrame, current: pd.DataFrame, spec=None, *, columns: list[str] | None = None,
                           target: str | None = None, score: str | None = None, positive_label: object = None,
-                          weights: str | None = None, bins: int = 8, top: int = 10) -> FeatureRelationships:
+                          weights: str | None = None, bins: int = 8, top: int = 10,
+                          class_scores: dict | None = None) -> FeatureRelationships:
     """Per feature bin: mean score and outcome rate (with a Wilson interval) in reference and current.
 
     Parameters
@@ -172,12 +196,25 @@ def feature_relationships(reference: pd.DataFrame, current: pd.DataFrame, spec=N
         Column of per-row weights for the outcome rate (``1 / inclusion_prob`` for audit samples).
     bins, top
         Quantile bins for numeric features; categories kept for categorical ones.
+    class_scores
+        Multiclass: ``{class: probability column}``; the model output per bin is then the mean largest
+        class probability (default: detected from the reference, see
+        :func:`toolkit.outcome_setup.detect_class_scores`).
+
+    By task, the outcome per bin is the positive rate (binary), the mean target (regression, the model
+    output being the mean prediction) or the share predicted right (multiclass).
     """
     check_frame("reference", reference)
     check_frame("current", current)
     target = target or (spec.target if spec else None)
     score = score or (spec.score if spec else None)
     positive = positive_label if positive_label is not None else (spec.positive_label if spec else 1)
+    task = spec.task if spec else "binary"
+    prediction = spec.prediction if spec else None
+    if task == "multiclass" and class_scores is None:
+        from .outcome_setup import detect_class_scores
+
+        class_scores = detect_class_scores(reference, target, exclude=columns or ())
     if columns is None:
         columns = spec.features if spec else [c for c in reference.columns if c not in (target, score)]
     check_columns("reference", reference, columns)
@@ -190,10 +227,11 @@ def feature_relationships(reference: pd.DataFrame, current: pd.DataFrame, spec=N
         ref_bins, cur_bins, order = _bins(reference[column], cur_values, kind, bins, top)
         rank = {b: i for i, b in enumerate(order)}
         for side, frame, labels in (("reference", reference, ref_bins), ("current", current, cur_bins)):
-            part = _side(frame, labels, side, score, target, positive, weights)
+            part = _side(frame, labels, side, score, target, positive, weights, task, prediction, class_scores)
             part.insert(0, "column", column)
             part["order"] = part["bin"].map(rank).fillna(len(order)).astype(int)
             parts.append(part)
     frame = pd.concat(parts, ignore_index=True)[FRAME_COLUMNS].sort_values(["column", "side", "order"])
     has_labels = bool(target and target in current and current[target].notna().any())
-    return FeatureRelationships(frame.reset_index(drop=True), has_labels)
+    outcome = {"regression": "mean outcome", "multiclass": "accuracy"}.get(task, "outcome rate")
+    return FeatureRelationships(frame.reset_index(drop=True), has_labels, outcome)

@@ -11,13 +11,17 @@ __all__ = ["relationship_chart"]
 _SIDES = {"domain": ["reference", "current"], "range": [PALETTE["reference"], PALETTE["current"]]}
 
 
-def relationship_chart(frame: pd.DataFrame, title: str = "Score and outcome per feature bin (pick a feature)"):
-    """Two lines per side: mean score (dashed) and observed outcome rate (solid, with its interval)."""
+def relationship_chart(frame: pd.DataFrame, title: str = "Score and outcome per feature bin (pick a feature)",
+                       outcome: str = "outcome rate"):
+    """Two lines per side: mean score (dashed) and observed outcome rate (solid, with its interval).
+
+    ``outcome`` names what the outcome line holds ("outcome rate", "accuracy", or "mean outcome" for a
+    regression, whose axis is then in the target's units, not a percentage)."""
     check_small(frame, "feature relationships")
     columns = list(dict.fromkeys(frame["column"]))
     long = pd.concat([
         frame.assign(measure="mean score", value=frame["mean_score"], lower=float("nan"), upper=float("nan")),
-        frame.assign(measure="outcome rate", value=frame["outcome_rate"], lower=frame["outcome_lower"],
+        frame.assign(measure=outcome, value=frame["outcome_rate"], lower=frame["outcome_lower"],
                      upper=frame["outcome_upper"]),
     ], ignore_index=True).dropna(subset=["value"])
     long = long[["column", "bin", "order", "side", "measure", "value", "lower", "upper", "n", "n_labelled"]]
@@ -31,10 +35,11 @@ def relationship_chart(frame: pd.DataFrame, title: str = "Score and outcome per 
                alt.Tooltip("upper:Q", format=".3f"), alt.Tooltip("n:Q", format=",.0f", title="rows"),
                alt.Tooltip("n_labelled:Q", format=",.0f", title="labelled rows")]
     lines = base.mark_line(point=True).encode(
-        x=x, y=alt.Y("value:Q", title="rate / mean score", axis=alt.Axis(format="%")), color=colour,
-        strokeDash=alt.StrokeDash("measure:N", title=None, sort=["outcome rate", "mean score"]), tooltip=tooltip,
+        x=x, y=alt.Y("value:Q", title="rate / mean score" if outcome != "mean outcome" else "mean prediction / outcome",
+                     axis=alt.Axis(format="%" if outcome != "mean outcome" else ",.3~g")), color=colour,
+        strokeDash=alt.StrokeDash("measure:N", title=None, sort=[outcome, "mean score"]), tooltip=tooltip,
     )
-    band = base.transform_filter(alt.datum.measure == "outcome rate").mark_errorbar().encode(
+    band = base.transform_filter(alt.datum.measure == outcome).mark_errorbar().encode(
         x=x, y=alt.Y("lower:Q"), y2="upper:Q", color=colour, tooltip=tooltip,
     )
     return themed((band + lines).add_params(feature), title)

@@ -30,19 +30,26 @@ _ROLES = ("target", "score", "prediction", "timestamp", "id")
 
 
 def templates_folder() -> Path:
-    """The folder holding the template notebooks: the repository's ``notebooks/`` next to the package.
+    """The folder holding the template notebooks.
 
-    Raises ``FileNotFoundError`` (saying what to do) when the package is installed without it.
+    In a checkout (or an editable install) that is the repository's top-level ``notebooks/``; in an
+    installed wheel, the copy shipped inside the package (``toolkit/notebooks``, found with
+    :mod:`importlib.resources`). Raises ``FileNotFoundError`` (saying what to do) when neither exists.
     """
+    from importlib import resources
+
     import toolkit
 
     package = Path(toolkit.__file__).resolve().parent
-    for candidate in (package.parent / "notebooks", package / "notebooks"):
-        if candidate.is_dir():
-            return candidate
+    checkout = package.parent / "notebooks"
+    if checkout.is_dir() and template_notebooks(checkout):
+        return checkout
+    shipped = resources.files("toolkit").joinpath("notebooks")
+    if isinstance(shipped, Path) and shipped.is_dir() and template_notebooks(shipped):
+        return shipped
     raise FileNotFoundError(
-        f"template notebooks not found: looked for {str(package.parent / 'notebooks')!r} (the repository's "
-        "notebooks/ folder); install toolkit from a checkout of its repository (pip install -e .) or pass "
+        f"template notebooks not found: looked for {str(checkout)!r} (a checkout's notebooks/ folder) and "
+        f"{str(package / 'notebooks')!r} (shipped in the wheel); reinstall toolkit (pip install .) or pass "
         "templates=FOLDER (CLI: --templates FOLDER)"
     )
 
@@ -148,6 +155,8 @@ def _clean_template(source: Path):
 def _data_files(argument: str, path: Path) -> list[Path]:
     from ..io import _files
 
+    if not any(ch in str(path) for ch in "*?[") and not path.exists():
+        raise FileNotFoundError(f"{argument} {str(path)!r} does not exist; check the --{argument} path")
     try:
         return _files(path)
     except FileNotFoundError:
@@ -383,6 +392,11 @@ def new_model(
     chosen_window = _check_window(window, production_path, production_files, timestamp)
 
     spec = ModelSpec.infer(reference, **roles)  # roles, kinds and the threshold: resolved in one place
+    if spec.task == "multiclass":  # per-class probabilities are model outputs, not features
+        from ..outcome_setup import detect_class_scores
+
+        class_scores = set(detect_class_scores(reference, target).values())
+        spec = spec.replace(features=[f for f in spec.features if f not in class_scores])
     contract = infer_contract(reference, spec=spec)
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,13 +1,102 @@
 """run_report: papermill executes a template, nbconvert exports it as one offline HTML file."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
 import shutil
+import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
-__all__ = ["run_report", "ReportError"]
+__all__ = ["run_report", "ReportError", "report_options", "check_known_parameters", "CellProgress"]
+
+#: Options the CLI sets around run_report calls (also those made by run_folder): a progress callback
+#: and what to do with parameters a notebook does not declare ("error", or "drop" for a folder run,
+#: where each template takes only the parameters it declares).
+_OPTIONS: contextvars.ContextVar[dict] = contextvars.ContextVar("toolkit_report_options", default={})
+
+
+@contextlib.contextmanager
+def report_options(progress=None, unknown_parameters: str = "error", record_timings: bool = False):
+    """Within the block, :func:`run_report` calls ``progress`` and treats unknown parameters as told.
+
+    ``progress(done, total, elapsed, source)`` is called as each code cell starts. ``unknown_parameters``
+    is "error" (the default: a typo must not pass silently) or "drop" (leave out what a template does not
+    declare; the caller has checked every name is declared by some template). ``record_timings`` keeps
+    each run's duration in ``.toolkit-timings.json`` beside the report, for ``--all-windows`` estimates.
+    """
+    if unknown_parameters not in ("error", "drop"):
+        raise ValueError(f"unknown_parameters must be 'error' or 'drop'; got {unknown_parameters!r}")
+    token = _OPTIONS.set({"progress": progress, "unknown_parameters": unknown_parameters,
+                          "record_timings": record_timings})
+    try:
+        yield
+    finally:
+        _OPTIONS.reset(token)
+
+
+def check_known_parameters(notebook: Path, nb, params: dict, unknown: str = "error") -> dict:
+    """``params`` restricted to the names the notebook's parameters cell declares.
+
+    With ``unknown="error"`` a name it does not declare raises ValueError listing the valid names
+    (and the closest one); with ``"drop"`` such names are left out.
+    """
+    import difflib
+
+    from ._new import parameter_defaults, parameters_cell
+
+    if not params:
+        return params
+    if parameters_cell(nb) is None:
+        if unknown == "drop":
+            return {}
+        raise ValueError(f"notebook {str(notebook)!r} has no cell tagged 'parameters', so it takes no parameters; "
+                         f"got {sorted(params)}")
+    valid = list(parameter_defaults(nb))
+    bad = [k for k in params if k not in valid]
+    if bad and unknown == "error":
+        close = difflib.get_close_matches(bad[0], valid, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown parameter {bad[0]!r} for {notebook.name}; its parameters are "
+                         f"{', '.join(valid)}.{hint}")
+    return {k: v for k, v in params.items() if k in valid}
+
+
+class CellProgress:
+    """Progress lines for the CLI: ``cell n/N, elapsed`` while a notebook runs.
+
+    On a terminal one line is rewritten in place; otherwise (logs, CI) a line is written when a cell
+    starts at least ``every`` seconds after the previous line, so short notebooks stay quiet.
+    """
+
+    def __init__(self, stream=None, every: float = 5.0):
+        self.stream = stream if stream is not None else sys.stderr
+        self.every = every
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last = 0.0
+        self._width = 0
+
+    def __call__(self, done: int, total: int, elapsed: float, source: str) -> None:
+        first = next((line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")), "")
+        text = f"      cell {done}/{total}, {elapsed:.0f} s elapsed: {first[:60]}"
+        if self.tty:
+            self.stream.write("\r" + text.ljust(self._width))
+            self._width = len(text)
+        elif elapsed - self._last >= self.every or done == 1 and self.every == 0:
+            self.stream.write(text + "\n")
+            self._last = elapsed
+        else:
+            return
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.tty and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+        self._width, self._last = 0, 0.0
 
 
 class ReportError(RuntimeError):
@@ -178,11 +267,16 @@ def run_report(notebook: str | Path, output: str | Path = "report.html", paramet
     from ._export import export_html, external_resources
 
     notebook = Path(notebook)
+    if not notebook.exists():
+        raise FileNotFoundError(f"notebook {str(notebook)!r} does not exist; pass the path of a template .ipynb")
     if not notebook.is_file():
-        raise FileNotFoundError(f"notebook {str(notebook)!r} not found; pass the path of a template .ipynb")
+        raise FileNotFoundError(f"notebook {str(notebook)!r} is not a file; pass the path of a template .ipynb")
     if notebook.suffix != ".ipynb":
         raise ValueError(f"notebook must be a .ipynb file; got {str(notebook)!r}")
     params = _check_parameters(parameters)
+    options = _OPTIONS.get()
+    params = check_known_parameters(notebook, nbformat.read(notebook, as_version=4), params,
+                                    options.get("unknown_parameters", "error"))
     output = Path(output)
     if output.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"output must end in .html; got {str(output)!r}")
@@ -191,15 +285,29 @@ def run_report(notebook: str | Path, output: str | Path = "report.html", paramet
         raise FileNotFoundError(f"cwd {str(cwd)!r} is not a folder")
     output.parent.mkdir(parents=True, exist_ok=True)
 
+    run_started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="toolkit-report-"))
     executed = workdir / notebook.name
+    hooks = {}
+    progress = options.get("progress")
+    if progress is not None:
+        cells = nbformat.read(notebook, as_version=4).cells
+        total = sum(1 for c in cells if c.cell_type == "code" and c.source.strip()) + (1 if params else 0)
+        started, count = time.perf_counter(), [0]
+
+        def on_cell_start(cell, cell_index):
+            if cell.cell_type == "code" and cell.source.strip():
+                count[0] += 1
+                progress(count[0], total, time.perf_counter() - started, cell.source)
+
+        hooks["on_cell_start"] = on_cell_start
     try:
         try:
             pm.execute_notebook(
                 str(notebook), str(executed), parameters=params, kernel_name=kernel_name, cwd=str(cwd),
                 progress_bar=False, request_save_on_cell_execute=False, log_output=log_output,
                 start_timeout=start_timeout, execution_timeout=timeout,
-                extra_arguments=_quiet_kernel_arguments(kernel_name),
+                extra_arguments=_quiet_kernel_arguments(kernel_name), **hooks,
             )
         except PapermillExecutionError as exc:
             kept = _keep_failed(executed, output)
@@ -241,7 +349,11 @@ def run_report(notebook: str | Path, output: str | Path = "report.html", paramet
             ) from exc
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        if progress is not None and hasattr(progress, "finish"):
+            progress.finish()
 
+    if options.get("record_timings"):
+        _record_timing(output, notebook.stem, time.perf_counter() - run_started)
     stale = output.with_name(output.stem + ".failed.ipynb")
     if stale.is_file():  # left by an earlier failed run of this report; now misleading
         stale.unlink()
@@ -280,3 +392,30 @@ def _keep_failed(executed: Path, output: Path) -> Path | None:
     except OSError:
         return None
     return kept
+
+
+TIMINGS_FILE = ".toolkit-timings.json"
+
+
+def _record_timing(output: Path, stem: str, seconds: float) -> None:
+    """Remember how long ``stem`` took, next to its report (for ``--all-windows`` estimates); best effort."""
+    import json
+
+    path = output.parent / TIMINGS_FILE
+    try:
+        timings = read_timings(output.parent)
+        timings[stem] = round(seconds, 1)
+        path.write_text(json.dumps(timings, indent=0, sort_keys=True))
+    except OSError:
+        pass
+
+
+def read_timings(folder: Path) -> dict[str, float]:
+    """``{template stem: seconds}`` of the last successful runs whose reports went to ``folder``."""
+    import json
+
+    try:
+        data = json.loads((Path(folder) / TIMINGS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))} if isinstance(data, dict) else {}
