@@ -150,3 +150,38 @@ def test_planning_precision_is_planned_on_predicted_positives():
     assert tk.detectable_drop("precision", 0.7, n=n, prevalence=0.2) == pytest.approx(0.05, abs=1e-3)
     with pytest.raises(ValueError, match="predicted positive"):
         tk.labels_needed("precision", 0.7, 0.05)
+
+
+def _f1_windows(f1, u, n, reps, rng):
+    """Confusion matrices of ``n`` rows whose population F1 is ``f1`` with a share ``u`` of rows in TP+FP+FN."""
+    tp = f1 * u / (2 - f1)
+    off = (u - tp) / 2                                   # FP and FN shares (equal)
+    counts = rng.multinomial(n, [tp, off, off, 1 - u], size=reps)
+    a, b, c = counts[:, 0], counts[:, 1], counts[:, 2]
+    return 2 * a / (2 * a + b + c), (a + b + c) / n
+
+
+@pytest.mark.parametrize("p0,u,n", [(0.7, 0.4, 500), (0.85, 0.25, 2000), (0.6, 0.6, 300)])
+def test_f1_planning_reaches_its_power(p0, u, n):
+    """detectable_drop('f1'): windows whose F1 dropped by the planned amount are flagged at ~80% power by
+    the Wald test with the window's own F1 se; the delta-method se is what performance()'s bootstrap gives."""
+    d = tk.detectable_drop("f1", p0, n=n, power=0.8, prevalence=u)
+    assert tk.labels_needed("f1", p0, d, prevalence=u) in (n, n + 1)          # the inverse
+    rng = np.random.default_rng(n)
+    f, uh = _f1_windows(p0 - d, u, n, 20_000, rng)
+    se = np.sqrt(f * (1 - f) * (2 - f) ** 2 / (2 * n * uh))
+    z = (f - p0) / se
+    detected = np.mean((2 * stats.norm.sf(np.abs(z)) < 0.05) & (z < 0))
+    assert 0.77 <= detected <= 0.83, detected
+    # the empirical sd of F1 agrees with the delta method (the variance the plan uses)
+    assert np.std(f) == pytest.approx(np.sqrt((p0 - d) * (1 - p0 + d) * (2 - p0 + d) ** 2 / (2 * n * u)), rel=0.05)
+    # and performance()'s bootstrap se on one such window agrees with the delta method
+    a, b, c = (np.round(np.array([(p0 - d) * u / (2 - p0 + d), 0, 0]) * n)).astype(int)
+    fp = fn = int(round((u * n - a) / 2))
+    y = np.r_[np.ones(a), np.zeros(fp), np.ones(fn), np.zeros(n - a - fp - fn)].astype(int)
+    pred = np.r_[np.ones(a + fp), np.zeros(n - a - fp)].astype(int)
+    row = tk.performance(pd.DataFrame({"y": y, "pred": pred}), target="y", prediction="pred",
+                         metric="f1").to_frame().iloc[0]
+    f_obs = 2 * a / (2 * a + fp + fn)
+    se_delta = np.sqrt(f_obs * (1 - f_obs) * (2 - f_obs) ** 2 / (2 * (a + fp + fn)))
+    assert (row["upper"] - row["lower"]) / (2 * 1.96) == pytest.approx(se_delta, rel=0.15)
