@@ -63,6 +63,16 @@ def test_bootstrap_intervals_cover_at_n50(kind, metric, weighted):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("metric", ["brier", "log_loss"])
+def test_weighted_brier_and_log_loss_cover_at_n200(metric):
+    """Audit-weighted Brier and log-loss at n = 200 read 0.923 / 0.927 in a 300-rep table (2 SE low): 1,500 reps
+    gave 0.950 / 0.937 (bench/RESULTS-calibration-outcomes.md), so that was noise; 600 reps here (SE 0.9%)."""
+    r = coverage("binary", metric, 200, True, reps=600, n_boot=500, seed=2)
+    assert r["flagged"] == 0 and r["no_interval"] == 0
+    assert 0.925 <= r["coverage"] <= 0.975, r
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("kind,metric,weighted", [("binary_auc99", "roc_auc", True), ("multiclass", "macro_f1", True)])
 def test_small_weighted_samples_are_flagged_approximate(kind, metric, weighted):
     r = coverage(kind, metric, 50, weighted, reps=60, n_boot=300, seed=6)
@@ -110,20 +120,31 @@ def test_regression_metrics_have_intervals():
 
 @pytest.mark.slow
 def test_unreliable_flag_allows_for_calibration_error():
-    """Scores miscalibrated (p**2.5) that isotonic calibration repairs, no concept drift: the share of
-    labelled chunks flagged stays near flag_level's 1% (before: 9-14%). 12 references x 10 chunks."""
+    """Issue 10.12: scores miscalibrated (p**2.5) that isotonic calibration repairs, no concept drift. The share
+    of labelled chunks flagged must be flag_level's nominal 1% (before: 9-14% without the calibration's error,
+    1.5-1.8% with its bootstrap; now 1.1-1.35% over 2,000 chunks): here <= 2% on each metric over
+    120 references x 10 chunks, and the standardised distance of the realized value from the check's centre
+    has mean ~0 and sd ~1 (the flag is a z-test at 2.576)."""
+    from scipy import stats as st
+
     rng = np.random.default_rng(7)
-    flagged = total = 0
-    for rep in range(12):
+    frames = []
+    for rep in range(120):
         def draw(n):
             p = rng.beta(2, 3, n)
             return pd.DataFrame({"s": p**2.5, "y": (rng.random(n) < p).astype(int)})
-        est = tk.estimate_performance(draw(3000), draw(10_000), target="y", score="s", metric="roc_auc",
-                                      chunk_size=1000, n_simulations=200, random_state=rep)
+        est = tk.estimate_performance(draw(3000), draw(10_000), target="y", score="s",
+                                      metric=["roc_auc", "accuracy"], chunk_size=1000, n_simulations=200,
+                                      random_state=rep)
         assert "isotonic" in est.calibration.loc[est.calibration["chosen"], "scores"].iloc[0]
-        flagged += int(est.to_frame()["unreliable"].sum())
-        total += 10
-    assert flagged / total <= 0.04, flagged / total
+        frames.append(est.to_frame())
+    f = pd.concat(frames)
+    centre = (f["check_lower"] + f["check_upper"]) / 2
+    f["z"] = (f["realized"] - centre) / ((f["check_upper"] - f["check_lower"]) / 2 / st.norm.ppf(0.995))
+    for metric, part in f.groupby("metric"):
+        assert len(part) == 1200
+        assert part["unreliable"].mean() <= 0.02, (metric, part["unreliable"].mean())
+        assert abs(part["z"].mean()) < 0.1 and 0.93 <= part["z"].std() <= 1.08, (metric, part["z"].describe())
 
 
 @pytest.mark.parametrize("p0,n", [(0.79, 500), (0.9, 2000), (0.7, 200)])
