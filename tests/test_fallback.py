@@ -146,3 +146,18 @@ def test_apply_reports_accuracy_of_answered_cases_where_labels_exist(frame):
     assert out.loc["w1", "n_accepted_labelled"] == len(accepted)
     assert out.loc["w1", "accuracy_accepted"] == pytest.approx(((accepted.p >= 0.5) == (accepted.y == 1)).mean())
     assert not out.loc["w1", "below_target"] and out.loc["w2", "below_target"]
+
+
+def test_decision_quotes_the_labelled_cases_it_was_chosen_on():
+    """Rows without a label are not evidence: the repr and the narrative quote n_labelled, not len(frame)."""
+    from toolkit import narrative
+
+    rng = np.random.default_rng(0)
+    p = rng.random(3000)
+    frame = pd.DataFrame({"p": p, "y": (rng.random(3000) < np.maximum(p, 1 - p)).astype(float)})
+    frame["y"] = (frame["y"] == (frame["p"] >= 0.5)).astype(float)
+    frame.loc[:99, "y"] = np.nan
+    decision = tk.abstain_threshold(frame, target="y", score="p", target_accuracy=0.8)
+    assert decision.n_labelled == 2900 and decision.n_rows == 3000
+    assert "chosen on 2,900 labelled cases" in repr(decision)
+    assert "chosen on 2,900 labelled cases" in narrative.fallback(decision).items[0]

@@ -306,3 +306,32 @@ def test_non_demo_daily_model_in_a_local_time_zone(daily):
     latest = tk.health(daily)
     assert latest.window == day[14] and latest.row("feedback")["status"] in ("watch", "act")
     assert json.loads(json.dumps(latest.to_dict()))["window"] == day[14]
+
+
+def _plan(recommendation, chosen=None, message="retrain now on it"):
+    from toolkit.retraining import RetrainPlan
+
+    return RetrainPlan(recommendation=recommendation, message=message, chosen=chosen, metric="roc_auc", level=0.95,
+                       onset="2026-16", cutoff="2026-22", eval_windows=("2026-23", "2026-24", "2026-26"),
+                       candidates=pd.DataFrame(), windows=pd.DataFrame(), estimator="x",
+                       evidence=("realized roc_auc is below the baseline since 2026-16",))
+
+
+def test_retraining_row_reports_the_plan_only_when_performance_is_act():
+    from toolkit.health_rules import retraining_rule
+    from toolkit.retraining import ALL_DATA, SINCE_ONSET, WEIGHTED
+
+    assert retraining_rule({"status": "watch"}, _plan("retrain"))["status"] == "ok"      # plan ignored
+    row = retraining_rule({"status": "act"}, _plan("retrain", f"{SINCE_ONSET} (2026-16)"), config_name="m.yaml")
+    assert row["status"] == "act" and row["summary"] == "Retrain now on it."
+    assert "toolkit retrain-set m.yaml --since 2026-16 --output DIR" in row["next_step"]
+    assert row["evidence"].startswith("Plan on roc_auc, trained up to 2026-22, held-out windows 2026-23..2026-26")
+    assert "Realized roc_auc is below the baseline since 2026-16." in row["evidence"]
+    weighted = retraining_rule({"status": "act"}, _plan("retrain", WEIGHTED))["next_step"]
+    assert "--since 2026-16 --include-reference --importance-to 2026-26" in weighted
+    every = retraining_rule({"status": "act"}, _plan("retrain", ALL_DATA), first_window="2026-01")["next_step"]
+    assert "--since 2026-01 --include-reference" in every
+    assert [retraining_rule({"status": "act"}, _plan(r))["status"] for r in ("fix_feed", "wait", "no_gain")] == [
+        "act", "watch", "watch"]
+    failed = retraining_rule({"status": "act"}, None, error="the model's task is 'multiclass'")
+    assert failed["status"] == "watch" and "multiclass" in failed["summary"]

@@ -63,6 +63,16 @@ def test_bootstrap_intervals_cover_at_n50(kind, metric, weighted):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("metric", ["brier", "log_loss"])
+def test_weighted_brier_and_log_loss_cover_at_n200(metric):
+    """Audit-weighted Brier and log-loss at n = 200 read 0.923 / 0.927 in a 300-rep table (2 SE low): 1,500 reps
+    gave 0.950 / 0.937 (bench/RESULTS-calibration-outcomes.md), so that was noise; 600 reps here (SE 0.9%)."""
+    r = coverage("binary", metric, 200, True, reps=600, n_boot=500, seed=2)
+    assert r["flagged"] == 0 and r["no_interval"] == 0
+    assert 0.925 <= r["coverage"] <= 0.975, r
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("kind,metric,weighted", [("binary_auc99", "roc_auc", True), ("multiclass", "macro_f1", True)])
 def test_small_weighted_samples_are_flagged_approximate(kind, metric, weighted):
     r = coverage(kind, metric, 50, weighted, reps=60, n_boot=300, seed=6)
@@ -110,20 +120,31 @@ def test_regression_metrics_have_intervals():
 
 @pytest.mark.slow
 def test_unreliable_flag_allows_for_calibration_error():
-    """Scores miscalibrated (p**2.5) that isotonic calibration repairs, no concept drift: the share of
-    labelled chunks flagged stays near flag_level's 1% (before: 9-14%). 12 references x 10 chunks."""
+    """Issue 10.12: scores miscalibrated (p**2.5) that isotonic calibration repairs, no concept drift. The share
+    of labelled chunks flagged must be flag_level's nominal 1% (before: 9-14% without the calibration's error,
+    1.5-1.8% with its bootstrap; now 1.1-1.75%, z sd 1.03-1.05): here <= 2% on each metric over
+    120 references x 10 chunks, and the standardised distance of the realized value from the check's centre
+    has mean ~0 and sd ~1 (the flag is a z-test at 2.576)."""
+    from scipy import stats as st
+
     rng = np.random.default_rng(7)
-    flagged = total = 0
-    for rep in range(12):
+    frames = []
+    for rep in range(120):
         def draw(n):
             p = rng.beta(2, 3, n)
             return pd.DataFrame({"s": p**2.5, "y": (rng.random(n) < p).astype(int)})
-        est = tk.estimate_performance(draw(3000), draw(10_000), target="y", score="s", metric="roc_auc",
-                                      chunk_size=1000, n_simulations=200, random_state=rep)
+        est = tk.estimate_performance(draw(3000), draw(10_000), target="y", score="s",
+                                      metric=["roc_auc", "accuracy"], chunk_size=1000, n_simulations=200,
+                                      random_state=rep)
         assert "isotonic" in est.calibration.loc[est.calibration["chosen"], "scores"].iloc[0]
-        flagged += int(est.to_frame()["unreliable"].sum())
-        total += 10
-    assert flagged / total <= 0.04, flagged / total
+        frames.append(est.to_frame())
+    f = pd.concat(frames)
+    centre = (f["check_lower"] + f["check_upper"]) / 2
+    f["z"] = (f["realized"] - centre) / ((f["check_upper"] - f["check_lower"]) / 2 / st.norm.ppf(0.995))
+    for metric, part in f.groupby("metric"):
+        assert len(part) == 1200
+        assert part["unreliable"].mean() <= 0.02, (metric, part["unreliable"].mean())
+        assert abs(part["z"].mean()) < 0.1 and 0.93 <= part["z"].std() <= 1.08, (metric, part["z"].describe())
 
 
 @pytest.mark.parametrize("p0,n", [(0.79, 500), (0.9, 2000), (0.7, 200)])
@@ -150,3 +171,38 @@ def test_planning_precision_is_planned_on_predicted_positives():
     assert tk.detectable_drop("precision", 0.7, n=n, prevalence=0.2) == pytest.approx(0.05, abs=1e-3)
     with pytest.raises(ValueError, match="predicted positive"):
         tk.labels_needed("precision", 0.7, 0.05)
+
+
+def _f1_windows(f1, u, n, reps, rng):
+    """Confusion matrices of ``n`` rows whose population F1 is ``f1`` with a share ``u`` of rows in TP+FP+FN."""
+    tp = f1 * u / (2 - f1)
+    off = (u - tp) / 2                                   # FP and FN shares (equal)
+    counts = rng.multinomial(n, [tp, off, off, 1 - u], size=reps)
+    a, b, c = counts[:, 0], counts[:, 1], counts[:, 2]
+    return 2 * a / (2 * a + b + c), (a + b + c) / n
+
+
+@pytest.mark.parametrize("p0,u,n", [(0.7, 0.4, 500), (0.85, 0.25, 2000), (0.6, 0.6, 300)])
+def test_f1_planning_reaches_its_power(p0, u, n):
+    """detectable_drop('f1'): windows whose F1 dropped by the planned amount are flagged at ~80% power by
+    the Wald test with the window's own F1 se; the delta-method se is what performance()'s bootstrap gives."""
+    d = tk.detectable_drop("f1", p0, n=n, power=0.8, prevalence=u)
+    assert tk.labels_needed("f1", p0, d, prevalence=u) in (n, n + 1)          # the inverse
+    rng = np.random.default_rng(n)
+    f, uh = _f1_windows(p0 - d, u, n, 20_000, rng)
+    se = np.sqrt(f * (1 - f) * (2 - f) ** 2 / (2 * n * uh))
+    z = (f - p0) / se
+    detected = np.mean((2 * stats.norm.sf(np.abs(z)) < 0.05) & (z < 0))
+    assert 0.77 <= detected <= 0.83, detected
+    # the empirical sd of F1 agrees with the delta method (the variance the plan uses)
+    assert np.std(f) == pytest.approx(np.sqrt((p0 - d) * (1 - p0 + d) * (2 - p0 + d) ** 2 / (2 * n * u)), rel=0.05)
+    # and performance()'s bootstrap se on one such window agrees with the delta method
+    a, b, c = (np.round(np.array([(p0 - d) * u / (2 - p0 + d), 0, 0]) * n)).astype(int)
+    fp = fn = int(round((u * n - a) / 2))
+    y = np.r_[np.ones(a), np.zeros(fp), np.ones(fn), np.zeros(n - a - fp - fn)].astype(int)
+    pred = np.r_[np.ones(a + fp), np.zeros(n - a - fp)].astype(int)
+    row = tk.performance(pd.DataFrame({"y": y, "pred": pred}), target="y", prediction="pred",
+                         metric="f1").to_frame().iloc[0]
+    f_obs = 2 * a / (2 * a + fp + fn)
+    se_delta = np.sqrt(f_obs * (1 - f_obs) * (2 - f_obs) ** 2 / (2 * (a + fp + fn)))
+    assert (row["upper"] - row["lower"]) / (2 * 1.96) == pytest.approx(se_delta, rel=0.15)

@@ -104,6 +104,8 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="prevalence"):
         tk.labels_needed("roc_auc", 0.8, 0.05)
     with pytest.raises(ValueError, match="metric must be one of"):
+        tk.labels_needed("macro_f1", 0.8, 0.05)
+    with pytest.raises(ValueError, match="positive or predicted positive"):
         tk.labels_needed("f1", 0.8, 0.05)
     with pytest.raises(ValueError, match="detectable_drop must be between"):
         tk.labels_needed("accuracy", 0.8, 0.9)

@@ -9,6 +9,7 @@ metrics, and the demo's own pipeline trained on it must reach the gain the plan 
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import re
 from pathlib import Path
@@ -387,3 +388,31 @@ def test_model_named_in_model_yaml_is_loaded_and_cloned(covariate_only, tmp_path
     plan = tk.retraining_plan(tk.ModelConfig.load(path), n_resamples=200, explain=False, max_train_rows=3_000)
     assert "your estimator" in plan.estimator and "model.yaml: current.joblib" in plan.estimator
     assert "LogisticRegression" in plan.estimator
+
+
+def test_health_retraining_row_is_opt_in_and_cached(tmp_path, monkeypatch):
+    """tk.health(retrain=True) / `toolkit check --retrain`: the plan's recommendation as a 'retraining' row when
+    performance is act, never changing the overall status; the plan runs once per cached statistics."""
+    import toolkit.retraining as retraining
+
+    cfg, model = _scenario(tmp_path, concept_drift=True, n_weeks=8, n_per_week=3000)
+    from toolkit.model_health import clear_cache
+    clear_cache()
+    plain = tk.health(cfg)
+    assert "retraining" not in plain.to_frame()["cause"].tolist()
+    assert plain.row("performance")["status"] == "act"
+    calls = []
+    real = retraining.retraining_plan
+    monkeypatch.setattr(retraining, "retraining_plan",
+                        lambda c: calls.append(1) or real(c, model=model, n_resamples=200, explain=False))
+    report = tk.health(cfg, retrain=True)
+    row = report.row("retraining")
+    assert report.status == plain.status
+    assert row["status"] == "act" and row["summary"].startswith("Retrain now on since onset (2026-04)"), row
+    assert "toolkit retrain-set" in row["next_step"] and "--since 2026-04" in row["next_step"]
+    again = tk.health(cfg, window=cfg.windows[-2], retrain=True)      # another window: the cached plan
+    assert len(calls) == 1 and again.row("retraining")["status"] in ("act", "ok")
+    out = io.StringIO()
+    from toolkit.check import run_check
+    assert run_check(cfg.root / "model.yaml", fmt="json", out=out, retrain=True) == 1
+    assert [c["cause"] for c in json.loads(out.getvalue())["causes"]][-1] == "retraining"

@@ -14,6 +14,9 @@ JSON (``--format json``)::
                 {"cause": "drift", ...}, {"cause": "feedback", ...}],
      "toolkit_version": "0.1.0"}
 
+With ``--retrain`` a ``retraining`` row follows the causes when performance is act: what
+:func:`toolkit.retraining_plan` recommends and its evidence (it never changes ``status``).
+
 ``status`` is ``ok``, ``watch`` or ``act``; ``since`` the first window of the current episode
 (null when ok). With a folder holding several model folders, one JSON object per model is
 printed as a JSON list and the exit code reflects the worst model.
@@ -45,7 +48,7 @@ def _configs(path: Path) -> list[Path]:
 
 
 def run_check(target: str | Path, window: str | None = None, fmt: str = "text", fail_on: str = "act",
-              out=None, err=None) -> int:
+              out=None, err=None, retrain: bool = False) -> int:
     """Run the check and print it; returns the exit code (see the module docstring)."""
     out = out or sys.stdout
     err = err or sys.stderr
@@ -55,7 +58,7 @@ def run_check(target: str | Path, window: str | None = None, fmt: str = "text", 
         configs = _configs(Path(target))
         if window is not None and len(configs) > 1:
             raise ValueError("--window applies to one model; pass a single model.yaml or model folder")
-        reports = [health(c, window=window) for c in configs]
+        reports = [health(c, window=window, retrain=retrain) for c in configs]
     except (HealthError, FileNotFoundError, KeyError, ValueError, TypeError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"toolkit: error: {' '.join(str(message).split())}", file=err)
@@ -85,8 +88,12 @@ def add_parser(sub: argparse._SubParsersAction):
     parser.add_argument("--format", dest="fmt", choices=("text", "json"), default="text", help="output format")
     parser.add_argument("--fail-on", choices=("watch", "act"), default="act",
                         help="exit 1 when the overall status reaches this level (default: act)")
+    parser.add_argument("--retrain", action="store_true",
+                        help="when performance is act, add a 'retraining' row with what the retraining plan "
+                        "recommends (trains candidates: about doubles the check's CPU time on the demo)")
 
     def run(args: argparse.Namespace) -> int:
-        return run_check(args.target, window=args.window, fmt=args.fmt, fail_on=args.fail_on)
+        return run_check(args.target, window=args.window, fmt=args.fmt, fail_on=args.fail_on,
+                         retrain=args.retrain)
 
     return run

@@ -604,10 +604,12 @@ class AbstainDecision:
 
     def __repr__(self) -> str:
         if not self.feasible:
-            return f"AbstainDecision(infeasible: route everything; target {self.target_accuracy})"
+            return (f"AbstainDecision(infeasible: route everything; target {self.target_accuracy}; "
+                    f"{self.n_labelled:,} labelled cases)")
         return (f"AbstainDecision(threshold={self.threshold:.4g}: answer {self.coverage:.1%}, route "
                 f"{self.routed_share:.1%}; accepted accuracy {self.accuracy:.3f} >= {self.lower_bound:.3f} "
-                f"({self.confidence:.0%} lower bound) vs target {self.target_accuracy})")
+                f"({self.confidence:.0%} lower bound) vs target {self.target_accuracy}; chosen on "
+                f"{self.n_labelled:,} labelled cases)")
 
     def to_html(self) -> str:
         body = frame_to_html(self.to_frame())

@@ -55,6 +55,11 @@ the target -> act; wholly below the target -> watch; routed share moved from the
 **overall**: the worst status; its cause is the worst cause (ties: schema, performance, fallback,
 drift, feedback, in that order, since a broken feed makes the other numbers meaningless).
 
+**retraining** (opt-in: ``tk.health(..., retrain=True)``, ``toolkit check --retrain``; not a cause,
+so it never changes the overall status). Run only when the performance row is act: what
+:func:`toolkit.retraining_plan` recommends, with its paired gain and evidence. retrain and fix_feed
+-> act, wait and no_gain -> watch; performance not act -> ok (no plan run).
+
 ``since`` is the first window of the current episode: the run of consecutive non-ok windows of
 that cause ending at the window examined.
 """
@@ -69,7 +74,7 @@ import pandas as pd
 
 __all__ = ["Rules", "STATUSES", "CAUSES", "worst", "episode_start", "share_z", "step_z", "wilson",
            "schema_findings", "schema_rule", "drift_rule", "performance_rule", "feedback_rule", "fallback_rule",
-           "overall_rule", "relationship_changes", "STRUCTURAL_CHECKS", "VALUE_CHECKS"]
+           "overall_rule", "retraining_rule", "relationship_changes", "STRUCTURAL_CHECKS", "VALUE_CHECKS"]
 
 STATUSES = ("ok", "watch", "act")
 _RANK = {s: i for i, s in enumerate(STATUSES)}
@@ -870,6 +875,53 @@ def overall_rule(rows: dict[str, dict]) -> dict:
     return {"status": status, "since": None, "kind": bad[0][0], "summary": summary + ".",
             "evidence": ", ".join(c for c, _ in bad), "next_step": bad[0][1]["next_step"], "column": "",
             "_starts": starts}
+
+
+def retraining_rule(performance: dict, plan=None, error: str | None = None, config_name: str = "model.yaml",
+                    first_window: str | None = None) -> dict:
+    """The ``retraining`` row: what :func:`toolkit.retraining_plan` recommends, when performance is act.
+
+    ``performance`` is the performance row of the window; ``plan`` a :class:`toolkit.RetrainPlan` (None
+    when it was not run) and ``error`` why it could not run.
+
+    >>> retraining_rule({"status": "watch"})["summary"]
+    'No retraining plan: performance is watch, not act.'
+    >>> retraining_rule({"status": "act"}, error="no labels")["status"]
+    'watch'
+    """
+    row = {"cause": "retraining", "since": None, "evidence": "", "column": "", "kind": "ok"}
+    if performance["status"] != "act":
+        return {**row, "status": "ok", "summary": f"No retraining plan: performance is {performance['status']}, "
+                "not act.", "next_step": "Nothing to do."}
+    if plan is None:
+        return {**row, "status": "watch", "kind": "no plan",
+                "summary": f"Performance needs action but the retraining plan could not run: {error}.",
+                "next_step": "Run 05_retrain_decision once the problem above is fixed."}
+    status = {"retrain": "act", "fix_feed": "act", "wait": "watch", "no_gain": "watch"}[plan.recommendation]
+    message = plan.message[:1].upper() + plan.message[1:]
+    if plan.recommendation == "retrain":
+        from .retraining import SINCE_ONSET, WEIGHTED
+
+        chosen = plan.chosen or ""
+        if chosen.startswith(SINCE_ONSET):
+            args = f"--since {plan.onset}"
+        elif chosen == WEIGHTED:
+            args = f"--since {plan.onset} --include-reference --importance-to {plan.eval_windows[-1]}"
+        else:
+            args = f"--since {first_window or 'FIRST_WINDOW'} --include-reference"
+        step = (f"Build the retraining set ({chosen}): toolkit retrain-set {config_name} {args} --output DIR, "
+                "then train on it and compare. Details: 05_retrain_decision.")
+    elif plan.recommendation == "fix_feed":
+        step = "Fix the feed before retraining: training on broken rows bakes the break in. Details: 01_compare_baseline."
+    elif plan.recommendation == "wait":
+        step = "Wait for the labels named above, then rerun the plan. Details: 05_retrain_decision."
+    else:
+        step = "Look elsewhere than retraining (the feed, the features, the fallback). Details: 05_retrain_decision."
+    held = "..".join(dict.fromkeys(plan.eval_windows[:1] + plan.eval_windows[-1:])) or "none"
+    evidence = [f"plan on {plan.metric}, trained up to {plan.cutoff}, held-out windows {held}; "
+                f"onset {plan.onset or 'not found'}", *plan.evidence]
+    return {**row, "status": status, "kind": plan.recommendation, "summary": message.rstrip(".") + ".",
+            "evidence": " ".join(e[:1].upper() + e[1:].rstrip(".") + "." for e in evidence if e), "next_step": step}
 
 
 # ----------------------------------------------------------------------------- relationship screen

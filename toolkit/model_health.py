@@ -26,7 +26,7 @@ import pandas as pd
 
 from ._html import SEVERITY_COLOURS, escape
 from .health_rules import (CAUSES, Rules, drift_rule, episode_start, fallback_rule, feedback_rule, overall_rule,
-                           performance_rule, relationship_changes, schema_findings, schema_rule)
+                           performance_rule, relationship_changes, retraining_rule, schema_findings, schema_rule)
 
 __all__ = ["health", "HealthReport", "HealthError", "VerdictCard", "clear_cache", "verdict_card", "HEALTH_COLUMNS"]
 
@@ -36,7 +36,7 @@ STATUS_COLOURS = {"ok": SEVERITY_COLOURS["ok"], "watch": SEVERITY_COLOURS["warni
 #: the template that goes deeper, per cause
 TEMPLATES = {"schema": "01_compare_baseline", "drift": "02_inspect_drifted_features",
              "feedback": "03_estimate_degradation", "performance": "03_estimate_degradation",
-             "fallback": "04_fallback_thresholds"}
+             "fallback": "04_fallback_thresholds", "retraining": "05_retrain_decision"}
 _HIGHER = {"roc_auc": True, "accuracy": True, "mae": False}
 
 
@@ -241,7 +241,7 @@ def _outcome_fn(stats: _Stats):
 
 
 def health(config, window: str | None = None, *, rules: Rules | None = None, target_accuracy: float | None = None,
-           confidence: float | None = None) -> "HealthReport":
+           confidence: float | None = None, retrain: bool = False) -> "HealthReport":
     """The model's health in one window: ok / watch / act per cause, since when, why, what to do.
 
     Parameters
@@ -254,6 +254,12 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
         Thresholds of the rules (:class:`toolkit.health_rules.Rules`); the defaults are documented there.
     target_accuracy, confidence
         The fallback's promise for the answered cases (defaults 0.85 and 0.95, as template 04).
+    retrain
+        Add a ``retraining`` row: when the performance row is act, what :func:`toolkit.retraining_plan`
+        recommends (with the model's ``model:`` estimator, else the default learner) and its evidence.
+        Off by default because the plan trains candidates (about as much CPU again as the rest of the
+        check on the demo); the plan is cached with the statistics, so later windows reuse it. The row
+        never changes the overall status.
 
     Returns
     -------
@@ -294,7 +300,32 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
         from ._checks import preview
 
         raise HealthError(f"window {chosen!r} not in production; available: {preview(windows)} (latest {windows[-1]!r})")
-    return _evaluate(stats, chosen, rules)
+    report = _evaluate(stats, chosen, rules)
+    if retrain:
+        report = _with_retraining(report, stats, cfg)
+    return report
+
+
+def _with_retraining(report: "HealthReport", stats: _Stats, cfg) -> "HealthReport":
+    """The report with its ``retraining`` row appended (the plan runs once per cached statistics)."""
+    from .retraining import retraining_plan
+
+    perf = report.row("performance")
+    plan = error = None
+    if perf["status"] == "act":
+        if "retraining_plan" not in stats.memo:
+            try:
+                stats.memo["retraining_plan"] = (retraining_plan(cfg), None)
+            except (FileNotFoundError, KeyError, ValueError, TypeError, ImportError) as exc:
+                message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+                stats.memo["retraining_plan"] = (None, " ".join(str(message).split()).rstrip("."))
+        plan, error = stats.memo["retraining_plan"]
+    config_name = os.path.relpath(Path(cfg.root) / "model.yaml") if getattr(cfg, "root", None) else "model.yaml"
+    row = retraining_rule(perf, plan, error, config_name=config_name, first_window=stats.windows[0])
+    table = pd.concat([report.table, pd.DataFrame([{k: row.get(k, "") for k in report.table.columns}])],
+                      ignore_index=True)
+    table["since"] = table["since"].astype(object).where(table["since"].notna(), None)
+    return dataclasses.replace(report, table=table)
 
 
 def _evaluate(stats: _Stats, window: str, rules: Rules) -> "HealthReport":

@@ -150,12 +150,13 @@ def fallback(decision, routing=None) -> Findings:
     """The abstain decision in words."""
     if decision.threshold is None:
         items = [f"No threshold reaches accuracy {decision.target_accuracy:.0%} with {decision.confidence:.0%} "
-                 "confidence on the labelled cases: route everything to the fallback, or lower the target."]
+                 f"confidence on the {decision.n_labelled:,} labelled cases: route everything to the fallback, or lower "
+                 "the target."]
     else:
         items = [f"Answer when confidence >= {decision.threshold:.3f}: the model answers {decision.coverage:.1%} of "
                  f"cases with accuracy {decision.accuracy:.3f} (lower {decision.confidence:.0%} bound "
                  f"{decision.lower_bound:.3f} >= target {decision.target_accuracy:.2f}); "
-                 f"{decision.routed_share:.1%} go to the fallback."]
+                 f"{decision.routed_share:.1%} go to the fallback (chosen on {decision.n_labelled:,} labelled cases)."]
     if routing is not None and len(routing):
         col = "routed_share" if "routed_share" in routing else routing.columns[-1]
         items.append(f"Expected routing to the fallback per window: {routing[col].min():.1%} to {routing[col].max():.1%}.")

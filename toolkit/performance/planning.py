@@ -1,8 +1,10 @@
 """Sample-size planning: how many labels detect a given drop, and what drop a given number can detect.
 
 The test being planned is the one :func:`toolkit.performance` runs against a fixed baseline value:
-a score test for a proportion (accuracy, recall) and, for ROC AUC, a z-test with the Hanley-McNeil
-variance. With ``baseline_n`` the baseline is itself an estimate from ``baseline_n`` labels and the
+a score test for a proportion (accuracy, recall, precision), for ROC AUC a z-test with the
+Hanley-McNeil variance, and for F1 a Wald test with the delta-method variance
+``F(1-F)(2-F)^2 / (2 n u)``, ``u`` the share of rows that are positive or predicted positive (the
+rows F1 counts: TP + FP + FN). With ``baseline_n`` the baseline is itself an estimate from ``baseline_n`` labels and the
 test is the Wald difference of two independent estimates (as with ``baseline=<frame>``).
 
 Examples
@@ -26,7 +28,7 @@ from .intervals import hanley_mcneil_variance
 
 __all__ = ["labels_needed", "detectable_drop", "PLANNED_METRICS"]
 
-PLANNED_METRICS = ("accuracy", "recall", "precision", "roc_auc")
+PLANNED_METRICS = ("accuracy", "recall", "precision", "roc_auc", "f1")
 _ALTERNATIVES = ("two-sided", "one-sided")
 
 
@@ -45,9 +47,10 @@ def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseli
         raise ValueError(f"alpha must be between 0 and 1 (e.g. 0.05); got {alpha!r}")
     if not alpha < power < 1:
         raise ValueError(f"power must be between alpha ({alpha}) and 1 (e.g. 0.8); got {power!r}")
-    if metric in ("recall", "precision", "roc_auc"):
+    if metric in ("recall", "precision", "roc_auc", "f1"):
         if prevalence is None:
-            what = "rows predicted positive" if metric == "precision" else "positives"
+            what = {"precision": "rows predicted positive",
+                    "f1": "rows that are positive or predicted positive (TP + FP + FN)"}.get(metric, "positives")
             raise ValueError(f"{metric} needs prevalence=, the share of {what} among the labels (e.g. 0.25)")
         if not 0 < prevalence < 1:
             raise ValueError(f"prevalence must be strictly between 0 and 1; got {prevalence!r}")
@@ -62,6 +65,13 @@ def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseli
 def _power_gap(metric, p0, d, n, z_a, z_b, prevalence, baseline_n) -> float:
     """Positive when ``n`` labels give at least the target power against a drop ``d``."""
     p1 = p0 - d
+    if metric == "f1":
+        # delta method on the multinomial (TP, FP, FN, rest) shares: Var F1 = F(1-F)(2-F)^2 / (2 n u);
+        # performance() tests F1 with its bootstrap se, i.e. the se at the window's own (dropped) value
+        def var(f, m):
+            return f * (1 - f) * (2 - f) ** 2 / (2 * prevalence * m)
+        base = var(p0, baseline_n) if baseline_n is not None else 0.0
+        return d - (z_a + z_b) * math.sqrt(var(p1, n) + base)
     if metric == "roc_auc":
         def var(a, m):
             return hanley_mcneil_variance(a, prevalence * m, (1 - prevalence) * m)
@@ -91,7 +101,7 @@ def labels_needed(
     Parameters
     ----------
     metric
-        'accuracy', 'recall', 'precision' or 'roc_auc'.
+        'accuracy', 'recall', 'precision', 'roc_auc' or 'f1'.
     baseline_value
         The metric's value when nothing is wrong (e.g. on the baseline).
     detectable_drop
@@ -100,8 +110,9 @@ def labels_needed(
         Probability of detecting the drop, and false-alarm rate of the test.
     prevalence
         Share of positives among labels (needed for recall and roc_auc); for precision, the share
-        of labelled rows the model predicts positive (precision's denominator). F1 is not planned
-        here: it has no single proportion to plan on.
+        of labelled rows the model predicts positive (precision's denominator); for F1, the share
+        of rows that are positive or predicted positive (TP + FP + FN over all rows), taken as the
+        same before and after the drop.
     alternative
         'two-sided' (what :func:`toolkit.performance` reports) or 'one-sided' (a drop only).
     baseline_n
@@ -113,7 +124,9 @@ def labels_needed(
         Number of labelled rows (all classes); for recall (precision), the positives (predicted
         positives) needed divided by ``prevalence``.
         For proportions the closed form ``n = ((z_a sqrt(p0 q0) + z_b sqrt(p1 q1)) / d)^2``; for AUC
-        the smallest n whose Hanley-McNeil variances give ``z_a sd0 + z_b sd1 <= d``.
+        the smallest n whose Hanley-McNeil variances give ``z_a sd0 + z_b sd1 <= d``; for F1 the
+        smallest n with ``(z_a + z_b) sd1 <= d`` (sd1 the delta-method sd at the dropped value, as the
+        bootstrap test of :func:`toolkit.performance` uses the window's own spread).
 
     Examples
     --------
@@ -122,13 +135,15 @@ def labels_needed(
     905
     >>> tk.labels_needed("recall", 0.6, 0.1, prevalence=0.25)
     763
+    >>> tk.labels_needed("f1", 0.7, 0.05, prevalence=0.4)
+    1628
     """
     z_a, z_b = _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n)
     d, p0 = check_number("detectable_drop", detectable_drop), float(baseline_value)
     if not 0 < d < p0:
         raise ValueError(f"detectable_drop must be between 0 and baseline_value ({p0}); got {detectable_drop!r}")
     p1 = p0 - d
-    if metric != "roc_auc" and baseline_n is None:
+    if metric not in ("roc_auc", "f1") and baseline_n is None:
         share = prevalence if metric in ("recall", "precision") else 1.0
         m = ((z_a * math.sqrt(p0 * (1 - p0)) + z_b * math.sqrt(p1 * (1 - p1))) / d) ** 2
         return int(math.ceil(m / share - 1e-9))
