@@ -249,7 +249,8 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
     config
         A :class:`~toolkit.ModelConfig`, the path of its ``model.yaml``, or the model folder.
     window
-        Window label (see ``cfg.windows``); None for the latest.
+        Window: its label, any date inside it or an ISO week ('2026-W20'); None for the latest
+        complete window (see :meth:`toolkit.ModelConfig.choose_window`).
     rules
         Thresholds of the rules (:class:`toolkit.health_rules.Rules`); the defaults are documented there.
     target_accuracy, confidence
@@ -282,11 +283,12 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
         known = [str(w) for w in cfg.windows]
     except (FileNotFoundError, KeyError, ValueError, TypeError) as exc:
         raise HealthError(f"{cfg.name}: cannot read the production windows: {exc}") from exc
-    if window is not None and str(window) not in known:
-        from ._checks import preview
-
-        raise HealthError(f"window {str(window)!r} not in production; available: {preview(known)} "
-                          f"(latest {known[-1]!r})" if known else f"{cfg.name}: production has no windows")
+    if not known:
+        raise HealthError(f"{cfg.name}: production has no windows")
+    try:  # one owner of window names: a label, a date inside it, an ISO week; default the latest complete
+        window = cfg.choose_window(window).label
+    except (KeyError, ValueError) as exc:
+        raise HealthError(exc.args[0] if exc.args else str(exc)) from exc
     try:
         stats = _gather(cfg, rules)
     except HealthError:
@@ -295,7 +297,7 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         raise HealthError(f"{cfg.name}: cannot compute the health statistics: {message}") from exc
     windows = stats.windows
-    chosen = windows[-1] if window is None else str(window)
+    chosen = str(window)
     if chosen not in windows:
         from ._checks import preview
 
