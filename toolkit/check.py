@@ -84,7 +84,9 @@ def add_parser(sub: argparse._SubParsersAction):
     )
     parser.add_argument("target", type=Path, metavar="CONFIG_OR_FOLDER",
                         help="a model.yaml, a model folder, or a folder of model folders")
-    parser.add_argument("--window", metavar="LABEL", help="window: its label, a date inside it or an ISO week such as 2026-W20 (default: the latest complete window)")
+    parser.add_argument("--window", metavar="LABEL",
+                        help="window: its label, a date inside it or an ISO week such as 2026-W20 "
+                             "(default: the latest complete window)")
     parser.add_argument("--format", dest="fmt", choices=("text", "json"), default="text", help="output format")
     parser.add_argument("--fail-on", choices=("watch", "act"), default="act",
                         help="exit 1 when the overall status reaches this level (default: act)")
