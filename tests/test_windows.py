@@ -130,6 +130,21 @@ def test_partial_last_week_is_skipped_by_default_and_named():
     assert asked.label == "2026-02-02" and not asked.complete and "incomplete" in asked.note
 
 
+def test_business_hours_logging_is_not_partial_but_a_short_last_day_is():
+    # every day is logged 09:00-15:00 only: the last day covers what every other day covers
+    days = pd.date_range("2026-03-02", periods=10, freq="D", tz="America/Chicago")
+    t = pd.DatetimeIndex(np.concatenate([pd.date_range(d + pd.Timedelta(hours=9), d + pd.Timedelta(hours=15),
+                                                        freq="5min") for d in days]))
+    frame = pd.DataFrame({"t": t})
+    table = W.window_table(frame, "D", timestamp="t")
+    assert table["complete"].all(), table[["window", "reason"]]
+    # the same data cut off at 11:00 on the last day is partial (2 of the usual 6 hours)
+    short = frame[frame["t"] < days[-1] + pd.Timedelta(hours=11)]
+    table = W.window_table(short, "D", timestamp="t")
+    assert table["complete"].tolist() == [True] * 9 + [False]
+    assert "partial" in table["reason"].iloc[-1]
+
+
 def test_a_thin_window_is_incomplete_by_row_count_and_full_edges_are_complete():
     t = pd.date_range("2026-01-05", "2026-02-01 23:00", freq="h")           # exactly 4 weeks
     frame = pd.DataFrame({"t": t})

@@ -21,7 +21,8 @@ Labels
     label, any timestamp inside the window ('2013-05-08') or an ISO week ('2026-W20');
     :func:`short_labels` gives compact axis labels ('05-06', 'W19').
 Completeness
-    A first or last period window that the data covers for less than 90% of its span, or any
+    A first or last period window that the data covers for less than 90% of what the other windows
+    cover (of its span when there are no others: business-hours logging is not partial), or any
     window with fewer than half the typical (median) rows, is incomplete; :func:`choose_window`
     picks the latest complete window by default and names the ones it skipped.
 Size guard
@@ -524,6 +525,15 @@ def _complete(table: pd.DataFrame, spec: WindowSpec, steps: dict | None) -> None
     for i in np.flatnonzero(counts == 0):
         complete[i], reasons[i] = False, "empty"
     if spec.kind == "period" and nonempty.size:
+        # Data logged only part of each period (business hours, weekdays) covers the same part of every
+        # window: an edge window is judged against what the interior windows cover, never the bare span.
+        interior = nonempty[1:-1]
+        starts = pd.to_datetime(table["window_start"])
+        stops = pd.to_datetime(table["window_end"]) + pd.Timedelta(1, "ns")
+        typical_end = typical_start = None
+        if interior.size:
+            typical_end = (pd.to_datetime(table["last"]) - starts).iloc[interior].median()
+            typical_start = (stops - pd.to_datetime(table["first"])).iloc[interior].median()
         for i, edge in ((nonempty[-1], "last"), (nonempty[0], "first")):
             step = (steps or {}).get(int(i), pd.Timedelta(0))
             start = table.at[i, "window_start"]
@@ -531,8 +541,12 @@ def _complete(table: pd.DataFrame, spec: WindowSpec, steps: dict | None) -> None
             span = stop - start
             if edge == "last":
                 covered = min(table.at[i, "last"] + step, stop) - start
+                usual = None if typical_end is None else min(typical_end + step, span)
             else:
                 covered = stop - max(table.at[i, "first"], start)
+                usual = None if typical_start is None else min(typical_start, span)
+            if usual is not None and usual > pd.Timedelta(0):
+                span = usual
             share = covered / span if span > pd.Timedelta(0) else 1.0
             if share < MIN_COVERAGE and not reasons[i]:
                 complete[i] = False
