@@ -249,7 +249,7 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
     config
         A :class:`~toolkit.ModelConfig`, the path of its ``model.yaml``, or the model folder.
     window
-        Window label (see ``cfg.windows``); None for the latest.
+        Window label (see ``cfg.windows``); None for the latest complete window (``cfg.choose_window()``).
     rules
         Thresholds of the rules (:class:`toolkit.health_rules.Rules`); the defaults are documented there.
     target_accuracy, confidence
@@ -289,7 +289,8 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         raise HealthError(f"{cfg.name}: cannot compute the health statistics: {message}") from exc
     windows = stats.windows
-    chosen = windows[-1] if window is None else str(window)
+    # the default is the latest complete window, as in every template (a partial last window is skipped)
+    chosen = cfg.choose_window().label if window is None else str(window)
     if chosen not in windows:
         from ._checks import preview
 

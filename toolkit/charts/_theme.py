@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["MAX_CHART_ROWS", "PALETTE", "DRIFT_COLOURS", "check_small", "themed"]
+__all__ = ["MAX_CHART_ROWS", "PALETTE", "DRIFT_COLOURS", "check_small", "themed", "window_axis"]
 
 #: Charts carry aggregates; a frame bigger than this means someone passed raw rows.
 MAX_CHART_ROWS = 4000
@@ -29,6 +29,23 @@ def check_small(frame: pd.DataFrame, what: str) -> pd.DataFrame:
             "aggregated result frames: pass the result object, not raw data"
         )
     return frame
+
+
+def window_axis(order, **kwargs):
+    """An x axis over windows that prints short labels ('W19', '05-06') while the data, tooltips and
+    selections keep the full labels; many windows thin their labels rather than overlap.
+
+    >>> window_axis(["2026-05-04", "2026-05-11"]).to_dict()["labelExpr"]
+    '({"2026-05-04": "W19", "2026-05-11": "W20"})[datum.label] || datum.label'
+    """
+    import altair as alt
+
+    from ..windows import axis_label_expr
+
+    order = [str(x) for x in order]
+    kwargs.setdefault("labelAngle", -45)
+    kwargs.setdefault("labelOverlap", True)
+    return alt.Axis(labelExpr=axis_label_expr(order), **kwargs)
 
 
 def themed(chart, title: str | None = None, width: int = 520, height: int = 260):
