@@ -158,6 +158,11 @@ def test_template_runs_tells_the_story_and_exports_offline(name, tmp_path, reque
     for phrase in VERDICT[name]:
         assert phrase in card, f"{name}: the verdict card does not say {phrase!r}: {card[:400]}"
     _assert_no_table_hides_the_latest_windows(name, executed)
+    shown = "".join(str(o.get("data", {}).get("text/html", "")) for c in nbformat.read(executed, as_version=4).cells
+                    for o in c.get("outputs", []))
+    shown = re.sub(r"<pre style=.display:none.>.*?</pre>", "", shown, flags=re.S)   # hidden, for search only
+    assert not re.search(r"\b(AbstainDecision|RetrainPlan|PerformanceReport|DriftReport)\(", shown), \
+        f"{name}: a raw repr is shown where a reader expects a sentence"
     assert report_path.stat().st_size < REPORT_BUDGET, f"{name}: {report_path.stat().st_size:,} bytes"
     content = report_path.read_text()
     assert "VBox(children" not in content   # live widgets are replaced by a note, not dumped as text
