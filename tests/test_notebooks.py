@@ -163,6 +163,11 @@ def test_template_runs_tells_the_story_and_exports_offline(name, tmp_path, reque
     shown = re.sub(r"<pre style=.display:none.>.*?</pre>", "", shown, flags=re.S)   # hidden, for search only
     assert not re.search(r"\b(AbstainDecision|RetrainPlan|PerformanceReport|DriftReport)\(", shown), \
         f"{name}: a raw repr is shown where a reader expects a sentence"
+    if name == "02_inspect_drifted_features":
+        # every feature dropdown starts on the most severe feature: the most drifted (plan, in the
+        # distribution and signal charts) and the one whose link with the outcome changed (the concept drift)
+        starts = re.findall(r'"name":\s*"feature",.{0,2000}?"value":\s*"([^"]+)"', shown, re.S)
+        assert starts == ["plan", "plan", EVENTS["concept_drift"]["column"]], starts
     assert report_path.stat().st_size < REPORT_BUDGET, f"{name}: {report_path.stat().st_size:,} bytes"
     content = report_path.read_text()
     assert "VBox(children" not in content   # live widgets are replaced by a note, not dumped as text
