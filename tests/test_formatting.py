@@ -103,3 +103,9 @@ def test_window_axis_shows_short_labels_for_weekly_dates():
     labels = [str(d.date()) for d in pd.date_range("2013-01-07", periods=40, freq="7D")]
     expr = window_axis(labels).to_dict()["labelExpr"]
     assert '"2013-01-07": "W02"' in expr and expr.endswith("|| datum.label")
+
+
+def test_window_axis_leaves_ambiguous_year_number_labels_alone():
+    from toolkit.charts._theme import window_axis
+
+    assert "labelExpr" not in window_axis([f"2026-{w:02d}" for w in range(1, 10)]).to_dict()
