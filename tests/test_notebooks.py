@@ -53,6 +53,16 @@ STORY = {
     "05_retrain_decision": [f"retrain now on since onset (2026-{EVENTS['concept_drift']['first_week']:02d})",
                             "concept drift: support_tickets_30d"],
 }
+# the verdict card each template opens with: its question answered, with the onset window
+VERDICT = {
+    "01_compare_baseline": [f"schema: act since {week('new_plan')}", f"drift: watch since {week('price_rise')}"],
+    "02_inspect_drifted_features": ["Most drifted: plan", f"plan: ", f"drifted since {week('new_plan')}",
+                                    f"monthly_charges: ", f"drifted since {week('price_rise')}"],
+    "03_estimate_degradation": [f"performance: act since {week('concept_drift')}", "concept drift", "feedback: "],
+    "04_fallback_thresholds": ["fallback: act since"],
+    "05_retrain_decision": [f"retrain now on since onset ({week('concept_drift')})",
+                            f"Onset of the drop: {week('concept_drift')}."],
+}
 TEMPLATES = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if not p.stem.startswith("00_"))
 
 
@@ -66,6 +76,51 @@ def _outputs_text(executed: Path) -> str:
             parts.append(str(data.get("text/plain", "")))
             parts.append(html.unescape(re.sub(r"<[^>]+>", "", str(data.get("text/html", "")))))
     return "\n".join(parts)
+
+
+def _first_output(executed: Path) -> dict:
+    """The first output a reader sees after the parameters cell (the inline chart library is not one)."""
+    nb = nbformat.read(executed, as_version=4)
+    start = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    for cell in nb.cells[start + 1:]:
+        for output in cell.get("outputs", []):
+            if 'data-toolkit-role="vega-bundle"' not in str(output.get("data", {}).get("text/html", "")):
+                return output
+    raise AssertionError(f"{executed.name} has no output after its parameters cell")
+
+
+def _window_tables(executed: Path) -> list[list[str]]:
+    """The window column of every HTML table in the executed notebook's outputs (one list per table)."""
+    nb = nbformat.read(executed, as_version=4)
+    tables = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            page = str(output.get("data", {}).get("text/html", ""))
+            for table in re.findall(r"<table.*?</table>", page, re.S):
+                rows = [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+                         for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, re.S)]
+                        for r in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)]
+                if rows and "window" in rows[0]:
+                    i = rows[0].index("window")
+                    tables.append([r[i] for r in rows[1:] if len(r) > i])
+    return tables
+
+
+def _assert_no_table_hides_the_latest_windows(name: str, executed: Path):
+    """Every table with a window column that reaches the latest windows' part of the data shows them:
+    a long table elides its earliest windows, never its most recent ones."""
+    from toolkit.config import ModelConfig
+
+    windows = ModelConfig.load(NOTEBOOKS / "model.yaml").windows
+    latest = windows[-1]
+    tables = _window_tables(executed)
+    for shown in tables:
+        in_order = [w for w in shown if w in windows]
+        if len(set(in_order)) < 2:
+            continue                      # a one-window table (the window examined) or not about windows
+        # a per-window table over the whole history ends on the latest window
+        assert latest in in_order, f"{name}: a table of {len(set(in_order))} windows stops at {max(in_order)}"
+    return tables
 
 
 def _chart_outputs(executed: Path) -> int:
@@ -96,6 +151,23 @@ def test_template_runs_tells_the_story_and_exports_offline(name, tmp_path, reque
     text = _outputs_text(executed)
     for phrase in STORY[name]:
         assert phrase in text, f"{name}: the report does not say {phrase!r}"
+    first = _first_output(executed)
+    card = str(first.get("data", {}).get("text/plain", ""))   # the card as text: "cause: status since W: why"
+    assert 'data-toolkit-role="verdict"' in str(first.get("data", {}).get("text/html", "")), \
+        f"{name}: the first output is not the verdict card"
+    for phrase in VERDICT[name]:
+        assert phrase in card, f"{name}: the verdict card does not say {phrase!r}: {card[:400]}"
+    _assert_no_table_hides_the_latest_windows(name, executed)
+    shown = "".join(str(o.get("data", {}).get("text/html", "")) for c in nbformat.read(executed, as_version=4).cells
+                    for o in c.get("outputs", []))
+    shown = re.sub(r"<pre style=.display:none.>.*?</pre>", "", shown, flags=re.S)   # hidden, for search only
+    assert not re.search(r"\b(AbstainDecision|RetrainPlan|PerformanceReport|DriftReport)\(", shown), \
+        f"{name}: a raw repr is shown where a reader expects a sentence"
+    if name == "02_inspect_drifted_features":
+        # every feature dropdown starts on the most severe feature: the most drifted (plan, in the
+        # distribution and signal charts) and the one whose link with the outcome changed (the concept drift)
+        starts = re.findall(r'"name":\s*"feature",.{0,2000}?"value":\s*"([^"]+)"', shown, re.S)
+        assert starts == ["plan", "plan", EVENTS["concept_drift"]["column"]], starts
     assert report_path.stat().st_size < REPORT_BUDGET, f"{name}: {report_path.stat().st_size:,} bytes"
     content = report_path.read_text()
     assert "VBox(children" not in content   # live widgets are replaced by a note, not dumped as text

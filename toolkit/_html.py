@@ -16,17 +16,24 @@ def escape(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def frame_to_html(frame: pd.DataFrame, max_rows: int = 50, float_format: str = "{:.4g}") -> str:
-    """Render a DataFrame as an escaped HTML table (pandas' to_html escapes cells but we also format)."""
-    shown = frame.head(max_rows)
-    formatters = {
-        c: (lambda v, f=float_format: "" if pd.isna(v) else f.format(v))
-        for c in shown.columns
-        if pd.api.types.is_float_dtype(shown[c].dtype)
-    }
-    table = shown.to_html(index=False, escape=True, formatters=formatters, border=0, classes="tk-table", na_rep="")
-    if len(frame) > max_rows:
-        table += f"<p><em>... {len(frame) - max_rows} more rows (use .to_frame())</em></p>"
+def frame_to_html(frame: pd.DataFrame, max_rows: int = 50, float_format: str | None = None) -> str:
+    """Render a DataFrame as an escaped HTML table formatted for people (:mod:`toolkit.formatting`:
+    shares as %, 3 significant digits, p-values floored at "< 1e-10").
+
+    A long table with a ``window`` column keeps its latest windows and says how many earlier ones it
+    elides; ``float_format`` (e.g. ``"{:.4g}"``) overrides the formatting of float columns.
+    """
+    from .formatting import format_frame, latest_rows
+
+    shown, note = latest_rows(frame, max_rows)
+    cells = format_frame(shown)
+    if float_format is not None:
+        for c in shown.columns:
+            if pd.api.types.is_float_dtype(shown[c].dtype):
+                cells[c] = ["" if pd.isna(v) else float_format.format(v) for v in shown[c]]
+    table = cells.to_html(index=False, escape=True, border=0, classes="tk-table", na_rep="")
+    if note:
+        table += f"<p><em>{escape(note[0].upper() + note[1:])}.</em></p>"
     return table
 
 

@@ -617,7 +617,13 @@ class AbstainDecision:
         if self.notes:
             body += "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in self.notes) + "</ul>"
         colour = SEVERITY_COLOURS["ok"] if self.feasible else SEVERITY_COLOURS["error"]
-        return card("Abstain threshold", body, headline=repr(self), colour=colour)
+        if self.feasible:   # a sentence for people, not the repr
+            head = (f"Answer when confidence >= {self.threshold:.3g}: {self.coverage:.1%} answered with accuracy "
+                    f"{self.accuracy:.3g} (lower {self.confidence:.0%} bound {self.lower_bound:.3g}, target "
+                    f"{self.target_accuracy:.3g}); {self.routed_share:.1%} routed to the fallback.")
+        else:
+            head = f"No threshold meets accuracy {self.target_accuracy:.3g}: route everything to the fallback."
+        return card("Abstain threshold", body, headline=head, colour=colour)
 
     def _repr_html_(self) -> str:
         return self.to_html()

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from ._html import SEVERITY_COLOURS, escape
+from ._html import SEVERITY_COLOURS, escape, frame_to_html
 
 __all__ = ["Findings", "schema", "schema_history", "drift", "drift_over_time", "performance", "estimate",
            "attribution", "fallback", "label_setup", "no_realized_performance", "not_applicable",
-           "relationships_source", "labels_plan"]
+           "relationships_source", "labels_plan", "Verdict", "verdict", "drift_verdict", "retrain_verdict",
+           "ranking", "table", "threshold_source", "window_note"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -236,3 +237,156 @@ def labels_plan(config, plan, detectable: float, recent_windows: int = 4) -> Fin
     else:
         items.append(f"The recent windows have about {per_window:,} labels each: too few to detect any drop.")
     return Findings("How many labels do we need?", items)
+
+
+# ----------------------------------------------------------------------------- verdict cards
+
+_STATUS_LEVEL = {"ok": "ok", "watch": "warning", "act": "error"}
+_STATUS_ORDER = ("ok", "watch", "act")
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """The answer to a template's question, shown before any table: a status, one card per finding
+    (HTML already escaped), and the window note (incomplete windows skipped).
+
+    >>> v = Verdict("Is it fine?", "watch", "2026-20", ["<p>x moved</p>"], ["x moved since 2026-18"], "")
+    >>> str(v).splitlines()[0]
+    'Is it fine? WATCH (window 2026-20)'
+    """
+
+    question: str
+    status: str
+    window: str
+    cards_html: list
+    lines: list
+    note: str = ""
+
+    def _repr_html_(self) -> str:
+        colour = SEVERITY_COLOURS[_STATUS_LEVEL.get(self.status, "info")]
+        note = f"<p><small>{escape(self.note)}</small></p>" if self.note else ""
+        return (f'<div class="tk-verdict" data-toolkit-role="verdict" style="font-family:system-ui,sans-serif;'
+                f'border:1px solid #ddd;border-top:6px solid {colour};padding:6px 12px;margin:6px 0">'
+                f'<div style="font-size:15px"><b>{escape(self.question)}</b> '
+                f'<span style="background:{colour};color:white;border-radius:3px;padding:1px 7px;font-size:12px;'
+                f'font-weight:600">{escape(self.status)}</span> window <b>{escape(self.window)}</b></div>'
+                f'{"".join(self.cards_html)}{note}</div>')
+
+    def __str__(self) -> str:
+        lines = [f"{self.question} {self.status.upper()} (window {self.window})", *(f"- {x}" for x in self.lines)]
+        return "\n".join(lines + ([self.note] if self.note else []))
+
+    __repr__ = __str__
+
+
+def window_note(choice) -> str:
+    """The sentence a report prints about its window: the incomplete windows it skipped, or ''."""
+    return getattr(choice, "note", "") or ""
+
+
+def _worst(statuses) -> str:
+    statuses = [s for s in statuses if s in _STATUS_ORDER] or ["ok"]
+    return max(statuses, key=_STATUS_ORDER.index)
+
+
+def verdict(report, causes, question: str, note: str = "") -> Verdict:
+    """The health verdict of ``causes`` (``tk.health(config, window)``'s rows) as one card, for the first
+    cell of a template: status, since when, why and what to do, per cause.
+
+    >>> verdict(report, ["schema", "drift"], "Does production keep the contract?")   # doctest: +SKIP
+    """
+    causes = [causes] if isinstance(causes, str) else list(causes)
+    cards = [report.card(c) for c in causes]
+    statuses = [report.row(c)["status"] for c in causes]
+    return Verdict(question, _worst(statuses), report.window, [c._repr_html_() for c in cards],
+                   [str(c) for c in cards], note)
+
+
+def _run_start(windows: list, hits: set, window: str) -> str | None:
+    """First window of the run of consecutive ``hits`` that ends at ``window`` (None if it is not a hit)."""
+    if window not in hits or window not in windows:
+        return None
+    i = windows.index(window)
+    while i > 0 and windows[i - 1] in hits:
+        i -= 1
+    return windows[i]
+
+
+def drift_verdict(drift, over_time, window: str, note: str = "", top: int = 3) -> Verdict:
+    """Which feature drifted most in ``window`` and since when (the run of drifted windows it is in),
+    ranked by severity as in the drift table; the model's outputs are named apart."""
+    frame = drift.to_frame()
+    windows = [str(w) for w in over_time.to_frame()["window"].astype(str).drop_duplicates()]
+    drifted = frame[frame["drifted"].astype(bool)].sort_values("severity", ascending=False)
+    lines = []
+    for _, row in drifted.head(top).iterrows():
+        col = row["column"]
+        since = _run_start(windows, set(map(str, over_time.drifted_windows(col))), str(window))
+        signals = row["signals"] if isinstance(row["signals"], str) else ", ".join(row["signals"])
+        since_txt = f", drifted since {since}" if since else ""
+        lines.append(f"{col}: {row['severity']:.1f}x its threshold ({signals}){since_txt}")
+    if len(drifted) > top:
+        lines.append(f"{len(drifted) - top} more drifted column(s): {', '.join(map(str, drifted['column'].iloc[top:]))}")
+    if not len(drifted):
+        lines = [f"No column drifted in window {window} beyond the baseline's sampling noise."]
+        status = "ok"
+    else:
+        status = "act" if drift.dataset_drifted else "watch"
+        lead = drifted.iloc[0]
+        lines.insert(0, f"Most drifted: {lead['column']}; {len(drifted)} of {len(frame)} columns drifted"
+                        f"{' (the dataset as a whole drifted)' if drift.dataset_drifted else ''}.")
+    cards = [f"<p>{escape(lines[0])}</p>"]
+    if len(lines) > 1:
+        cards.append("<ul>" + "".join(f"<li>{escape(x)}</li>" for x in lines[1:]) + "</ul>")
+    return Verdict("Which features drifted most, and since when?", status, str(window), cards, lines, note)
+
+
+def retrain_verdict(plan, window: str | None = None, note: str = "") -> Verdict:
+    """The retraining recommendation (``plan.headline``) with the onset of the drop it answers."""
+    status = {"retrain": "act", "fix_feed": "act", "wait": "watch"}.get(plan.recommendation, "ok")
+    lines = [plan.headline]
+    lines.append(f"Onset of the drop: {plan.onset}." if plan.onset else "No drop in progress was found (no onset).")
+    cards = [f"<p>{escape(lines[0])}</p>", f"<p><small>{escape(lines[1])}</small></p>"]
+    return Verdict("Should we retrain?", status, str(window or plan.cutoff or ""), cards, lines, note)
+
+
+def ranking(drift, top: int = 10) -> "Table":
+    """The drift ranking of one window as a formatted table, most severe first: the same order and
+    the same dataset verdict as template 01's drift table."""
+    frame = drift.to_frame().sort_values("severity", ascending=False)
+    cols = [c for c in ("column", "kind", "method", "statistic", "threshold", "severity", "drifted", "signals",
+                        "p_value", "missing_share_ref", "missing_share_cur") if c in frame]
+    return Table(frame[cols].head(top), f"{drift.verdict}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """A frame shown formatted for people (:mod:`toolkit.formatting`), with a caption."""
+
+    frame: object
+    caption: str = ""
+    max_rows: int = 60
+
+    def _repr_html_(self) -> str:
+        caption = f"<p>{escape(self.caption)}</p>" if self.caption else ""
+        return (f'<div style="font-family:system-ui,sans-serif;font-size:12px">{caption}'
+                f"{frame_to_html(self.frame, max_rows=self.max_rows)}</div>")
+
+    def __repr__(self) -> str:
+        return (self.caption + "\n" if self.caption else "") + self.frame.to_string(max_rows=self.max_rows)
+
+
+def table(frame, caption: str = "", max_rows: int = 60) -> Table:
+    """``frame`` formatted for people: shares as %, 3 significant digits, p-values floored, and a
+    window table that keeps its latest windows when it is long (see :func:`toolkit._html.frame_to_html`)."""
+    return Table(frame, caption, max_rows)
+
+
+def threshold_source(decision, source: str) -> Findings:
+    """Which labelled rows the abstain threshold was chosen on, counted as the decision counted them
+    (``decision.n_labelled``: the rows with a label and a usable confidence)."""
+    import re
+
+    text = re.sub(r"(Threshold chosen on (?:the baseline's )?)[\d,]+( labelled)",
+                  lambda m: f"{m.group(1)}{decision.n_labelled:,}{m.group(2)}", source, count=1)
+    return Findings("Labelled rows behind the threshold", [text])

@@ -158,12 +158,18 @@ class FeatureRelationships:
         return best.rename(columns={"outcome_rate_ref": "outcome_reference", "outcome_rate_cur": "outcome_current"})[
             ["column", "bin", "outcome_reference", "outcome_current", "gap", "score_gap"]].reset_index(drop=True)
 
-    def chart(self, columns: list[str] | None = None):
-        """Mean score and outcome rate per bin, reference vs current, with a feature dropdown."""
+    def chart(self, columns: list[str] | None = None, order: list[str] | None = None):
+        """Mean score and outcome rate per bin, reference vs current, with a feature dropdown.
+
+        The dropdown starts on the most severe feature: those whose outcome link changed (largest gap
+        first), then ``order`` (e.g. the drift ranking), then the rest."""
         from .charts.relationships import relationship_chart
 
         frame = self.frame if columns is None else self.frame[self.frame["column"].isin(columns)]
-        return relationship_chart(frame, outcome=self.outcome)
+        changed = self.changed()["column"].tolist() if self.has_labels else []
+        present = set(frame["column"])
+        first = [c for c in dict.fromkeys([*changed, *(order or []), *frame["column"]]) if c in present]
+        return relationship_chart(frame, outcome=self.outcome, order=first)
 
     def to_html(self) -> str:
         changed = self.changed() if self.has_labels else pd.DataFrame()

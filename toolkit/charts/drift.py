@@ -29,7 +29,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ._theme import MAX_CHART_ROWS, PALETTE, check_small, themed
+from ._theme import MAX_CHART_ROWS, PALETTE, check_small, themed, window_axis
 
 __all__ = [
     "drift_summary", "drift_heatmap", "distribution", "distribution_frame", "distribution_selector",
@@ -130,7 +130,7 @@ def drift_heatmap(over_time, columns: list[str] | None = None):
                alt.Tooltip("drifted:N"), alt.Tooltip("signals:N"), alt.Tooltip("reference:N"),
                alt.Tooltip("n_cur:Q", title="values in window"), alt.Tooltip("note:N")]
     base = alt.Chart(data).encode(
-        x=alt.X("window:O", sort=windows, title=None),
+        x=alt.X("window:O", sort=windows, title=None, axis=window_axis(windows)),
         y=alt.Y("column:N", sort=order, title=None),
         tooltip=tooltip,
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from ._theme import PALETTE, check_small, themed
+from ._theme import PALETTE, check_small, themed, window_axis
 
 __all__ = ["risk_coverage_chart"]
 
@@ -72,7 +72,7 @@ def routing_chart(routing: pd.DataFrame, decision=None):
     data = routing.copy()
     data["window"] = data["window"].astype(str)
     order = data["window"].tolist()
-    x = alt.X("window:O", sort=order, title="window")
+    x = alt.X("window:O", sort=order, title="window", axis=window_axis(order))
     routed = alt.Chart(data).mark_bar(color=PALETTE["warning"]).encode(
         x=x, y=alt.Y("routed_share:Q", title="routed to fallback", axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("window:O"), alt.Tooltip("n:Q", format=","), alt.Tooltip("n_routed:Q", format=","),
@@ -84,7 +84,7 @@ def routing_chart(routing: pd.DataFrame, decision=None):
     tip = [alt.Tooltip("window:O"), alt.Tooltip("accuracy_accepted:Q", format=".3f", title="accuracy (answered)"),
            alt.Tooltip("lower:Q", format=".3f"), alt.Tooltip("upper:Q", format=".3f"),
            alt.Tooltip("n_accepted_labelled:Q", format=",", title="labelled answered")]
-    base = alt.Chart(labelled).encode(x=alt.X("window:O", sort=order, title="window"))
+    base = alt.Chart(labelled).encode(x=alt.X("window:O", sort=order, title="window", axis=window_axis(order)))
     accuracy = (base.mark_errorbar(color=PALETTE["current"]).encode(y=alt.Y("lower:Q", title="accuracy of answered cases",
                                                                           scale=alt.Scale(zero=False)), y2="upper:Q", tooltip=tip)
                 + base.mark_point(filled=True, color=PALETTE["current"]).encode(y="accuracy_accepted:Q", tooltip=tip))

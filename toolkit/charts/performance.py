@@ -23,7 +23,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ._theme import PALETTE, check_small, themed
+from ._theme import PALETTE, check_small, themed, window_axis
 
 __all__ = ["performance_chart", "estimate_chart", "feedback_chart", "attribution_chart", "series_frame"]
 
@@ -83,7 +83,7 @@ def _series_chart(long: pd.DataFrame, order: list[str], flag_title: str, width: 
     series = [s for s in ("realized", "estimate", "baseline") if s in set(long["series"])]
     colour = alt.Color("series:N", title=None, scale=alt.Scale(domain=series,
                                                                 range=[SERIES_COLOURS[s] for s in series]))
-    x = alt.X("window:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45))
+    x = alt.X("window:O", sort=order, title=None, axis=window_axis(order))
     tooltip = [alt.Tooltip("window:N"), alt.Tooltip("metric:N"), alt.Tooltip("series:N"),
                alt.Tooltip("value:Q", format=".4f"), alt.Tooltip("lower:Q", format=".4f"),
                alt.Tooltip("upper:Q", format=".4f"), alt.Tooltip("n:Q", format=",.0f", title="rows / labels"),
@@ -162,7 +162,7 @@ def feedback_chart(report):
     cov = check_small(report.coverage.copy(), "feedback")
     cov["window"] = cov["window"].astype(str)
     order = cov["window"].tolist()
-    x = alt.X("window:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45))
+    x = alt.X("window:O", sort=order, title=None, axis=window_axis(order))
     tooltip = [alt.Tooltip("window:N"), alt.Tooltip("n_predictions:Q", format=","),
                alt.Tooltip("n_labelled:Q", format=","), alt.Tooltip("coverage:Q", format=".1%"),
                alt.Tooltip("n_waiting:Q", format=","), alt.Tooltip("n_overdue:Q", format=","),

@@ -12,13 +12,15 @@ _SIDES = {"domain": ["reference", "current"], "range": [PALETTE["reference"], PA
 
 
 def relationship_chart(frame: pd.DataFrame, title: str = "Score and outcome per feature bin (pick a feature)",
-                       outcome: str = "outcome rate"):
+                       outcome: str = "outcome rate", order: list[str] | None = None):
     """Two lines per side: mean score (dashed) and observed outcome rate (solid, with its interval).
 
     ``outcome`` names what the outcome line holds ("outcome rate", "accuracy", or "mean outcome" for a
-    regression, whose axis is then in the target's units, not a percentage)."""
+    regression, whose axis is then in the target's units, not a percentage). ``order``: the dropdown's
+    order, most severe first (it starts on the first)."""
     check_small(frame, "feature relationships")
-    columns = list(dict.fromkeys(frame["column"]))
+    present = list(dict.fromkeys(frame["column"]))
+    columns = [c for c in dict.fromkeys([*(order or []), *present]) if c in set(present)]
     long = pd.concat([
         frame.assign(measure="mean score", value=frame["mean_score"], lower=float("nan"), upper=float("nan")),
         frame.assign(measure=outcome, value=frame["outcome_rate"], lower=frame["outcome_lower"],

@@ -13,7 +13,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from ._theme import PALETTE, check_small, themed
+from ._theme import PALETTE, check_small, themed, window_axis
 
 __all__ = ["validation_chart", "null_rate_frame", "share_frame"]
 
@@ -99,7 +99,8 @@ def validation_history_chart(worst: pd.DataFrame, title: str | None = "Schema ch
     """Heatmap of the worst failure per window and column (from ``WindowValidation.worst()``)."""
     check_small(worst, "schema history")
     chart = alt.Chart(worst).mark_rect(stroke="white").encode(
-        x=alt.X("window:O", title="window", sort=list(dict.fromkeys(worst["window"]))),
+        x=alt.X("window:O", title="window", sort=list(dict.fromkeys(worst["window"])),
+              axis=window_axis(list(dict.fromkeys(worst["window"])))),
         y=alt.Y("column:N", title=None, sort=list(dict.fromkeys(worst["column"]))),
         color=alt.Color("status:N", title="worst failure",
                         scale=alt.Scale(domain=list(_STATUS_COLOURS), range=list(_STATUS_COLOURS.values()))),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from ._theme import PALETTE, check_small, themed
+from ._theme import PALETTE, check_small, themed, window_axis
 
 __all__ = ["signals_over_time", "signals_frame"]
 
@@ -35,10 +35,17 @@ def signals_over_time(over_time, columns: list[str] | None = None):
     'select'
     """
     data = check_small(signals_frame(over_time, columns), "signals over time")
-    names = list(dict.fromkeys(data["column"]))
+    present = set(data["column"])
+    if columns:   # the caller's order (a drift ranking): the dropdown starts on the most severe
+        names = [c for c in dict.fromkeys(columns) if c in present]
+    else:         # most severe over the windows first
+        names = data[data["signal"] == next(iter(_SIGNALS))].groupby("column")["value"].max() \
+            .sort_values(ascending=False, kind="stable").index.tolist()
+        names += [c for c in dict.fromkeys(data["column"]) if c not in set(names)]
     feature = alt.param(name="feature", value=names[0], bind=alt.binding_select(options=names, name="feature "))
     chart = alt.Chart(data).mark_line(point=True, color=PALETTE["current"]).encode(
-        x=alt.X("window:O", title="window"),
+        x=alt.X("window:O", title="window", sort=list(dict.fromkeys(data["window"])),
+              axis=window_axis(list(dict.fromkeys(data["window"])))),
         y=alt.Y("value:Q", title=None),
         tooltip=[alt.Tooltip("column:N"), alt.Tooltip("window:O"), alt.Tooltip("signal:N"),
                  alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("drifted:N")],

@@ -189,6 +189,11 @@ def _run(
                 f"cannot list the production windows of {str(config_path)!r}: {type(exc).__name__}: {exc}"
             ) from exc
     latest = windows[-1] if windows else None
+    if windows:   # the window the templates open on: the latest complete one (a partial last window is skipped)
+        try:
+            latest = config.choose_window().label
+        except (KeyError, ValueError):
+            pass
 
     plan: list[ReportEntry] = []
     titles = {t: _template_title(t) for t in templates}
