@@ -555,10 +555,8 @@ def missing_share_change(ref_missing: int, ref_rows: int, cur_missing: int, cur_
     if ref_missing + cur_missing in (0, ref_rows + cur_rows):
         p = 1.0  # nothing or everything missing on both sides: a single possible table (Fisher's p is 1)
     elif small and ref_rows + cur_rows <= 2_000_000:
-        table = [[cur_missing, cur_rows - cur_missing], [ref_missing, ref_rows - ref_missing]]
-        from scipy import stats  # genuinely small counts only; the default large path stays scipy-free
-
-        p = float(stats.fisher_exact(table).pvalue)
+        # Fisher's exact test on [[cur_missing, cur_rows - cur_missing], [ref_missing, ref_rows - ref_missing]]
+        p = _dist.fisher_exact_2x2(cur_missing, ref_missing + cur_missing, cur_rows, ref_rows + cur_rows)
     else:
         pooled = (ref_missing + cur_missing) / (ref_rows + cur_rows)
         se = math.sqrt(pooled * (1 - pooled) * (1 / ref_rows + 1 / cur_rows))
