@@ -12,6 +12,21 @@ current window has a few real shifts (three numeric columns, one categorical) so
 does the work of a real one. Timed: one ``tk.compare(reference, current)`` call, wall clock,
 including kind inference, profiling, every statistic and the threshold calibration. Memory:
 peak resident set size sampled every 5 ms during the call (and its increase over the data alone).
+
+Whole process, side by side with a floor (issue 15):
+
+    .venv/bin/python bench/drift.py --whole                 # 1M x 27, 5 rounds; section in RESULTS-drift.md
+    .venv/bin/python bench/drift.py --whole --rows 100000 --rounds 3 --no-write
+
+Writes reference and current (N rows x 27 columns: 22 numeric, 5 categorical, current shifted) to
+``bench/data/drift-<N>/`` once, then runs, in rounds, one fresh Python process per measurement so
+import time counts: (1) the **floor**, a bare numpy/pandas pass (import numpy + pandas, read both
+Parquet files, ``np.histogram`` of every numeric column on 20 bins of the reference's range and
+``value_counts`` of every categorical, both sides); (2) the toolkit in memory (import toolkit, read
+both files with pandas, ``tk.compare(reference, current)``); (3) the toolkit on the paths
+(``tk.compare(ref_path, cur_path)`` through DuckDB). Each process is timed from spawn to exit:
+wall clock, and CPU time (user + system of the child: the parent's ``RUSAGE_CHILDREN`` delta). The three kinds alternate
+within each round, so machine load hits them alike; the ratios (medians over rounds) are the figures.
 """
 from __future__ import annotations
 
@@ -61,6 +76,138 @@ def make_frame(n: int, seed: int, shift: bool) -> pd.DataFrame:
         labels = np.array([f"L{j}_{c:04d}" for c in range(k)], dtype=object)
         cols[f"cat_{j}_{k}"] = pd.array(labels[codes], dtype="str")
     return pd.DataFrame(cols)
+
+
+WHOLE_NUMERIC = 22
+
+
+def _whole_data(n: int) -> tuple[Path, Path]:
+    out = Path(__file__).resolve().parent / "data" / f"drift-{n}"
+    ref, cur = out / "reference.parquet", out / "current.parquet"
+    if not (ref.exists() and cur.exists()):
+        global N_NUMERIC
+        out.mkdir(parents=True, exist_ok=True)
+        keep, N_NUMERIC = N_NUMERIC, WHOLE_NUMERIC
+        try:
+            make_frame(n, 1, shift=False).to_parquet(ref)
+            make_frame(n, 2, shift=True).to_parquet(cur)
+        finally:
+            N_NUMERIC = keep
+    return ref, cur
+
+
+_WHOLE_CODE = {
+    "floor": """
+import sys
+import numpy as np, pandas as pd
+ref, cur = pd.read_parquet(sys.argv[1]), pd.read_parquet(sys.argv[2])
+for c in ref.columns:
+    if ref[c].dtype.kind == "f":
+        a = ref[c].to_numpy(); a = a[np.isfinite(a)]
+        counts, edges = np.histogram(a, bins=20)
+        b = cur[c].to_numpy(); b = b[np.isfinite(b)]
+        np.histogram(b, bins=edges)
+    else:
+        ref[c].value_counts(); cur[c].value_counts()
+""",
+    "memory": """
+import sys
+import pandas as pd
+import toolkit as tk
+ref, cur = pd.read_parquet(sys.argv[1]), pd.read_parquet(sys.argv[2])
+print(",".join(tk.compare(ref, cur).drifted))
+""",
+    "path": """
+import sys
+import toolkit as tk
+print(",".join(tk.compare(sys.argv[1], sys.argv[2]).drifted))
+""",
+}
+
+
+def _timed_process(code: str, args: list[str]) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=Path(__file__).resolve().parents[1])
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0  # the child's CPU time: the caller's RUSAGE_CHILDREN delta
+    if proc.returncode != 0:
+        raise SystemExit(f"whole-process measurement failed:\n{err}")
+    return wall, out.strip()
+
+
+def run_whole(n: int, rounds: int) -> dict:
+    import resource
+
+    ref, cur = _whole_data(n)
+    kinds = ["floor", "memory", "path"]
+    walls = {k: [] for k in kinds}
+    cpus = {k: [] for k in kinds}
+    loads, drifted = [], {}
+    for r in range(rounds):
+        order = kinds[r % 3:] + kinds[:r % 3]  # rotate, so no kind always runs first
+        for k in order:
+            loads.append(os.getloadavg()[0])
+            c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            wall, out = _timed_process(_WHOLE_CODE[k], [str(ref), str(cur)])
+            c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            walls[k].append(wall)
+            cpus[k].append((c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime))
+            if k != "floor":
+                drifted[k] = out
+    med = {k: float(np.median(walls[k])) for k in kinds}
+    cmed = {k: float(np.median(cpus[k])) for k in kinds}
+    return {
+        "rows": n, "columns": WHOLE_NUMERIC + len(LEVELS), "rounds": rounds,
+        "wall": {k: round(v, 3) for k, v in med.items()}, "cpu": {k: round(v, 3) for k, v in cmed.items()},
+        "wall_all": {k: [round(x, 2) for x in v] for k, v in walls.items()},
+        "cpu_all": {k: [round(x, 2) for x in v] for k, v in cpus.items()},
+        "ratio_wall": {k: round(med[k] / med["floor"], 2) for k in ("memory", "path")},
+        "ratio_cpu": {k: round(cmed[k] / cmed["floor"], 2) for k in ("memory", "path")},
+        "path_over_memory": {"wall": round(med["path"] / med["memory"], 2), "cpu": round(cmed["path"] / cmed["memory"], 2)},
+        "load_avg": [round(min(loads), 1), round(float(np.median(loads)), 1), round(max(loads), 1)],
+        "drifted": drifted,
+    }
+
+
+def write_whole(res: dict, cmd: str) -> None:
+    w, c = res["wall"], res["cpu"]
+    lines = [
+        "<!-- whole-process:start -->",
+        "## drift, whole process vs a numpy-histogram floor (issue 15)",
+        "",
+        f"Command: `{cmd}`  ",
+        f"Data: {res['rows']:,} rows x {res['columns']} columns per side (22 numeric, 5 categorical), Parquet. "
+        f"Each figure is one fresh Python process (import + Parquet read + work), median of {res['rounds']} "
+        "rounds; the three kinds alternate within each round. 1-minute load average during the run: "
+        f"min {res['load_avg'][0]}, median {res['load_avg'][1]}, max {res['load_avg'][2]} on {os.cpu_count()} cores.",
+        "",
+        "| process | wall, median (s) | CPU user+sys, median (s) | wall / floor | CPU / floor |",
+        "|---|---:|---:|---:|---:|",
+        f"| floor: numpy histograms + value_counts | {w['floor']:.2f} | {c['floor']:.2f} | 1.00 | 1.00 |",
+        f"| toolkit, in memory (`tk.compare(df, df)`) | {w['memory']:.2f} | {c['memory']:.2f} | "
+        f"{res['ratio_wall']['memory']:.2f} | {res['ratio_cpu']['memory']:.2f} |",
+        f"| toolkit, path input (DuckDB) | {w['path']:.2f} | {c['path']:.2f} | "
+        f"{res['ratio_wall']['path']:.2f} | {res['ratio_cpu']['path']:.2f} |",
+        "",
+        f"Goals: in memory at most 1.5x the floor; path at most the in-memory time (path / in memory here: "
+        f"wall {res['path_over_memory']['wall']:.2f}, CPU {res['path_over_memory']['cpu']:.2f}).  ",
+        f"Every round (wall, s): {res['wall_all']}.  ",
+        f"Every round (CPU, s): {res['cpu_all']}.  ",
+        f"Columns flagged: in memory {res['drifted'].get('memory')}; path {res['drifted'].get('path')}.",
+        "<!-- whole-process:end -->",
+        "",
+    ]
+    path = Path(__file__).with_name("RESULTS-drift.md")
+    text = path.read_text() if path.exists() else ""
+    if "<!-- whole-process:start -->" in text:
+        head, rest = text.split("<!-- whole-process:start -->", 1)
+        tail = rest.split("<!-- whole-process:end -->", 1)[1].lstrip("\n")
+        text = head + "\n".join(lines) + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(lines)
+    path.write_text(text)
+    print(f"wrote {path}")
 
 
 def _rss() -> int:
@@ -121,7 +268,19 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; do not update bench/RESULTS-drift.md")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mv", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--whole", action="store_true", help="whole-process ratio to a numpy-histogram floor")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows per side for --whole")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds for --whole")
     args = parser.parse_args()
+    if args.whole:
+        res = run_whole(args.rows, args.rounds)
+        print(json.dumps(res, indent=1))
+        if not args.no_write:
+            cmd = ".venv/bin/python bench/drift.py --whole"
+            cmd += f" --rows {args.rows}" if args.rows != 1_000_000 else ""
+            cmd += f" --rounds {args.rounds}" if args.rounds != 5 else ""
+            write_whole(res, cmd)
+        return
     if args.one:
         print(json.dumps(run_one(args.one, args.mv, args.repeat)))
         return

@@ -87,6 +87,9 @@ def test_weekly_partitions_in_spark_agree_with_pandas(spark, spec, ref, batches)
 
 
 def test_spark_dataframe_input_and_compare(spark, spec, ref, batches):
+    # the user's own read of pandas-written (nanosecond) timestamps needs the flag on their session;
+    # the toolkit no longer leaves it set there (see the conf test below)
+    spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
     frame = spark.read.parquet(FILES[0])
     assert E.engine_of(frame) == "spark"
     report = tk.compare(BASELINE, frame, spec=spec)                          # DuckDB reference, Spark current
@@ -122,3 +125,27 @@ def test_spark_case_binning_and_one_scan_shape_agree(spark, spec, ref, batches):
             (_, _, got), = P.run_profiles(src, items, whole, use_lookup=use_lookup, shape=shape, progress=False,
                                           cache=False)[0]
             assert differences(tk.profile(batches[WEEKS[2]], ref), got) == [], (use_lookup, shape)
+
+
+@pytest.mark.parametrize("before", [None, "false"])
+def test_reading_nanosecond_parquet_leaves_the_session_conf_as_it_was(spark, before):
+    # issue 15: the nanosecond-timestamp flag is scoped to the read, never left on the user's session
+    key = "spark.sql.legacy.parquet.nanosAsLong"
+    spark.conf.unset(key)
+    if before is not None:
+        spark.conf.set(key, before)
+    from toolkit.engines._source import open_source
+
+    src = open_source(BASELINE, engine="spark", session=spark)
+    try:
+        assert spark.conf.get(key, None) == before
+        assert src.types["event_time"] == "timestamp"  # still read as a timestamp, not a long
+        got = src.run(f"SELECT COUNT(*) AS n, MIN(event_time) AS lo FROM {src.name}", progress=False)
+        want = pd.read_parquet(BASELINE, columns=["event_time"])["event_time"]
+        assert int(got["n"].iloc[0]) == len(want)
+        lo, first = pd.Timestamp(got["lo"].iloc[0]), want.min().floor("us")  # the session's time zone is UTC
+        assert (lo.tz_convert(None) if lo.tzinfo else lo) == (first.tz_convert(None) if first.tzinfo else first)
+    finally:
+        src.close()
+    assert spark.conf.get(key, None) == before
+    spark.conf.unset(key)

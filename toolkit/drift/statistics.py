@@ -37,7 +37,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+
+from . import _dist
 
 __all__ = [
     "DriftStatistic",
@@ -146,10 +147,13 @@ def _prepare(reference, current, sorted_: bool) -> tuple[np.ndarray, np.ndarray]
 
 def _ks_p_value(d: float, n: int, m: int, a: np.ndarray | None = None, b: np.ndarray | None = None) -> float:
     # as scipy.stats.ks_2samp(method='auto'): exact for small samples, else kstwo at the effective n
+    # (scipy is imported only for the small-sample branches, never at the default 1M-row path)
     if a is not None and max(n, m) <= 10_000:
+        from scipy import stats
+
         return float(stats.ks_2samp(a, b).pvalue)
     en = n * m / (n + m)
-    return float(stats.kstwo.sf(d, max(1, round(en))))
+    return _dist.kolmogorov_sf(d, max(1, round(en)))
 
 
 def _finite_slice(a: np.ndarray) -> np.ndarray:
@@ -364,7 +368,7 @@ def _shares(counts: np.ndarray) -> np.ndarray:
 
 
 def _xlogy2(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return special.xlogy(x, y) / math.log(2)
+    return _dist.xlogy(x, y) / math.log(2)
 
 
 def js_props(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -524,7 +528,7 @@ def chi_square(ref_counts, cur_counts) -> DriftStatistic:
         return DriftStatistic("chi2", math.nan, note="no counts on one side")
     stat, dof = chi2_counts(r, c)
     stat, dof = float(stat), int(dof)
-    p = float(stats.chi2.sf(stat, dof)) if dof > 0 else 1.0
+    p = _dist.chi2_sf(stat, dof) if dof > 0 else 1.0
     tvd = float(tvd_props(_shares(r), _shares(c)))
     return DriftStatistic("chi2", stat, p, tvd, "share of rows that moved category (TVD)",
                           note="" if dof > 0 else "a single category on both sides")
@@ -548,13 +552,15 @@ def missing_share_change(ref_missing: int, ref_rows: int, cur_missing: int, cur_
     p1, p2 = ref_missing / ref_rows, cur_missing / cur_rows
     delta = p2 - p1
     small = min(ref_rows, cur_rows) < 1000 or min(ref_missing, cur_missing, ref_rows - ref_missing, cur_rows - cur_missing) < 10
-    if small and ref_rows + cur_rows <= 2_000_000:
-        table = [[cur_missing, cur_rows - cur_missing], [ref_missing, ref_rows - ref_missing]]
-        p = float(stats.fisher_exact(table).pvalue)
+    if ref_missing + cur_missing in (0, ref_rows + cur_rows):
+        p = 1.0  # nothing or everything missing on both sides: a single possible table (Fisher's p is 1)
+    elif small and ref_rows + cur_rows <= 2_000_000:
+        # Fisher's exact test on [[cur_missing, cur_rows - cur_missing], [ref_missing, ref_rows - ref_missing]]
+        p = _dist.fisher_exact_2x2(cur_missing, ref_missing + cur_missing, cur_rows, ref_rows + cur_rows)
     else:
         pooled = (ref_missing + cur_missing) / (ref_rows + cur_rows)
         se = math.sqrt(pooled * (1 - pooled) * (1 / ref_rows + 1 / cur_rows))
-        p = float(2 * stats.norm.sf(abs(delta) / se)) if se > 0 else (1.0 if delta == 0 else 0.0)
+        p = float(2 * _dist.norm_sf(abs(delta) / se)) if se > 0 else (1.0 if delta == 0 else 0.0)
     return DriftStatistic("missing", delta, p, delta, "change in missing share (current - reference)")
 
 

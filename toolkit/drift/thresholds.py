@@ -50,7 +50,8 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy import stats
+
+from . import _dist
 
 __all__ = [
     "DEFAULT_MIN_EFFECT",
@@ -84,7 +85,7 @@ DEFAULT_MIN_EFFECT = {
     "out_of_range": 0.005,
     "unseen": 0.005,
 }
-_Z_POWER = stats.norm.ppf(0.8)
+_Z_POWER = _dist.norm_ppf(0.8)
 #: standard deviation of the Kolmogorov distribution
 _KS_SD = math.sqrt(math.pi**2 / 12 - math.pi * math.log(2) ** 2 / 2)
 
@@ -138,7 +139,7 @@ def ks_noise(n_ref: int, n_cur: int, alpha: float) -> tuple[float, float]:
     if n_ref <= 0 or n_cur <= 0:
         return math.nan, math.nan
     scale = math.sqrt((n_ref + n_cur) / (n_ref * n_cur))
-    return float(stats.kstwobign.isf(alpha)) * scale, _KS_SD * scale
+    return _dist.kolmogorov_isf(alpha) * scale, _KS_SD * scale
 
 
 def simulate_null(
@@ -302,6 +303,15 @@ def _exceed_pmf(n_ref: int, n_cur: int) -> np.ndarray:
     return np.append(surv[:-1] - surv[1:], surv[-1])
 
 
+def _self_convolve(p: np.ndarray) -> np.ndarray:
+    """``p * p`` (full convolution): direct when short, else by numpy's real FFT (no scipy import)."""
+    if p.size <= 2048:
+        return np.convolve(p, p)
+    size = 2 * p.size - 1
+    f = np.fft.rfft(p, n=size)
+    return np.fft.irfft(f * f, n=size)
+
+
 def out_of_range_noise(n_ref: int, n_cur: int, alpha: float) -> tuple[float, float]:
     """(1 - alpha) quantile and sd of the share of current values outside the reference's [min, max].
 
@@ -315,10 +325,8 @@ def out_of_range_noise(n_ref: int, n_cur: int, alpha: float) -> tuple[float, flo
     """
     if n_ref <= 0 or n_cur <= 0:
         return math.nan, math.nan
-    from scipy.signal import fftconvolve
-
     tail = _exceed_pmf(n_ref, n_cur)
-    total = np.clip(fftconvolve(tail, tail), 0.0, None)
+    total = np.clip(_self_convolve(tail), 0.0, None)
     surv = np.cumsum(total[::-1])[::-1]  # P(total >= t)
     t = int(np.argmax(surv <= alpha)) if (surv <= alpha).any() else surv.size
     ks = np.arange(total.size)
@@ -338,7 +346,7 @@ def unseen_noise(singletons: int, doubletons: int, n_ref: int, n_cur: int, alpha
     p0 = min(singletons / n_ref, 1.0)
     var = p0 * (1 - p0) / n_cur + 2 * (singletons + 2 * doubletons) / n_ref**2
     sd = math.sqrt(var)
-    return float(p0 + stats.norm.isf(alpha) * sd + 0.5 / n_cur), sd
+    return float(p0 + _dist.norm_isf(alpha) * sd + 0.5 / n_cur), sd
 
 
 def benjamini_hochberg(p_values) -> np.ndarray:

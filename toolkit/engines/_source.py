@@ -7,6 +7,7 @@ runs on whatever cluster the session is attached to (``local[2]`` in the tests).
 """
 from __future__ import annotations
 
+import contextlib
 import glob as _glob
 import itertools
 import os
@@ -407,9 +408,10 @@ class SparkSource(Source):
                 reader = reader.option("basePath", next(iter(bases)))
             if fmt == "parquet":
                 nanos = _nanosecond_columns(files)
-                if nanos:  # pandas writes ns timestamps, which Spark only reads as longs
-                    self.spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
-                frame = reader.option("mergeSchema", "true").parquet(*files)
+                # pandas writes ns timestamps, which Spark only reads as longs: the flag is needed while
+                # the schema is resolved, and is restored at once so the user's session is left as it was
+                with _scoped_conf(self.spark, "spark.sql.legacy.parquet.nanosAsLong", "true" if nanos else None):
+                    frame = reader.option("mergeSchema", "true").parquet(*files)
                 for col in nanos:
                     if dict(frame.dtypes).get(col) == "bigint":
                         frame = frame.withColumn(col, F.expr(f"timestamp_micros(div({SPARK.quote(col)}, 1000))"))
@@ -473,6 +475,23 @@ class SparkSource(Source):
             except Exception:  # pragma: no cover
                 pass
         self._views = []
+
+
+@contextlib.contextmanager
+def _scoped_conf(spark, key: str, value: str | None):
+    """Set ``key`` on the session only inside the block, then put back exactly what was there (or unset it)."""
+    if value is None:
+        yield
+        return
+    before = spark.conf.get(key, None)  # None when the user never set it
+    spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        if before is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, before)
 
 
 def _nanosecond_columns(files: list[str]) -> list[str]:
