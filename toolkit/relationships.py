@@ -199,7 +199,7 @@ def feature_relationships(reference: pd.DataFrame, current: pd.DataFrame, spec=N
     class_scores
         Multiclass: ``{class: probability column}``; the model output per bin is then the mean largest
         class probability (default: detected from the reference, see
-        :func:`toolkit.outcome_setup.detect_class_scores`).
+        :func:`toolkit.outcomes.setup.detect_class_scores`).
 
     By task, the outcome per bin is the positive rate (binary), the mean target (regression, the model
     output being the mean prediction) or the share predicted right (multiclass).
@@ -212,7 +212,7 @@ def feature_relationships(reference: pd.DataFrame, current: pd.DataFrame, spec=N
     task = spec.task if spec else "binary"
     prediction = spec.prediction if spec else None
     if task == "multiclass" and class_scores is None:
-        from .outcome_setup import detect_class_scores
+        from .outcomes.setup import detect_class_scores
 
         class_scores = detect_class_scores(reference, target, exclude=columns or ())
     if columns is None:

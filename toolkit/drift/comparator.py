@@ -40,7 +40,7 @@ import pandas as pd
 
 from .._checks import check_choice, check_columns, check_frame, preview
 from ..kinds import Kind
-from ..profile import (
+from ..profiles import (
     DEFAULT_BINS, ColumnProfile, Profile, _profile_column, numeric_profile, resolve_kinds, sorted_numeric,
 )
 from . import statistics as st

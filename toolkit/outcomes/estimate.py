@@ -20,7 +20,7 @@ import pandas as pd
 from .._checks import check_choice, check_columns, check_frame, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from ..spec import ModelSpec
-from ._common import (assign_windows, check_probabilities, chunk_windows, fmt_int, numeric_column,
+from .measure import (assign_windows, check_probabilities, chunk_windows, fmt_int, numeric_column,
                       resolve_roles)
 from .intervals import percentile_interval, z_value
 from .metrics import BinaryKernel, MulticlassKernel
@@ -493,7 +493,7 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.model_selection import KFold
 
-    from ._features import FeatureEncoder, single_thread
+    from .features import FeatureEncoder, single_thread
 
     if not roles.features:
         raise ValueError("regression estimation needs the model's features (spec.features or features=)")

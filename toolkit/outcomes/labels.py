@@ -42,9 +42,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._checks import check_choice, check_columns, check_frame, preview, show
-from ._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from .spec import ModelSpec
+from .._checks import check_choice, check_columns, check_frame, preview, show
+from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
+from ..spec import ModelSpec
 
 __all__ = ["join_labels", "FeedbackReport", "LabelJoin"]
 
@@ -279,7 +279,7 @@ def join_labels(
         notes.append(f"{negative:,} labels arrived before their prediction's timestamp (negative delay)")
 
     # per-window coverage
-    from .performance._common import assign_windows
+    from .measure import assign_windows
 
     if by is not None and not (by in joined.columns or timestamp):
         by = None
@@ -533,7 +533,7 @@ class FeedbackReport:
 
     def chart(self):
         """Label coverage per window (bars) and label delay (median with 10th-90th percentile band)."""
-        from .charts.performance import feedback_chart
+        from ..charts.performance import feedback_chart
 
         return feedback_chart(self)
 

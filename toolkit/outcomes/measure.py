@@ -1,7 +1,7 @@
 """Shared plumbing for the outcome modules: column roles, windows, design weights, score checks.
 
-Private: the public functions in ``realized``, ``estimate``, ``attribution``, ``toolkit.feedback``
-and ``toolkit.fallback`` validate their inputs through these helpers so every error reads the same.
+The public functions in ``realized``, ``estimate``, ``attribution``, ``labels`` and ``fallback``
+validate their inputs through these helpers so every error reads the same.
 """
 from __future__ import annotations
 

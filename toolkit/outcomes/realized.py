@@ -27,7 +27,7 @@ from scipy import stats
 from .._checks import check_columns, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from ..spec import ModelSpec
-from ._common import (Roles, assign_windows, binary_target, check_probabilities, design_weights, fmt_int,
+from .measure import (Roles, assign_windows, binary_target, check_probabilities, design_weights, fmt_int,
                       numeric_column, resolve_roles)
 from .intervals import (auc_interval, bca_interval, delong, hanley_mcneil_variance, jackknife_weights,
                         percentile_interval, studentized_ratio_interval, wilson, z_value)

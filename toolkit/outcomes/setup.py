@@ -106,7 +106,7 @@ class LabelledProduction:
         ``fit_on="recent"`` takes the ``n_windows`` most recent fully labelled production windows; when there
         are none (no labels in production) it falls back to the baseline's labels and says so.
         """
-        from ._checks import check_choice
+        from .._checks import check_choice
 
         check_choice("fit_on", fit_on, ("baseline", "recent"))
         n_reference = int(reference[self.target].notna().sum()) if self.target in reference else 0
@@ -146,7 +146,7 @@ def label_production(config) -> LabelledProduction:
     with neither, every row is unlabelled and the report says so. A production target column is
     ignored when a labels file is configured (the file is the source of truth).
     """
-    from .feedback import join_labels
+    from .labels import join_labels
 
     spec = config.spec
     target = spec.target
@@ -267,8 +267,8 @@ def outcome_plan(config, metric: str | None = None) -> OutcomePlan:
 
     Raises ValueError naming the valid metrics when ``metric`` does not fit the task.
     """
-    from .performance.metrics import DEFAULT_METRICS, METRICS_BY_TASK
-    from .performance.planning import PLANNED_METRICS
+    from .metrics import DEFAULT_METRICS, METRICS_BY_TASK
+    from .planning import PLANNED_METRICS
 
     spec = config.spec
     task = spec.task

@@ -393,7 +393,7 @@ def new_model(
 
     spec = ModelSpec.infer(reference, **roles)  # roles, kinds and the threshold: resolved in one place
     if spec.task == "multiclass":  # per-class probabilities are model outputs, not features
-        from ..outcome_setup import detect_class_scores
+        from ..outcomes.setup import detect_class_scores
 
         class_scores = set(detect_class_scores(reference, target).values())
         spec = spec.replace(features=[f for f in spec.features if f not in class_scores])
