@@ -516,7 +516,7 @@ def merge_moments(counts, totals, m2s) -> tuple[int, float, float]:
     return int(total_n), float(s.sum()), float(q.sum() + np.sum(n * dev * dev))
 
 
-def _profile_column(
+def profile_column(
     series: pd.Series | None, column: str, kind: Kind, n_rows: int, edges: np.ndarray | None,
     derive: bool = True, bins: int = DEFAULT_BINS,
 ) -> ColumnProfile:
@@ -721,7 +721,7 @@ def profile(
     cols = {}
     for col in columns:
         series = frame[col] if col in frame.columns else None
-        cols[col] = _profile_column(series, col, resolved[col], len(frame), edge_map.get(col),
+        cols[col] = profile_column(series, col, resolved[col], len(frame), edge_map.get(col),
                                     derive=ref_profile is None and col not in edge_map, bins=bins)
     return Profile(cols, len(frame), label)
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .._checks import preview
 from ..kinds import Kind
-from ..profiles import ColumnProfile, Profile, _profile_column, category_key, merge_moments, resolve_kinds
+from ..profiles import ColumnProfile, Profile, profile_column, category_key, merge_moments, resolve_kinds
 from . import _sql as S
 from ._source import FILE_COLUMN, Source, partition_value
 from ._windows import WindowSpec
@@ -351,7 +351,7 @@ def _scan(source: Source, items: list[Item], window: WindowSpec, use_lookup: boo
         for cid, it in enumerate(items):
             absent = it.column not in source.types or (have is not None and it.column not in have)
             if absent:
-                cols[it.column] = _profile_column(None, it.column, it.kind, n_rows, it.edges)
+                cols[it.column] = profile_column(None, it.column, it.kind, n_rows, it.edges)
             else:
                 cols[it.column] = _column(it, part[part["cid"] == cid], n_rows)
         out[(g, wk)] = (part["w"].iloc[0], Profile(cols, n_rows))
