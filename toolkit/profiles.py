@@ -44,6 +44,7 @@ import pandas as pd
 
 from ._checks import check_columns, check_frame, preview
 from .kinds import Kind, coerce_numeric, infer_kind
+from .results import Result
 
 __all__ = ["Profile", "ColumnProfile", "profile", "resolve_kinds", "quantile_edges", "bin_counts", "category_key",
            "merge_moments"]
@@ -541,7 +542,7 @@ def profile_column(
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class Profile:
+class Profile(Result):
     """Per-column profiles of one window.
 
     Attributes
@@ -628,6 +629,23 @@ class Profile:
         if p.categories is not None:
             return pd.DataFrame({"category": list(p.categories), "count": list(p.categories.values())})
         return pd.DataFrame({"count": [p.n_values]})
+
+    def chart(self):
+        """Missing share per column (bars; tooltips carry kind, rows and distinct categories)."""
+        import altair as alt
+
+        from .charts._theme import PALETTE, check_small, themed
+
+        frame = check_small(self.to_frame()[["column", "kind", "n_rows", "n_missing", "missing_share"]]
+                            .assign(column=lambda f: f["column"].astype(str)), "profile columns")
+        bars = alt.Chart(frame).mark_bar(color=PALETTE["reference"]).encode(
+            y=alt.Y("column:N", sort=None, title=None),
+            x=alt.X("missing_share:Q", title="Missing share", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            tooltip=["column:N", "kind:N", alt.Tooltip("n_rows:Q", format=","), alt.Tooltip("n_missing:Q", format=","),
+                     alt.Tooltip("missing_share:Q", format=".1%")],
+        )
+        return themed(bars, title=f"Profile{'' if self.label is None else ' ' + str(self.label)}: "
+                                  f"{self.n_rows:,} rows")
 
     def _repr_html_(self) -> str:
         from ._html import card, frame_to_html

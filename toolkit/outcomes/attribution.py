@@ -31,6 +31,7 @@ from .measure import fmt_int, resolve_roles
 from .intervals import percentile_interval
 from .metrics import HIGHER_IS_BETTER, bootstrap_counts
 from .realized import _kernel, compare, measure, prepare, resolve_metrics, usable_rows
+from ..results import Result
 
 __all__ = ["attribute_drop", "DropAttribution"]
 
@@ -487,7 +488,7 @@ def _wmean(x, w):
 
 
 @dataclasses.dataclass(frozen=True)
-class DropAttribution:
+class DropAttribution(Result):
     """What explains a change in a metric between two labelled windows (see :func:`attribute_drop`).
 
     Attributes

@@ -25,6 +25,7 @@ from .measure import (assign_windows, check_probabilities, chunk_windows, fmt_in
 from .intervals import percentile_interval, z_value
 from .metrics import BinaryKernel, MulticlassKernel
 from .realized import measure, prepare, resolve_metrics
+from ..results import Result
 
 __all__ = ["estimate_performance", "PerformanceEstimate"]
 
@@ -597,7 +598,7 @@ def _regression_interval(metric, loss, resid_var, z, w=None):
 
 
 @dataclasses.dataclass(frozen=True)
-class PerformanceEstimate:
+class PerformanceEstimate(Result):
     """Label-free performance per chunk (see :func:`estimate_performance` for the columns).
 
     Attributes

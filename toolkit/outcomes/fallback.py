@@ -36,6 +36,7 @@ import pandas as pd
 from .._checks import check_columns, check_frame
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from ..spec import ModelSpec
+from ..results import Result
 
 __all__ = ["risk_coverage", "RiskCoverage", "abstain_threshold", "AbstainDecision"]
 
@@ -243,7 +244,7 @@ def _accuracy_curve(conf, prep, scored, lab, thresholds, level) -> pd.DataFrame:
 
 
 @dataclasses.dataclass(frozen=True)
-class RiskCoverage:
+class RiskCoverage(Result):
     """Metric on accepted cases versus coverage (see :func:`risk_coverage`).
 
     Attributes
@@ -501,7 +502,7 @@ def _select_threshold(conf, correct, w, target, alpha, min_accepted, n_grid) -> 
 
 
 @dataclasses.dataclass(frozen=True)
-class AbstainDecision:
+class AbstainDecision(Result):
     """Where the model abstains (see :func:`abstain_threshold`).
 
     Attributes

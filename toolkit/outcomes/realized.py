@@ -37,6 +37,7 @@ from .intervals import (auc_interval, bca_interval, delong, hanley_mcneil_varian
 STUDENTIZED = ("brier", "log_loss", "mae", "rmse", "mape")
 from .metrics import (DEFAULT_METRICS, HIGHER_IS_BETTER, METRICS_BY_TASK, PROPORTIONS, SCORE_METRICS,
                       BinaryKernel, MulticlassKernel, RegressionKernel, bootstrap_counts)
+from ..results import Result
 
 __all__ = ["performance", "PerformanceReport", "Prepared", "Measure", "prepare", "measure", "resolve_metrics"]
 
@@ -567,7 +568,7 @@ def performance(
 
 
 @dataclasses.dataclass(frozen=True)
-class PerformanceReport:
+class PerformanceReport(Result):
     """Realized performance per window and metric (see :func:`performance` for the columns).
 
     Attributes

@@ -39,6 +39,7 @@ import pandas as pd
 from .._checks import check_choice, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from .retrain_data import DESIGN_WEIGHT, clean_features, is_numeric_feature, labelled_rows, reference_rows
+from ..results import Result
 
 __all__ = ["retraining_plan", "RetrainPlan", "retraining_set", "RetrainingSet", "find_onset", "default_learner",
            "importance_weights"]
@@ -213,7 +214,7 @@ def find_onset(config, metric: str = "roc_auc", *, joined=None, level: float = 0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class RetrainPlan:
+class RetrainPlan(Result):
     """What :func:`retraining_plan` found: the candidates, their paired gains, and the recommendation.
 
     Attributes
@@ -763,7 +764,7 @@ def _attribution_evidence(config, data, onset, metric, random_state) -> list[str
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class RetrainingSet:
+class RetrainingSet(Result):
     """Rows to retrain on, with a ``weight`` column, and the datasheet that describes them.
 
     ``frame`` columns: id, timestamp, ``window``, the features, the target, the logged score and
@@ -783,6 +784,24 @@ class RetrainingSet:
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
+
+    def chart(self):
+        """Labelled rows per window: kept for retraining vs excluded (stacked bars)."""
+        import altair as alt
+
+        from ..charts._theme import PALETTE, themed
+
+        tidy = self.coverage.melt(id_vars=["window"], value_vars=["n_kept", "n_excluded"], var_name="rows",
+                                  value_name="n").assign(rows=lambda f: f["rows"].str.slice(2),
+                                                         window=lambda f: f["window"].astype(str))
+        bars = alt.Chart(tidy).mark_bar().encode(
+            x=alt.X("window:N", sort=None, title="Window"),
+            y=alt.Y("n:Q", stack=True, title="Labelled rows"),
+            color=alt.Color("rows:N", scale=alt.Scale(domain=["kept", "excluded"],
+                                                      range=[PALETTE["ok"], PALETTE["drifted"]]), title=None),
+            tooltip=["window:N", "rows:N", alt.Tooltip("n:Q", format=",")],
+        )
+        return themed(bars, title="Retraining set: labelled rows per window")
 
     def __repr__(self) -> str:
         return f"RetrainingSet({self.headline})"
