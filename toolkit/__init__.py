@@ -73,7 +73,7 @@ _EXPORTS = {
     "WindowSpec": "toolkit.windows",
 }
 _SUBMODULES = ("charts", "widgets", "reports", "engines", "schema", "drift", "outcomes", "config",
-               "relationships", "narrative", "windows", "profiles")
+               "relationships", "narrative", "windows", "profiles", "results")
 # old module names -> where they live now (deprecated for one release: ``tk.feedback`` still works, with a warning)
 _MOVED = {"feedback": "toolkit.outcomes.labels", "fallback": "toolkit.outcomes.fallback"}
 

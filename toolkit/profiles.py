@@ -340,10 +340,6 @@ class ColumnProfile:
         return self.n_missing / self.n_rows if self.n_rows else math.nan
 
     @property
-    def is_numeric(self) -> bool:
-        return self.edges is not None
-
-    @property
     def mean(self) -> float:
         return self.total / self.count if self.count else math.nan
 

@@ -103,10 +103,6 @@ class _Window:
             return column in self.data.columns and not self.data.columns[column].absent
         return column in self.data.columns
 
-    @property
-    def column_names(self) -> list[str]:
-        return list(self.data.columns) if not self.is_profile else [c for c in self.data.columns if self.has(c)]
-
     def side(self, column: str) -> _Side | None:
         if column in self._sides:
             return self._sides[column]

@@ -118,10 +118,6 @@ class ColumnDrift:
                 f"{verdict}{'' if not self.signals else ' ' + '+'.join(self.signals)})")
 
 
-def _fmt(x: float, digits: int = 3) -> str:
-    return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
-
-
 @dataclasses.dataclass(frozen=True, eq=False)
 class DriftReport(Result):
     """Per-column drift verdicts for one reference/current pair, plus a dataset verdict.
