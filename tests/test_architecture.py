@@ -186,8 +186,28 @@ def test_no_module_shares_a_public_name_of_its_package():
     assert not hasattr(toolkit, "_Package")
 
 
-def test_moved_modules_keep_a_deprecated_alias():
-    with pytest.warns(DeprecationWarning, match="outcomes.labels"):
-        assert toolkit.feedback.join_labels is toolkit.join_labels
-    with pytest.warns(DeprecationWarning, match="outcomes.fallback"):
-        assert toolkit.fallback.risk_coverage is toolkit.risk_coverage
+@pytest.mark.parametrize("old, new", [
+    ("toolkit.feedback", "toolkit.outcomes.labels"), ("toolkit.fallback", "toolkit.outcomes.fallback"),
+    ("toolkit.outcome_setup", "toolkit.outcomes.setup"), ("toolkit.retraining", "toolkit.outcomes.retraining"),
+    ("toolkit.retrain_data", "toolkit.outcomes.retrain_data"), ("toolkit.drift.engine", "toolkit.drift.comparator"),
+])
+def test_moved_modules_keep_their_old_path_for_one_release(old, new):
+    """``import <old path>`` and ``tk.<old name>`` give the new module, with a DeprecationWarning."""
+    attr = old.split(".", 1)[1]
+    code = (
+        "import warnings, types\nimport toolkit as tk\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        f"    import {old} as m\n"
+        f"assert m.__name__ == {new!r}, m.__name__\n"
+        f"assert any(issubclass(w.category, DeprecationWarning) and {new!r} in str(w.message) for w in caught)\n"
+        "assert callable(tk.performance) and callable(tk.profile)\n"
+        "print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr[-2000:]
+    if attr in ("feedback", "fallback"):         # these two were also attributes of toolkit
+        code = ("import warnings, toolkit as tk\nwarnings.simplefilter('error')\n"
+                f"try:\n    tk.{attr}\nexcept DeprecationWarning as w:\n    print('warned' if {new!r} in str(w) else w)\n")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert out.stdout.strip() == "warned", out.stdout + out.stderr

@@ -14,6 +14,7 @@ Heavy libraries (scipy, scikit-learn, altair) load lazily, on first use of a nam
 from __future__ import annotations
 
 import importlib
+import sys
 
 __version__ = "0.1.0"
 
@@ -76,6 +77,40 @@ _SUBMODULES = ("charts", "widgets", "reports", "engines", "schema", "drift", "ou
                "relationships", "narrative", "windows", "profiles", "results")
 # old module names -> where they live now (deprecated for one release: ``tk.feedback`` still works, with a warning)
 _MOVED = {"feedback": "toolkit.outcomes.labels", "fallback": "toolkit.outcomes.fallback"}
+# old import paths kept for one release. Not ``toolkit.performance``/``toolkit.profile``/``toolkit.schema.guard``:
+# those names are functions, and a module there would shadow them again.
+_OLD_PATHS = {
+    "toolkit.feedback": "toolkit.outcomes.labels", "toolkit.fallback": "toolkit.outcomes.fallback",
+    "toolkit.outcome_setup": "toolkit.outcomes.setup", "toolkit.retraining": "toolkit.outcomes.retraining",
+    "toolkit.retrain_data": "toolkit.outcomes.retrain_data", "toolkit.drift.engine": "toolkit.drift.comparator",
+}
+
+
+class _OldPathFinder:
+    """``import toolkit.feedback`` (an old path) gives ``toolkit.outcomes.labels``, with a DeprecationWarning."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name not in _OLD_PATHS:
+            return None
+        import importlib.util
+        import warnings
+
+        warnings.warn(f"{name} moved to {_OLD_PATHS[name]}; the old path goes in the next release",
+                      DeprecationWarning, stacklevel=2)
+        return importlib.util.spec_from_loader(name, _OldPathFinder)
+
+    @staticmethod
+    def create_module(spec):
+        return importlib.import_module(_OLD_PATHS[spec.name])
+
+    @staticmethod
+    def exec_module(module):
+        pass
+
+
+if not any(isinstance(f, type) and f.__name__ == "_OldPathFinder" for f in sys.meta_path):
+    sys.meta_path.insert(0, _OldPathFinder)  # before any editable-install finder that maps old paths elsewhere
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 

@@ -630,7 +630,7 @@ class Profile(Result):
         """Missing share per column (bars; tooltips carry kind, rows and distinct categories)."""
         import altair as alt
 
-        from .charts._theme import PALETTE, check_small, themed
+        from .charts import PALETTE, check_small, themed
 
         frame = check_small(self.to_frame()[["column", "kind", "n_rows", "n_missing", "missing_share"]]
                             .assign(column=lambda f: f["column"].astype(str)), "profile columns")

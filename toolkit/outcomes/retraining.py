@@ -789,7 +789,7 @@ class RetrainingSet(Result):
         """Labelled rows per window: kept for retraining vs excluded (stacked bars)."""
         import altair as alt
 
-        from ..charts._theme import PALETTE, themed
+        from ..charts import PALETTE, themed
 
         tidy = self.coverage.melt(id_vars=["window"], value_vars=["n_kept", "n_excluded"], var_name="rows",
                                   value_name="n").assign(rows=lambda f: f["rows"].str.slice(2),

@@ -74,7 +74,7 @@ class GuardResult(Result):
         """Rows passed and quarantined per reason (horizontal bars)."""
         import altair as alt
 
-        from ..charts._theme import PALETTE, themed
+        from ..charts import PALETTE, themed
 
         frame = self.to_frame().assign(label=lambda f: f["reason"].where(f["outcome"] != "passed", "passed"))
         bars = alt.Chart(frame).mark_bar().encode(
