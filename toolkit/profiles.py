@@ -626,6 +626,9 @@ class Profile(Result):
             return pd.DataFrame({"category": list(p.categories), "count": list(p.categories.values())})
         return pd.DataFrame({"count": [p.n_values]})
 
+    def _headline(self) -> str:
+        return f"{self.n_rows:,} rows, {len(self.columns)} columns"
+
     def chart(self):
         """Missing share per column (bars; tooltips carry kind, rows and distinct categories)."""
         import altair as alt

@@ -15,14 +15,12 @@ method; the rest comes from here. Subclasses that draw their own card keep their
 
 Examples
 --------
->>> import numpy as np, pandas as pd
+>>> import pandas as pd
 >>> import toolkit as tk
->>> rng = np.random.default_rng(0)
->>> ref = pd.DataFrame({"x": rng.normal(size=500)})
->>> report = tk.compare(ref, ref.assign(x=ref["x"] + 1))
->>> isinstance(report, tk.results.Result), isinstance(report.headline, str)
-(True, True)
->>> report.to_html() == report._repr_html_()   # doctest: +SKIP  (each card has a fresh CSS id)
+>>> prof = tk.profile(pd.DataFrame({"plan": ["a", "b", None, "a"]}))
+>>> isinstance(prof, tk.results.Result), prof.headline
+(True, '4 rows, 1 columns')
+>>> prof.save_html("profile.html")  # one offline file, card and chart  # doctest: +SKIP
 """
 from __future__ import annotations
 
