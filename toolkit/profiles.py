@@ -627,7 +627,8 @@ class Profile(Result):
         return pd.DataFrame({"count": [p.n_values]})
 
     def _headline(self) -> str:
-        return f"{self.n_rows:,} rows, {len(self.columns)} columns"
+        n = len(self.columns)
+        return f"{self.n_rows:,} rows, {n} column{'' if n == 1 else 's'}"
 
     def chart(self):
         """Missing share per column (bars; tooltips carry kind, rows and distinct categories)."""

@@ -19,7 +19,7 @@ Examples
 >>> import toolkit as tk
 >>> prof = tk.profile(pd.DataFrame({"plan": ["a", "b", None, "a"]}))
 >>> isinstance(prof, tk.results.Result), prof.headline
-(True, '4 rows, 1 columns')
+(True, '4 rows, 1 column')
 >>> prof.save_html("profile.html")  # one offline file, card and chart  # doctest: +SKIP
 """
 from __future__ import annotations
