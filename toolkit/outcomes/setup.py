@@ -52,7 +52,16 @@ __all__ = ["LabelledProduction", "label_production", "OutcomePlan", "outcome_pla
 
 #: How a model's production labels can arrive.
 LABEL_SETUPS = ("labels file", "target in production", "none")
-_KEY = "_tk_row_key"
+_KEY = "toolkit_row_key"
+
+
+def _free_name(name: str, taken) -> str:
+    """``name``, or ``name_2``, ``name_3``... : the first that is not among ``taken``."""
+    taken, candidate, i = set(map(str, taken)), name, 1
+    while candidate in taken:
+        i += 1
+        candidate = f"{name}_{i}"
+    return candidate
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -158,19 +167,21 @@ def label_production(config) -> LabelledProduction:
         joined, report = join_labels(production, config.label_frame, spec=spec, timestamp=timestamp, by="window")
         return LabelledProduction(joined, report, "labels file", target)
     in_production = target is not None and target in production and production[target].notna().any()
-    column = target if target is not None else "_tk_target"
+    # join_labels reserves "_tk_*" names, so the helper columns get plain names no input column uses
+    key = _free_name(_KEY, production.columns)
+    column = target if target is not None else _free_name("toolkit_target", production.columns)
     keys = np.arange(len(production))
     if in_production:
         values = production[target]
-        labels = pd.DataFrame({_KEY: keys, column: values})[values.notna().to_numpy()]
+        labels = pd.DataFrame({key: keys, column: values})[values.notna().to_numpy()]
         predictions = production.drop(columns=target)
     else:
-        labels = pd.DataFrame({_KEY: np.array([], dtype=np.int64),
+        labels = pd.DataFrame({key: np.array([], dtype=np.int64),
                                column: pd.Series([], dtype=float)})
         predictions = production.drop(columns=[c for c in (target,) if c is not None and c in production])
-    joined, report = join_labels(predictions.assign(**{_KEY: keys}), labels, on=_KEY, target=column,
+    joined, report = join_labels(predictions.assign(**{key: keys}), labels, on=key, target=column,
                                  timestamp=timestamp, label_time=None, by="window")
-    joined = joined.drop(columns=_KEY)
+    joined = joined.drop(columns=key)
     if target is None:
         joined = joined.drop(columns=column)
     return LabelledProduction(joined, report, "target in production" if in_production else "none", target)
