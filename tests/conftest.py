@@ -60,6 +60,14 @@ def smoke_report(smoke_data, tmp_path_factory) -> Path:
                       keep_notebook=True)
 
 
+@pytest.fixture(scope="module")
+def contract(reference):
+    """The contract inferred from the test module's own ``reference`` fixture (modules may override it)."""
+    import toolkit as tk
+
+    return tk.infer_contract(reference)
+
+
 # ----------------------------------------------------------------------------- headless browser
 
 

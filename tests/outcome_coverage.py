@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from toolkit.performance._common import resolve_roles
-from toolkit.performance.metrics import BinaryKernel, MulticlassKernel, RegressionKernel
-from toolkit.performance.realized import measure, prepare
+from toolkit.outcomes.measure import resolve_roles
+from toolkit.outcomes.metrics import BinaryKernel, MulticlassKernel, RegressionKernel
+from toolkit.outcomes.realized import measure, prepare
 
 POP = 1_000_000
 

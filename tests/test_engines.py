@@ -19,7 +19,7 @@ from toolkit.engines import _profiles as P
 from toolkit.engines import _sql as S
 from toolkit.engines._source import open_source
 from toolkit.engines._windows import window_spec
-from toolkit.profile import bin_counts, quantile_edges
+from toolkit.profiles import bin_counts, quantile_edges
 
 DATA = Path(__file__).resolve().parents[1] / "sample_data"
 BASELINE = str(DATA / "baseline.parquet")

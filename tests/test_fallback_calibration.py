@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import toolkit as tk
-from toolkit.fallback import _select_threshold
+from toolkit.outcomes.fallback import _select_threshold
 
 TARGET, CONFIDENCE = 0.85, 0.95
 

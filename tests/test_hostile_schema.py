@@ -21,11 +21,6 @@ def reference():
                          "income": rng.gamma(3, 15_000, n).round(0)})
 
 
-@pytest.fixture(scope="module")
-def contract(reference):
-    return tk.infer_contract(reference)
-
-
 def test_a_rename_without_name_evidence_is_flagged_not_repaired(contract, reference):
     batch = reference.rename(columns={"age": "p"})
     result = contract.validate(batch)

@@ -21,7 +21,7 @@ import pytest
 import toolkit as tk
 from toolkit.cli import main
 from toolkit.config import ModelConfig
-from toolkit.outcome_setup import detect_class_scores, label_production, outcome_plan
+from toolkit.outcomes.setup import detect_class_scores, label_production, outcome_plan
 from toolkit.reports._new import template_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]

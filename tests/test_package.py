@@ -29,7 +29,7 @@ def test_unknown_attribute_is_a_clear_error():
 
 def test_functions_named_like_their_module_are_not_shadowed_by_imports():
     code = (
-        "import toolkit.performance.realized, toolkit.profile, toolkit as tk; "
+        "import toolkit.outcomes.realized, toolkit.profiles, toolkit as tk; "
         "print(callable(tk.performance), callable(tk.profile))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

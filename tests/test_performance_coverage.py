@@ -9,7 +9,7 @@ from scipy import stats
 from sklearn import metrics as skm
 
 import toolkit as tk
-from toolkit.performance.intervals import auc_interval, delong
+from toolkit.outcomes.intervals import auc_interval, delong
 
 from outcome_coverage import coverage, population
 
@@ -150,7 +150,7 @@ def test_unreliable_flag_allows_for_calibration_error():
 @pytest.mark.parametrize("p0,n", [(0.79, 500), (0.9, 2000), (0.7, 200)])
 def test_detectable_drop_is_detected_at_the_stated_power(p0, n):
     """Issue 10.14: the planned drop is flagged by the test performance() runs in ~80% of windows (power=0.8)."""
-    from toolkit.performance.realized import Measure, compare_fixed
+    from toolkit.outcomes.realized import Measure, compare_fixed
 
     d = tk.detectable_drop("accuracy", p0, n=n, power=0.8)
     rng = np.random.default_rng(n)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import toolkit as tk
-from toolkit.performance.metrics import BinaryKernel
+from toolkit.outcomes.metrics import BinaryKernel
 
 
 def test_reference_value_uses_inclusion_prob():

@@ -8,9 +8,9 @@ from scipy import stats
 from sklearn import metrics as skm
 
 import toolkit as tk
-from toolkit.performance.intervals import (auc_interval, clopper_pearson_lower, delong, hanley_mcneil_variance,
+from toolkit.outcomes.intervals import (auc_interval, clopper_pearson_lower, delong, hanley_mcneil_variance,
                                            wilson)
-from toolkit.performance.metrics import BinaryKernel, MulticlassKernel, RegressionKernel, bootstrap_counts
+from toolkit.outcomes.metrics import BinaryKernel, MulticlassKernel, RegressionKernel, bootstrap_counts
 
 
 # -- kernels vs scikit-learn ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 import toolkit as tk
-from toolkit.performance.intervals import delong, hanley_mcneil_variance
+from toolkit.outcomes.intervals import delong, hanley_mcneil_variance
 
 
 def test_accuracy_closed_form():

@@ -8,7 +8,7 @@ from scipy import stats
 from sklearn import metrics as skm
 
 import toolkit as tk
-from toolkit.performance.intervals import delong, hanley_mcneil_variance
+from toolkit.outcomes.intervals import delong, hanley_mcneil_variance
 
 
 def scored(n, rng, shift=0.0, start="2026-01-05"):
@@ -210,9 +210,9 @@ def test_spec_supplies_roles_and_results_render(frames):
     assert perf.chart(metric="accuracy").to_dict()["layer"]
 
 
-def test_package_and_function_share_the_name():
-    """Importing a submodule binds toolkit.performance to the package; calling it still works."""
-    import toolkit.performance.metrics  # noqa: F401
+def test_importing_an_outcome_module_keeps_the_function():
+    """Importing an outcomes submodule leaves ``tk.performance`` the function."""
+    import toolkit.outcomes.metrics  # noqa: F401
 
     frame = pd.DataFrame({"y": [0, 1, 0, 1], "p": [0.1, 0.8, 0.3, 0.6]})
     assert tk.performance(frame, target="y", score="p", metric="roc_auc").to_frame()["value"].iloc[0] == 1.0

@@ -9,7 +9,7 @@ from hypothesis import strategies as hs
 
 import toolkit as tk
 from toolkit.kinds import Kind
-from toolkit.profile import ColumnProfile, Profile, bin_counts, category_key, quantile_edges, resolve_kinds
+from toolkit.profiles import ColumnProfile, Profile, bin_counts, category_key, quantile_edges, resolve_kinds
 
 RNG = np.random.default_rng(11)
 BASE = pd.DataFrame({

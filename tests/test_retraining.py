@@ -301,7 +301,7 @@ def test_bad_input_errors_name_the_argument(covariate_only):
 
 def test_inconclusive_gain_says_wait_for_n_more_labels_at_the_label_rate():
     """The documented rule on a fixed table: a gain whose interval includes 0 but reaches past min_gain."""
-    from toolkit.retraining import _decide
+    from toolkit.outcomes.retraining import _decide
 
     table = pd.DataFrame([{"candidate": "since onset (2026-04)", "gain": 0.03, "gain_lower": -0.01, "gain_upper": 0.07,
                            "labels_needed": 5000, "n_train": 9000, "current_value": 0.7, "value": 0.73}])
@@ -362,7 +362,7 @@ def test_regression_model_with_concept_drift_gets_retrain_on_mae(tmp_path):
 
 
 def test_no_gain_from_too_few_training_rows_is_not_a_verdict():
-    from toolkit.retraining import _decide
+    from toolkit.outcomes.retraining import _decide
 
     table = pd.DataFrame([{"candidate": "all labelled data", "gain": -0.05, "gain_lower": -0.2, "gain_upper": 0.005,
                            "labels_needed": 50, "n_train": 700, "n_train_effective": 700.0, "train_enough": False,

@@ -22,11 +22,6 @@ def reference():
     })
 
 
-@pytest.fixture(scope="module")
-def contract(reference):
-    return tk.infer_contract(reference)
-
-
 def test_empty_batch_is_a_row_count_error_not_a_crash(contract, reference):
     result = contract.validate(reference.iloc[:0])
     assert result.failures["check"].tolist() == ["row_count"]

@@ -134,4 +134,4 @@ def test_ok_result_renders_a_pass_line():
     ref = pd.DataFrame({"x": np.arange(100.0)})
     result = tk.infer_contract(ref).validate(ref)
     assert "All checks passed on 100 rows." in result.to_html()
-    assert result.headline() == "batch of 100 rows passes the contract: 0 errors, 0 warnings, 0 info"
+    assert result.headline == "batch of 100 rows passes the contract: 0 errors, 0 warnings, 0 info"

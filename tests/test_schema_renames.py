@@ -23,11 +23,6 @@ def reference():
     })
 
 
-@pytest.fixture(scope="module")
-def contract(reference):
-    return tk.infer_contract(reference)
-
-
 def test_name_similarity():
     assert name_similarity("monthly_charges", "monthly_charge_usd") > 0.9
     assert name_similarity("tenureMonths", "tenure_months") == 1.0

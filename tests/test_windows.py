@@ -229,7 +229,7 @@ def test_rows_without_a_window_value_are_kept_and_reported():
 
 def test_one_labelling_across_split_performance_and_engines():
     from toolkit.engines._windows import frame_windows, window_spec
-    from toolkit.performance._common import assign_windows
+    from toolkit.outcomes.measure import assign_windows
 
     frame = pd.DataFrame({"t": pd.date_range("2026-01-01", periods=70, freq="D", tz="Europe/Paris")})
     for by in ("W", "M", "D"):

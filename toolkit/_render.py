@@ -75,6 +75,11 @@ class _State:
     bundle_shown = False
 
 
+def mark_bundle_shown() -> None:
+    """Record that the Vega bundle is on the page, so later charts do not embed it again."""
+    _State.bundle_shown = True
+
+
 # ----------------------------------------------------------------------------- the bundle
 
 

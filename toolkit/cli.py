@@ -131,7 +131,7 @@ def _add_report(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace
             _error(f"--output names one file but {len(args.notebooks)} notebooks were given; use --output-dir")
             return 2
         from .reports import ReportError, run_report
-        from .reports._run import CellProgress, report_options
+        from .reports import CellProgress, report_options
 
         params = dict(args.params)
         failures = 0
@@ -180,8 +180,7 @@ def _report_folder(args: argparse.Namespace, folders: list[Path]) -> int:
     if args.cwd is not None:
         _error("--cwd applies to single notebooks; a model folder's templates run in that folder")
         return 2
-    from .reports._index import _run
-    from .reports._run import CellProgress, report_options
+    from .reports import CellProgress, execute_folder, report_options
 
     try:
         _check_folder_parameters(folders[0], dict(args.params))
@@ -191,7 +190,7 @@ def _report_folder(args: argparse.Namespace, folders: list[Path]) -> int:
                 print(announce, file=sys.stderr, flush=True)
         with report_options(progress=None if args.quiet else CellProgress(), unknown_parameters="drop",
                             record_timings=True):
-            run = _run(folders[0], args.output_dir, all_windows=args.all_windows, parameters=dict(args.params),
+            run = execute_folder(folders[0], args.output_dir, all_windows=args.all_windows, parameters=dict(args.params),
                        kernel_name=args.kernel, timeout=args.timeout, keep_notebook=args.keep_notebook,
                        quiet=args.quiet)
     except (FileNotFoundError, ValueError, TypeError, KeyError) as exc:
@@ -213,7 +212,7 @@ def _check_folder_parameters(folder: Path, params: dict) -> None:
     """Every parameter must be declared by at least one template of the folder (each gets only its own)."""
     import difflib
 
-    from .reports._new import parameter_defaults, template_notebooks
+    from .reports import parameter_defaults, template_notebooks
 
     if not params:
         return
@@ -235,13 +234,11 @@ DEFAULT_REPORT_SECONDS = 30.0
 def _all_windows_plan(folder: Path, output_dir: Path | None) -> str:
     """One line for ``--all-windows``: how many runs, and about how long, before any starts."""
     from .config import ModelConfig
-    from .reports._index import _is_per_window, _production_windows
-    from .reports._new import CONFIG_FILE, template_notebooks
-    from .reports._run import read_timings
+    from .reports import CONFIG_FILE, is_per_window, production_windows, read_timings, template_notebooks
 
     templates = template_notebooks(folder)
-    per_window = [t for t in templates if _is_per_window(t)]
-    windows = _production_windows(ModelConfig.load(folder / CONFIG_FILE))
+    per_window = [t for t in templates if is_per_window(t)]
+    windows = production_windows(ModelConfig.load(folder / CONFIG_FILE))
     timings = read_timings(Path(output_dir) if output_dir is not None else folder / "reports")
     runs = [t.stem for t in templates] + [t.stem for t in per_window for _ in windows]
     known = [timings[r] for r in runs if r in timings]

@@ -209,8 +209,8 @@ class ModelConfig:
     @cached_property
     def labelled(self):
         """Production with its labels whatever the setup (labels file, target column in production, or
-        none): a :class:`~toolkit.outcome_setup.LabelledProduction` that unpacks as ``joined, report``."""
-        from .outcome_setup import label_production
+        none): a :class:`~toolkit.outcomes.setup.LabelledProduction` that unpacks as ``joined, report``."""
+        from .outcomes.setup import label_production
 
         return label_production(self)
 

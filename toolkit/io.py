@@ -17,7 +17,7 @@ from ._checks import FileReadError
 __all__ = ["read", "read_batches", "read_production", "batch_labels", "FileReadError"]
 
 
-def _files(path: str | Path) -> list[Path]:
+def expand_paths(path: str | Path) -> list[Path]:
     if not isinstance(path, (str, Path)):
         raise TypeError(f"path must be a file, glob or folder (str or Path); got {type(path).__name__}")
     path = Path(path)
@@ -80,7 +80,7 @@ def _read_problem(path: Path, suffix: str, err: Exception) -> str:
             "Re-export it (df.to_parquet(path)), or remove it from the folder")
 
 
-def _partition(path: Path) -> tuple[str, str] | None:
+def hive_partition(path: Path) -> tuple[str, str] | None:
     for part in reversed(path.parent.parts):
         if "=" in part:
             key, value = part.split("=", 1)
@@ -91,8 +91,8 @@ def _partition(path: Path) -> tuple[str, str] | None:
 def batch_labels(path: str | Path) -> list[str]:
     """Labels of the batches under ``path`` (the partition value, else the file stem)."""
     labels = []
-    for file in _files(path):
-        part = _partition(file)
+    for file in expand_paths(path):
+        part = hive_partition(file)
         labels.append(part[1] if part else file.stem)
     return list(dict.fromkeys(labels))
 
@@ -100,8 +100,8 @@ def batch_labels(path: str | Path) -> list[str]:
 def read_batches(path: str | Path) -> Iterator[tuple[str, pd.DataFrame]]:
     """Yield ``(label, frame)`` per batch, each with the columns it really has."""
     groups: dict[str, list[Path]] = {}
-    for file in _files(path):
-        part = _partition(file)
+    for file in expand_paths(path):
+        part = hive_partition(file)
         groups.setdefault(part[1] if part else file.stem, []).append(file)
     for label, files in groups.items():
         yield label, pd.concat([_read_file(f) for f in files], ignore_index=True)
@@ -123,7 +123,7 @@ def read(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     """A DataFrame from a DataFrame, a file, a glob or a folder of batches."""
     if isinstance(source, pd.DataFrame):
         return source
-    files = _files(source)
+    files = expand_paths(source)
     if len(files) == 1:
         return _read_file(files[0])
     return read_production(source)

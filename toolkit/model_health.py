@@ -27,6 +27,7 @@ import pandas as pd
 from ._html import SEVERITY_COLOURS, escape
 from .health_rules import (CAUSES, Rules, drift_rule, episode_start, fallback_rule, feedback_rule, overall_rule,
                            performance_rule, relationship_changes, retraining_rule, schema_findings, schema_rule)
+from .results import Result
 
 __all__ = ["health", "HealthReport", "HealthError", "VerdictCard", "clear_cache", "verdict_card", "HEALTH_COLUMNS"]
 
@@ -411,7 +412,7 @@ def _evaluate(stats: _Stats, window: str, rules: Rules) -> "HealthReport":
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class HealthReport:
+class HealthReport(Result):
     """The verdict per cause in one window (see :func:`health`).
 
     Attributes

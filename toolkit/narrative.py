@@ -213,7 +213,7 @@ def relationships_source(labelled, labelled_recent, window) -> Findings:
 
 def labels_plan(config, plan, detectable: float, recent_windows: int = 4) -> Findings:
     """How many labels per window detect a drop of ``detectable`` in the plan's metric, and what today's labels can."""
-    from .performance import detectable_drop, labels_needed, performance
+    from .outcomes import detectable_drop, labels_needed, performance
 
     metric = plan.planning_metric
     if metric is None:

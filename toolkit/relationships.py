@@ -70,14 +70,6 @@ def _interval(edges: np.ndarray, i: int) -> str:
     return f"[{lo:.4g}, {hi:.4g}{']' if i + 1 >= len(edges) - 1 else ')'}"
 
 
-def _wilson(k: np.ndarray, n: np.ndarray, z: float = 1.959964) -> tuple[np.ndarray, np.ndarray]:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
-
-
 def _side(frame: pd.DataFrame, labels: pd.Series, side: str, score, target, positive, weights,
           task: str = "binary", prediction=None, class_scores=None) -> pd.DataFrame:
     """Per bin: mean model output and the outcome with its 95% interval.
@@ -119,7 +111,9 @@ def _side(frame: pd.DataFrame, labels: pd.Series, side: str, score, target, posi
             half = 1.959964 * out["sd"] / np.sqrt(out["n_labelled"].to_numpy(float))
             lo, hi = out["outcome_rate"] - half, out["outcome_rate"] + half
         else:  # Wilson on the effective sample size of the weighted labels
-            lo, hi = _wilson(out["outcome_rate"].to_numpy() * out["n_labelled"].to_numpy(),
+            from .outcomes.intervals import wilson  # the one Wilson interval (clipped to [0, 1])
+
+            lo, hi = wilson(out["outcome_rate"].to_numpy() * out["n_labelled"].to_numpy(),
                              out["n_labelled"].to_numpy(float))
     out["outcome_lower"], out["outcome_upper"] = lo, hi
     out["side"] = side
@@ -205,7 +199,7 @@ def feature_relationships(reference: pd.DataFrame, current: pd.DataFrame, spec=N
     class_scores
         Multiclass: ``{class: probability column}``; the model output per bin is then the mean largest
         class probability (default: detected from the reference, see
-        :func:`toolkit.outcome_setup.detect_class_scores`).
+        :func:`toolkit.outcomes.setup.detect_class_scores`).
 
     By task, the outcome per bin is the positive rate (binary), the mean target (regression, the model
     output being the mean prediction) or the share predicted right (multiclass).
@@ -218,7 +212,7 @@ def feature_relationships(reference: pd.DataFrame, current: pd.DataFrame, spec=N
     task = spec.task if spec else "binary"
     prediction = spec.prediction if spec else None
     if task == "multiclass" and class_scores is None:
-        from .outcome_setup import detect_class_scores
+        from .outcomes.setup import detect_class_scores
 
         class_scores = detect_class_scores(reference, target, exclude=columns or ())
     if columns is None:

@@ -35,7 +35,7 @@ def add_retrain_set(sub: argparse._SubParsersAction) -> Callable[[argparse.Names
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
     def run(args: argparse.Namespace) -> int:
-        from .retraining import retraining_set
+        from .outcomes.retraining import retraining_set
 
         try:
             result = retraining_set(args.config, since=args.since, until=args.until, output=args.output,

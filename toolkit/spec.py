@@ -143,7 +143,7 @@ class ModelSpec:
                 if c not in taken and not inferred[str(c)].skipped and inferred[str(c)] is not Kind.DATETIME
             ]
         if task is None:
-            task = _infer_task(reference[target]) if target is not None else "binary"
+            task = infer_task(reference[target]) if target is not None else "binary"
         if threshold is None:
             found = infer_threshold(reference, score, prediction, positive_label) if task == "binary" else None
             threshold = 0.5 if found is None else found
@@ -324,7 +324,7 @@ def infer_threshold(frame: pd.DataFrame, score: str | None, prediction: str | No
     return high
 
 
-def _infer_task(target: pd.Series) -> str:
+def infer_task(target: pd.Series) -> str:
     values = target.dropna()
     if values.nunique() <= 2:
         return "binary"

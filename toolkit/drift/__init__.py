@@ -16,7 +16,7 @@ Examples
 >>> tk.compare(ref, ref.assign(x=ref["x"] + 0.3)).drifted
 ['x']
 """
-from .engine import compare
+from .comparator import compare
 from .over_time import DriftOverTime, drift_over_time
 from .report import ColumnDrift, DriftReport
 

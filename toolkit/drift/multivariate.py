@@ -40,7 +40,7 @@ from scipy import stats
 
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from ..kinds import Kind
-from ..profile import category_key, numeric_values
+from ..profiles import category_key, numeric_values
 
 __all__ = ["MultivariateDrift", "multivariate_drift", "MIN_AUC", "MIN_ERROR_RATIO"]
 

@@ -16,10 +16,11 @@ import pandas as pd
 from .._checks import check_choice, check_frame, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from ..kinds import Kind
-from ..profile import DEFAULT_BINS, resolve_kinds
+from ..profiles import DEFAULT_BINS, resolve_kinds
 from ..windows import REFERENCE_TYPES, Window, as_windows, references, split
-from . import engine as _cmp
+from . import comparator as _cmp
 from .report import DriftReport
+from ..results import Result
 
 __all__ = ["drift_over_time", "DriftOverTime", "OVER_TIME_COLUMNS"]
 
@@ -32,7 +33,7 @@ OVER_TIME_COLUMNS = [
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class DriftOverTime:
+class DriftOverTime(Result):
     """Per-window drift reports and their tidy stack.
 
     Attributes

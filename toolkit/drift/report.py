@@ -14,6 +14,7 @@ import pandas as pd
 from .._checks import preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from .statistics import DriftStatistic
+from ..results import Result
 
 __all__ = ["ColumnDrift", "DriftReport", "FRAME_COLUMNS"]
 
@@ -117,12 +118,8 @@ class ColumnDrift:
                 f"{verdict}{'' if not self.signals else ' ' + '+'.join(self.signals)})")
 
 
-def _fmt(x: float, digits: int = 3) -> str:
-    return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
-
-
 @dataclasses.dataclass(frozen=True, eq=False)
-class DriftReport:
+class DriftReport(Result):
     """Per-column drift verdicts for one reference/current pair, plus a dataset verdict.
 
     Attributes
@@ -192,6 +189,11 @@ class DriftReport:
         """True if at least ``dataset_threshold`` of the columns drifted, or the multivariate check flags drift."""
         mv = getattr(self.multivariate, "drifted", False)
         return bool(self.drifted) and self.share_drifted >= self.dataset_threshold or bool(mv)
+
+    @property
+    def headline(self) -> str:
+        """The :attr:`verdict`: one sentence for the dataset."""
+        return self.verdict
 
     @property
     def verdict(self) -> str:

@@ -396,11 +396,6 @@ def tvd_props(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return 0.5 * np.sum(np.abs(p - q), axis=-1)
 
 
-def ks_props(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """KS distance between two binned distributions (CDFs compared at the bin edges)."""
-    return np.max(np.abs(np.cumsum(p - q, axis=-1)), axis=-1)
-
-
 def chi2_counts(r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Chi-square statistic of homogeneity for 2 x K tables (last axis), and its degrees of freedom."""
     col = r + c

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_choice, check_columns, preview
-from ..profile import DEFAULT_BINS, Profile
-from ..profile import profile as _pandas_profile
+from ..profiles import DEFAULT_BINS, Profile
+from ..profiles import profile as _pandas_profile
 from . import _sql as S
 from ._profiles import EXACT_QUANTILES, WindowedProfiles, derive_edges, plan, run_profiles
 from ._source import FILE_COLUMN, Source, is_source, open_source

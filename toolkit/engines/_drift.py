@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..profile import DEFAULT_BINS, Profile
+from ..profiles import DEFAULT_BINS, Profile
 
 __all__ = ["drift_windows", "WindowProfile"]
 

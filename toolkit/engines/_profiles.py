@@ -3,8 +3,8 @@
 The pass is one SQL statement (see :mod:`._sql`): a ``UNION ALL`` of one ``GROUP BY window, bin``
 per column, so every window of every column comes back in a single scan per column, and memory
 stays bounded by the number of (window, bin) groups whatever the number of rows. The rows that
-come back are turned into :class:`~toolkit.profile.ColumnProfile` objects with
-:meth:`~toolkit.profile.ColumnProfile.from_aggregates`, so they merge with, and compare against,
+come back are turned into :class:`~toolkit.profiles.ColumnProfile` objects with
+:meth:`~toolkit.profiles.ColumnProfile.from_aggregates`, so they merge with, and compare against,
 profiles computed by pandas.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pandas as pd
 
 from .._checks import preview
 from ..kinds import Kind
-from ..profile import ColumnProfile, Profile, _profile_column, category_key, merge_moments, resolve_kinds
+from ..profiles import ColumnProfile, Profile, profile_column, category_key, merge_moments, resolve_kinds
 from . import _sql as S
 from ._source import FILE_COLUMN, Source, partition_value
 from ._windows import WindowSpec
@@ -41,7 +41,7 @@ _counter = itertools.count()
 
 
 # ------------------------------------------------------------------------------------------------
-# edges, exactly as toolkit.profile.quantile_edges derives them
+# edges, exactly as toolkit.profiles.quantile_edges derives them
 # ------------------------------------------------------------------------------------------------
 def quantile_fractions(n: int, bins: int) -> np.ndarray:
     """Fractions at which ``percentile_disc`` returns the sorted values at ``quantile_edges``' positions.
@@ -351,7 +351,7 @@ def _scan(source: Source, items: list[Item], window: WindowSpec, use_lookup: boo
         for cid, it in enumerate(items):
             absent = it.column not in source.types or (have is not None and it.column not in have)
             if absent:
-                cols[it.column] = _profile_column(None, it.column, it.kind, n_rows, it.edges)
+                cols[it.column] = profile_column(None, it.column, it.kind, n_rows, it.edges)
             else:
                 cols[it.column] = _column(it, part[part["cid"] == cid], n_rows)
         out[(g, wk)] = (part["w"].iloc[0], Profile(cols, n_rows))

@@ -15,13 +15,16 @@ from __future__ import annotations
 import html as _html
 import re
 
-from ._index import run_folder
-from ._new import new_model, template_notebooks
-from ._run import ReportError, run_report
+from ._index import execute_folder, is_per_window, production_windows, run_folder
+from ._new import CONFIG_FILE, new_model, parameter_defaults, template_notebooks
+from ._run import CellProgress, ReportError, read_timings, report_options, run_report
 from ._setup import setup_notebook
 
 __all__ = ["run_report", "ReportError", "setup_notebook", "md_escape", "TEMPLATE_NAME", "template_dir",
-           "new_model", "run_folder", "template_notebooks"]
+           "new_model", "run_folder", "template_notebooks",
+           # for the CLI and other front ends
+           "execute_folder", "is_per_window", "production_windows", "CONFIG_FILE", "parameter_defaults",
+           "CellProgress", "read_timings", "report_options"]
 
 #: Name of the nbconvert template (``jupyter nbconvert --to html --template toolkit``).
 TEMPLATE_NAME = "toolkit"

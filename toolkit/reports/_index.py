@@ -85,7 +85,7 @@ def _window_slugs(windows: list[str]) -> dict[str, str]:
     return slugs
 
 
-def _is_per_window(notebook: Path) -> bool:
+def is_per_window(notebook: Path) -> bool:
     """A template is window-specific when its parameters cell sets ``window``.
 
     A template can opt out (it covers every window itself) with notebook metadata
@@ -110,7 +110,7 @@ def _template_title(notebook: Path) -> str:
         return notebook.stem
 
 
-def _production_windows(config) -> list[str]:
+def production_windows(config) -> list[str]:
     """Window labels in time order; cheap for batch folders (file names only)."""
     if config.window == "batch":
         from ..io import batch_labels
@@ -141,7 +141,7 @@ def _log(quiet: bool, message: str) -> None:
 # ----------------------------------------------------------------------------- running
 
 
-def _run(
+def execute_folder(
     folder: str | Path,
     output_dir: str | Path | None = None,
     all_windows: bool = False,
@@ -182,7 +182,7 @@ def _run(
 
     windows: list[str] = []
     try:
-        windows = _production_windows(config)
+        windows = production_windows(config)
     except Exception as exc:
         if all_windows:
             raise ValueError(
@@ -201,7 +201,7 @@ def _run(
         plan.append(ReportEntry(template, titles[template], output_dir / f"{template.stem}.html"))
     if all_windows:
         slugs = _window_slugs(windows)
-        per_window = [t for t in templates if _is_per_window(t)]
+        per_window = [t for t in templates if is_per_window(t)]
         for window in windows:
             for template in per_window:
                 output = output_dir / f"{template.stem}{_WINDOW_SEP}{slugs[window]}.html"
@@ -298,7 +298,7 @@ def run_folder(folder: str | Path, output_dir: str | Path | None = None, all_win
     """
     from ._run import ReportError
 
-    run = _run(folder, output_dir, all_windows, parameters, kernel_name=kernel_name, timeout=timeout,
+    run = execute_folder(folder, output_dir, all_windows, parameters, kernel_name=kernel_name, timeout=timeout,
                keep_notebook=keep_notebook, quiet=quiet)
     if run.failed:
         first = run.failed[0]

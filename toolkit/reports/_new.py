@@ -153,12 +153,12 @@ def _clean_template(source: Path):
 
 
 def _data_files(argument: str, path: Path) -> list[Path]:
-    from ..io import _files
+    from ..io import expand_paths
 
     if not any(ch in str(path) for ch in "*?[") and not path.exists():
         raise FileNotFoundError(f"{argument} {str(path)!r} does not exist; check the --{argument} path")
     try:
-        return _files(path)
+        return expand_paths(path)
     except FileNotFoundError:
         raise FileNotFoundError(
             f"{argument} {str(path)!r} has no .parquet or .csv files (a file, a glob, or a folder of batches "
@@ -221,11 +221,11 @@ def _check_roles(roles: dict[str, str | None], baseline: pd.DataFrame, baseline_
 
 
 def _is_partitioned(files: list[Path], root: Path) -> bool:
-    from ..io import _partition
+    from ..io import hive_partition
 
     if root.is_dir():
-        return all(_partition(f.relative_to(root)) is not None for f in files)
-    return all(_partition(f) is not None for f in files)  # a glob such as data/week=*/*.parquet
+        return all(hive_partition(f.relative_to(root)) is not None for f in files)
+    return all(hive_partition(f) is not None for f in files)  # a glob such as data/week=*/*.parquet
 
 
 def _check_window(window: str | None, production: Path, files: list[Path], timestamp: str | None) -> str:
@@ -393,7 +393,7 @@ def new_model(
 
     spec = ModelSpec.infer(reference, **roles)  # roles, kinds and the threshold: resolved in one place
     if spec.task == "multiclass":  # per-class probabilities are model outputs, not features
-        from ..outcome_setup import detect_class_scores
+        from ..outcomes.setup import detect_class_scores
 
         class_scores = set(detect_class_scores(reference, target).values())
         spec = spec.replace(features=[f for f in spec.features if f not in class_scores])

@@ -44,4 +44,4 @@ def setup_notebook(**embed_options) -> None:
         raw=True,
         metadata={"toolkit": {"role": _render.BUNDLE_ROLE}},
     )
-    _render._State.bundle_shown = True
+    _render.mark_bundle_shown()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from .codes import Check, Severity
 from .contract import DEFAULT_ERROR_SHARE, Contract, infer_contract
-from .guard import GuardResult, guard
+from .guarding import GuardResult, guard
 from .repair import CoerceDatetime, CoerceNumeric, Fix, Rename
 from .result import SchemaError, ValidationResult
 from .over_time import WindowValidation, validate_windows

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .._html import card, frame_to_html
 from .codes import Severity
+from ..results import Result
 
 __all__ = ["WindowValidation", "validate_windows"]
 
@@ -26,7 +27,7 @@ _COLUMNS = ["window", "column", "check", "severity", "failing_share", "observed"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class WindowValidation:
+class WindowValidation(Result):
     """Failures of every window, in window order.
 
     Attributes

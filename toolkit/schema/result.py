@@ -9,6 +9,7 @@ from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from .checks import BATCH, pct
 from .codes import Check, Severity
 from .repair import Fix
+from ..results import Result
 
 __all__ = ["ValidationResult", "SchemaError", "FAILURE_COLUMNS", "SUMMARY_COLUMNS"]
 
@@ -32,7 +33,7 @@ def _clip(text: object, width: int) -> str:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class ValidationResult:
+class ValidationResult(Result):
     """Every way a batch breaks its contract, collected in one pass.
 
     Attributes
@@ -95,7 +96,9 @@ class ValidationResult:
         """A copy of ``failures`` (the tidy failure table)."""
         return self.failures.copy()
 
+    @property
     def headline(self) -> str:
+        """One sentence: rows, passes or FAILS, and the counts per severity."""
         counts = ", ".join(
             f"{self.count(s)} {s}{'s' if self.count(s) != 1 and s != 'info' else ''}" for s in ("error", "warning", "info"))
         verdict = "passes" if self.ok else "FAILS"
@@ -107,7 +110,7 @@ class ValidationResult:
 
     def message(self, max_rows: int = _MAX_MESSAGE_ROWS) -> str:
         """Every failure as one readable text block (what ``SchemaError`` shows)."""
-        lines = [self.headline()]
+        lines = [self.headline]
         shown = self.failures.head(max_rows)
         if len(shown):
             width = min(max(len(_label(c)) for c in shown["column"]), 32)
@@ -173,7 +176,7 @@ class ValidationResult:
         if len(self.summary):
             parts.append("<details><summary>Per-column summary</summary>"
                          f"{frame_to_html(self.summary, max_rows=200)}</details>")
-        return card("Schema validation", "".join(parts), headline=self.headline(), colour=colour)
+        return card("Schema validation", "".join(parts), headline=self.headline, colour=colour)
 
     def _repr_html_(self) -> str:
         return self.to_html()

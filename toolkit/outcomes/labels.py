@@ -1,9 +1,10 @@
 """Close the feedback loop: join delayed labels to logged predictions, and account for every label.
 
-:func:`join_labels` returns a :class:`LabelJoin` named tuple, so both spellings work::
+:func:`join_labels` returns a :class:`FeedbackReport` that carries the joined frame and also unpacks,
+so both spellings work::
 
-    joined, report = tk.join_labels(predictions, labels, on="customer_id", spec=spec)
-    result = tk.join_labels(...); result.joined; result.report
+    fb = tk.join_labels(predictions, labels, on="customer_id", spec=spec); fb.joined; fb.to_frame()
+    joined, report = tk.join_labels(...)           # report is fb itself
 
 ``joined`` is ``predictions`` (same rows, same order) plus the label columns; ``report`` is a
 :class:`FeedbackReport`: coverage and label delay per window, predictions still waiting for a
@@ -42,9 +43,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._checks import check_choice, check_columns, check_frame, preview, show
-from ._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from .spec import ModelSpec
+from .._checks import check_choice, check_columns, check_frame, preview, show
+from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
+from ..spec import ModelSpec
+from ..results import Result
 
 __all__ = ["join_labels", "FeedbackReport", "LabelJoin"]
 
@@ -56,7 +58,7 @@ COVERAGE_COLUMNS = ["window", "window_start", "n_predictions", "n_labelled", "co
 
 
 class LabelJoin(NamedTuple):
-    """What :func:`join_labels` returns: unpack it (``joined, report = ...``) or use the attributes."""
+    """Deprecated: :func:`join_labels` returns a :class:`FeedbackReport`, which unpacks the same way."""
 
     joined: pd.DataFrame
     report: "FeedbackReport"
@@ -75,7 +77,7 @@ def join_labels(
     as_of: str | pd.Timestamp | None = None,
     expected_delay: str | pd.Timedelta | None = None,
     conflicts: str = "latest",
-) -> LabelJoin:
+) -> "FeedbackReport":
     """Join labels to predictions by id (and by time where an id was scored more than once).
 
     Parameters
@@ -111,8 +113,8 @@ def join_labels(
 
     Returns
     -------
-    LabelJoin
-        ``(joined, report)``. ``joined`` adds to ``predictions`` the target, every other label column
+    FeedbackReport
+        ``report.joined`` (also ``joined, report = join_labels(...)``). ``joined`` adds to ``predictions`` the target, every other label column
         (``label_time``, ``source``, ``inclusion_prob``...), ``label_delay`` (Timedelta),
         ``n_labels`` (label rows matched), ``label_conflict`` and ``label_status``
         ('labelled', 'waiting', 'overdue', 'conflict dropped').
@@ -279,7 +281,7 @@ def join_labels(
         notes.append(f"{negative:,} labels arrived before their prediction's timestamp (negative delay)")
 
     # per-window coverage
-    from .performance._common import assign_windows
+    from .measure import assign_windows
 
     if by is not None and not (by in joined.columns or timestamp):
         by = None
@@ -352,7 +354,7 @@ def join_labels(
         as_of=as_of, expected_delay=expected_delay, conflict_policy=conflicts, notes=tuple(notes),
         n_no_id=n_no_id, n_no_value=n_empty, label_rows=label_rows,
     )
-    return LabelJoin(joined, report)
+    return dataclasses.replace(report, joined=joined)
 
 
 def _utc(values: pd.Series, what: str = "timestamps") -> pd.Series:
@@ -472,7 +474,7 @@ def _mixed(values: pd.Series) -> bool:
 
 
 @dataclasses.dataclass(frozen=True)
-class FeedbackReport:
+class FeedbackReport(Result):
     """Where the labels are: coverage and delay per window, and every label that could not be used.
 
     Made by :func:`join_labels`; ``report.to_frame()`` is the coverage table, ``report.chart()``
@@ -521,6 +523,20 @@ class FeedbackReport:
     n_no_id: int = 0
     n_no_value: int = 0
     label_rows: dict = dataclasses.field(default_factory=dict)
+    #: ``predictions`` plus the label columns (see :func:`join_labels`).
+    joined: pd.DataFrame | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def report(self) -> "FeedbackReport":
+        """The report itself (``fb.report`` reads as it did when join_labels returned a tuple)."""
+        return self
+
+    def __iter__(self):
+        # ``joined, report = tk.join_labels(...)`` keeps working
+        return iter((self.joined, self))
+
+    def __getitem__(self, index: int):
+        return (self.joined, self)[index]
 
     @property
     def coverage_share(self) -> float:
@@ -533,7 +549,7 @@ class FeedbackReport:
 
     def chart(self):
         """Label coverage per window (bars) and label delay (median with 10th-90th percentile band)."""
-        from .charts.performance import feedback_chart
+        from ..charts.performance import feedback_chart
 
         return feedback_chart(self)
 

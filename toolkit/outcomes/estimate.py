@@ -20,11 +20,12 @@ import pandas as pd
 from .._checks import check_choice, check_columns, check_frame, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from ..spec import ModelSpec
-from ._common import (assign_windows, check_probabilities, chunk_windows, fmt_int, numeric_column,
+from .measure import (assign_windows, check_probabilities, chunk_windows, fmt_int, numeric_column,
                       resolve_roles)
 from .intervals import percentile_interval, z_value
 from .metrics import BinaryKernel, MulticlassKernel
 from .realized import measure, prepare, resolve_metrics
+from ..results import Result
 
 __all__ = ["estimate_performance", "PerformanceEstimate"]
 
@@ -506,7 +507,7 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.model_selection import KFold
 
-    from ._features import FeatureEncoder, single_thread
+    from .features import FeatureEncoder, single_thread
 
     if not roles.features:
         raise ValueError("regression estimation needs the model's features (spec.features or features=)")
@@ -610,7 +611,7 @@ def _regression_interval(metric, loss, resid_var, z, w=None):
 
 
 @dataclasses.dataclass(frozen=True)
-class PerformanceEstimate:
+class PerformanceEstimate(Result):
     """Label-free performance per chunk (see :func:`estimate_performance` for the columns).
 
     Attributes

@@ -9,7 +9,7 @@ label-free estimates (``Y`` = simulated labels).
 Examples
 --------
 >>> import numpy as np
->>> from toolkit.performance.metrics import BinaryKernel
+>>> from toolkit.outcomes.metrics import BinaryKernel
 >>> y = np.array([0, 0, 1, 1.0]); s = np.array([0.1, 0.4, 0.35, 0.8])
 >>> k = BinaryKernel(score=s, prediction=(s >= 0.5).astype(float))
 >>> float(k("roc_auc", y, np.ones(4))[0]), float(k("accuracy", y, np.ones(4))[0])
@@ -151,7 +151,7 @@ class BinaryKernel:
         """Weighted ROC AUC with ties counted half: sum of w_i w_j [s_i > s_j] over positive-negative pairs
         ``i != j``. Soft labels ``0 < Y < 1`` give the ratio of the expected pair counts.
 
-        Pass rows sorted by score to skip a copy (:func:`toolkit.performance.realized.measure` does).
+        Pass rows sorted by score to skip a copy (:func:`toolkit.outcomes.realized.measure` does).
         """
         order, groups = self._ranks()
         if order is not None:

@@ -36,9 +36,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._checks import check_choice, preview
-from ._html import SEVERITY_COLOURS, card, escape, frame_to_html
+from .._checks import check_choice, preview
+from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from .retrain_data import DESIGN_WEIGHT, clean_features, is_numeric_feature, labelled_rows, reference_rows
+from ..results import Result
 
 __all__ = ["retraining_plan", "RetrainPlan", "retraining_set", "RetrainingSet", "find_onset", "default_learner",
            "importance_weights"]
@@ -175,10 +176,10 @@ def find_onset(config, metric: str = "roc_auc", *, joined=None, level: float = 0
     Returns ``(onset or None, PerformanceReport or None, evidence sentence)``. A one-window dip that
     recovered (the demo's week-14 outlier burst) is not the onset: only the run still in progress is.
     """
-    from .performance import performance
+    from .realized import performance
 
     if joined is None:
-        from .feedback import join_labels
+        from .labels import join_labels
 
         joined = join_labels(config.production_frame, config.label_frame, spec=config.spec, by="window").joined
     spec = config.spec
@@ -213,7 +214,7 @@ def find_onset(config, metric: str = "roc_auc", *, joined=None, level: float = 0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class RetrainPlan:
+class RetrainPlan(Result):
     """What :func:`retraining_plan` found: the candidates, their paired gains, and the recommendation.
 
     Attributes
@@ -355,7 +356,7 @@ class RetrainPlan:
 
     def save_html(self, path: str | Path) -> Path:
         """One offline HTML file with the verdict, the table and the chart (Vega JavaScript inlined once)."""
-        from ._render import bundle_html, chart_html
+        from .._render import bundle_html, chart_html
 
         path = Path(path)
         page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Retraining plan</title>"
@@ -371,7 +372,7 @@ def _kish(w: np.ndarray) -> float:
 
 
 def _kernel(task: str, values: np.ndarray):
-    from .performance.metrics import BinaryKernel, RegressionKernel
+    from .metrics import BinaryKernel, RegressionKernel
 
     return BinaryKernel(score=values) if task == "binary" else RegressionKernel(values)
 
@@ -390,7 +391,7 @@ def _labels_for_gain(min_gain: float, n_eff: float, half_width: float) -> int | 
 
 def _detectable_sentence(metric: str, current: float, n_eff: float, prevalence: float) -> str | None:
     """What the held-out labels alone could detect for the current model (unpaired, toolkit's planning)."""
-    from .performance import detectable_drop
+    from .planning import detectable_drop
 
     if metric != "roc_auc" or not (0.5 < current < 1 and 0 < prevalence < 1 and n_eff >= 10):
         return None
@@ -449,7 +450,7 @@ def retraining_plan(
     -------
     RetrainPlan
     """
-    from .config import ModelConfig
+    from ..config import ModelConfig
 
     if isinstance(config, (str, Path)):
         config = ModelConfig.load(config)
@@ -479,8 +480,8 @@ def retraining_plan(
 
 def _plan(config, model, spec, task, metric, current_col, since, n_eval_windows, level, n_resamples, max_train_rows,
           min_gain, min_train_rows, explain, random_state) -> RetrainPlan:
-    from .performance.intervals import percentile_interval
-    from .performance.metrics import HIGHER_IS_BETTER, bootstrap_counts
+    from .intervals import percentile_interval
+    from .metrics import HIGHER_IS_BETTER, bootstrap_counts
 
     rng = np.random.default_rng(random_state)
     if since is not None and str(since) not in config.windows:   # cheap checks before the expensive work
@@ -645,8 +646,8 @@ def _target(values: pd.Series, task: str, positive) -> np.ndarray:
 
 
 def _per_window(ev, y, w, kernels, metric, level, n_resamples, rng, eval_windows) -> pd.DataFrame:
-    from .performance.intervals import percentile_interval
-    from .performance.metrics import bootstrap_counts
+    from .intervals import percentile_interval
+    from .metrics import bootstrap_counts
 
     out = []
     labels = ev["window"].to_numpy()
@@ -664,7 +665,7 @@ def _per_window(ev, y, w, kernels, metric, level, n_resamples, rng, eval_windows
 
 
 def _kernel_subset(kernel, idx):
-    from .performance.metrics import BinaryKernel, RegressionKernel
+    from .metrics import BinaryKernel, RegressionKernel
 
     if isinstance(kernel, BinaryKernel):
         return BinaryKernel(score=kernel.score[idx])
@@ -735,7 +736,7 @@ def _decide(table, broken_now, min_gain, metric, eval_windows, n_eval_eff, n_eva
 
 def _attribution_evidence(config, data, onset, metric, random_state) -> list[str]:
     """One or two sentences from attribute_drop at the onset window (on subsamples: it is evidence, not the test)."""
-    from .performance import attribute_drop
+    from .attribution import attribute_drop
 
     spec = config.spec
     ref = config.reference
@@ -763,7 +764,7 @@ def _attribution_evidence(config, data, onset, metric, random_state) -> list[str
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class RetrainingSet:
+class RetrainingSet(Result):
     """Rows to retrain on, with a ``weight`` column, and the datasheet that describes them.
 
     ``frame`` columns: id, timestamp, ``window``, the features, the target, the logged score and
@@ -783,6 +784,24 @@ class RetrainingSet:
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
+
+    def chart(self):
+        """Labelled rows per window: kept for retraining vs excluded (stacked bars)."""
+        import altair as alt
+
+        from ..charts import PALETTE, themed
+
+        tidy = self.coverage.melt(id_vars=["window"], value_vars=["n_kept", "n_excluded"], var_name="rows",
+                                  value_name="n").assign(rows=lambda f: f["rows"].str.slice(2),
+                                                         window=lambda f: f["window"].astype(str))
+        bars = alt.Chart(tidy).mark_bar().encode(
+            x=alt.X("window:N", sort=None, title="Window"),
+            y=alt.Y("n:Q", stack=True, title="Labelled rows"),
+            color=alt.Color("rows:N", scale=alt.Scale(domain=["kept", "excluded"],
+                                                      range=[PALETTE["ok"], PALETTE["drifted"]]), title=None),
+            tooltip=["window:N", "rows:N", alt.Tooltip("n:Q", format=",")],
+        )
+        return themed(bars, title="Retraining set: labelled rows per window")
 
     def __repr__(self) -> str:
         return f"RetrainingSet({self.headline})"
@@ -843,15 +862,15 @@ def retraining_set(
     importance_to
         Window(s) whose inputs the rows should be re-weighted to resemble (importance weights).
     conflicts, keep_checks
-        Label-conflict rule and kept row-level checks (see :mod:`toolkit.retrain_data`).
+        Label-conflict rule and kept row-level checks (see :mod:`toolkit.outcomes.retrain_data`).
 
     Returns
     -------
     RetrainingSet
         Its row count equals the eligible labelled rows minus the exclusions it reports.
     """
-    from . import __version__
-    from .config import ModelConfig
+    from .. import __version__
+    from ..config import ModelConfig
 
     config_path = None
     if isinstance(config, (str, Path)):
@@ -862,7 +881,7 @@ def retraining_set(
     windows = config.windows
     joined = None
     if since == "onset":
-        from .feedback import join_labels
+        from .labels import join_labels
 
         joined = join_labels(config.production_frame, config.label_frame, spec=spec, by="window", conflicts=conflicts)
         since, _, _ = find_onset(config, "roc_auc" if spec.task == "binary" else "mae", joined=joined.joined)

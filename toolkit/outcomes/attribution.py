@@ -27,10 +27,11 @@ from .._checks import check_frame, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from ..kinds import Kind, coerce_numeric, infer_kind
 from ..spec import ModelSpec
-from ._common import fmt_int, resolve_roles
+from .measure import fmt_int, resolve_roles
 from .intervals import percentile_interval
 from .metrics import HIGHER_IS_BETTER, bootstrap_counts
 from .realized import _kernel, compare, measure, prepare, resolve_metrics, usable_rows
+from ..results import Result
 
 __all__ = ["attribute_drop", "DropAttribution"]
 
@@ -93,7 +94,7 @@ def _density_ratio(reference, current, features, kinds, random_state, max_weight
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
-    from ._features import FeatureEncoder, single_thread
+    from .features import FeatureEncoder, single_thread
 
     rng = np.random.default_rng(random_state)
     enc = FeatureEncoder(features, kinds).fit(reference, current)
@@ -487,7 +488,7 @@ def _wmean(x, w):
 
 
 @dataclasses.dataclass(frozen=True)
-class DropAttribution:
+class DropAttribution(Result):
     """What explains a change in a metric between two labelled windows (see :func:`attribute_drop`).
 
     Attributes

@@ -27,12 +27,13 @@ from .checks import BATCH
 from .codes import Check
 from .contract import Contract
 from .result import SchemaError, ValidationResult
+from ..results import Result
 
 __all__ = ["guard", "GuardResult"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class GuardResult:
+class GuardResult(Result):
     """Outcome of :func:`guard`.
 
     Attributes
@@ -62,6 +63,29 @@ class GuardResult:
         """Quarantined rows per reason (one row per distinct reason text), most frequent first."""
         counts = self.quarantined[self.reason_column].value_counts()
         return pd.DataFrame({"reason": counts.index.astype(object), "rows": counts.to_numpy()})
+
+    def to_frame(self) -> pd.DataFrame:
+        """Rows per outcome: one ``passed`` row, then one row per quarantine reason (``outcome, reason, rows``)."""
+        reasons = self.reasons()
+        return pd.concat([pd.DataFrame({"outcome": ["passed"], "reason": [""], "rows": [len(self.passed)]}),
+                          reasons.assign(outcome="quarantined")[["outcome", "reason", "rows"]]], ignore_index=True)
+
+    def chart(self):
+        """Rows passed and quarantined per reason (horizontal bars)."""
+        import altair as alt
+
+        from ..charts import PALETTE, themed
+
+        frame = self.to_frame().assign(label=lambda f: f["reason"].where(f["outcome"] != "passed", "passed"))
+        bars = alt.Chart(frame).mark_bar().encode(
+            y=alt.Y("label:N", sort="-x", title=None),
+            x=alt.X("rows:Q", title="Rows"),
+            color=alt.Color("outcome:N", scale=alt.Scale(domain=["passed", "quarantined"],
+                                                         range=[PALETTE["ok"], PALETTE["drifted"]]),
+                            title=None),
+            tooltip=["outcome:N", "reason:N", alt.Tooltip("rows:Q", format=",")],
+        )
+        return themed(bars, title=f"Schema guard: {self.failure_share:.2%} of rows quarantined")
 
     def __repr__(self) -> str:
         return (f"GuardResult(passed={len(self.passed):,}, quarantined={len(self.quarantined):,} "

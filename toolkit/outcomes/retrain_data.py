@@ -38,7 +38,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ._checks import preview
+from .._checks import preview
 
 __all__ = ["LabelledRows", "labelled_rows", "reference_rows", "COLUMN_LEVEL_CHECKS", "clean_features",
            "window_problems"]
@@ -147,8 +147,8 @@ def labelled_rows(config, *, windows: list[str] | None = None, conflicts: str = 
     joined
         An already computed ``tk.join_labels(config.production_frame, ...)`` result to reuse.
     """
-    from .feedback import join_labels
-    from .schema import guard
+    from .labels import join_labels
+    from ..schema import guard
 
     spec = config.spec
     if config.labels is None or config.label_frame is None:

@@ -40,8 +40,8 @@ import pandas as pd
 
 from .._checks import check_choice, check_columns, check_frame, preview
 from ..kinds import Kind
-from ..profile import (
-    DEFAULT_BINS, ColumnProfile, Profile, _profile_column, numeric_profile, resolve_kinds, sorted_numeric,
+from ..profiles import (
+    DEFAULT_BINS, ColumnProfile, Profile, profile_column, numeric_profile, resolve_kinds, sorted_numeric,
 )
 from . import statistics as st
 from . import thresholds as th
@@ -103,10 +103,6 @@ class _Window:
             return column in self.data.columns and not self.data.columns[column].absent
         return column in self.data.columns
 
-    @property
-    def column_names(self) -> list[str]:
-        return list(self.data.columns) if not self.is_profile else [c for c in self.data.columns if self.has(c)]
-
     def side(self, column: str) -> _Side | None:
         if column in self._sides:
             return self._sides[column]
@@ -143,7 +139,7 @@ class _Window:
             if n_distinct > MAX_CATEGORIES:
                 n_missing = int(series.isna().sum())
                 return _Side(ColumnProfile(column, kind, len(series), n_missing, categories={}), n_distinct=n_distinct)
-        return _Side(_profile_column(series, column, kind, len(series), None))
+        return _Side(profile_column(series, column, kind, len(series), None))
 
     def release(self, column: str) -> None:
         """Drop the raw values of a column once it has been assessed (its profile stays)."""
@@ -161,7 +157,7 @@ class _Window:
                 if self.edges_from is not None:
                     ref = self.edges_from.side(c)
                     edges = None if ref is None else ref.profile.edges
-                cols[c] = _profile_column(None, c, self.kinds[c], self.n_rows, edges)
+                cols[c] = profile_column(None, c, self.kinds[c], self.n_rows, edges)
             else:
                 cols[c] = side.profile
         return Profile(cols, self.n_rows, self.label)

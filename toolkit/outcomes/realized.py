@@ -27,7 +27,7 @@ from scipy import stats
 from .._checks import check_columns, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from ..spec import ModelSpec
-from ._common import (Roles, assign_windows, binary_target, check_probabilities, design_weights, fmt_int,
+from .measure import (Roles, assign_windows, binary_target, check_probabilities, design_weights, fmt_int,
                       numeric_column, resolve_roles)
 from .intervals import (auc_interval, bca_interval, delong, hanley_mcneil_variance, jackknife_weights,
                         percentile_interval, studentized_ratio_interval, wilson, z_value)
@@ -37,6 +37,7 @@ from .intervals import (auc_interval, bca_interval, delong, hanley_mcneil_varian
 STUDENTIZED = ("brier", "log_loss", "mae", "rmse", "mape")
 from .metrics import (DEFAULT_METRICS, HIGHER_IS_BETTER, METRICS_BY_TASK, PROPORTIONS, SCORE_METRICS,
                       BinaryKernel, MulticlassKernel, RegressionKernel, bootstrap_counts)
+from ..results import Result
 
 __all__ = ["performance", "PerformanceReport", "Prepared", "Measure", "prepare", "measure", "resolve_metrics"]
 
@@ -567,7 +568,7 @@ def performance(
 
 
 @dataclasses.dataclass(frozen=True)
-class PerformanceReport:
+class PerformanceReport(Result):
     """Realized performance per window and metric (see :func:`performance` for the columns).
 
     Attributes

@@ -11,7 +11,7 @@
 
 Examples
 --------
->>> from toolkit.performance.intervals import wilson
+>>> from toolkit.outcomes.intervals import wilson
 >>> low, high = wilson(45, 50)
 >>> round(float(low), 4), round(float(high), 4)
 (0.7864, 0.9565)
@@ -219,11 +219,11 @@ def studentized_ratio_interval(a: np.ndarray, b: np.ndarray, w: np.ndarray, coun
     so the whole bootstrap is vectorised. Studentizing corrects the skew that makes percentile and
     BCa intervals of skewed losses under-cover at small n. ``transform="sqrt"`` reports the interval
     of ``sqrt(theta)`` (RMSE from the MSE). ``counts`` yields blocks of resample counts
-    (:func:`toolkit.performance.metrics.bootstrap_counts`). Returns ``low, high, se, replicates``.
+    (:func:`toolkit.outcomes.metrics.bootstrap_counts`). Returns ``low, high, se, replicates``.
 
     >>> rng = np.random.default_rng(0)
     >>> x = rng.exponential(size=40)
-    >>> from toolkit.performance.metrics import bootstrap_counts
+    >>> from toolkit.outcomes.metrics import bootstrap_counts
     >>> low, high, se, _ = studentized_ratio_interval(x, np.ones(40), np.ones(40), bootstrap_counts(40, 2000, rng))
     >>> bool(low < x.mean() < high), bool(abs(se - x.std(ddof=0) / np.sqrt(40)) < 1e-12)
     (True, True)

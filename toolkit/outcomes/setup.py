@@ -52,7 +52,16 @@ __all__ = ["LabelledProduction", "label_production", "OutcomePlan", "outcome_pla
 
 #: How a model's production labels can arrive.
 LABEL_SETUPS = ("labels file", "target in production", "none")
-_KEY = "_tk_row_key"
+_KEY = "toolkit_row_key"
+
+
+def _free_name(name: str, taken) -> str:
+    """``name``, or ``name_2``, ``name_3``... : the first that is not among ``taken``."""
+    taken, candidate, i = set(map(str, taken)), name, 1
+    while candidate in taken:
+        i += 1
+        candidate = f"{name}_{i}"
+    return candidate
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -106,7 +115,7 @@ class LabelledProduction:
         ``fit_on="recent"`` takes the ``n_windows`` most recent fully labelled production windows; when there
         are none (no labels in production) it falls back to the baseline's labels and says so.
         """
-        from ._checks import check_choice
+        from .._checks import check_choice
 
         check_choice("fit_on", fit_on, ("baseline", "recent"))
         n_reference = int(reference[self.target].notna().sum()) if self.target in reference else 0
@@ -146,7 +155,7 @@ def label_production(config) -> LabelledProduction:
     with neither, every row is unlabelled and the report says so. A production target column is
     ignored when a labels file is configured (the file is the source of truth).
     """
-    from .feedback import join_labels
+    from .labels import join_labels
 
     spec = config.spec
     target = spec.target
@@ -158,19 +167,21 @@ def label_production(config) -> LabelledProduction:
         joined, report = join_labels(production, config.label_frame, spec=spec, timestamp=timestamp, by="window")
         return LabelledProduction(joined, report, "labels file", target)
     in_production = target is not None and target in production and production[target].notna().any()
-    column = target if target is not None else "_tk_target"
+    # join_labels reserves "_tk_*" names, so the helper columns get plain names no input column uses
+    key = _free_name(_KEY, production.columns)
+    column = target if target is not None else _free_name("toolkit_target", production.columns)
     keys = np.arange(len(production))
     if in_production:
         values = production[target]
-        labels = pd.DataFrame({_KEY: keys, column: values})[values.notna().to_numpy()]
+        labels = pd.DataFrame({key: keys, column: values})[values.notna().to_numpy()]
         predictions = production.drop(columns=target)
     else:
-        labels = pd.DataFrame({_KEY: np.array([], dtype=np.int64),
+        labels = pd.DataFrame({key: np.array([], dtype=np.int64),
                                column: pd.Series([], dtype=float)})
         predictions = production.drop(columns=[c for c in (target,) if c is not None and c in production])
-    joined, report = join_labels(predictions.assign(**{_KEY: keys}), labels, on=_KEY, target=column,
+    joined, report = join_labels(predictions.assign(**{key: keys}), labels, on=key, target=column,
                                  timestamp=timestamp, label_time=None, by="window")
-    joined = joined.drop(columns=_KEY)
+    joined = joined.drop(columns=key)
     if target is None:
         joined = joined.drop(columns=column)
     return LabelledProduction(joined, report, "target in production" if in_production else "none", target)
@@ -267,8 +278,8 @@ def outcome_plan(config, metric: str | None = None) -> OutcomePlan:
 
     Raises ValueError naming the valid metrics when ``metric`` does not fit the task.
     """
-    from .performance.metrics import DEFAULT_METRICS, METRICS_BY_TASK
-    from .performance.planning import PLANNED_METRICS
+    from .metrics import DEFAULT_METRICS, METRICS_BY_TASK
+    from .planning import PLANNED_METRICS
 
     spec = config.spec
     task = spec.task

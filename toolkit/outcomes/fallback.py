@@ -33,9 +33,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ._checks import check_columns, check_frame
-from ._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from .spec import ModelSpec
+from .._checks import check_columns, check_frame
+from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
+from ..spec import ModelSpec
+from ..results import Result
 
 __all__ = ["risk_coverage", "RiskCoverage", "abstain_threshold", "AbstainDecision"]
 
@@ -46,7 +47,7 @@ CURVE_COLUMNS = ["threshold", "coverage", "routed_share", "n_accepted", "metric"
 
 def _confidence_function(roles, confidence_column, class_scores) -> tuple[Callable, str]:
     """A function frame -> confidence per row (NaN where it cannot be computed), and its description."""
-    from .performance._common import check_probabilities, numeric_column
+    from .measure import check_probabilities, numeric_column
 
     if confidence_column is not None:
         def from_column(frame):
@@ -84,8 +85,8 @@ def _confidence_function(roles, confidence_column, class_scores) -> tuple[Callab
 
 
 def _setup(labelled, spec, metric, inclusion_prob, confidence_column, class_scores, **roles_kw):
-    from .performance._common import resolve_roles
-    from .performance.realized import prepare, resolve_metrics
+    from .measure import resolve_roles
+    from .realized import prepare, resolve_metrics
 
     check_frame("labelled", labelled)
     roles = resolve_roles(labelled, spec, **roles_kw)
@@ -188,7 +189,7 @@ def risk_coverage(
     2      0.755      0.50  0.890  0.869  0.908
     3      0.876      0.25  0.950  0.927  0.966
     """
-    from .performance._common import check_count
+    from .measure import check_count
 
     n_thresholds = check_count("n_thresholds", n_thresholds, 2)
     roles, metric, prep, conf, conf_fn, conf_text = _setup(
@@ -220,7 +221,7 @@ def risk_coverage(
 def _accuracy_curve(conf, prep, scored, lab, thresholds, level) -> pd.DataFrame:
     """Unweighted accuracy at every threshold at once (sorted cumulative counts, Wilson intervals);
     the same numbers :meth:`RiskCoverage.at` gives one threshold at a time."""
-    from .performance.intervals import wilson
+    from .intervals import wilson
 
     rows = np.flatnonzero(lab & ~np.isnan(prep.prediction))
     c = conf[rows]
@@ -243,7 +244,7 @@ def _accuracy_curve(conf, prep, scored, lab, thresholds, level) -> pd.DataFrame:
 
 
 @dataclasses.dataclass(frozen=True)
-class RiskCoverage:
+class RiskCoverage(Result):
     """Metric on accepted cases versus coverage (see :func:`risk_coverage`).
 
     Attributes
@@ -273,7 +274,7 @@ class RiskCoverage:
 
         Plain numbers, for widgets and reports: ``rc.at(0.8)["accuracy"]``.
         """
-        from .performance.realized import measure
+        from .realized import measure
 
         threshold = float(threshold)
         conf, prep = self._conf, self._prep
@@ -301,7 +302,7 @@ class RiskCoverage:
 
     def chart(self, decision: "AbstainDecision | None" = None):
         """Risk-coverage curve with its interval band (and a chosen threshold, if given)."""
-        from .charts.fallback import risk_coverage_chart
+        from ..charts.fallback import risk_coverage_chart
 
         return risk_coverage_chart(self, decision=decision)
 
@@ -395,7 +396,7 @@ def abstain_threshold(
     0     w1  500       283         0.566
     1     w2  500       288         0.576
     """
-    from .performance._common import check_count, fmt_int
+    from .measure import check_count, fmt_int
 
     if not 0 < target_accuracy < 1:
         raise ValueError(f"target_accuracy must be between 0 and 1 (e.g. 0.9); got {target_accuracy!r}")
@@ -501,7 +502,7 @@ def _select_threshold(conf, correct, w, target, alpha, min_accepted, n_grid) -> 
 
 
 @dataclasses.dataclass(frozen=True)
-class AbstainDecision:
+class AbstainDecision(Result):
     """Where the model abstains (see :func:`abstain_threshold`).
 
     Attributes
@@ -562,7 +563,7 @@ class AbstainDecision:
         inclusion probabilities) and below_target (the interval lies below ``target_accuracy``).
         ``by`` is a column or a period alias on ``timestamp``; None gives one row.
         """
-        from .performance._common import assign_windows
+        from .measure import assign_windows
 
         routed = self.routes(new_window).to_numpy()
         conf = self._conf_fn(new_window)
@@ -580,7 +581,7 @@ class AbstainDecision:
         out = out[["window", "n", "n_routed", "routed_share", "n_missing_confidence"]]
         if roles is None or roles.target not in new_window.columns or new_window[roles.target].isna().all():
             return out
-        from .performance.realized import measure, prepare
+        from .realized import measure, prepare
 
         prep = prepare(new_window, roles, ("accuracy",), inclusion_prob, name="new_window")
         positions = pd.Series(np.arange(len(new_window))).groupby(windows.to_numpy()).indices

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from .._checks import check_choice
-from ._common import check_count, check_number
+from .measure import check_count, check_number
 from .intervals import hanley_mcneil_variance
 
 __all__ = ["labels_needed", "detectable_drop", "PLANNED_METRICS"]

@@ -44,6 +44,7 @@ import pandas as pd
 
 from ._checks import check_columns, check_frame, preview
 from .kinds import Kind, coerce_numeric, infer_kind
+from .results import Result
 
 __all__ = ["Profile", "ColumnProfile", "profile", "resolve_kinds", "quantile_edges", "bin_counts", "category_key",
            "merge_moments"]
@@ -339,10 +340,6 @@ class ColumnProfile:
         return self.n_missing / self.n_rows if self.n_rows else math.nan
 
     @property
-    def is_numeric(self) -> bool:
-        return self.edges is not None
-
-    @property
     def mean(self) -> float:
         return self.total / self.count if self.count else math.nan
 
@@ -516,7 +513,7 @@ def merge_moments(counts, totals, m2s) -> tuple[int, float, float]:
     return int(total_n), float(s.sum()), float(q.sum() + np.sum(n * dev * dev))
 
 
-def _profile_column(
+def profile_column(
     series: pd.Series | None, column: str, kind: Kind, n_rows: int, edges: np.ndarray | None,
     derive: bool = True, bins: int = DEFAULT_BINS,
 ) -> ColumnProfile:
@@ -541,7 +538,7 @@ def _profile_column(
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class Profile:
+class Profile(Result):
     """Per-column profiles of one window.
 
     Attributes
@@ -628,6 +625,27 @@ class Profile:
         if p.categories is not None:
             return pd.DataFrame({"category": list(p.categories), "count": list(p.categories.values())})
         return pd.DataFrame({"count": [p.n_values]})
+
+    def _headline(self) -> str:
+        n = len(self.columns)
+        return f"{self.n_rows:,} rows, {n} column{'' if n == 1 else 's'}"
+
+    def chart(self):
+        """Missing share per column (bars; tooltips carry kind, rows and distinct categories)."""
+        import altair as alt
+
+        from .charts import PALETTE, check_small, themed
+
+        frame = check_small(self.to_frame()[["column", "kind", "n_rows", "n_missing", "missing_share"]]
+                            .assign(column=lambda f: f["column"].astype(str)), "profile columns")
+        bars = alt.Chart(frame).mark_bar(color=PALETTE["reference"]).encode(
+            y=alt.Y("column:N", sort=None, title=None),
+            x=alt.X("missing_share:Q", title="Missing share", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            tooltip=["column:N", "kind:N", alt.Tooltip("n_rows:Q", format=","), alt.Tooltip("n_missing:Q", format=","),
+                     alt.Tooltip("missing_share:Q", format=".1%")],
+        )
+        return themed(bars, title=f"Profile{'' if self.label is None else ' ' + str(self.label)}: "
+                                  f"{self.n_rows:,} rows")
 
     def _repr_html_(self) -> str:
         from ._html import card, frame_to_html
@@ -721,7 +739,7 @@ def profile(
     cols = {}
     for col in columns:
         series = frame[col] if col in frame.columns else None
-        cols[col] = _profile_column(series, col, resolved[col], len(frame), edge_map.get(col),
+        cols[col] = profile_column(series, col, resolved[col], len(frame), edge_map.get(col),
                                     derive=ref_profile is None and col not in edge_map, bins=bins)
     return Profile(cols, len(frame), label)
 

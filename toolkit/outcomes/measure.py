@@ -1,7 +1,7 @@
 """Shared plumbing for the outcome modules: column roles, windows, design weights, score checks.
 
-Private: the public functions in ``realized``, ``estimate``, ``attribution``, ``toolkit.feedback``
-and ``toolkit.fallback`` validate their inputs through these helpers so every error reads the same.
+The public functions in ``realized``, ``estimate``, ``attribution``, ``labels`` and ``fallback``
+validate their inputs through these helpers so every error reads the same.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_columns, check_frame, preview
-from ..spec import TASKS, ModelSpec, _infer_task
+from ..spec import TASKS, ModelSpec, infer_task
 
 __all__ = [
     "Roles", "resolve_roles", "assign_windows", "chunk_windows", "design_weights",
@@ -111,7 +111,7 @@ def resolve_roles(
         if spec is not None:
             task = spec.task
         elif target is not None and target in frame.columns:
-            task = _infer_task(frame[target])
+            task = infer_task(frame[target])
         else:
             task = "binary"
     if task not in TASKS:
