@@ -310,7 +310,7 @@ def test_non_demo_daily_model_in_a_local_time_zone(daily):
 
 
 def _plan(recommendation, chosen=None, message="retrain now on it"):
-    from toolkit.retraining import RetrainPlan
+    from toolkit.outcomes.retraining import RetrainPlan
 
     return RetrainPlan(recommendation=recommendation, message=message, chosen=chosen, metric="roc_auc", level=0.95,
                        onset="2026-16", cutoff="2026-22", eval_windows=("2026-23", "2026-24", "2026-26"),
@@ -320,7 +320,7 @@ def _plan(recommendation, chosen=None, message="retrain now on it"):
 
 def test_retraining_row_reports_the_plan_only_when_performance_is_act():
     from toolkit.health_rules import retraining_rule
-    from toolkit.retraining import ALL_DATA, SINCE_ONSET, WEIGHTED
+    from toolkit.outcomes.retraining import ALL_DATA, SINCE_ONSET, WEIGHTED
 
     assert retraining_rule({"status": "watch"}, _plan("retrain"))["status"] == "ok"      # plan ignored
     row = retraining_rule({"status": "act"}, _plan("retrain", f"{SINCE_ONSET} (2026-16)"), config_name="m.yaml")

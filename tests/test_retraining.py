@@ -393,7 +393,7 @@ def test_model_named_in_model_yaml_is_loaded_and_cloned(covariate_only, tmp_path
 def test_health_retraining_row_is_opt_in_and_cached(tmp_path, monkeypatch):
     """tk.health(retrain=True) / `toolkit check --retrain`: the plan's recommendation as a 'retraining' row when
     performance is act, never changing the overall status; the plan runs once per cached statistics."""
-    import toolkit.retraining as retraining
+    import toolkit.outcomes.retraining as retraining
 
     cfg, model = _scenario(tmp_path, concept_drift=True, n_weeks=8, n_per_week=3000)
     from toolkit.model_health import clear_cache

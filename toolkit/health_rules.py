@@ -900,7 +900,7 @@ def retraining_rule(performance: dict, plan=None, error: str | None = None, conf
     status = {"retrain": "act", "fix_feed": "act", "wait": "watch", "no_gain": "watch"}[plan.recommendation]
     message = plan.message[:1].upper() + plan.message[1:]
     if plan.recommendation == "retrain":
-        from .retraining import SINCE_ONSET, WEIGHTED
+        from .outcomes.retraining import SINCE_ONSET, WEIGHTED
 
         chosen = plan.chosen or ""
         if chosen.startswith(SINCE_ONSET):

@@ -311,7 +311,7 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
 
 def _with_retraining(report: "HealthReport", stats: _Stats, cfg) -> "HealthReport":
     """The report with its ``retraining`` row appended (the plan runs once per cached statistics)."""
-    from .retraining import retraining_plan
+    from .outcomes.retraining import retraining_plan
 
     perf = report.row("performance")
     plan = error = None

@@ -198,7 +198,7 @@ class SchemaError(Exception):
     result
         The full :class:`ValidationResult` (None if raised from text only).
     guard
-        The :class:`~toolkit.schema.guard.GuardResult` when raised by ``guard`` (passed and quarantined rows).
+        The :class:`~toolkit.schema.guarding.GuardResult` when raised by ``guard`` (passed and quarantined rows).
 
     Examples
     --------
