@@ -226,8 +226,14 @@ def test_progress_lines_and_all_windows_estimate(models):
                                               "      cell 2/12, 3 s elapsed: cfg = tk.ModelConfig.load(config)"]
     line = _all_windows_plan(models["binary_labels_in_production"], None)
     windows = ModelConfig.load(models["binary_labels_in_production"] / "model.yaml").windows
-    runs = 4 + 4 * len(windows)
-    assert f"4 templates on the latest window + 4 window-specific templates x {len(windows)} windows = {runs} runs" in line
+    from toolkit.reports import is_per_window, template_notebooks
+
+    templates = template_notebooks(models["binary_labels_in_production"])
+    per_window = [t.stem for t in templates if is_per_window(t)]
+    assert "05_retrain_decision" in [t.stem for t in templates] and "05_retrain_decision" not in per_window
+    runs = len(templates) + len(per_window) * len(windows)
+    assert (f"{len(templates)} templates on the latest window + {len(per_window)} window-specific templates x "
+            f"{len(windows)} windows = {runs} runs") in line
     assert "estimated" in line and "assuming 30 s per report" in line
 
 

@@ -897,7 +897,7 @@ def retraining_rule(performance: dict, plan=None, error: str | None = None, conf
         return {**row, "status": "watch", "kind": "no plan",
                 "summary": f"Performance needs action but the retraining plan could not run: {error}.",
                 "next_step": "Run 05_retrain_decision once the problem above is fixed."}
-    status = {"retrain": "act", "fix_feed": "act", "wait": "watch", "no_gain": "watch"}[plan.recommendation]
+    status = {"retrain": "act", "fix_feed": "act", "wait": "watch", "no_gain": "watch"}.get(plan.recommendation, "ok")
     message = plan.message[:1].upper() + plan.message[1:]
     if plan.recommendation == "retrain":
         from .outcomes.retraining import SINCE_ONSET, WEIGHTED

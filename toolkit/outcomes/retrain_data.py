@@ -136,7 +136,7 @@ def labelled_rows(config, *, windows: list[str] | None = None, conflicts: str = 
     Parameters
     ----------
     config
-        A :class:`~toolkit.ModelConfig` with ``labels``.
+        A :class:`~toolkit.ModelConfig` whose labels arrive in a labels file or inside production.
     windows
         Window labels to use (default: every production window).
     conflicts
@@ -151,9 +151,6 @@ def labelled_rows(config, *, windows: list[str] | None = None, conflicts: str = 
     from ..schema import guard
 
     spec = config.spec
-    if config.labels is None or config.label_frame is None:
-        raise ValueError(f"model {config.name!r} has no labels file: set `labels:` in model.yaml to the file of "
-                         "ground truth that arrived later; without labels there is nothing to retrain on")
     if spec.target is None:
         raise ValueError("spec.target is not set in model.yaml; the retraining set needs the label column")
     all_windows = config.windows
@@ -162,9 +159,15 @@ def labelled_rows(config, *, windows: list[str] | None = None, conflicts: str = 
     unknown = [w for w in windows if w not in config.batches]
     if unknown:
         raise KeyError(f"window(s) {preview(unknown)} not in production; available: {preview(all_windows)}")
-    if joined is None:
+    if joined is None and config.labels is not None and config.label_frame is not None:
         joined, feedback = join_labels(config.production_frame, config.label_frame, spec=spec, by="window",
                                        conflicts=conflicts)
+    elif joined is None:   # the target inside production, or no labels: the one owner of label setups
+        labelled = config.labelled
+        if not labelled.has_labels:
+            raise ValueError(f"model {config.name!r} has no labels: neither a `labels:` file nor the target "
+                             f"{spec.target!r} inside production; without labels there is nothing to retrain on")
+        joined, feedback = labelled
     else:
         joined, feedback = joined
     contract = config.contract_object

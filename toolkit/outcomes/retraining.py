@@ -220,7 +220,7 @@ class RetrainPlan(Result):
     Attributes
     ----------
     recommendation
-        'retrain', 'wait', 'no_gain' or 'fix_feed'.
+        'retrain', 'wait', 'no_gain', 'fix_feed', or 'not_applicable' (a task the plan does not cover).
     message
         The recommendation as one sentence (also :attr:`headline`).
     chosen
@@ -340,7 +340,8 @@ class RetrainPlan(Result):
 
     def to_html(self) -> str:
         colour = {"retrain": SEVERITY_COLOURS["warning"], "wait": SEVERITY_COLOURS["info"],
-                  "no_gain": SEVERITY_COLOURS["ok"], "fix_feed": SEVERITY_COLOURS["error"]}[self.recommendation]
+                  "no_gain": SEVERITY_COLOURS["ok"], "fix_feed": SEVERITY_COLOURS["error"],
+                  "not_applicable": SEVERITY_COLOURS["info"]}[self.recommendation]
         shown = self.candidates[["candidate", "train_windows", "n_train", "n_train_effective", "train_enough",
                                  "n_eval", "eval_enough", "value", "current_value", "gain", "gain_lower",
                                  "gain_upper", "note"]]
@@ -456,8 +457,14 @@ def retraining_plan(
         config = ModelConfig.load(config)
     spec = config.spec
     task = spec.task
-    if task not in _METRICS:
-        raise ValueError(f"retraining_plan supports binary and regression models; this model's task is {task!r}")
+    if task not in _METRICS:   # an answer, not an error: the template and the health check still run
+        return _unanswered("not_applicable", f"The retraining plan covers binary and regression models; this "
+                           f"model's task is {task!r}, so compare retrained candidates by hand with tk.performance.",
+                           metric or "", level, min_gain)
+    if not config.labelled.has_labels:
+        return _unanswered("wait", "Wait for labels: none reach the analysis (no labels file and no target inside "
+                           "production), so retraining cannot be judged; connect the feedback loop first.",
+                           metric or _METRICS[task][0], level, min_gain)
     metric = metric or _METRICS[task][0]
     check_choice("metric", metric, _METRICS[task])
     if not 0 < level < 1:
@@ -476,6 +483,13 @@ def retraining_plan(
     with threadpool_limits(limits=1):
         return _plan(config, model, spec, task, metric, current_col, since, n_eval_windows, level, n_resamples,
                      max_train_rows, min_gain, min_train_rows, explain, random_state)
+
+
+def _unanswered(recommendation: str, message: str, metric: str, level: float, min_gain: float) -> RetrainPlan:
+    """A plan that trains nothing, with the one sentence why (no labels, a task the plan does not cover)."""
+    return RetrainPlan(recommendation, message, None, metric, level, None, None, (), pd.DataFrame(columns=CANDIDATE_COLUMNS),
+                       pd.DataFrame(columns=["window", "model", "value", "lower", "upper", "n"]), "none (nothing trained)",
+                       min_gain=min_gain)
 
 
 def _plan(config, model, spec, task, metric, current_col, since, n_eval_windows, level, n_resamples, max_train_rows,
