@@ -195,7 +195,7 @@ def count_rows(text: str, root: Path | None = None) -> int | None:
     kind = source_kind(text)
     if kind == "duckdb":
         relation = open_table(text, root)
-        return int(relation.aggregate("count(*)").fetchone()[0])
+        return int(relation.aggregate("count(*)").fetchall()[0][0])
     if kind == "spark":
         return None
     import pyarrow.parquet as pq
