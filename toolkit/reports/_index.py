@@ -225,13 +225,13 @@ def _run_reports(plan, params, config, output_dir, kernel_name, timeout, keep_no
     health verdict; fills each entry's status in place and returns ``(verdict, verdict_error)``."""
     import threading
 
-    from ._run import default_workers, read_timings, run_many, run_report
+    from ._run import default_workers, expected_seconds, run_many, run_report
 
     total = len(plan)
     workers = default_workers(total)
     if workers > 1:
         _log(quiet, f"running {total} reports, {workers} at a time")
-    timings = read_timings(output_dir)
+    timings = expected_seconds(output_dir)
     expected = {i: timings.get(e.notebook.stem, 0.0) for i, e in enumerate(plan)}
 
     def name(i, entry):

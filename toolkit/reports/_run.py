@@ -413,14 +413,37 @@ def _record_timing(output: Path, stem: str, seconds: float) -> None:
         path.write_text(json.dumps(timings, indent=0, sort_keys=True))
     except OSError:
         pass
+    # also in the user's cache, so a fresh output folder (`rm -rf reports && make report`) still starts the
+    # longest templates first
+    try:
+        cache = _timings_cache()
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        timings = read_timings(cache.parent, cache.name)
+        timings[stem] = round(seconds, 1)
+        cache.write_text(json.dumps(timings, indent=0, sort_keys=True))
+    except OSError:
+        pass
 
 
-def read_timings(folder: Path) -> dict[str, float]:
+def _timings_cache() -> Path:
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "toolkit" / "report-timings.json"
+
+
+def expected_seconds(output_dir: Path) -> dict[str, float]:
+    """``{template stem: seconds}`` from the last runs: this output folder's, else the user's cache."""
+    cache = _timings_cache()
+    return {**read_timings(cache.parent, cache.name), **read_timings(output_dir)}
+
+
+def read_timings(folder: Path, name: str = TIMINGS_FILE) -> dict[str, float]:
     """``{template stem: seconds}`` of the last successful runs whose reports went to ``folder``."""
     import json
 
     try:
-        data = json.loads((Path(folder) / TIMINGS_FILE).read_text())
+        data = json.loads((Path(folder) / name).read_text())
     except (OSError, ValueError):
         return {}
     return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))} if isinstance(data, dict) else {}
