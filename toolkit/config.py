@@ -186,9 +186,13 @@ class ModelConfig:
                            for k, n in self.row_counts.items())
         why = f" ({self.engine} in model.yaml)" if self.engine != "auto" else f" (auto, row budget {self.row_budget:,})"
         line = f"Engine: {self.engine_used}{why}; {counts}."
-        sampled = {k: v for k, v in self._sampled.items() if v[1] is None or v[0] < v[1]}
+        if self.engine_used == "pandas":
+            return line
+        # known before anything is read: an input above the budget is held as a sample of the budget
+        sampled = {k: self._sampled.get(k, (self.row_budget, n)) for k, n in self.row_counts.items()
+                   if n is None or n > self.row_budget}
         if sampled:
-            parts = ", ".join(f"{k} {read:,} of {total:,}" if total is not None else f"{k} {read:,}"
+            parts = ", ".join(f"{k} {read:,} of {total:,}" if total is not None else f"{k} at most {read:,}"
                               for k, (read, total) in sampled.items())
             line += (f" Rows held in memory are a seeded uniform sample (seed 0) of at most {self.row_budget:,} "
                      f"per input: {parts}; drift is profiled on every row, figures from the sample carry its size.")
