@@ -140,3 +140,27 @@ def test_demo_duckdb_gives_the_pandas_performance_per_window(demo_pair):
     for column in ("value", "lower", "upper"):
         np.testing.assert_allclose(b[column].astype(float), a[column].astype(float), rtol=1e-12)
     assert "Engine: duckdb (duckdb in model.yaml)" in duck.engine_note
+
+
+def test_labels_held_are_those_of_the_sampled_production_rows(tmp_path):
+    rng = np.random.default_rng(5)
+    n = 4000
+    rows = pd.DataFrame({"customer_id": np.arange(n), "x": rng.normal(size=n), "score": rng.uniform(size=n),
+                         "y": rng.integers(0, 2, n)})
+    rows.iloc[:1000].to_parquet(tmp_path / "base.parquet")
+    for k, week in enumerate(("2026-01", "2026-02")):
+        (tmp_path / "prod" / f"week={week}").mkdir(parents=True)
+        rows.iloc[k * 2000:(k + 1) * 2000].drop(columns="y").to_parquet(
+            tmp_path / "prod" / f"week={week}" / "part-0.parquet")
+    labelled = rows.sample(frac=0.1, random_state=1)[["customer_id", "y"]]
+    labelled.to_parquet(tmp_path / "labels.parquet")
+    spec = tk.ModelSpec.infer(rows, target="y", score="score", id="customer_id")
+    tk.ModelConfig(name="m", baseline="base.parquet", production="prod", labels="labels.parquet", spec=spec,
+                   engine="duckdb", row_budget=1000).save(tmp_path / "model.yaml")
+    cfg = tk.ModelConfig.load(tmp_path / "model.yaml")
+    held = pd.concat(cfg.batches.values())
+    assert len(held) == 1000 and "week" not in held.columns  # the partition key is not a column, as in pandas
+    expected = set(held["customer_id"]) & set(labelled["customer_id"])
+    assert set(cfg.label_frame["customer_id"]) == expected  # every label of a held row, no other
+    assert len(expected) > 50  # about 10% of 1000, not 10% x 25%
+    assert "labels: those of the production rows held" in cfg.engine_note

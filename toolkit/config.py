@@ -191,9 +191,14 @@ class ModelConfig:
         # known before anything is read: an input above the budget is held as a sample of the budget
         sampled = {k: self._sampled.get(k, (self.row_budget, n)) for k, n in self.row_counts.items()
                    if n is None or n > self.row_budget}
+        joined = "production" in sampled and self.labels is not None and self.spec.id is not None
+        if joined:
+            sampled["labels"] = (0, None)  # the labels of the held production rows (see label_frame)
         if sampled:
-            parts = ", ".join(f"{k} {read:,} of {total:,}" if total is not None else f"{k} at most {read:,}"
-                              for k, (read, total) in sampled.items())
+            parts = ", ".join(
+                "labels: those of the production rows held" if k == "labels" and joined else
+                f"{k} {read:,} of {total:,}" if total is not None else f"{k} at most {read:,}"
+                for k, (read, total) in sampled.items())
             line += (f" Rows held in memory are a seeded uniform sample (seed 0) of at most {self.row_budget:,} "
                      f"per input: {parts}; drift is profiled on every row, figures from the sample carry its size.")
         return line
@@ -366,7 +371,39 @@ class ModelConfig:
     @cached_property
     def label_frame(self) -> pd.DataFrame | None:
         """The labels file, or None when the config has none."""
-        return None if self.labels is None else self._frame("labels")
+        if self.labels is None:
+            return None
+        if self.engine_used == "pandas" or not self._production_sampled() or self.spec.id is None:
+            return self._frame("labels")
+        return self._labels_of_sampled_rows()
+
+    def _production_sampled(self) -> bool:
+        n = self.row_counts.get("production")
+        return n is None or n > self.row_budget
+
+    def _labels_of_sampled_rows(self) -> pd.DataFrame:
+        """The labels of the production rows held (a semi-join in the engine on ``spec.id``), so the sampled
+        windows keep their true label coverage: two independent samples would keep only the product of the
+        shares of the labelled rows. At most ``row_budget`` rows (a seeded sample of them if ids repeat)."""
+        from .engines._source import open_source
+        from .io import open_table
+
+        ident = self.spec.id
+        ids = pd.DataFrame({"id": pd.concat([f[ident] for f in self.batches.values() if ident in f],
+                                            ignore_index=True).drop_duplicates()})
+        src = open_source(open_table(self.labels, self.root), "duckdb")
+        try:
+            src.register("__tk_ids", ids)
+            quoted = '"' + str(ident).replace('"', '""') + '"'
+            frame = src.run(f"SELECT * FROM {src.name} WHERE {quoted} IN (SELECT id FROM __tk_ids)", progress=False)
+            src.unregister("__tk_ids")
+        finally:
+            src.close()
+        frame = frame.drop(columns=[c for c in frame.columns if str(c).startswith("__tk_")], errors="ignore")
+        if len(frame) > self.row_budget:
+            frame = frame.sample(n=self.row_budget, random_state=0)
+        self._sampled["labels"] = (len(frame), self.row_counts.get("labels"))
+        return frame.reset_index(drop=True)
 
     @cached_property
     def labelled(self):
@@ -411,7 +448,9 @@ def _read_files_budgeted(files: list, budget: int, seed: int = 0) -> tuple[pd.Da
                             f"REPEATABLE ({int(seed)})", progress=False)
     finally:
         src.close()
-    return frame.drop(columns=[c for c in frame.columns if str(c).startswith("__tk_")], errors="ignore"), n
+    # partition keys (week=...) are not columns of the files: the pandas reader does not add them either
+    extra = [c for c in frame.columns if str(c).startswith("__tk_") or c in getattr(src, "hive_keys", ())]
+    return frame.drop(columns=extra, errors="ignore"), n
 
 
 _TEXT_KEYS = {"name": "the report title", "baseline": "a data file's path", "production": "a file, glob or folder",
