@@ -226,11 +226,13 @@ def write(args, info, results, per_template, report_log) -> None:
         lines += ["", "Failures:", ""] + [f"    {line.strip()[:300]}" for line in failed]
     lines += [
         "",
-        "What runs where: drift through `cfg.compare` / `cfg.drift_over_time` is profiled in DuckDB on every row; "
-        "the frames the templates hold (baseline, production windows, labels) are seeded uniform samples of at most "
-        "`row_budget` rows per input, and each report's header prints `cfg.engine_note` saying so. Production and "
-        "labels are sampled independently, so the labelled join holds about budget/N of the labelled rows "
-        "(sampling by id hash would keep the join whole: not done yet).",
+        "What runs where: `cfg.compare` / `cfg.drift_over_time` profile drift in DuckDB on every row, but the "
+        "templates still call `tk.compare(cfg.reference, ...)` on frames; the frames they hold (baseline, production "
+        "windows) are seeded uniform samples of at most `row_budget` rows per input (each window its share), the "
+        "labels are those of the held production rows (semi-join on the id in DuckDB), and each report's header "
+        "prints `cfg.engine_note` saying so. Known distortion: the contract's row-count check and the reports' row "
+        "counts see the sample sizes, not the windows' true sizes. Peak RSS is that of the largest single process "
+        "(`time -v`), not the sum of the CLI and its two concurrent kernels.",
         "<!-- /investigation -->",
         "",
     ]
