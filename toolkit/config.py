@@ -157,10 +157,18 @@ class ModelConfig:
     @cached_property
     def row_counts(self) -> dict[str, int | None]:
         """Rows per input, counted cheaply (Parquet footers, ``COUNT(*)`` of a DuckDB table); None if unknown."""
+        from ._checks import FileReadError
         from .io import count_rows
 
         keys = ["baseline", "production"] + (["labels"] if self.labels is not None else [])
-        return {key: count_rows(getattr(self, key), self.root) for key in keys}
+        counts: dict[str, int | None] = {}
+        for key in keys:
+            try:
+                counts[key] = count_rows(getattr(self, key), self.root)
+            except (FileReadError, OSError):  # unreadable or missing: reading that input names the file and fix
+                counts[key] = None
+                self._unreadable.add(key)
+        return counts
 
     @cached_property
     def engine_used(self) -> str:
@@ -172,8 +180,13 @@ class ModelConfig:
 
         if any(source_kind(getattr(self, k)) == "spark" for k in self.row_counts):
             return "spark"
-        counts = self.row_counts.values()
+        # an input that cannot be read does not decide: the pandas reader then names the file and the fix
+        counts = [n for k, n in self.row_counts.items() if k not in self._unreadable]
         return "pandas" if all(n is not None and n <= self.row_budget for n in counts) else "duckdb"
+
+    @cached_property
+    def _unreadable(self) -> set:
+        return set()
 
     @cached_property
     def _sampled(self) -> dict[str, tuple[int, int | None]]:
