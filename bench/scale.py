@@ -5,6 +5,7 @@ Run from the repository root:
     .venv/bin/python bench/scale.py                        # 100M rows: generate, DuckDB run, Spark run
     .venv/bin/python bench/scale.py --rows 10000000        # quick check on 10M rows
     .venv/bin/python bench/scale.py --engines duckdb --no-write
+    .venv/bin/python bench/scale.py --investigation --rows 10000000   # toolkit check + report, engine: duckdb
 
 Data (generated once, seeded, in bounded memory: 1M-row chunks written with pyarrow) goes to
 ``bench/data/scale-<rows>/`` (gitignored): ``logs/week=2026-01/part-<k>.parquet`` ... 26 weekly
@@ -223,6 +224,12 @@ def run_engine(engine: str, out: Path, mode: str = "sequence") -> dict:
 # driver
 # ------------------------------------------------------------------------------------------------
 def main() -> None:
+    if "--investigation" in sys.argv:  # the whole investigation (check + every template): its own script
+        sys.argv.remove("--investigation")
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from scale_investigation import main as investigation
+
+        return investigation()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=GOAL["rows"], help="rows of logs (default 100M)")
     parser.add_argument("--engines", nargs="+", default=["duckdb", "spark"], choices=["duckdb", "spark"])

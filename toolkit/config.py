@@ -58,6 +58,19 @@ class ModelConfig:
     model
         Optional path to the model's scikit-learn estimator saved with joblib (used, cloned, by
         :func:`toolkit.retraining_plan`).
+    engine
+        Where the rows are read and profiled: ``auto`` (default: pandas when every input holds at most
+        ``row_budget`` rows, counted from the Parquet footers, else DuckDB), ``pandas``, ``duckdb`` or
+        ``spark``. :attr:`engine_used` says which one runs; the reports print it (:attr:`engine_note`).
+    row_budget
+        Most rows a report holds in memory per input (baseline, production, labels) under a
+        DuckDB or Spark engine. Drift is profiled where the data lives (:meth:`compare`,
+        :meth:`drift_over_time`); what needs rows (the frames below, performance, multivariate
+        checks) gets a seeded uniform sample of at most this many rows, and :attr:`engine_note` says so.
+
+    Data locations (``baseline``, ``production``, ``labels``) are Parquet/CSV files, globs or
+    hive-partitioned folders, ``duckdb:<database file>::<table>`` (a DuckDB table, opened read-only),
+    or ``spark:<table>`` (a table of the active Spark session).
     root
         Folder that relative paths resolve against (set by :meth:`load`).
     """
@@ -72,6 +85,8 @@ class ModelConfig:
     inclusion_prob: str | None = None
     timezone: str | None = None
     model: str | None = None
+    engine: str = "auto"
+    row_budget: int = 2_000_000
     root: Path = dataclasses.field(default=Path("."), compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -135,10 +150,146 @@ class ModelConfig:
 
     @cached_property
     def reference(self) -> pd.DataFrame:
-        """The baseline frame."""
-        from .io import read
+        """The baseline frame (at most ``row_budget`` rows, seeded sample, unless the engine is pandas)."""
+        return self._frame("baseline")
 
-        return read(self.path(self.baseline))
+    # -- engines -----------------------------------------------------------------------------------
+    @cached_property
+    def row_counts(self) -> dict[str, int | None]:
+        """Rows per input, counted cheaply (Parquet footers, ``COUNT(*)`` of a DuckDB table); None if unknown."""
+        from ._checks import FileReadError
+        from .io import count_rows
+
+        keys = ["baseline", "production"] + (["labels"] if self.labels is not None else [])
+        counts: dict[str, int | None] = {}
+        for key in keys:
+            try:
+                counts[key] = count_rows(getattr(self, key), self.root)
+            except (FileReadError, OSError):  # unreadable or missing: reading that input names the file and fix
+                counts[key] = None
+                self._unreadable.add(key)
+        return counts
+
+    @cached_property
+    def engine_used(self) -> str:
+        """The engine that runs: ``engine`` as configured, or for ``auto`` pandas when every input holds at most
+        ``row_budget`` rows and DuckDB otherwise (also when a count is unknown without a full pass)."""
+        if self.engine != "auto":
+            return self.engine
+        from .io import source_kind
+
+        if any(source_kind(getattr(self, k)) == "spark" for k in self.row_counts):
+            return "spark"
+        # an input that cannot be read does not decide: the pandas reader then names the file and the fix
+        counts = [n for k, n in self.row_counts.items() if k not in self._unreadable]
+        return "pandas" if all(n is not None and n <= self.row_budget for n in counts) else "duckdb"
+
+    @cached_property
+    def _unreadable(self) -> set:
+        return set()
+
+    @cached_property
+    def _sampled(self) -> dict[str, tuple[int, int | None]]:
+        return {}  # key -> (rows read, rows in all), filled as inputs are read
+
+    @property
+    def engine_note(self) -> str:
+        """One line for a report: which engine ran and whether any input was sampled (how many rows, seed)."""
+        counts = ", ".join(f"{k} {n:,} rows" if n is not None else f"{k} rows not counted"
+                           for k, n in self.row_counts.items())
+        why = f" ({self.engine} in model.yaml)" if self.engine != "auto" else f" (auto, row budget {self.row_budget:,})"
+        line = f"Engine: {self.engine_used}{why}; {counts}."
+        if self.engine_used == "pandas":
+            return line
+        # known before anything is read: an input above the budget is held as a sample of the budget
+        sampled = {k: self._sampled.get(k, (self.row_budget, n)) for k, n in self.row_counts.items()
+                   if n is None or n > self.row_budget}
+        joined = "production" in sampled and self.labels is not None and self.spec.id is not None
+        if joined:
+            sampled["labels"] = (0, None)  # the labels of the held production rows (see label_frame)
+        if sampled:
+            parts = ", ".join(
+                "labels: those of the production rows held" if k == "labels" and joined else
+                f"{k} {read:,} of {total:,}" if total is not None else f"{k} at most {read:,}"
+                for k, (read, total) in sampled.items())
+            line += (f" Rows held in memory are a seeded uniform sample (seed 0) of at most {self.row_budget:,} "
+                     f"per input: {parts}; drift is profiled on every row, figures from the sample carry its size.")
+        return line
+
+    def source(self, key: str):
+        """The engine input for ``baseline``, ``production`` or ``labels``: a path (files), a DuckDB relation
+        (``duckdb:db::table``) or a Spark DataFrame (``spark:table``, or files under ``engine: spark``)."""
+        from .io import open_table, source_kind
+
+        text = getattr(self, key)
+        if self.engine_used == "spark" and source_kind(text) == "files":
+            from .engines._source import list_files, _active_session
+
+            return _active_session().read.option("basePath", str(self.path(text))).parquet(
+                *list_files(self.path(text))) if self.path(text).is_dir() else \
+                _active_session().read.parquet(*list_files(self.path(text)))
+        return open_table(text, self.root)
+
+    def _frame(self, key: str, files: list | None = None, budget: int | None = None) -> pd.DataFrame:
+        """Rows of an input as a DataFrame: all of them under pandas, else at most ``budget`` (seeded sample)."""
+        from .io import read, read_budgeted, source_kind
+
+        text = getattr(self, key)
+        if self.engine_used == "pandas" and source_kind(text) == "files":
+            return read(self.path(text) if files is None else files)
+        if files is not None:
+            frame, total = _read_files_budgeted(files, budget or self.row_budget)
+            return frame
+        frame, total = read_budgeted(text, self.root, budget or self.row_budget, n_rows=self.row_counts.get(key))
+        self._sampled[key] = (len(frame), total)
+        return frame
+
+    def compare(self, window: str | None = None, **options):
+        """:func:`toolkit.compare` of the baseline with one production window (default: the latest complete),
+        profiled where the data lives unless the engine is pandas (then on the frames)."""
+        from .drift import compare
+
+        label = self.choose_window(window).label
+        if self.engine_used == "pandas" or options.get("multivariate"):
+            return compare(self.reference, self.window_frame(label), spec=self.spec, label=label, **options)
+        return compare(self.source("baseline"), self._window_source(label), spec=self.spec, label=label, **options)
+
+    def drift_over_time(self, **options):
+        """:func:`toolkit.drift_over_time` of every production window against the baseline, in the engine
+        (one pass over the production rows) unless it is pandas."""
+        from .drift import drift_over_time
+
+        if self.engine_used == "pandas" or options.get("multivariate"):
+            return drift_over_time(self.reference, self.production_frame, spec=self.spec, by="window", **options)
+        by = "batch" if self.window == "batch" else self.window
+        return drift_over_time(self.source("baseline"), self.source("production"), spec=self.spec, by=by,
+                               **options)
+
+    def performance(self, **options):
+        """:func:`toolkit.performance` per window on the labelled production rows (:attr:`labelled`); under
+        DuckDB/Spark those are the rows of the budgeted frames, as :attr:`engine_note` states."""
+        from .performance import performance
+
+        joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
+        return performance(joined, self.spec, by="window", **options)
+
+    def _window_source(self, label: str):
+        from .io import source_kind
+
+        text = self.production
+        if source_kind(text) != "files" or self.window != "batch":
+            raise ValueError(f"engine {self.engine_used!r}: per-window comparison in the engine needs a folder of "
+                             f"batch files (window: batch); got production {text!r} with window {self.window!r}")
+        return [str(f) for f in self._batch_files()[label]]
+
+    def _batch_files(self) -> dict[str, list]:
+        from .io import _files, _partition
+
+        groups: dict[str, list] = {}
+        for file in _files(self.path(self.production)):
+            part = _partition(file)
+            groups.setdefault(part[1] if part else file.stem, []).append(file)
+        return groups
 
     @cached_property
     def _windowing(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
@@ -147,8 +298,12 @@ class ModelConfig:
 
         source = self.path(self.production)
         ts = self.spec.timestamp
+        if self.engine_used != "pandas" or not _is_files(self.production):
+            batches_iter = self._budgeted_batches()
+        else:
+            batches_iter = read_batches(source)
         if self.window == "batch":
-            batches = dict(sorted(read_batches(source)))
+            batches = dict(sorted(batches_iter))
             return batches, batch_table(batches, ts, self.timezone)
         if ts is None:
             raise ValueError(
@@ -157,7 +312,34 @@ class ModelConfig:
             )
         # each file (partition) is read alone and keeps its own columns and types; a window is made of
         # the rows of the files that fall in it, so a window inside one partition is that partition as read
-        return split_batches(read_batches(source), self.window, timestamp=ts, tz=self.timezone)
+        return split_batches(batches_iter, self.window, timestamp=ts, tz=self.timezone)
+
+    def _budgeted_batches(self):
+        """``(label, frame)`` per batch holding at most ``row_budget`` rows in all: each batch's share of the
+        budget in proportion to its rows (seeded samples); a table source is one batch."""
+        from .io import source_kind
+
+        if source_kind(self.production) != "files":
+            return [("all", self._frame("production"))]
+        import pyarrow.parquet as pq
+
+        groups = self._batch_files()
+        sizes = {}
+        for label, files in groups.items():
+            try:
+                sizes[label] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+            except Exception:
+                sizes[label] = None
+        known = [n for n in sizes.values() if n is not None]
+        total = sum(known) if len(known) == len(sizes) else None
+        out, read_rows = [], 0
+        for label, files in groups.items():
+            share = self.row_budget if total is None else max(1, self.row_budget * (sizes[label] or 0) // max(total, 1))
+            frame, _ = _read_files_budgeted(files, share)
+            read_rows += len(frame)
+            out.append((label, frame))
+        self._sampled["production"] = (read_rows, total)
+        return out
 
     @property
     def batches(self) -> dict[str, pd.DataFrame]:
@@ -202,9 +384,39 @@ class ModelConfig:
     @cached_property
     def label_frame(self) -> pd.DataFrame | None:
         """The labels file, or None when the config has none."""
-        from .io import read
+        if self.labels is None:
+            return None
+        if self.engine_used == "pandas" or not self._production_sampled() or self.spec.id is None:
+            return self._frame("labels")
+        return self._labels_of_sampled_rows()
 
-        return None if self.labels is None else read(self.path(self.labels))
+    def _production_sampled(self) -> bool:
+        n = self.row_counts.get("production")
+        return n is None or n > self.row_budget
+
+    def _labels_of_sampled_rows(self) -> pd.DataFrame:
+        """The labels of the production rows held (a semi-join in the engine on ``spec.id``), so the sampled
+        windows keep their true label coverage: two independent samples would keep only the product of the
+        shares of the labelled rows. At most ``row_budget`` rows (a seeded sample of them if ids repeat)."""
+        from .engines._source import open_source
+        from .io import open_table
+
+        ident = self.spec.id
+        ids = pd.DataFrame({"id": pd.concat([f[ident] for f in self.batches.values() if ident in f],
+                                            ignore_index=True).drop_duplicates()})
+        src = open_source(open_table(self.labels, self.root), "duckdb")
+        try:
+            src.register("__tk_ids", ids)
+            quoted = '"' + str(ident).replace('"', '""') + '"'
+            frame = src.run(f"SELECT * FROM {src.name} WHERE {quoted} IN (SELECT id FROM __tk_ids)", progress=False)
+            src.unregister("__tk_ids")
+        finally:
+            src.close()
+        frame = frame.drop(columns=[c for c in frame.columns if str(c).startswith("__tk_")], errors="ignore")
+        if len(frame) > self.row_budget:
+            frame = frame.sample(n=self.row_budget, random_state=0)
+        self._sampled["labels"] = (len(frame), self.row_counts.get("labels"))
+        return frame.reset_index(drop=True)
 
     @cached_property
     def labelled(self):
@@ -224,6 +436,36 @@ class ModelConfig:
         return infer_contract(self.reference, spec=self.spec)
 
 
+ENGINES = ("auto", "pandas", "duckdb", "spark")
+
+
+def _is_files(text: str) -> bool:
+    from .io import source_kind
+
+    return source_kind(text) == "files"
+
+
+def _read_files_budgeted(files: list, budget: int, seed: int = 0) -> tuple[pd.DataFrame, int]:
+    """At most ``budget`` rows of some files (all below it; else a seeded reservoir sample), and their row count."""
+    from .engines._source import open_source
+    from .io import _read_file
+
+    src = open_source([str(f) for f in files], "duckdb")
+    try:
+        n = int(src.run(f"SELECT COUNT(*) AS n FROM {src.name}", progress=False)["n"].iloc[0])
+        if n <= budget:
+            # every row: read as the pandas engine reads them (same types), so the two agree exactly
+            frame = pd.concat([_read_file(Path(f)) for f in files], ignore_index=True)
+        else:
+            frame = src.run(f"SELECT * FROM {src.name} USING SAMPLE reservoir({int(budget)} ROWS) "
+                            f"REPEATABLE ({int(seed)})", progress=False)
+    finally:
+        src.close()
+    # partition keys (week=...) are not columns of the files: the pandas reader does not add them either
+    extra = [c for c in frame.columns if str(c).startswith("__tk_") or c in getattr(src, "hive_keys", ())]
+    return frame.drop(columns=extra, errors="ignore"), n
+
+
 _TEXT_KEYS = {"name": "the report title", "baseline": "a data file's path", "production": "a file, glob or folder",
               "labels": "a data file's path", "contract": "a contract YAML file's path",
               "window": "'batch' or a period alias such as W or D", "inclusion_prob": "a column name of the labels"}
@@ -232,7 +474,8 @@ _OPTIONAL = ("labels", "contract", "inclusion_prob", "window")
 
 def _check_fields(source) -> str | None:
     """The first wrong key of a config (a ModelConfig or a mapping) as 'key: problem; fix', or None."""
-    get = source.get if isinstance(source, dict) else (lambda k: getattr(source, k))
+    defaults = {f.name: f.default for f in dataclasses.fields(ModelConfig)}
+    get = (lambda k: source.get(k, defaults.get(k))) if isinstance(source, dict) else (lambda k: getattr(source, k))
     for key, allowed in _TEXT_KEYS.items():
         value = get(key)
         if value is None and key in _OPTIONAL:
@@ -241,6 +484,13 @@ def _check_fields(source) -> str | None:
             continue
         if not isinstance(value, str) or not value.strip():
             return f"{key}: {show(value)} is not allowed; write {allowed} as text (e.g. {key}: {_EXAMPLE[key]})"
+    engine = get("engine")
+    if engine not in ENGINES:
+        return (f"engine: {show(engine)} is not allowed; allowed values are {', '.join(ENGINES)} "
+                "(auto: pandas below row_budget rows, DuckDB above)")
+    budget = get("row_budget")
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        return f"row_budget: {show(budget)} is not allowed; write a whole number of rows of at least 1 (e.g. row_budget: 2000000)"
     if not isinstance(get("spec"), ModelSpec):
         return f"spec: expected a ModelSpec; got {type(get('spec')).__name__}"
     return None

@@ -127,3 +127,116 @@ def read(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     if len(files) == 1:
         return _read_file(files[0])
     return read_production(source)
+
+
+# ------------------------------------------------------------------------------------------------
+# sources named in model.yaml: files, a DuckDB database table, a Spark table
+# ------------------------------------------------------------------------------------------------
+#: ``duckdb:<database file>::<table>`` names a table of a DuckDB database (opened read-only);
+#: ``spark:<table>`` a table of the active Spark session (``spark:db.table`` with a database).
+DUCKDB_PREFIX, SPARK_PREFIX = "duckdb:", "spark:"
+
+
+def source_kind(text: str) -> str:
+    """``"duckdb"``, ``"spark"`` or ``"files"`` for a data location written in model.yaml.
+
+    >>> source_kind("duckdb:logs.db::predictions"), source_kind("spark:prod.scores"), source_kind("a.parquet")
+    ('duckdb', 'spark', 'files')
+    """
+    text = str(text)
+    if text.startswith(DUCKDB_PREFIX):
+        return "duckdb"
+    if text.startswith(SPARK_PREFIX):
+        return "spark"
+    return "files"
+
+
+def parse_duckdb_table(text: str, root: Path | None = None) -> tuple[Path, str]:
+    """``(database file, table)`` of ``duckdb:path.db::table``; a clear error naming the fix otherwise."""
+    body = str(text)[len(DUCKDB_PREFIX):]
+    if "::" not in body or not body.split("::", 1)[0].strip() or not body.split("::", 1)[1].strip():
+        raise ValueError(f"{text!r}: write a DuckDB table as duckdb:<database file>::<table>, "
+                         "e.g. duckdb:logs.duckdb::predictions")
+    database, table = (part.strip() for part in body.split("::", 1))
+    path = Path(database)
+    if not path.is_absolute() and root is not None:
+        path = root / path
+    if not path.is_file():
+        raise FileNotFoundError(f"{text!r}: DuckDB database {str(path)!r} does not exist; check the path")
+    return path, table
+
+
+def open_table(text: str, root: Path | None = None, connection=None):
+    """An engine input for a location from model.yaml: the path (str) for files, a DuckDB relation for
+    ``duckdb:db::table``, a Spark DataFrame for ``spark:table``."""
+    kind = source_kind(text)
+    if kind == "files":
+        path = Path(text)
+        return str(path if path.is_absolute() or root is None else root / path)
+    if kind == "duckdb":
+        import duckdb
+
+        path, table = parse_duckdb_table(text, root)
+        con = connection if connection is not None else duckdb.connect(str(path), read_only=True)
+        try:
+            return con.table(table)
+        except Exception as err:  # unknown table: name it and the tables there are
+            names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+            raise ValueError(f"{text!r}: no table {table!r} in {str(path)!r}; its tables are {names}") from None
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+    return session.table(str(text)[len(SPARK_PREFIX):])
+
+
+def count_rows(text: str, root: Path | None = None) -> int | None:
+    """Rows behind a location, cheaply: Parquet footers (no data read), ``COUNT(*)`` for a DuckDB table;
+    None when only a full pass could tell (CSV files, Spark tables)."""
+    kind = source_kind(text)
+    if kind == "duckdb":
+        relation = open_table(text, root)
+        return int(relation.aggregate("count(*)").fetchall()[0][0])
+    if kind == "spark":
+        return None
+    import pyarrow.parquet as pq
+
+    total = 0
+    for file in _files(open_table(text, root)):
+        if file.suffix.lower() not in (".parquet", ".pq"):
+            return None
+        try:
+            total += pq.ParquetFile(file).metadata.num_rows
+        except Exception as err:
+            raise FileReadError(_read_problem(file, ".parquet", err)) from None
+    return total
+
+
+def read_budgeted(text: str, root: Path | None, budget: int, seed: int = 0,
+                  n_rows: int | None = None) -> tuple[pd.DataFrame, int | None]:
+    """At most ``budget`` rows of a location as a DataFrame, and the rows it holds in all.
+
+    Below the budget every row is read; above it a seeded uniform sample of exactly ``budget`` rows
+    (DuckDB reservoir sampling, ``REPEATABLE(seed)``), so a report never holds more than it states."""
+    kind = source_kind(text)
+    n_rows = count_rows(text, root) if n_rows is None else n_rows
+    if kind == "files" and n_rows is not None and n_rows <= budget:
+        return read(open_table(text, root)), n_rows
+    from .engines._source import open_source
+
+    src = open_source(open_table(text, root), "spark" if kind == "spark" else "duckdb")
+    try:
+        if n_rows is None:
+            n_rows = int(src.run(f"SELECT COUNT(*) AS n FROM {src.name}", progress=False)["n"].iloc[0])
+        if n_rows <= budget:
+            frame = src.run(f"SELECT * FROM {src.name}", progress=False)
+        elif kind == "spark":
+            # rand(seed) is deterministic for a given input layout; a little over the share, then cut
+            share = min(1.0, 1.05 * budget / n_rows)
+            frame = src.run(f"SELECT * FROM {src.name} WHERE rand({int(seed)}) < {share:.9f} "
+                            f"LIMIT {int(budget)}", progress=False)
+        else:
+            frame = src.run(f"SELECT * FROM {src.name} USING SAMPLE reservoir({int(budget)} ROWS) "
+                            f"REPEATABLE ({int(seed)})", progress=False)
+    finally:
+        src.close()
+    return frame.drop(columns=[c for c in frame.columns if str(c).startswith("__tk_")], errors="ignore"), n_rows

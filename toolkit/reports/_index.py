@@ -154,7 +154,7 @@ def execute_folder(
 ) -> FolderRun:
     """Run the folder's templates and write the index; failures are recorded, not raised."""
     from ..config import ModelConfig
-    from ._run import ReportError, _check_parameters, run_report
+    from ._run import _check_parameters
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -209,28 +209,11 @@ def execute_folder(
 
     output_dir.mkdir(parents=True, exist_ok=True)
     total = len(plan)
-    for i, entry in enumerate(plan, 1):
-        label = f" (window {entry.window})" if entry.window is not None else ""
-        _log(quiet, f"[{i}/{total}] {entry.notebook.name}{label} -> {entry.output}")
+    for entry in plan:
         if entry.output.is_file():
             entry.output.unlink()  # a stale report from an earlier run must not pass for this one
-        run_params = dict(params)
-        if entry.window is not None:
-            run_params["window"] = entry.window
-        start = time.perf_counter()
-        try:
-            run_report(entry.notebook, entry.output, parameters=run_params, kernel_name=kernel_name,
-                       timeout=timeout, keep_notebook=keep_notebook)
-        except (ReportError, FileNotFoundError, ValueError, TypeError) as exc:
-            entry.error = _short_error(exc)
-            entry.executed = getattr(exc, "executed", None)
-            entry.seconds = time.perf_counter() - start
-            _log(quiet, f"      FAILED in {entry.seconds:.1f} s: {entry.error}")
-            continue
-        entry.ok, entry.seconds = True, time.perf_counter() - start
-        _log(quiet, f"      ok: {_size(entry.size)} in {entry.seconds:.1f} s")
-
-    verdict, verdict_error = _health(config, quiet)
+    verdict, verdict_error = _run_reports(plan, params, config, output_dir, kernel_name, timeout, keep_notebook,
+                                          quiet)
     run = FolderRun(
         folder=folder, name=config.name, index=output_dir / INDEX_FILE, entries=plan, windows=windows,
         latest=latest, generated=_dt.datetime.now().astimezone().isoformat(sep=" ", timespec="seconds"),
@@ -240,6 +223,53 @@ def execute_folder(
     failed = len(run.failed)
     _log(quiet, f"index: {run.index} ({total - failed} ok, {failed} failed)")
     return run
+
+
+def _run_reports(plan, params, config, output_dir, kernel_name, timeout, keep_notebook, quiet):
+    """Run the plan's notebooks (several at once, see :func:`._run.run_many`) while this process computes the
+    health verdict; fills each entry's status in place and returns ``(verdict, verdict_error)``."""
+    import threading
+
+    from ._run import default_workers, expected_seconds, run_many, run_report
+
+    total = len(plan)
+    workers = default_workers(total)
+    if workers > 1:
+        _log(quiet, f"running {total} reports, {workers} at a time")
+    timings = expected_seconds(output_dir)
+    expected = {i: timings.get(e.notebook.stem, 0.0) for i, e in enumerate(plan)}
+
+    def name(i, entry):
+        label = f" (window {entry.window})" if entry.window is not None else ""
+        return f"[{i + 1}/{total}] {entry.notebook.name}{label}"
+
+    def run(entry):
+        run_params = dict(params)
+        if entry.window is not None:
+            run_params["window"] = entry.window
+        return run_report(entry.notebook, entry.output, parameters=run_params, kernel_name=kernel_name,
+                          timeout=timeout, keep_notebook=keep_notebook)
+
+    def on_start(i, entry):
+        _log(quiet, f"{name(i, entry)} -> {entry.output}")
+
+    def on_done(i, entry, result, error, seconds):
+        entry.seconds = seconds
+        if error is None:
+            entry.ok = True
+            _log(quiet, f"      {name(i, entry) + ' ' if workers > 1 else ''}ok: {_size(entry.size)} in {seconds:.1f} s")
+            return
+        entry.error = _short_error(error)
+        entry.executed = getattr(error, "executed", None)
+        _log(quiet, f"      {name(i, entry) + ' ' if workers > 1 else ''}FAILED in {seconds:.1f} s: {entry.error}")
+
+    health_result: list = []
+    # the verdict is computed here while the kernels run the notebooks (they are other processes)
+    health_thread = threading.Thread(target=lambda: health_result.append(_health(config, quiet)), daemon=True)
+    health_thread.start()
+    run_many(plan, run, workers=workers, expected=expected, on_start=on_start, on_done=on_done)
+    health_thread.join()
+    return health_result[0] if health_result else (None, "the health check did not finish")
 
 
 def _health(config, quiet: bool):

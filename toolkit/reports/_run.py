@@ -11,7 +11,8 @@ import time
 import warnings
 from pathlib import Path
 
-__all__ = ["run_report", "ReportError", "report_options", "check_known_parameters", "CellProgress"]
+__all__ = ["run_report", "ReportError", "report_options", "check_known_parameters", "CellProgress", "run_many",
+           "default_workers"]
 
 #: Options the CLI sets around run_report calls (also those made by run_folder): a progress callback
 #: and what to do with parameters a notebook does not declare ("error", or "drop" for a folder run,
@@ -303,9 +304,13 @@ def run_report(notebook: str | Path, output: str | Path = "report.html", paramet
         hooks["on_cell_start"] = on_cell_start
     try:
         try:
+            # the kernel starts in ``cwd`` through nbclient's resources, not papermill's ``cwd=``, which
+            # os.chdir()s this whole process for the run: notebooks run in parallel threads
+            # (run_many) would restore each other's working directory wrongly
             pm.execute_notebook(
-                str(notebook), str(executed), parameters=params, kernel_name=kernel_name, cwd=str(cwd),
-                progress_bar=False, request_save_on_cell_execute=False, log_output=log_output,
+                str(notebook), str(executed), parameters=params, kernel_name=kernel_name,
+                resources={"metadata": {"path": str(cwd.resolve())}}, progress_bar=False,
+                request_save_on_cell_execute=False, log_output=log_output,
                 start_timeout=start_timeout, execution_timeout=timeout,
                 extra_arguments=_quiet_kernel_arguments(kernel_name), **hooks,
             )
@@ -408,14 +413,154 @@ def _record_timing(output: Path, stem: str, seconds: float) -> None:
         path.write_text(json.dumps(timings, indent=0, sort_keys=True))
     except OSError:
         pass
+    # also in the user's cache, so a fresh output folder (`rm -rf reports && make report`) still starts the
+    # longest templates first
+    try:
+        cache = _timings_cache()
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        timings = read_timings(cache.parent, cache.name)
+        timings[stem] = round(seconds, 1)
+        cache.write_text(json.dumps(timings, indent=0, sort_keys=True))
+    except OSError:
+        pass
 
 
-def read_timings(folder: Path) -> dict[str, float]:
+def _timings_cache() -> Path:
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "toolkit" / "report-timings.json"
+
+
+def expected_seconds(output_dir: Path) -> dict[str, float]:
+    """``{template stem: seconds}`` from the last runs: this output folder's, else the user's cache."""
+    cache = _timings_cache()
+    return {**read_timings(cache.parent, cache.name), **read_timings(output_dir)}
+
+
+def read_timings(folder: Path, name: str = TIMINGS_FILE) -> dict[str, float]:
     """``{template stem: seconds}`` of the last successful runs whose reports went to ``folder``."""
     import json
 
     try:
-        data = json.loads((Path(folder) / TIMINGS_FILE).read_text())
+        data = json.loads((Path(folder) / name).read_text())
     except (OSError, ValueError):
         return {}
     return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))} if isinstance(data, dict) else {}
+
+
+# ----------------------------------------------------------------------------- several reports at once
+
+
+def default_workers(n_jobs: int) -> int:
+    """How many notebooks run at once: ``TOOLKIT_REPORT_JOBS`` if set, else the usable cores, at most ``n_jobs``.
+
+    Each notebook runs in its own kernel process, so the bound is the CPU count (more kernels than
+    cores only adds memory and context switches)."""
+    import os
+
+    env = os.environ.get("TOOLKIT_REPORT_JOBS", "").strip()
+    if env:
+        try:
+            wanted = int(env)
+        except ValueError:
+            raise ValueError(f"TOOLKIT_REPORT_JOBS must be a whole number of parallel notebooks; got {env!r}") from None
+        if wanted < 1:
+            raise ValueError(f"TOOLKIT_REPORT_JOBS must be at least 1; got {wanted}")
+    else:
+        try:
+            wanted = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            wanted = os.cpu_count() or 1
+    return max(1, min(wanted, n_jobs))
+
+
+class _TaggedProgress:
+    """Cell progress of one notebook among several running at once: plain lines tagged with its name,
+    at most one per ``every`` seconds per notebook, written whole under a shared lock (no in-place
+    rewriting, which parallel notebooks would garble)."""
+
+    def __init__(self, tag: str, stream, lock, every: float = 5.0):
+        self.tag, self.stream, self.lock, self.every = tag, stream, lock, every
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int, elapsed: float, source: str) -> None:
+        if elapsed - self._last < self.every:
+            return
+        self._last = elapsed
+        first = next((line.strip() for line in source.splitlines()
+                      if line.strip() and not line.strip().startswith("#")), "")
+        with self.lock:
+            self.stream.write(f"      {self.tag}: cell {done}/{total}, {elapsed:.0f} s: {first[:50]}\n")
+            self.stream.flush()
+
+
+def run_many(jobs: list, run, *, workers: int | None = None, expected: dict | None = None,
+             on_start=None, on_done=None) -> list:
+    """Run ``run(job)`` for every job, ``workers`` at a time; results in the order of ``jobs``.
+
+    Each job is one notebook execution (``run`` calls :func:`run_report`); every execution has its
+    own kernel process, so threads suffice here: they only wait on their kernels. The longest jobs
+    by ``expected`` seconds (``{job index: seconds}``, e.g. from the last run's timings) start first,
+    which shortens the total when the lengths differ. ``on_start(i, job)`` and
+    ``on_done(i, job, result, error, seconds)`` are called under a lock, so their log lines never
+    interleave. ``run``'s exceptions are passed to ``on_done`` and returned in place of a result;
+    the caller decides what a failure means. With one worker the jobs run in order in this thread,
+    with the progress options the caller set.
+
+    Examples
+    --------
+    >>> run_many([1, 2, 3], lambda x: x * 10, workers=2)
+    [10, 20, 30]
+    """
+    import concurrent.futures as cf
+    import threading
+
+    n = len(jobs)
+    workers = default_workers(n) if workers is None else max(1, min(int(workers), max(n, 1)))
+    lock = threading.Lock()
+    results: list = [None] * n
+
+    def one(i: int):
+        with lock:
+            if on_start is not None:
+                on_start(i, jobs[i])
+        start = time.perf_counter()
+        result, error = None, None
+        try:
+            result = run(jobs[i])
+        except Exception as exc:  # reported through on_done and returned: one failure must not stop the rest
+            error = exc
+        seconds = time.perf_counter() - start
+        with lock:
+            if on_done is not None:
+                on_done(i, jobs[i], result, error, seconds)
+        results[i] = error if error is not None else result
+
+    if workers == 1 or n <= 1:
+        for i in range(n):
+            one(i)
+        return results
+    expected = expected or {}
+    order = sorted(range(n), key=lambda i: (-expected.get(i, 0.0), i))
+    options = dict(_OPTIONS.get())
+    progress = options.get("progress")
+    stream = getattr(progress, "stream", sys.stderr)
+
+    def threaded(i: int):
+        # a thread does not inherit the caller's context: give each job the caller's options, with
+        # its own tagged progress (a shared in-place progress line would mix the notebooks' cells)
+        mine = dict(options)
+        if progress is not None:
+            tag = Path(str(getattr(jobs[i], "notebook", jobs[i]))).stem
+            mine["progress"] = _TaggedProgress(tag, stream, lock, every=max(getattr(progress, "every", 5.0), 5.0))
+        token = _OPTIONS.set(mine)
+        try:
+            one(i)
+        finally:
+            _OPTIONS.reset(token)
+
+    with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="toolkit-report") as pool:
+        for future in [pool.submit(contextvars.copy_context().run, threaded, i) for i in order]:
+            future.result()
+    return results

@@ -1,0 +1,72 @@
+"""run_many: the folder runner's parallel notebook executions (no kernels here; test_report_index runs real ones)."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+from toolkit.reports._run import _OPTIONS, default_workers, report_options, run_many
+
+
+def test_results_keep_the_job_order_and_failures_are_returned_not_raised():
+    def run(x):
+        if x == 3:
+            raise ValueError("three")
+        time.sleep(0.01 * (5 - x))
+        return x * 10
+
+    out = run_many([1, 2, 3, 4], run, workers=2)
+    assert out[:2] == [10, 20] and out[3] == 40
+    assert isinstance(out[2], ValueError) and str(out[2]) == "three"
+
+
+def test_at_most_workers_run_at_once_and_the_longest_start_first():
+    running, peak, started = [0], [0], []
+    lock = threading.Lock()
+
+    def run(x):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return x
+
+    run_many(list("abcdef"), run, workers=2, expected={4: 9.0, 1: 5.0},
+             on_start=lambda i, job: started.append(job))
+    assert peak[0] == 2
+    assert started[:2] == ["e", "b"]  # by expected seconds, then in order
+    assert sorted(started) == list("abcdef")
+
+
+def test_callbacks_never_overlap_and_each_thread_sees_the_callers_options():
+    inside, overlaps, seen = [0], [0], []
+
+    def on_done(i, job, result, error, seconds):
+        inside[0] += 1
+        overlaps[0] += inside[0] > 1
+        time.sleep(0.005)
+        inside[0] -= 1
+
+    def run(x):
+        seen.append(_OPTIONS.get().get("unknown_parameters"))
+        return x
+
+    with report_options(unknown_parameters="drop"):
+        run_many(list(range(8)), run, workers=2, on_done=on_done)
+    assert overlaps[0] == 0
+    assert seen == ["drop"] * 8
+
+
+def test_default_workers_is_bounded_by_cores_jobs_and_the_environment(monkeypatch):
+    monkeypatch.delenv("TOOLKIT_REPORT_JOBS", raising=False)
+    assert default_workers(1) == 1
+    assert 1 <= default_workers(100) <= (os.cpu_count() or 1)
+    monkeypatch.setenv("TOOLKIT_REPORT_JOBS", "3")
+    assert default_workers(10) == 3 and default_workers(2) == 2
+    monkeypatch.setenv("TOOLKIT_REPORT_JOBS", "many")
+    with pytest.raises(ValueError, match="TOOLKIT_REPORT_JOBS must be a whole number"):
+        default_workers(4)
