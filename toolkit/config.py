@@ -223,11 +223,11 @@ class ModelConfig:
 
         text = getattr(self, key)
         if self.engine_used == "spark" and source_kind(text) == "files":
-            from .engines._source import list_files, _active_session
+            from .engines import active_session, list_files
 
-            return _active_session().read.option("basePath", str(self.path(text))).parquet(
+            return active_session().read.option("basePath", str(self.path(text))).parquet(
                 *list_files(self.path(text))) if self.path(text).is_dir() else \
-                _active_session().read.parquet(*list_files(self.path(text)))
+                active_session().read.parquet(*list_files(self.path(text)))
         return open_table(text, self.root)
 
     def _frame(self, key: str, files: list | None = None, budget: int | None = None) -> pd.DataFrame:
@@ -398,7 +398,7 @@ class ModelConfig:
         """The labels of the production rows held (a semi-join in the engine on ``spec.id``), so the sampled
         windows keep their true label coverage: two independent samples would keep only the product of the
         shares of the labelled rows. At most ``row_budget`` rows (a seeded sample of them if ids repeat)."""
-        from .engines._source import open_source
+        from .engines import open_source
         from .io import open_table
 
         ident = self.spec.id
@@ -447,7 +447,7 @@ def _is_files(text: str) -> bool:
 
 def _read_files_budgeted(files: list, budget: int, seed: int = 0) -> tuple[pd.DataFrame, int]:
     """At most ``budget`` rows of some files (all below it; else a seeded reservoir sample), and their row count."""
-    from .engines._source import open_source
+    from .engines import open_source
     from .io import _read_file
 
     src = open_source([str(f) for f in files], "duckdb")

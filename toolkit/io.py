@@ -221,7 +221,7 @@ def read_budgeted(text: str, root: Path | None, budget: int, seed: int = 0,
     n_rows = count_rows(text, root) if n_rows is None else n_rows
     if kind == "files" and n_rows is not None and n_rows <= budget:
         return read(open_table(text, root)), n_rows
-    from .engines._source import open_source
+    from .engines import open_source
 
     src = open_source(open_table(text, root), "spark" if kind == "spark" else "duckdb")
     try:

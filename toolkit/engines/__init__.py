@@ -37,9 +37,10 @@ from ._api import (ENGINES, auc_from_histogram, confusion_counts, engine_of, pro
                    read_columns, score_histogram)
 from ._drift import WindowProfile, drift_windows
 from ._profiles import EXACT_QUANTILES, WindowedProfiles, clear_cache
-from ._source import DUCKDB_SETTINGS, is_source, list_files
+from ._source import DUCKDB_SETTINGS, is_source, list_files, open_source
+from ._source import _active_session as active_session
 
-__all__ = ["profile", "profile_windows", "WindowedProfiles", "drift_windows", "WindowProfile", "confusion_counts",
+__all__ = ["open_source", "active_session", "profile", "profile_windows", "WindowedProfiles", "drift_windows", "WindowProfile", "confusion_counts",
            "score_histogram", "read_columns",
            "auc_from_histogram", "is_source", "engine_of", "list_files", "clear_cache", "ENGINES",
            "DUCKDB_SETTINGS", "EXACT_QUANTILES"]
