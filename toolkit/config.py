@@ -268,7 +268,7 @@ class ModelConfig:
     def performance(self, **options):
         """:func:`toolkit.performance` per window on the labelled production rows (:attr:`labelled`); under
         DuckDB/Spark those are the rows of the budgeted frames, as :attr:`engine_note` states."""
-        from .performance import performance
+        from .outcomes.realized import performance
 
         joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
         return performance(joined, self.spec, by="window", **options)
@@ -283,11 +283,11 @@ class ModelConfig:
         return [str(f) for f in self._batch_files()[label]]
 
     def _batch_files(self) -> dict[str, list]:
-        from .io import _files, _partition
+        from .io import expand_paths, hive_partition
 
         groups: dict[str, list] = {}
-        for file in _files(self.path(self.production)):
-            part = _partition(file)
+        for file in expand_paths(self.path(self.production)):
+            part = hive_partition(file)
             groups.setdefault(part[1] if part else file.stem, []).append(file)
         return groups
 

@@ -201,7 +201,7 @@ def count_rows(text: str, root: Path | None = None) -> int | None:
     import pyarrow.parquet as pq
 
     total = 0
-    for file in _files(open_table(text, root)):
+    for file in expand_paths(open_table(text, root)):
         if file.suffix.lower() not in (".parquet", ".pq"):
             return None
         try:
