@@ -192,15 +192,18 @@ def test_out_of_range_and_unseen_shares():
 # -- calibration helpers ------------------------------------------------------------------------------
 def test_ks_noise_matches_simulated_null_quantile():
     # two samples of a continuous law: D's 90% quantile vs the asymptotic value used as threshold
+    # its own seeded generator: a module-level one made the draw depend on which tests ran first on the worker
+    rng = np.random.default_rng(0)
     n, m, reps = 400, 300, 3000
-    x = np.sort(RNG.normal(size=(reps, n)), axis=1)
-    y = np.sort(RNG.normal(size=(reps, m)), axis=1)
+    x = np.sort(rng.normal(size=(reps, n)), axis=1)
+    y = np.sort(rng.normal(size=(reps, m)), axis=1)
     grid = np.linspace(-4, 4, 801)
     fx = np.stack([np.searchsorted(r, grid, "right") for r in x]) / n
     fy = np.stack([np.searchsorted(r, grid, "right") for r in y]) / m
     d = np.abs(fx - fy).max(axis=1)
     q, _ = th.ks_noise(n, m, 0.1)
-    assert np.mean(d >= q) == pytest.approx(0.1, abs=0.025)  # asymptotic null: slightly conservative
+    # the asymptotic null is slightly conservative at these sizes (~0.085 measured over seeds); never liberal
+    assert 0.065 <= np.mean(d >= q) <= 0.11
 
 
 def test_simulated_null_of_tvd_has_the_nominal_false_alarm_rate():
