@@ -313,11 +313,18 @@ def test_inconclusive_gain_says_wait_for_n_more_labels_at_the_label_rate():
     assert message.startswith(f"wait for {more:,} more labels (about {days:.0f} days")
 
 
-def test_a_model_without_labels_gets_a_clear_error(covariate_only, tmp_path):
+def test_a_model_without_labels_is_told_to_wait_for_labels(covariate_only, tmp_path):
+    """No labels file and no target in production: an answer (wait), not an error, so template 05 still runs;
+    the set, which needs labels, still refuses clearly."""
     cfg, _, _ = covariate_only
     bare = tk.ModelConfig(name="no labels", baseline=cfg.baseline, production=cfg.production, spec=cfg.spec)
-    with pytest.raises(ValueError, match="has no labels file"):
-        tk.retraining_plan(bare)
+    plan = tk.retraining_plan(bare)
+    assert plan.recommendation == "wait" and plan.chosen is None and plan.to_frame().empty
+    assert "none reach the analysis" in plan.headline and "feedback loop" in plan.headline
+    assert plan.retraining_set(bare) is None
+    plan.chart(), plan.gain_chart(), plan.to_html()       # every face still draws
+    with pytest.raises(ValueError, match="has no labels"):
+        tk.retraining_set(bare, since=cfg.windows[0])
 
 
 def test_regression_model_with_concept_drift_gets_retrain_on_mae(tmp_path):

@@ -37,7 +37,7 @@ def test_row_level_counts_agree_with_pandera(seed):
         "plan": rng.choice(["a", "b", "c"], n),
         "level": rng.integers(1, 5, n),
     })
-    spec = tk.ModelSpec.infer(ref, id="id")
+    spec = tk.ModelSpec.infer(ref, id="id", kinds={"level": "categorical"})   # integers are numeric unless declared
     contract = tk.infer_contract(ref, spec)
     batch = ref.sample(1500, random_state=seed).reset_index(drop=True)
     m = len(batch)
