@@ -3,6 +3,7 @@ and a headless-Chromium helper (``open_report``) that opens an HTML report fully
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,3 +155,28 @@ def open_report(browser):
     yield _open
     for context in contexts:
         context.close()
+
+
+# ----------------------------------------------------------------------------- Spark
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session per test worker (the Spark tests share one xdist group)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        pytest.skip("pyspark is not installed (pip install 'toolkit[spark]')")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Java is not installed (Spark needs Java 17: apt-get install openjdk-17-jre-headless)")
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[2]").appName("toolkit-tests")
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
+               .config("spark.sql.session.timeZone", "UTC").config("spark.driver.memory", "1g")
+               .config("spark.sql.adaptive.enabled", "false")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -6,8 +6,6 @@ pyspark or Java is missing.
 """
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -23,27 +21,6 @@ DATA = Path(__file__).resolve().parents[1] / "sample_data"
 BASELINE = str(DATA / "baseline.parquet")
 WEEKS = ["2026-12", "2026-19", "2026-20", "2026-22"]   # new plan, before/at/after the schema break, null spike
 FILES = [str(DATA / "production" / f"week={w}" / "part-0.parquet") for w in WEEKS]
-
-
-@pytest.fixture(scope="session")
-def spark():
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        pytest.skip("pyspark is not installed (pip install 'toolkit[spark]')")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Java is not installed (Spark needs Java 17: apt-get install openjdk-17-jre-headless)")
-    from pyspark.sql import SparkSession
-
-    session = (SparkSession.builder.master("local[2]").appName("toolkit-tests")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
-               .config("spark.sql.session.timeZone", "UTC").config("spark.driver.memory", "1g")
-               .config("spark.sql.adaptive.enabled", "false")
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,6 @@
 """Spark cuts the same local windows as pandas and DuckDB, whatever the session's time zone."""
 from __future__ import annotations
 
-import os
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -12,26 +10,6 @@ import toolkit as tk
 from toolkit import windows as W
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
-
-
-@pytest.fixture(scope="module")
-def spark():
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        pytest.skip("pyspark is not installed (pip install 'toolkit[spark]')")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Java is not installed (Spark needs Java 17: apt-get install openjdk-17-jre-headless)")
-    from pyspark.sql import SparkSession
-
-    session = (SparkSession.builder.master("local[2]").appName("toolkit-tests")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
-               .config("spark.sql.session.timeZone", "UTC").config("spark.driver.memory", "1g")
-               .config("spark.sql.adaptive.enabled", "false")
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    yield session   # shared with the other Spark tests of this worker: stopped by the session fixture there
 
 
 @pytest.mark.parametrize("session_zone", ["America/New_York"])   # the UTC session is the other tests' default
