@@ -21,6 +21,18 @@ CHROMIUM_ARGS = [
 ]
 CHART_SELECTOR = '[data-toolkit-role="vega-chart"]'
 
+# The rendering bundle cache stays shared (it only saves ~1.5 s per kernel); everything else the toolkit keeps
+# under $XDG_CACHE_HOME (the last report timings, which decide the run order) is per test, below.
+os.environ.setdefault("TOOLKIT_CACHE_DIR", str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                                              / "toolkit"))
+
+
+@pytest.fixture(autouse=True)
+def _private_user_cache(tmp_path_factory, monkeypatch):
+    """Each test sees an empty user cache, so no test's outcome depends on what ran before it on the machine
+    (CI once failed because `toolkit report` timings from an earlier run reordered the progress lines)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
 
 # ----------------------------------------------------------------------------- data and reports
 
