@@ -101,8 +101,23 @@ def test_repeated_ids_match_the_latest_prediction_before_the_label():
     joined, report = tk.join_labels(preds, labels, on="id", target="y", timestamp="t", by=None)
     assert joined["y"].tolist() == [0, 1, 1]
     assert report.n_orphans == 1 and report.orphans["reason"].iloc[0] == "label before any prediction of this id"
-    with pytest.raises(ValueError, match="ids repeat"):
-        tk.join_labels(preds, labels.drop(columns="label_time"), on="id", target="y", timestamp="t")
+
+
+def test_repeated_ids_without_label_time_set_those_labels_aside_and_join_the_rest():
+    """Which scoring of 'a' a label belongs to is unknowable without label_time: its labels are set aside
+    (counted as orphans with the reason), never guessed; 'b' and 'c' still join, and nothing is lost."""
+    t = pd.to_datetime(["2026-01-01", "2026-02-01", "2026-01-15", "2026-01-16"], utc=True)
+    preds = pd.DataFrame({"id": ["a", "a", "b", "c"], "t": t, "score": [0.2, 0.7, 0.5, 0.4]})
+    labels = pd.DataFrame({"id": ["a", "a", "b", "c", "z"], "y": [0, 1, 1, 0, 1]})
+    joined, report = tk.join_labels(preds, labels, on="id", target="y", timestamp="t", by=None)
+    assert joined["y"].tolist()[2:] == [1, 0] and joined["y"].iloc[:2].isna().all()
+    assert joined["label_status"].tolist()[:2] == ["ambiguous id", "ambiguous id"]
+    assert report.n_orphans == 3
+    assert sorted(report.orphans["reason"]) == ["id not in predictions", "id repeats in predictions",
+                                                "id repeats in predictions"]
+    assert sum(report.label_rows.values()) == len(labels)
+    note = next(n for n in report.notes if "ids repeat" in n)
+    assert "2 label rows" in note and "label_time" in note
 
 
 def test_spec_and_mismatched_id_types():

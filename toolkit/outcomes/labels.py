@@ -117,7 +117,8 @@ def join_labels(
         ``report.joined`` (also ``joined, report = join_labels(...)``). ``joined`` adds to ``predictions`` the target, every other label column
         (``label_time``, ``source``, ``inclusion_prob``...), ``label_delay`` (Timedelta),
         ``n_labels`` (label rows matched), ``label_conflict`` and ``label_status``
-        ('labelled', 'waiting', 'overdue', 'conflict dropped').
+        ('labelled', 'waiting', 'overdue', 'conflict dropped', 'ambiguous id': the id was scored more than
+        once and labels have no ``label_time`` to tell which scoring event the label belongs to).
 
     Examples
     --------
@@ -187,13 +188,21 @@ def join_labels(
     usable = labs[~empty_label & ~no_id]
 
     repeated = keys["_tk_id"].dropna().duplicated(keep=False)
-    if repeated.any():
-        if not timestamp or label_time is None:
-            example = keys.loc[repeated.index[repeated], "_tk_id"].iloc[0]
-            raise ValueError(
-                f"ids repeat in predictions ({int(repeated.sum()):,} rows, e.g. {show(example)}); to match each label "
-                "to the latest prediction before it pass timestamp= (predictions) and labels with a label_time column"
-            )
+    ambiguous = pd.Series(False, index=keys.index)
+    if repeated.any() and (not timestamp or label_time is None):
+        # Which scoring event a label belongs to is unknowable here: those labels are set aside as orphans
+        # (counted, with the reason), every other label still joins; the caller learns how to resolve it.
+        ambiguous = keys["_tk_id"].isin(keys.loc[repeated.index[repeated], "_tk_id"])
+        example = keys.loc[ambiguous, "_tk_id"].iloc[0]
+        n_set_aside = int(usable["_tk_id"].isin(keys.loc[ambiguous, "_tk_id"]).sum())
+        notes.append(
+            f"ids repeat in predictions ({int(ambiguous.sum()):,} rows, e.g. {show(example)}) and labels have no "
+            f"label_time: {n_set_aside:,} label rows of those ids were set aside (report.orphans, reason 'id repeats "
+            "in predictions'), not guessed; to match each label to the latest prediction before it, give labels a "
+            "label_time column" + ("" if timestamp else " and pass timestamp= (predictions)"))
+        matched = usable.merge(keys.loc[~ambiguous, ["_tk_id", "_tk_row"]].dropna(subset=["_tk_id"]),
+                               on="_tk_id", how="left")
+    elif repeated.any():
         lt = _utc(usable[label_time], f"labels column {show(label_time)} (label_time=)")
         left = usable.assign(_tk_lt=lt).dropna(subset=["_tk_lt"]).sort_values("_tk_lt")
         right = keys.dropna(subset=["_tk_id", "_tk_time"]).sort_values("_tk_time")
@@ -209,8 +218,9 @@ def join_labels(
     orphan_mask = matched["_tk_row"].isna()
     orphans = matched[orphan_mask].copy()
     reason_col = "reason" if "reason" not in labels.columns else "orphan_reason"
-    orphans[reason_col] = np.where(orphans["_tk_id"].isin(keys["_tk_id"].dropna()),
-                                 "label before any prediction of this id", "id not in predictions")
+    orphans[reason_col] = np.select(
+        [orphans["_tk_id"].isin(keys.loc[ambiguous, "_tk_id"]), orphans["_tk_id"].isin(keys["_tk_id"].dropna())],
+        ["id repeats in predictions", "label before any prediction of this id"], "id not in predictions")
     orphans = orphans.drop(columns=["_tk_id", "_tk_row", "_tk_label_row"], errors="ignore").reset_index(drop=True)
     matched = matched[~orphan_mask].copy()
     matched["_tk_row"] = matched["_tk_row"].astype(np.int64)
@@ -271,6 +281,8 @@ def join_labels(
     status = np.where(labelled, "labelled", "waiting").astype(object)
     if conflicts == "drop":
         status[joined["label_conflict"].to_numpy() & ~labelled] = "conflict dropped"
+    if ambiguous.any():  # labelled in truth, but the label could not be placed: not "waiting" for one
+        status[(ambiguous & keys["_tk_id"].isin(usable["_tk_id"])).to_numpy() & ~labelled] = "ambiguous id"
     if as_of is not None and expected_delay is not None and timestamp and not pd.isna(expected_delay):
         age = as_of - keys["_tk_time"].set_axis(joined.index)
         overdue = (~labelled) & (status == "waiting") & (age > expected_delay).to_numpy()
