@@ -182,20 +182,17 @@ def _two_sided_p(z: float) -> float:
 
 
 def wilson(k: float, n: float, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion (NaN for n = 0).
+    """Wilson score interval of a proportion (NaN for n = 0), as floats: the one in outcomes.intervals.
 
     >>> [round(v, 3) for v in wilson(5, 100)]
     [0.022, 0.112]
+    >>> wilson(0, 679)[0]
+    0.0
     """
-    if n <= 0:
-        return float("nan"), float("nan")
-    from scipy import stats
+    from .outcomes.intervals import wilson as _interval
 
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low, high = _interval(k, n, level)
+    return float(low), float(high)
 
 
 def pct(x: float) -> str:
