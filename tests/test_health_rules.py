@@ -336,3 +336,14 @@ def test_retraining_row_reports_the_plan_only_when_performance_is_act():
         "act", "watch", "watch"]
     failed = retraining_rule({"status": "act"}, None, error="the model's task is 'multiclass'")
     assert failed["status"] == "watch" and "multiclass" in failed["summary"]
+
+
+def test_a_window_with_neither_labels_nor_estimate_asks_for_labels_not_to_investigate_a_drop():
+    real = [0.84] * 8 + [np.nan] * 2
+    p = perf_rows(real)
+    p.loc[8:, "n"] = 0
+    v = R.performance_rule(p, None, W, "accuracy", True, NO_FINDINGS, {})
+    last = v.iloc[-1]
+    assert (last["status"], last["kind"]) == ("watch", "not measured")
+    assert last["next_step"].startswith("Get labels") and "drop" not in last["next_step"]
+    assert last["summary"].endswith("estimate.") and ".." not in last["summary"]

@@ -679,7 +679,7 @@ def performance_rule(perf: pd.DataFrame, estimate: pd.DataFrame | None, windows:
                     out.at[out.index[i], "column"] = ", ".join(names[:3])
                     out.at[out.index[i], "evidence"] = row["evidence"] + "; changed relationships: " + ", ".join(
                         f"{f.feature} (effect {num(f.effect)}, p {pvalue(f.p_value)})" for f in changed.head(5).itertuples())
-        out.at[out.index[i], "summary"] = summary + "."
+        out.at[out.index[i], "summary"] = summary.rstrip(".") + "."
         out.at[out.index[i], "next_step"] = _performance_next(kind, prior, row["column"], status=row["status"])
     return out
 
@@ -696,6 +696,9 @@ def _performance_next(kind: str, prior: str | None, column: str, status: str) ->
     if "covariate" in kind:
         return ("Retrain on recent data, or reweight the training data to the new input mix. "
                 "Details: 02_inspect_drifted_features and 03_estimate_degradation.")
+    if kind == "not measured":
+        return ("Get labels for this window (see feedback), or log the model's scores so that the label-free "
+                "estimate applies. Details: 03_estimate_degradation.")
     if kind == "undetermined":
         return "Wait for more labels before acting. Details: 03_estimate_degradation."
     return "Investigate the drop. Details: 03_estimate_degradation."
