@@ -149,3 +149,21 @@ def test_a_csv_with_another_separator_is_named_not_read_as_one_column(tmp_path, 
         tk.read(tmp_path / "euro.csv")
     with pytest.raises(tk.FileReadError, match=r"euro.csv' looks (semicolon|tab)-separated"):
         tk.compare(frame, str(tmp_path / "euro.csv"))
+
+
+def test_csv_timestamps_come_back_as_timestamps_and_a_bad_one_keeps_the_column_text(tmp_path):
+    """A CSV has no types: a time column written from Parquet must not read back as a "type change"."""
+    from toolkit.io import read
+
+    t = pd.Series(pd.date_range("2026-03-07 20:00", periods=12, freq="h", tz="America/Chicago"))  # DST switch
+    kolkata = pd.Series(pd.date_range("2026-05-04", periods=12, freq="D", tz="Asia/Kolkata"))
+    frame = pd.DataFrame({"when": t, "local": kolkata, "day": kolkata.dt.strftime("%Y-%m-%d"),
+                          "code": ["2026-01-01x"] + ["2026-01-02"] * 11, "v": np.arange(12.0)})
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    back = read(tmp_path / "p.csv")
+    assert str(back["when"].dtype) == "datetime64[ns, UTC]"  # two offsets: each instant kept, in UTC
+    assert (back["when"] == t.dt.tz_convert("UTC")).all()
+    assert str(back["local"].dtype) == "datetime64[ns, UTC+05:30]" and (back["local"] == kolkata).all()
+    assert pd.api.types.is_datetime64_any_dtype(back["day"].dtype)
+    assert not pd.api.types.is_datetime64_any_dtype(back["code"].dtype) and back["code"].iloc[0] == "2026-01-01x"  # one bad value: left as text
+    assert back["v"].tolist() == list(np.arange(12.0))

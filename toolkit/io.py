@@ -52,7 +52,49 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise FileReadError(_read_problem(path, suffix, err)) from None
     if suffix == ".csv":
         check_separator(str(path), list(frame.columns))
+        frame = restore_csv_timestamps(frame)
     return frame
+
+
+_ISO_DATE = r"^\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?\s*$"
+
+
+def restore_csv_timestamps(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns of a CSV in which every value is an ISO-8601 timestamp, as timestamps.
+
+    A CSV carries no types, so the timestamps that Parquet keeps arrive as text; without this, a model fed
+    from CSV would show a "type changed" schema break on its time column. A column is converted only when
+    every non-null value parses (one bad value leaves it text, for the contract to point at). Values with
+    one UTC offset keep it; mixed offsets (a daylight-saving change) are converted to UTC.
+
+    >>> f = restore_csv_timestamps(pd.DataFrame({"t": ["2026-03-07 23:00:00-06:00", "2026-03-08 04:00:00-05:00"],
+    ...                                          "x": ["a", "b"]}))
+    >>> str(f["t"].dtype), f["t"].iloc[1].isoformat()
+    ('datetime64[ns, UTC]', '2026-03-08T09:00:00+00:00')
+    """
+    out = None
+    for name in frame.columns:
+        col = frame[name]
+        if not (pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)):
+            continue
+        text = col.dropna()
+        if text.empty or not text.map(lambda v: isinstance(v, str)).all():
+            continue
+        if not text.str.match(_ISO_DATE).all():
+            continue
+        try:
+            parsed = pd.to_datetime(col, format="ISO8601")
+        except (ValueError, TypeError):
+            try:  # mixed UTC offsets: one instant each, expressed in UTC
+                parsed = pd.to_datetime(col, format="ISO8601", utc=True)
+            except (ValueError, TypeError):
+                continue
+        if not pd.api.types.is_datetime64_any_dtype(parsed.dtype) or parsed.isna().sum() != col.isna().sum():
+            continue
+        if out is None:
+            out = frame.copy()
+        out[name] = parsed.dt.as_unit("ns")  # as Parquet files written by pandas hold them
+    return frame if out is None else out
 
 
 def check_separator(path: str, columns: list) -> None:
