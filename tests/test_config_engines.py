@@ -64,6 +64,19 @@ def test_auto_is_pandas_within_the_budget_and_duckdb_above_it(folder):
     assert big.engine_used == "duckdb"  # production's 6000 rows (from the Parquet footers) exceed 5000
 
 
+def test_auto_counts_small_csv_inputs_instead_of_sending_them_to_duckdb(folder, tmp_path, monkeypatch):
+    base = pd.read_parquet(folder / "base.parquet")
+    base.to_csv(tmp_path / "base.csv", index=False)
+    (tmp_path / "prod.csv").write_text(base.head(41).to_csv(index=False).rstrip("\n"))  # no final line break
+    spec = tk.ModelSpec.infer(base, target="y", score="score", id="customer_id")
+    tk.ModelConfig(name="m", baseline="base.csv", production="prod.csv", spec=spec).save(tmp_path / "model.yaml")
+    cfg = tk.ModelConfig.load(tmp_path / "model.yaml")
+    assert cfg.row_counts == {"baseline": 3000, "production": 41} and cfg.engine_used == "pandas"
+    monkeypatch.setattr("toolkit.io.CSV_COUNT_BYTES", 1000)  # a CSV too large to count: DuckDB, as before
+    big = tk.ModelConfig.load(tmp_path / "model.yaml")
+    assert big.row_counts["production"] is None and big.engine_used == "duckdb"
+
+
 def test_the_budget_bounds_the_rows_held_and_the_sample_is_seeded_and_stated(folder):
     path = _with(folder, "budget.yaml", row_budget=1000)
     cfg = tk.ModelConfig.load(path)

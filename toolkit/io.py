@@ -232,8 +232,9 @@ def open_table(text: str, root: Path | None = None, connection=None):
 
 
 def count_rows(text: str, root: Path | None = None) -> int | None:
-    """Rows behind a location, cheaply: Parquet footers (no data read), ``COUNT(*)`` for a DuckDB table;
-    None when only a full pass could tell (CSV files, Spark tables)."""
+    """Rows behind a location, cheaply: Parquet footers (no data read), ``COUNT(*)`` for a DuckDB table,
+    line breaks after the header for CSV files up to :data:`CSV_COUNT_BYTES` in all (an upper bound if
+    quoted fields hold line breaks); None when only a full pass could tell (larger CSV, Spark tables)."""
     kind = source_kind(text)
     if kind == "duckdb":
         relation = open_table(text, root)
@@ -243,7 +244,15 @@ def count_rows(text: str, root: Path | None = None) -> int | None:
     import pyarrow.parquet as pq
 
     total = 0
-    for file in expand_paths(open_table(text, root)):
+    files = expand_paths(open_table(text, root))
+    if any(f.suffix.lower() == ".csv" for f in files):
+        # a small CSV must not send a model to DuckDB just because its rows were not counted
+        if sum(f.stat().st_size for f in files) > CSV_COUNT_BYTES:
+            return None
+    for file in files:
+        if file.suffix.lower() == ".csv":
+            total += _csv_lines(file)
+            continue
         if file.suffix.lower() not in (".parquet", ".pq"):
             return None
         try:
@@ -251,6 +260,21 @@ def count_rows(text: str, root: Path | None = None) -> int | None:
         except Exception as err:
             raise FileReadError(_read_problem(file, ".parquet", err)) from None
     return total
+
+
+#: CSV inputs up to this size are counted by their line breaks (about 0.1 s per 100 MB).
+CSV_COUNT_BYTES = 512 * 2**20
+
+
+def _csv_lines(file: Path) -> int:
+    """Data lines of a CSV file: line breaks, less the header, plus a last line without a break."""
+    lines, last = 0, b"\n"
+    with open(file, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    lines += last != b"\n"
+    return max(lines - 1, 0)
 
 
 def read_budgeted(text: str, root: Path | None, budget: int, seed: int = 0,
