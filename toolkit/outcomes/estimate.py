@@ -19,9 +19,11 @@ import pandas as pd
 
 from .._checks import check_choice, check_columns, check_frame, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from ..spec import ModelSpec
-from .measure import (assign_windows, check_probabilities, chunk_windows, fmt_int, numeric_column,
-                      resolve_roles)
+from typing import Unpack
+
+from .._compat import renamed_arguments
+from ..spec import ModelSpec, RoleOverrides
+from .measure import assign_windows, check_probabilities, fmt_int, numeric_column, resolve_roles, shared_doc
 from .intervals import percentile_interval, z_value
 from .metrics import BinaryKernel, MulticlassKernel
 from .realized import measure, prepare, resolve_metrics
@@ -158,35 +160,30 @@ def _multiclass_expected(metric: str, P: np.ndarray, pred: np.ndarray, w: np.nda
 
 # -- the public function -------------------------------------------------------------------------------
 
+@renamed_arguments(analysis="production", chunk_size="by", n_simulations="n_resamples")
+@shared_doc
 def estimate_performance(
     reference: pd.DataFrame,
-    analysis: pd.DataFrame,
+    production: pd.DataFrame,
     spec: ModelSpec | None = None,
     *,
     metric: str | Sequence[str] | None = None,
-    chunk_size: int | None = None,
-    by: str | None = None,
+    by: str | int | None = None,
     calibration: str = "auto",
     level: float = 0.95,
     flag_level: float = 0.99,
-    n_simulations: int = 500,
+    n_resamples: int = 500,
     random_state: int = 0,
     inclusion_prob: str | None = "auto",
     class_scores: dict | None = None,
-    target: str | None = None,
-    score: str | None = None,
-    prediction: str | None = None,
-    timestamp: str | None = None,
-    task: str | None = None,
-    positive_label: object = None,
-    threshold: float | None = None,
     features: list[str] | None = None,
+    **roles: Unpack[RoleOverrides],
 ) -> "PerformanceEstimate":
-    """Estimate performance per chunk of ``analysis`` without its labels.
+    """Estimate performance per window of ``production`` without its labels.
 
     Binary and multiclass classification: CBPE. Scores are calibrated on the labelled
     ``reference`` with isotonic regression when 5-fold cross-validation shows it lowers both the
-    Brier score and the ECE (``calibration="auto"``); the expected confusion matrix of each chunk
+    Brier score and the ECE (``calibration="auto"``); the expected confusion matrix of each window
     gives accuracy, precision, recall and F1, and expected true/false positive counts along the
     ranked scores give ROC AUC. Regression: a loss model (gradient boosting on the features and the
     prediction) learned on the reference predicts each row's absolute and squared error.
@@ -194,32 +191,27 @@ def estimate_performance(
     Parameters
     ----------
     reference
-        Labelled rows the model is trusted on (the baseline).
-    analysis
+        Labelled rows the model is trusted on (the data it learned from, or a period it was good on).
+    production
         Rows to estimate, labels not needed. Labels that are present (e.g. after
         :func:`toolkit.join_labels`) are used only to show the realized value beside the estimate.
-    spec
-        Column roles; keyword arguments override it.
+    {roles}
     metric
         Name(s) as in :func:`toolkit.performance`; 'all' for every metric of the task.
-    chunk_size, by
-        Chunks of ``chunk_size`` consecutive rows, or windows by a column / period alias
-        (``by="batch"``, ``by="W"``); neither gives one chunk.
+    {by}
     calibration
         'auto', 'isotonic' or 'none'.
-    level
-        Level of the intervals.
+    {level}
     flag_level
         Level of the range ``[check_lower, check_upper]`` the realized value must fall in before a
         chunk is flagged unreliable (0.99: with weekly chunks, about one false alarm in two years of
         a stable model; pass ``flag_level=level`` to flag at the interval shown).
-    n_simulations, random_state
-        Label vectors simulated per chunk (Poisson-binomial sampling from the calibrated
+    n_resamples, random_state
+        Label vectors simulated per window (Poisson-binomial sampling from the calibrated
         probabilities) for the interval, and their seed.
-    inclusion_prob
-        Column of inclusion probabilities of the labelled rows (see :func:`performance`): in
-        ``reference`` it weights the reference value, the calibration and the loss model; in
-        ``analysis`` the realized values.
+    {inclusion_prob}
+        In ``reference`` the weights enter the reference value, the calibration and the loss model;
+        in ``production`` the realized values.
     class_scores
         Multiclass: ``{class: probability column}`` for every class.
     features
@@ -257,7 +249,7 @@ def estimate_performance(
     ...     return pd.DataFrame({"p": p, "y": (rng.random(n) < p).astype(int)})
     >>> reference, analysis = scored(4000), scored(3000)
     >>> est = tk.estimate_performance(reference, analysis.drop(columns="y"), target="y", score="p",
-    ...                               metric="roc_auc", chunk_size=1000)
+    ...                               metric="roc_auc", by=1000)
     >>> est.to_frame()[["chunk", "estimate", "lower", "upper", "n"]].round(3)
              chunk  estimate  lower  upper     n
     0      [0:999]     0.709  0.674  0.740  1000
@@ -265,28 +257,22 @@ def estimate_performance(
     2  [2000:2999]     0.718  0.684  0.748  1000
     """
     check_frame("reference", reference)
-    check_frame("analysis", analysis)
+    check_frame("production", production)
     check_choice("calibration", calibration, _CALIBRATIONS)
     if not 0 < level < 1 or not 0 < flag_level < 1:
         raise ValueError(f"level and flag_level must be between 0 and 1; got {level!r}, {flag_level!r}")
-    if n_simulations < 50:
-        raise ValueError(f"n_simulations must be at least 50 for a percentile interval; got {n_simulations!r}")
-    roles = resolve_roles(reference, spec, name="reference", target=target, score=score, prediction=prediction,
-                          timestamp=timestamp, task=task, positive_label=positive_label, threshold=threshold,
-                          features=features)
+    if n_resamples < 50:
+        raise ValueError(f"n_resamples must be at least 50 for a percentile interval; got {n_resamples!r}")
+    roles = resolve_roles(reference, spec, name="reference", caller="estimate_performance", features=features,
+                          **roles)
     metrics = resolve_metrics(metric, roles.task)
-    if chunk_size is not None and by is not None:
-        raise ValueError("pass either chunk_size= or by=, not both")
-    if chunk_size is not None:
-        labels, chunks = chunk_windows(analysis, chunk_size, roles.timestamp)
-    else:
-        labels, chunks = assign_windows(analysis, by, roles.timestamp, name="analysis")
-    positions = pd.Series(np.arange(len(analysis))).groupby(labels.to_numpy()).indices
+    labels, chunks = assign_windows(production, by, roles.timestamp, name="production")
+    positions = pd.Series(np.arange(len(production))).groupby(labels.to_numpy()).indices
     rng = np.random.default_rng(random_state)
-    has_labels = roles.target in analysis.columns and analysis[roles.target].notna().any()
+    has_labels = roles.target in production.columns and production[roles.target].notna().any()
 
     if roles.task == "regression":
-        return _estimate_regression(reference, analysis, roles, metrics, chunks, positions, level, flag_level,
+        return _estimate_regression(reference, production, roles, metrics, chunks, positions, level, flag_level,
                                     random_state,
                                     inclusion_prob, has_labels, rng)
 
@@ -297,7 +283,7 @@ def estimate_performance(
     for m in metrics:
         ref_values[m] = measure(ref_prep["prep"], np.arange(len(reference)), m, interval=False).value
     calibrator = _fit_calibrators(ref_prep, calibration, random_state, roles.task)
-    ana = _prepare_classification(analysis, roles, metrics, "analysis", class_scores, ref_prep["classes"],
+    ana = _prepare_classification(production, roles, metrics, "production", class_scores, ref_prep["classes"],
                                   inclusion_prob=inclusion_prob if has_labels else None)
     probs = _apply_calibrators(calibrator, ana, roles.task)
     boot_probs = _boot_probs(calibrator, ana, roles.task)
@@ -310,13 +296,13 @@ def estimate_performance(
         if len(ok) < len(rows):
             notes.append(f"{fmt_int(len(rows) - len(ok))} rows with missing score/prediction excluded")
         lab = ok[ana["prep"].labelled[ok]] if has_labels else np.array([], dtype=np.int64)
-        estimates = _estimate_chunk(metrics, roles.task, probs, ana, ok, np.ones(len(ok)), n_simulations, rng, level,
+        estimates = _estimate_chunk(metrics, roles.task, probs, ana, ok, np.ones(len(ok)), n_resamples, rng, level,
                                     flag_level, boot_probs)
         checks = estimates
         if len(lab):
             w_lab = ana["prep"].weights[lab]
             if len(lab) < len(ok) or np.any(w_lab != 1):
-                checks = _estimate_chunk(metrics, roles.task, probs, ana, lab, w_lab, n_simulations, rng, level,
+                checks = _estimate_chunk(metrics, roles.task, probs, ana, lab, w_lab, n_resamples, rng, level,
                                          flag_level, boot_probs)
                 notes.append(f"realized from {fmt_int(len(lab))} of {fmt_int(len(ok))} rows"
                              + (" (weighted by 1/inclusion_prob)" if np.any(w_lab != 1) else ""))
@@ -344,7 +330,7 @@ def estimate_performance(
             records.append(rec)
     frame = pd.DataFrame.from_records(records, columns=FRAME_COLUMNS)
     assumptions = (
-        "scores are calibrated probabilities on the analysis data once calibrated on the reference "
+        "scores are calibrated probabilities on the production data once calibrated on the reference "
         f"(calibration: {calibrator['name']})",
         "no concept drift: P(label | score) is the same as on the reference (input drift alone is fine)",
         "the interval covers the sampling error of the labels only (labels simulated from the calibrated "
@@ -546,8 +532,8 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
     ref_values = {m: measure(ref_prep, ref_rows, m, interval=False).value for m in metrics}
 
     sub = analysis if roles.target in analysis.columns else analysis.assign(**{roles.target: np.nan})
-    check_columns("analysis", analysis, [pred_col])
-    ana = prepare(sub, roles, metrics, inclusion_prob if has_labels else None, name="analysis")
+    check_columns("production", analysis, [pred_col])
+    ana = prepare(sub, roles, metrics, inclusion_prob if has_labels else None, name="production")
     Xa = np.column_stack([enc.transform(analysis), ana.prediction])
     missing_cols = sorted(enc.missing)
     usable = ~np.isnan(ana.prediction)
@@ -634,7 +620,7 @@ class PerformanceEstimate(Result):
     >>> y[4000:] = (rng.random(2000) < 1 - p[4000:]).astype(int)   # the last chunk's labels flip
     >>> frame = pd.DataFrame({"p": p, "y": y})
     >>> est = tk.estimate_performance(frame.iloc[:2000], frame.iloc[2000:], target="y", score="p",
-    ...                               metric="roc_auc", chunk_size=2000)
+    ...                               metric="roc_auc", by=2000)
     >>> est.unreliable
     ['[2000:3999]']
     """
