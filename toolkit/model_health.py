@@ -196,7 +196,7 @@ def _gather(cfg, rules: Rules) -> _Stats:
         try:
             decision = tk.abstain_threshold(reference, spec=spec, target_accuracy=rules.target_accuracy,
                                             level=rules.confidence)
-            feasible = decision.threshold is not None
+            feasible = decision.abstain_at is not None
             baseline_routed = float(decision.routed_share)
             routing = decision.apply(joined if joined is not None else production, by="window")
             routing["window"] = routing["window"].astype(str)

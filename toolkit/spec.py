@@ -310,7 +310,7 @@ def resolve_roles(
     >>> resolve_roles(frame, None, target="churn")
     Traceback (most recent call last):
     ...
-    KeyError: "current has no column 'churn' (the target); it has 'churned', 'p'. Did you mean 'churned'? Pass target='<column>' or fix spec.target"
+    KeyError: "current lacks column 'churn' (the target); it has 'churned', 'p'. Did you mean 'churned'? Pass target='<column>' or fix spec.target"
     """
     unknown = [k for k in overrides if k not in ROLE_OVERRIDES]
     if unknown:
@@ -369,7 +369,7 @@ def _missing_role_column(frame: pd.DataFrame, name: str, role: str, column: str)
 
     close = difflib.get_close_matches(str(column), [str(c) for c in frame.columns], n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise KeyError(f"{name} has no column {column!r} (the {role}); it has {preview(frame.columns)}.{hint} "
+    raise KeyError(f"{name} lacks column {column!r} (the {role}); it has {preview(frame.columns)}.{hint} "
                    f"Pass {role}='<column>' or fix spec.{role}")
 
 

@@ -317,15 +317,8 @@ def estimate_performance(
             rec.update(realized=np.nan, realized_lower=np.nan, realized_upper=np.nan, check_lower=np.nan,
                        check_upper=np.nan)
             if len(lab):
-                real = measure(ana["prep"], lab, m, level=level, n_boot=300, rng=rng, keep_boot=False)
-                rec.update(realized=real.value, realized_lower=real.lower, realized_upper=real.upper)
-                _, _, _, c_low, c_high = checks[m]
-                rec.update(check_lower=c_low, check_upper=c_high)
-                chunk_notes.extend(n for n in real.notes if "Hajek" not in n)
-                if not np.isnan(real.value) and not c_low <= real.value <= c_high:
-                    rec["unreliable"] = True
-                    chunk_notes.append("realized outside the estimate's interval: concept drift suspected "
-                                       "(or scores no longer calibrated); do not trust the estimate here")
+                _check_realized(rec, ana["prep"], lab, m, level, rng, checks[m][3:], chunk_notes,
+                                " (or scores no longer calibrated)", with_notes=True)
             rec["note"] = "; ".join(chunk_notes)
             records.append(rec)
     frame = pd.DataFrame.from_records(records, columns=FRAME_COLUMNS)
@@ -550,7 +543,7 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
         for m in metrics:
             notes = []
             if missing_cols:
-                notes.append(f"features absent from analysis (treated as missing): {preview(missing_cols)}")
+                notes.append(f"features absent from production (treated as missing): {preview(missing_cols)}")
             if len(ok) < len(rows):
                 notes.append(f"{fmt_int(len(rows) - len(ok))} rows with missing prediction excluded")
             est, low, high = _regression_interval(m, loss_full[m][ok], resid_var[m], z)
@@ -559,17 +552,10 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
                    "realized_upper": np.nan, "check_lower": np.nan, "check_upper": np.nan, "unreliable": False,
                    "reference_value": ref_values[m], "method": "loss model"}
             if len(lab):
-                real = measure(ana, lab, m, level=level, n_boot=300, rng=rng, keep_boot=False)
-                w = ana.weights[lab]
-                _, c_low, c_high = _regression_interval(m, loss_full[m][lab], resid_var[m], z_value(flag_level), w)
-                rec.update(realized=real.value, realized_lower=real.lower, realized_upper=real.upper,
-                           check_lower=c_low, check_upper=c_high)
                 if len(lab) < len(ok):
                     notes.append(f"realized from {fmt_int(len(lab))} of {fmt_int(len(ok))} rows")
-                if not np.isnan(real.value) and not c_low <= real.value <= c_high:
-                    rec["unreliable"] = True
-                    notes.append("realized outside the estimate's interval: concept drift suspected; "
-                                 "do not trust the estimate here")
+                check = _regression_interval(m, loss_full[m][lab], resid_var[m], z_value(flag_level), ana.weights[lab])
+                _check_realized(rec, ana, lab, m, level, rng, check[1:], notes)
             rec["note"] = "; ".join(notes)
             records.append(rec)
     frame = pd.DataFrame.from_records(records, columns=FRAME_COLUMNS)
@@ -581,6 +567,23 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
     table = pd.DataFrame({"metric": list(resid_var), "residual_variance": list(resid_var.values())})
     return PerformanceEstimate(frame=frame, metrics=metrics, task=roles.task, level=level, method="loss model",
                                calibration=table, assumptions=assumptions)
+
+
+def _check_realized(rec: dict, prep, rows: np.ndarray, metric: str, level: float, rng, check: tuple,
+                    notes: list[str], cause: str = "", with_notes: bool = False) -> None:
+    """Put a window's realized value and the range ``check`` it should fall in on ``rec``; flag the window
+    ``unreliable`` (with a note) when the value falls outside. ``with_notes``: add the measure's notes
+    (the Hajek one aside: the window's note already says the rows are weighted)."""
+    real = measure(prep, rows, metric, level=level, n_boot=300, rng=rng, keep_boot=False)
+    if with_notes:
+        notes.extend(n for n in real.notes if "Hajek" not in n)
+    c_low, c_high = check
+    rec.update(realized=real.value, realized_lower=real.lower, realized_upper=real.upper, check_lower=c_low,
+               check_upper=c_high)
+    if not np.isnan(real.value) and not c_low <= real.value <= c_high:
+        rec["unreliable"] = True
+        notes.append(f"realized outside the estimate's interval: concept drift suspected{cause}; do not trust the "
+                     "estimate here")
 
 
 def _regression_interval(metric, loss, resid_var, z, w=None):

@@ -20,7 +20,7 @@ Examples
 >>> p = rng.beta(0.6, 0.6, 4000)
 >>> frame = pd.DataFrame({"p": p, "y": (rng.random(4000) < p).astype(int)})
 >>> decision = tk.abstain_threshold(frame, target="y", score="p", target_accuracy=0.9)
->>> round(decision.threshold, 3), round(decision.coverage, 3), round(decision.lower_bound, 3)
+>>> round(decision.abstain_at, 3), round(decision.coverage, 3), round(decision.lower_bound, 3)
 (0.777, 0.6, 0.905)
 >>> decision.curve.at(0.9)["accuracy"] > 0.9
 True
@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -440,7 +441,7 @@ def abstain_threshold(
     if sel["weighted"]:
         notes.append("weighted by 1/inclusion_prob; bound uses Kish's effective sample size")
     return AbstainDecision(
-        threshold=thr, target_accuracy=target_accuracy, confidence=confidence, coverage=cov, routed_share=1 - cov,
+        abstain_at=thr, target_accuracy=target_accuracy, level=confidence, coverage=cov, routed_share=1 - cov,
         accuracy=a, lower_bound=lb, n_accepted=n_a, n_labelled=len(lab), feasible=sel["chosen"] is not None,
         confidence_measure=conf_text, curve=curve, notes=tuple(notes), n_rows=len(labelled),
         n_candidates=sel["n_candidates"], _conf_fn=conf_fn, _roles=roles,
@@ -500,8 +501,11 @@ class AbstainDecision(Result):
 
     Attributes
     ----------
-    threshold
-        Confidence at or above which the model answers; None: no threshold qualifies.
+    abstain_at
+        Confidence at or above which the model answers (below it, it abstains); None: no threshold
+        qualifies. (``threshold``, its old name, still reads it for one release, with a DeprecationWarning.)
+    level
+        Confidence level of ``lower_bound`` (``confidence`` is its deprecated name).
     coverage, routed_share
         Share of cases the model answers, and the share routed to the fallback.
     accuracy, lower_bound
@@ -516,9 +520,9 @@ class AbstainDecision(Result):
     to the fallback, ``apply(frame, by=...)`` summarises the routing per window.
     """
 
-    threshold: float | None
+    abstain_at: float | None
     target_accuracy: float
-    confidence: float
+    level: float
     coverage: float
     routed_share: float
     accuracy: float
@@ -534,6 +538,20 @@ class AbstainDecision(Result):
     _conf_fn: Callable = dataclasses.field(default=None, repr=False, compare=False)
     _roles: object = dataclasses.field(default=None, repr=False, compare=False)
 
+    @property
+    def threshold(self) -> float | None:
+        """Deprecated name of :attr:`abstain_at` (``threshold`` is the spec's decision threshold)."""
+        warnings.warn("AbstainDecision.threshold is deprecated and will be removed in the next release; use "
+                      "abstain_at", DeprecationWarning, stacklevel=2)
+        return self.abstain_at
+
+    @property
+    def confidence(self) -> float:
+        """Deprecated name of :attr:`level`."""
+        warnings.warn("AbstainDecision.confidence is deprecated and will be removed in the next release; use level",
+                      DeprecationWarning, stacklevel=2)
+        return self.level
+
     def routes(self, frame: pd.DataFrame) -> pd.Series:
         """Boolean Series aligned with ``frame``: True where the case goes to the fallback.
 
@@ -541,10 +559,10 @@ class AbstainDecision(Result):
         """
         check_frame("frame", frame)
         conf = self._conf_fn(frame)
-        if self.threshold is None:
+        if self.abstain_at is None:
             routed = np.ones(len(frame), dtype=bool)
         else:
-            routed = np.isnan(conf) | (conf < self.threshold)
+            routed = np.isnan(conf) | (conf < self.abstain_at)
         return pd.Series(routed, index=frame.index, name="routed")
 
     @renamed_arguments(new_window="production")
@@ -590,7 +608,7 @@ class AbstainDecision(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """The decision as a one-row frame."""
-        keys = ["threshold", "target_accuracy", "confidence", "coverage", "routed_share", "accuracy", "lower_bound",
+        keys = ["abstain_at", "target_accuracy", "level", "coverage", "routed_share", "accuracy", "lower_bound",
                 "n_accepted", "n_labelled", "feasible"]
         return pd.DataFrame([{k: getattr(self, k) for k in keys}])
 
@@ -602,9 +620,9 @@ class AbstainDecision(Result):
         if not self.feasible:
             return (f"AbstainDecision(infeasible: route everything; target {self.target_accuracy}; "
                     f"{self.n_labelled:,} labelled cases)")
-        return (f"AbstainDecision(threshold={self.threshold:.4g}: answer {self.coverage:.1%}, route "
+        return (f"AbstainDecision(abstain_at={self.abstain_at:.4g}: answer {self.coverage:.1%}, route "
                 f"{self.routed_share:.1%}; accepted accuracy {self.accuracy:.3f} >= {self.lower_bound:.3f} "
-                f"({self.confidence:.0%} lower bound) vs target {self.target_accuracy}; chosen on "
+                f"({self.level:.0%} lower bound) vs target {self.target_accuracy}; chosen on "
                 f"{self.n_labelled:,} labelled cases)")
 
     def to_html(self) -> str:
@@ -614,8 +632,8 @@ class AbstainDecision(Result):
             body += "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in self.notes) + "</ul>"
         colour = SEVERITY_COLOURS["ok"] if self.feasible else SEVERITY_COLOURS["error"]
         if self.feasible:   # a sentence for people, not the repr
-            head = (f"Answer when confidence >= {self.threshold:.3g}: {self.coverage:.1%} answered with accuracy "
-                    f"{self.accuracy:.3g} (lower {self.confidence:.0%} bound {self.lower_bound:.3g}, target "
+            head = (f"Answer when confidence >= {self.abstain_at:.3g}: {self.coverage:.1%} answered with accuracy "
+                    f"{self.accuracy:.3g} (lower {self.level:.0%} bound {self.lower_bound:.3g}, target "
                     f"{self.target_accuracy:.3g}); {self.routed_share:.1%} routed to the fallback.")
         else:
             head = f"No threshold meets accuracy {self.target_accuracy:.3g}: route everything to the fallback."
