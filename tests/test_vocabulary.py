@@ -57,6 +57,7 @@ RENAMES = {
     "labels_needed": {"baseline_value": "reference_value", "baseline_n": "n_reference"},
     "detectable_drop": {"baseline_value": "reference_value", "baseline_n": "n_reference"},
     "health": {"confidence": "level"},
+    "new_model": {"baseline": "reference"},
 }
 
 
@@ -140,6 +141,21 @@ def test_health_warns_nothing_with_the_new_names(frames, tmp_path, strict):
     assert old.to_frame().equals(report.to_frame())
 
 
+def test_new_model_old_argument_name(frames, tmp_path):
+    reference, production = frames
+    reference.to_parquet(tmp_path / "base.parquet")
+    production.drop(columns="week").to_parquet(tmp_path / "prod.parquet")
+    reference = reference.assign(t=production["t"].iloc[0] - pd.Timedelta("30D"))
+    reference.to_parquet(tmp_path / "base.parquet")
+    roles = dict(target="y", score="p", prediction="pred", id="id", timestamp="t")
+    new = tk.new_model(tmp_path / "new", reference=tmp_path / "base.parquet", production=tmp_path / "prod.parquet",
+                       **roles)
+    with pytest.warns(DeprecationWarning, match="'baseline' is deprecated.*use 'reference'"):
+        old = tk.new_model(tmp_path / "old", baseline=tmp_path / "base.parquet", production=tmp_path / "prod.parquet",
+                           **roles)
+    assert tk.ModelConfig.load(old / "model.yaml").spec == tk.ModelConfig.load(new / "model.yaml").spec
+
+
 def _calls(source: str):
     """(function name, keyword names) of every ``tk.<name>(...)`` call in ``source``."""
     for node in ast.walk(ast.parse(source)):
@@ -210,7 +226,8 @@ CASES = {
 
 def test_every_old_name_has_a_case(frames, spec):
     covered = {name: set(CASES[name](frames, spec)[1]) for name in CASES}
-    assert covered == {name: set(old) for name, old in RENAMES.items() if name != "health"}   # health: above
+    # health and new_model: their own tests
+    assert covered == {name: set(old) for name, old in RENAMES.items() if name not in ("health", "new_model")}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -18,6 +18,7 @@ Three views of one drop between a labelled reference and a labelled current wind
 from __future__ import annotations
 
 import dataclasses
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
@@ -26,8 +27,6 @@ from scipy import special, stats
 from .._checks import check_frame, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from ..kinds import Kind, coerce_numeric, infer_kind
-from typing import Unpack
-
 from .._compat import renamed_arguments
 from ..spec import ModelSpec, RoleOverrides
 from .measure import fmt_int, resolve_roles, shared_doc

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
 
 from .._checks import check_choice, check_columns, check_frame, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from typing import Unpack
-
 from .._compat import renamed_arguments
 from ..spec import ModelSpec, RoleOverrides
 from .measure import assign_windows, check_probabilities, fmt_int, numeric_column, resolve_roles, shared_doc

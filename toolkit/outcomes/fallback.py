@@ -30,14 +30,13 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Callable
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
 
 from .._checks import check_columns, check_frame
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from typing import Unpack
-
 from .._compat import renamed_arguments
 from ..spec import ModelSpec, RoleOverrides
 from ..results import Result

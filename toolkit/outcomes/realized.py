@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
@@ -26,8 +27,6 @@ from scipy import stats
 
 from .._checks import check_columns, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from typing import Unpack
-
 from .._compat import renamed_arguments
 from ..spec import ModelSpec, RoleOverrides
 from .measure import (Roles, assign_windows, binary_target, check_probabilities, design_weights, fmt_int,
