@@ -1,19 +1,8 @@
-"""Realized performance from labelled rows, per window, with intervals and the change from a baseline.
+"""Realized performance from labelled rows, per window, with intervals and the change from a reference.
 
-Examples
---------
->>> import numpy as np, pandas as pd
->>> import toolkit as tk
->>> rng = np.random.default_rng(0)
->>> p = rng.random(600)
->>> frame = pd.DataFrame({"week": np.repeat(["w1", "w2", "w3"], 200), "p": p,
-...                       "y": (rng.random(600) < p).astype(int)})
->>> perf = tk.performance(frame, target="y", score="p", metric="accuracy", by="week")
->>> perf.to_frame()[["window", "metric", "value", "lower", "upper", "n"]].round(3)
-  window    metric  value  lower  upper    n
-0     w1  accuracy  0.775  0.712  0.827  200
-1     w2  accuracy  0.745  0.680  0.800  200
-2     w3  accuracy  0.715  0.649  0.773  200
+:func:`performance` is the public entry point (its docstring and :class:`PerformanceReport`'s have
+examples); :func:`prepare` and :func:`measure` are the measurement kernel that the label-free
+estimate, the attribution and the fallback analysis share.
 """
 from __future__ import annotations
 
