@@ -79,7 +79,7 @@ def test_a_label_column_named_like_an_output_is_never_overwritten(column):
     labels = pd.DataFrame({"id": [0.0, 1.0], "y": [1, 0], column: ["keep", "me"]})
     with pytest.raises(ValueError, match=rf"labels has column\(s\) '{column}', which join_labels adds"):
         tk.join_labels(preds, labels, on="id", target="y", timestamp="t")
-    with pytest.raises(ValueError, match=rf"predictions has column\(s\) '{column}'"):
+    with pytest.raises(ValueError, match=rf"production has column\(s\) '{column}'"):
         tk.join_labels(preds.assign(**{column: 1}), labels.drop(columns=column), on="id", target="y", timestamp="t")
 
 
@@ -111,7 +111,7 @@ def test_unparseable_arguments_name_the_argument(kwargs, words):
 def test_unparseable_timestamp_columns_name_the_column():
     preds = _preds(5).assign(t=["2026-01-05", "not a date", "2026-01-07", "2026-01-08", "2026-01-09"])
     labels = pd.DataFrame({"id": [0.0], "y": [1], "label_time": ["2026-02-01"]})
-    with pytest.raises(ValueError, match=r"predictions column 't' \(timestamp=\) has 1 value\(s\) that are not "
+    with pytest.raises(ValueError, match=r"production column 't' \(timestamp=\) has 1 value\(s\) that are not "
                                          r"timestamps \(e.g. 'not a date'\)"):
         tk.join_labels(preds, labels, on="id", target="y", timestamp="t")
     preds = _preds(5)

@@ -56,7 +56,7 @@ def test_risk_coverage_accepts_a_whole_float(scored):
 @pytest.mark.parametrize("bad", [np.nan, "100", 2.5, None, -3, float("inf"), [100]])
 def test_detectable_drop_n_is_checked(bad):
     with pytest.raises((ValueError, TypeError), match=r"\bn must"):
-        tk.detectable_drop("accuracy", baseline_value=0.8, n=bad)
+        tk.detectable_drop("accuracy", reference_value=0.8, n=bad)
 
 
 def test_detectable_drop_takes_numpy_integers():
@@ -64,10 +64,10 @@ def test_detectable_drop_takes_numpy_integers():
         tk.detectable_drop("accuracy", 0.8, n=1000))
 
 
-@pytest.mark.parametrize("arg,value", [("baseline_value", "0.8"), ("power", np.nan), ("alpha", None),
+@pytest.mark.parametrize("arg,value", [("reference_value", "0.8"), ("power", np.nan), ("alpha", None),
                                        ("prevalence", "a quarter"), ("detectable_drop", "0.03")])
 def test_planning_numbers_are_checked(arg, value):
-    kwargs = dict(metric="recall", baseline_value=0.8, detectable_drop=0.03, power=0.8, alpha=0.05, prevalence=0.3)
+    kwargs = dict(metric="recall", reference_value=0.8, detectable_drop=0.03, power=0.8, alpha=0.05, prevalence=0.3)
     kwargs[arg] = value
     with pytest.raises((ValueError, TypeError), match=arg):
         tk.labels_needed(**kwargs)

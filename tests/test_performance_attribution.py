@@ -35,7 +35,7 @@ def test_pure_input_shift_is_explained_by_inputs(reference):
     rng = np.random.default_rng(1)
     current = world(5000, rng, x_mean=-0.8, plan_probs=(0.2, 0.3, 0.5))   # inputs move, the link does not
     att = tk.attribute_drop(reference, current, target="y", score="score", prediction="pred", features=FEATURES,
-                            metric="accuracy", n_boot=150)
+                            metric="accuracy", n_resamples=150)
     split = att.split.set_index("component")
     assert split.loc["total change", "significant"]                       # accuracy does change...
     assert not split.loc["not explained by input shift (concept drift)", "significant"]   # ...but inputs explain it
@@ -51,7 +51,7 @@ def test_concept_drift_is_not_explained_and_names_the_feature(reference):
     rng = np.random.default_rng(2)
     current = world(5000, rng, z_coef=-0.4)                                 # z's link to the label flips
     att = tk.attribute_drop(reference, current, target="y", score="score", prediction="pred", features=FEATURES,
-                            n_boot=150)
+                            n_resamples=150)
     assert att.metric == "roc_auc" and att.total < -0.05
     split = att.split.set_index("component")
     assert split.loc["not explained by input shift (concept drift)", "significant"] and att.concept_drift
@@ -69,7 +69,7 @@ def test_additive_segment_contributions_sum_to_the_change(reference):
     rng = np.random.default_rng(3)
     current = world(5000, rng, x_mean=-0.5, z_coef=0.2)
     att = tk.attribute_drop(reference, current, target="y", score="score", prediction="pred", features=FEATURES,
-                            metric="accuracy", n_boot=100)
+                            metric="accuracy", n_resamples=100)
     seg = att.to_frame("segments")
     assert (seg["contribution_method"] == "share x change + mix").all()
     for column, part in seg.groupby("column"):
@@ -83,7 +83,7 @@ def test_new_categories_and_missing_columns_are_reported(reference):
     current = world(3000, rng)
     current.loc[current.index[:300], "plan"] = "family"
     current = current.drop(columns="u")
-    att = tk.attribute_drop(reference, current, target="y", score="score", features=FEATURES, n_boot=50)
+    att = tk.attribute_drop(reference, current, target="y", score="score", features=FEATURES, n_resamples=50)
     seg = att.segments
     family = seg[(seg.column == "plan") & (seg.segment == "family")].iloc[0]
     assert family.n_reference == 0 and "new in current" in family.note
@@ -93,7 +93,7 @@ def test_new_categories_and_missing_columns_are_reported(reference):
 def test_outputs_render(reference):
     rng = np.random.default_rng(5)
     att = tk.attribute_drop(reference, world(2000, rng, z_coef=0.0), target="y", score="score",
-                            features=FEATURES, n_boot=50)
+                            features=FEATURES, n_resamples=50)
     spec = att.chart(top=5).to_dict()
     assert len(spec["vconcat"]) == 3
     for panel in spec["vconcat"]:

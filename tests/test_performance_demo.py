@@ -34,7 +34,7 @@ def demo(truth):
 @pytest.fixture(scope="module")
 def realized(demo):
     return tk.performance(demo["joined"], demo["spec"], metric=["roc_auc", "accuracy"], by="batch",
-                          baseline=demo["baseline"])
+                          reference=demo["baseline"])
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def test_label_free_estimate_tracks_truth_until_concept_drift(estimate, truth):
 
 def test_attribution_names_the_support_ticket_relationship(demo):
     current = demo["joined"][demo["joined"]["batch"] == "2026-16"]
-    att = tk.attribute_drop(demo["baseline"], current, demo["spec"], n_boot=150)
+    att = tk.attribute_drop(demo["baseline"], current, demo["spec"], n_resamples=150)
     assert att.total < -0.1
     split = att.split.set_index("component")
     assert split.loc["not explained by input shift (concept drift)", "significant"]

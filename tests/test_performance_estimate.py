@@ -31,7 +31,7 @@ def test_cbpe_tracks_realized_under_covariate_shift(reference):
     rng = np.random.default_rng(1)
     analysis = pd.concat([world(2000, rng, x_mean=m) for m in np.linspace(0, 1.0, 20)], ignore_index=True)
     est = tk.estimate_performance(reference, analysis.drop(columns="y"), target="y", score="score",
-                                  metric=["roc_auc", "accuracy", "f1"], chunk_size=2000)
+                                  metric=["roc_auc", "accuracy", "f1"], by=2000)
     f = est.to_frame()
     assert len(f) == 20 * 3 and not f["unreliable"].any() and f["realized"].isna().all()
     errors, covered = [], []
@@ -124,7 +124,7 @@ def test_multiclass_cbpe():
 
     ref, ana = frame(8000), frame(4000)
     est = tk.estimate_performance(ref, ana, target="y", task="multiclass",
-                                  class_scores={"a": "pa", "b": "pb", "c": "pc"}, chunk_size=2000)
+                                  class_scores={"a": "pa", "b": "pb", "c": "pc"}, by=2000)
     f = est.to_frame()
     pred = np.array(["a", "b", "c"])[ana[["pa", "pb", "pc"]].to_numpy().argmax(axis=1)]
     for i, chunk in enumerate(est.chunks):
@@ -172,7 +172,7 @@ def test_bad_input(reference):
         tk.estimate_performance(reference.assign(y=0), analysis, target="y", score="score")
     with pytest.raises(ValueError, match="calibration must be one of"):
         tk.estimate_performance(reference, analysis, target="y", score="score", calibration="platt")
-    with pytest.raises(ValueError, match="either chunk_size= or by="):
+    with pytest.raises(TypeError, match="got both 'chunk_size' .* pass only 'by'"):   # chunk_size is by's old name
         tk.estimate_performance(reference, analysis, target="y", score="score", chunk_size=100, by="W")
     with_nan = analysis.copy()
     with_nan.loc[with_nan.index[:25], "score"] = np.nan
@@ -189,6 +189,6 @@ def test_estimate_chart_and_html(reference):
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["area", "line", "point", "rule"]
     series = {row["series"] for row in next(iter(spec["datasets"].values()))}
     assert series == {"estimate", "realized", "baseline"}
-    perf = tk.performance(analysis, target="y", score="score", metric="roc_auc", by="week", baseline=reference)
+    perf = tk.performance(analysis, target="y", score="score", metric="roc_auc", by="week", reference=reference)
     both = perf.chart(estimate=est).to_dict()
     assert {row["series"] for row in next(iter(both["datasets"].values()))} == {"estimate", "realized", "baseline"}

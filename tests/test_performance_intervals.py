@@ -178,7 +178,7 @@ def test_bootstrap_f1_interval_covers_truth():
     for _ in range(200):
         idx = rng.integers(0, pop_p.size, 400)
         frame = pd.DataFrame({"p": pop_p[idx], "y": pop_y[idx].astype(int)})
-        row = tk.performance(frame, target="y", score="p", threshold=0.35, metric="f1", n_boot=400,
+        row = tk.performance(frame, target="y", score="p", threshold=0.35, metric="f1", n_resamples=400,
                              random_state=int(rng.integers(1 << 30))).to_frame().iloc[0]
         hits += row.lower <= truth <= row.upper
     assert 0.90 <= hits / 200 <= 0.99
@@ -220,7 +220,7 @@ def test_weighted_interval_covers_truth_through_public_function():
     for rep in range(60):
         take = rng.random(N) < pi
         audit = pd.DataFrame({"p": s[take], "y": y[take], "inclusion_prob": pi[take]})
-        row = tk.performance(audit, target="y", score="p", metric="roc_auc", n_boot=300,
+        row = tk.performance(audit, target="y", score="p", metric="roc_auc", n_resamples=300,
                              random_state=rep).to_frame().iloc[0]
         assert row.weighted and "1/inclusion_prob" in row.note
         hits += row.lower <= truth <= row.upper

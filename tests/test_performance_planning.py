@@ -88,7 +88,7 @@ def test_detectable_drop_by_simulation_for_auc():
 
 def test_uncertain_baseline_needs_more_labels():
     known = tk.labels_needed("accuracy", 0.79, 0.03)
-    estimated = tk.labels_needed("accuracy", 0.79, 0.03, baseline_n=5000)
+    estimated = tk.labels_needed("accuracy", 0.79, 0.03, n_reference=5000)
     assert estimated > known
     rng = np.random.default_rng(4)
     k0 = rng.binomial(5000, 0.79, 40_000)
@@ -97,7 +97,7 @@ def test_uncertain_baseline_needs_more_labels():
     se = np.sqrt(p0 * (1 - p0) / 5000 + p1 * (1 - p1) / estimated)
     assert np.mean(np.abs(p1 - p0) / se > stats.norm.ppf(0.975)) == pytest.approx(0.8, abs=0.02)
     with pytest.raises(ValueError, match="baseline's own"):
-        tk.labels_needed("accuracy", 0.79, 0.005, baseline_n=200)
+        tk.labels_needed("accuracy", 0.79, 0.005, n_reference=200)
 
 
 def test_bad_arguments():

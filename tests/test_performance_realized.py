@@ -32,7 +32,7 @@ def frames():
 
 def test_columns_and_windows_by_period_alias(frames):
     base, cur = frames
-    perf = tk.performance(cur, target="y", score="p", timestamp="t", by="W", metric="all", baseline=base)
+    perf = tk.performance(cur, target="y", score="p", timestamp="t", by="W", metric="all", reference=base)
     f = perf.to_frame()
     for col in ["window", "metric", "value", "lower", "upper", "n", "n_positive", "weighted", "delta_vs_baseline",
                 "delta_lower", "delta_upper", "delta_p_value", "note"]:
@@ -63,7 +63,7 @@ def test_by_column_and_single_window(frames):
 
 def test_delta_against_a_baseline_frame_is_a_wald_difference(frames):
     base, cur = frames
-    f = tk.performance(cur, target="y", score="p", metric="roc_auc", baseline=base).to_frame().iloc[0]
+    f = tk.performance(cur, target="y", score="p", metric="roc_auc", reference=base).to_frame().iloc[0]
     a1, v1 = delong(cur["p"].to_numpy(), cur["y"].to_numpy() == 1)
     a0, v0 = delong(base["p"].to_numpy(), base["y"].to_numpy() == 1)
     se = np.sqrt(v1[0] + v0[0])
@@ -75,7 +75,7 @@ def test_delta_against_a_baseline_frame_is_a_wald_difference(frames):
 def test_fixed_baseline_uses_score_test_and_hanley_mcneil(frames):
     _, cur = frames
     perf = tk.performance(cur, target="y", score="p", metric=["accuracy", "roc_auc"],
-                          baseline={"accuracy": 0.75, "roc_auc": 0.70})
+                          reference={"accuracy": 0.75, "roc_auc": 0.70})
     f = perf.to_frame().set_index("metric")
     acc = np.mean((cur["p"] >= 0.5) == (cur["y"] == 1))
     z = (acc - 0.75) / np.sqrt(0.75 * 0.25 / len(cur))
@@ -92,7 +92,7 @@ def test_a_real_drop_is_flagged_and_significant(frames):
     rng = np.random.default_rng(1)
     bad = scored(2000, rng)
     bad["y"] = np.where(rng.random(2000) < 0.3, 1 - bad["y"], bad["y"])       # 30% label noise: AUC falls
-    perf = tk.performance(bad, target="y", score="p", metric="roc_auc", baseline=base)
+    perf = tk.performance(bad, target="y", score="p", metric="roc_auc", reference=base)
     row = perf.to_frame().iloc[0]
     assert row.degraded and row.delta_p_value < 1e-6 and row.delta_upper < 0
     assert perf.degraded == [("all", "roc_auc")]
@@ -199,7 +199,7 @@ def test_spec_supplies_roles_and_results_render(frames):
     base, cur = frames
     spec = tk.ModelSpec.infer(base, target="y", score="p", timestamp="t", id="id")
     cur = cur.assign(batch=np.where(np.arange(len(cur)) % 2, "<b>odd</b>", "even"))
-    perf = tk.performance(cur, spec, by="batch", baseline=base)
+    perf = tk.performance(cur, spec, by="batch", reference=base)
     html = perf._repr_html_()
     assert "<b>odd</b>" not in html and "&lt;b&gt;odd&lt;/b&gt;" in html
     assert perf.value("roc_auc", "even")["n"] == len(cur) // 2

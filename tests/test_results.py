@@ -59,11 +59,11 @@ def results(tmp_path_factory) -> dict[str, Result]:
         "GuardResult": tk.guard(bad, contract, max_failure_share=1.0),
         "WindowValidation": validate_windows(contract, {"w1": cur[["x", HOSTILE]], "w2": bad}),
         "FeedbackReport": tk.join_labels(cur.drop(columns=["y"]), labels, on="id", spec=spec),
-        "PerformanceReport": tk.performance(cur, spec=spec, metric=["roc_auc", "accuracy"], by="W", n_boot=200),
+        "PerformanceReport": tk.performance(cur, spec=spec, metric=["roc_auc", "accuracy"], by="W", n_resamples=200),
         "PerformanceEstimate": tk.estimate_performance(ref, cur.drop(columns=["y"]), spec=spec, by="W",
-                                                       n_simulations=100),
-        "DropAttribution": tk.attribute_drop(ref, cur, spec=spec, n_boot=50),
-        "RiskCoverage": tk.risk_coverage(cur, spec=spec, n_boot=50),
+                                                       n_resamples=100),
+        "DropAttribution": tk.attribute_drop(ref, cur, spec=spec, n_resamples=50),
+        "RiskCoverage": tk.risk_coverage(cur, spec=spec, n_resamples=50),
         "AbstainDecision": tk.abstain_threshold(cur, spec=spec, target_accuracy=0.8),
     }
     demo = tk.ModelConfig.load(ROOT / "notebooks" / "model.yaml")

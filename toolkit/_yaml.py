@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ._checks import ConfigError
 
-__all__ = ["read_yaml"]
+__all__ = ["read_yaml", "write_yaml"]
 
 
 def read_yaml(path: Path, what: str) -> object:
@@ -30,3 +30,12 @@ def read_yaml(path: Path, what: str) -> object:
         raise ConfigError(
             f"{path.name}: not valid YAML{where} ({problem}); fix the indentation or quoting there ({str(path)!r})"
         ) from None
+
+
+def write_yaml(path: str | Path, data: dict) -> Path:
+    """Write ``data`` as human-editable YAML (keys in their order, text as written) and return the path."""
+    import yaml
+
+    path = Path(path)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return path

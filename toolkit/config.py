@@ -102,11 +102,9 @@ class ModelConfig:
 
     def save(self, path: str | Path) -> Path:
         """Write the config as YAML."""
-        import yaml
+        from ._yaml import write_yaml
 
-        path = Path(path)
-        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True))
-        return path
+        return write_yaml(path, self.to_dict())
 
     @classmethod
     def load(cls, path: str | Path) -> "ModelConfig":

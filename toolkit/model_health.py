@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._compat import renamed_arguments
 from ._html import SEVERITY_COLOURS, escape
 from .health_rules import (CAUSES, Rules, drift_rule, episode_start, fallback_rule, feedback_rule, overall_rule,
                            performance_rule, relationship_changes, retraining_rule, schema_findings, schema_rule)
@@ -165,8 +166,8 @@ def _gather(cfg, rules: Rules) -> _Stats:
                                  "delta_lower", "delta_upper", "delta_p_value", "degraded", "weighted"])
     labelled_ref = target is not None and target in reference.columns
     if joined is not None and labelled_ref:
-        perf = tk.performance(joined, spec=spec, metric=metric, by="window", baseline=reference,
-                              n_boot=200).to_frame()
+        perf = tk.performance(joined, spec=spec, metric=metric, by="window", reference=reference,
+                              n_resamples=200).to_frame()
         perf = perf[perf["metric"] == metric].copy()
         perf["window"] = perf["window"].astype(str)
     estimate = None
@@ -179,7 +180,7 @@ def _gather(cfg, rules: Rules) -> _Stats:
         analysis = analysis[analysis["window"].astype(str).isin(needed)]
         try:
             est = tk.estimate_performance(reference, analysis, spec=spec, metric=metric, by="window",
-                                          n_simulations=200).to_frame()
+                                          n_resamples=200).to_frame()
             estimate = est.rename(columns={"chunk": "window"})
             estimate["window"] = estimate["window"].astype(str)
         except (ValueError, TypeError, KeyError) as exc:
@@ -194,8 +195,8 @@ def _gather(cfg, rules: Rules) -> _Stats:
     else:
         try:
             decision = tk.abstain_threshold(reference, spec=spec, target_accuracy=rules.target_accuracy,
-                                            confidence=rules.confidence)
-            feasible = decision.threshold is not None
+                                            level=rules.confidence)
+            feasible = decision.abstain_at is not None
             baseline_routed = float(decision.routed_share)
             routing = decision.apply(joined if joined is not None else production, by="window")
             routing["window"] = routing["window"].astype(str)
@@ -241,8 +242,9 @@ def _outcome_fn(stats: _Stats):
 # ----------------------------------------------------------------------------- the public function
 
 
+@renamed_arguments(confidence="level")
 def health(config, window: str | None = None, *, rules: Rules | None = None, target_accuracy: float | None = None,
-           confidence: float | None = None, retrain: bool = False) -> "HealthReport":
+           level: float | None = None, retrain: bool = False) -> "HealthReport":
     """The model's health in one window: ok / watch / act per cause, since when, why, what to do.
 
     Parameters
@@ -254,8 +256,9 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
         complete window (see :meth:`toolkit.ModelConfig.choose_window`).
     rules
         Thresholds of the rules (:class:`toolkit.health_rules.Rules`); the defaults are documented there.
-    target_accuracy, confidence
-        The fallback's promise for the answered cases (defaults 0.85 and 0.95, as template 04).
+    target_accuracy, level
+        The fallback's promise for the answered cases: their accuracy, and the confidence level of
+        its lower bound (defaults 0.85 and 0.95, as template 04; ``rules.confidence``).
     retrain
         Add a ``retraining`` row: when the performance row is act, what :func:`toolkit.retraining_plan`
         recommends (with the model's ``model:`` estimator, else the default learner) and its evidence.
@@ -276,7 +279,7 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
     "'plan' has 1 value(s) the baseline never had, in 8.03% of rows: 'family' (8.03%) (...; new this window)."
     """
     rules = rules or Rules()
-    overrides = {k: v for k, v in (("target_accuracy", target_accuracy), ("confidence", confidence)) if v is not None}
+    overrides = {k: v for k, v in (("target_accuracy", target_accuracy), ("confidence", level)) if v is not None}
     if overrides:
         rules = dataclasses.replace(rules, **overrides)
     cfg = _load_config(config)

@@ -149,13 +149,13 @@ def attribution(attr) -> Findings:
 
 def fallback(decision, routing=None) -> Findings:
     """The abstain decision in words."""
-    if decision.threshold is None:
-        items = [f"No threshold reaches accuracy {decision.target_accuracy:.0%} with {decision.confidence:.0%} "
+    if decision.abstain_at is None:
+        items = [f"No threshold reaches accuracy {decision.target_accuracy:.0%} with {decision.level:.0%} "
                  f"confidence on the {decision.n_labelled:,} labelled cases: route everything to the fallback, or lower "
                  "the target."]
     else:
-        items = [f"Answer when confidence >= {decision.threshold:.3f}: the model answers {decision.coverage:.1%} of "
-                 f"cases with accuracy {decision.accuracy:.3f} (lower {decision.confidence:.0%} bound "
+        items = [f"Answer when confidence >= {decision.abstain_at:.3f}: the model answers {decision.coverage:.1%} of "
+                 f"cases with accuracy {decision.accuracy:.3f} (lower {decision.level:.0%} bound "
                  f"{decision.lower_bound:.3f} >= target {decision.target_accuracy:.2f}); "
                  f"{decision.routed_share:.1%} go to the fallback (chosen on {decision.n_labelled:,} labelled cases)."]
     if routing is not None and len(routing):
@@ -219,7 +219,7 @@ def labels_plan(config, plan, detectable: float, recent_windows: int = 4) -> Fin
     if metric is None:
         return not_applicable("Sample-size plan", plan.planning_reason)
     spec, reference = config.spec, config.reference
-    base = performance(reference, spec=spec, metric=metric, n_boot=50).to_frame()["value"].iloc[0]
+    base = performance(reference, spec=spec, metric=metric, n_resamples=50).to_frame()["value"].iloc[0]
     prevalence = None
     if plan.task == "binary":
         prevalence = float((reference[spec.target].dropna() == spec.positive_label).mean())

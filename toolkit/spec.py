@@ -19,16 +19,21 @@ import math
 import numbers
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pandas as pd
 
-from ._checks import ConfigError, check_columns, check_frame, show
+from ._checks import ConfigError, check_columns, check_frame, preview, show
 from .kinds import Kind, infer_kind
 
-__all__ = ["ModelSpec", "TASKS", "infer_threshold"]
+__all__ = ["ModelSpec", "Roles", "RoleOverrides", "ROLE_OVERRIDES", "TASKS", "infer_threshold", "resolve_roles"]
 
 TASKS = ("binary", "multiclass", "regression")
 _ROLES = ("id", "timestamp", "target", "score", "prediction")
+#: keyword arguments that override a spec's roles at every outcome entry point (``performance(...,
+#: target="churned")``); :meth:`ModelSpec.resolve` is the one place that applies them
+ROLE_OVERRIDES = ("target", "score", "prediction", "timestamp", "id", "task", "positive_label", "threshold",
+                  "features")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,6 +186,18 @@ class ModelSpec:
         """A copy with fields changed (``spec.replace(threshold=0.4)``)."""
         return dataclasses.replace(self, **changes)
 
+    def resolve(self, frame: pd.DataFrame | None = None, *, name: str = "current",
+                require: tuple[str, ...] = ("target",), **overrides: Unpack["RoleOverrides"]) -> "Roles":
+        """The roles an analysis uses: this spec with keyword ``overrides`` applied (they win).
+
+        See :func:`resolve_roles` (which also serves callers without a spec).
+
+        >>> spec = ModelSpec(features=["x"], target="y", score="p")
+        >>> spec.resolve(threshold=0.3).threshold, spec.resolve(target="y2").target
+        (0.3, 'y2')
+        """
+        return resolve_roles(frame, self, name=name, require=require, **overrides)
+
     # -- persistence -------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
@@ -213,11 +230,9 @@ class ModelSpec:
 
     def save(self, path: str | Path) -> Path:
         """Write the spec as YAML (human-editable)."""
-        import yaml
+        from ._yaml import write_yaml
 
-        path = Path(path)
-        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True))
-        return path
+        return write_yaml(path, self.to_dict())
 
     @classmethod
     def load(cls, path: str | Path) -> "ModelSpec":
@@ -226,6 +241,136 @@ class ModelSpec:
 
         path = Path(path)
         return cls.from_dict(read_yaml(path, "spec"), source=f"{path.name}: spec")
+
+
+class RoleOverrides(TypedDict, total=False):
+    """The role keywords every outcome entry point accepts (``performance(frame, target="churned")``).
+
+    Each overrides the spec's field of the same name for one call; without a spec they name the columns.
+    """
+
+    target: str
+    score: str
+    prediction: str
+    timestamp: str
+    id: str
+    task: str
+    positive_label: object
+    threshold: float
+    features: list[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Roles:
+    """Which column plays which role in one analysis: a spec after its keyword overrides.
+
+    Made by :meth:`ModelSpec.resolve` / :func:`resolve_roles`; ``spec`` is the spec it came from (None
+    when every role was passed as a keyword).
+    """
+
+    target: str | None
+    score: str | None
+    prediction: str | None
+    timestamp: str | None
+    id: str | None
+    task: str
+    positive_label: object
+    threshold: float
+    features: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    spec: "ModelSpec | None" = None
+
+
+def resolve_roles(
+    frame: pd.DataFrame | None,
+    spec: ModelSpec | None,
+    *,
+    name: str = "current",
+    require: tuple[str, ...] = ("target",),
+    caller: str = "resolve_roles",
+    **overrides: Unpack[RoleOverrides],
+) -> Roles:
+    """Merge ``spec`` with keyword overrides (keywords win), check them, and check them against ``frame``.
+
+    This is the one place an outcome entry point (``performance``, ``estimate_performance``,
+    ``attribute_drop``, ``risk_coverage``, ``abstain_threshold``, the engines' confusion counts)
+    turns its ``spec=`` and ``target=``/``score=``/... keywords into column roles.
+
+    - ``task``: the keyword, else ``spec.task``, else inferred from ``frame[target]``, else binary.
+    - ``positive_label`` and ``threshold``: the keyword, else the spec's, else 1 and 0.5.
+    - ``require``: roles that must be set, and must be columns of ``frame`` when it is given;
+      ``"score|prediction"`` means either one. A missing one raises ``ValueError`` saying which
+      keyword to pass; a column absent from ``frame`` raises ``KeyError`` naming the role, the
+      column, close matches and the fix.
+
+    >>> frame = pd.DataFrame({"churned": [0, 1, 1], "p": [0.1, 0.9, 0.5]})
+    >>> roles = resolve_roles(frame, None, target="churned", score="p")
+    >>> roles.task, roles.threshold
+    ('binary', 0.5)
+    >>> resolve_roles(frame, None, target="churn")
+    Traceback (most recent call last):
+    ...
+    KeyError: "current lacks column 'churn' (the target); it has 'churned', 'p'. Did you mean 'churned'? Pass target='<column>' or fix spec.target"
+    """
+    unknown = [k for k in overrides if k not in ROLE_OVERRIDES]
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], ROLE_OVERRIDES, n=1)
+        raise TypeError(f"{caller}() got an unexpected keyword argument {unknown[0]!r}"
+                        + (f"; did you mean {close[0]!r}?" if close else "")
+                        + f" Role keywords are {', '.join(ROLE_OVERRIDES)}")
+    target, score, prediction, timestamp, id, task, positive_label, threshold, features = (
+        overrides.get(k) for k in ROLE_OVERRIDES)
+    if frame is not None:
+        check_frame(name, frame)
+    if spec is not None and not isinstance(spec, ModelSpec):
+        raise TypeError(f"spec must be a toolkit.ModelSpec; got {type(spec).__name__}. "
+                        "Build one with tk.ModelSpec.infer(reference, target=..., score=...)")
+    given = {"target": target, "score": score, "prediction": prediction, "timestamp": timestamp, "id": id}
+    for role, value in given.items():
+        if value is not None and not isinstance(value, (str, int)) or isinstance(value, bool) or value == "":
+            raise TypeError(f"{role}= must be one column's name; got {show(value)}")
+    roles = {role: value if value is not None else getattr(spec, role, None) for role, value in given.items()}
+    positive_label = positive_label if positive_label is not None else getattr(spec, "positive_label", 1)
+    threshold = threshold if threshold is not None else getattr(spec, "threshold", 0.5)
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
+        raise TypeError(f"threshold= must be a number (the score cut-off, e.g. 0.5); got {show(threshold)}")
+    if isinstance(features, str):  # one column name, never its characters
+        features = [features]
+    if task is None:
+        if spec is not None:
+            task = spec.task
+        elif frame is not None and roles["target"] is not None and roles["target"] in frame.columns:
+            task = infer_task(frame[roles["target"]])
+        else:
+            task = "binary"
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {list(TASKS)}; got {task!r}")
+    for need in require:
+        options = need.split("|")
+        if all(roles[r] is None for r in options):
+            example = {"target": "target='churned'", "score": "score='churn_score'",
+                       "prediction": "prediction='churn_pred'", "timestamp": "timestamp='event_time'",
+                       "id": "id='customer_id'"}
+            raise ValueError(f"no {' or '.join(options)} column: pass {' or '.join(example[r] for r in options)}, "
+                             f"or a spec with spec.{options[0]} set")
+        if frame is not None:
+            present = [r for r in options if roles[r] is not None]
+            if not any(roles[r] in frame.columns for r in present):
+                _missing_role_column(frame, name, present[0], roles[present[0]])
+    return Roles(**roles, task=task, positive_label=positive_label, threshold=float(threshold),
+                 features=tuple(features if features is not None else getattr(spec, "features", ())),
+                 segments=tuple(getattr(spec, "segments", ())), spec=spec)
+
+
+def _missing_role_column(frame: pd.DataFrame, name: str, role: str, column: str) -> None:
+    import difflib
+
+    close = difflib.get_close_matches(str(column), [str(c) for c in frame.columns], n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise KeyError(f"{name} lacks column {column!r} (the {role}); it has {preview(frame.columns)}.{hint} "
+                   f"Pass {role}='<column>' or fix spec.{role}")
 
 
 class _FieldError(Exception):

@@ -142,7 +142,7 @@ class AbstainSlider(_Explorer):
     curve
         A :class:`~toolkit.RiskCoverage` from :func:`toolkit.risk_coverage`.
     value
-        Starting threshold (e.g. an :class:`~toolkit.AbstainDecision`'s ``threshold``).
+        Starting threshold (e.g. an :class:`~toolkit.AbstainDecision`'s ``abstain_at``).
     """
 
     def __init__(self, curve, value: float | None = None):

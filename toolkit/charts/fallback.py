@@ -42,12 +42,12 @@ def risk_coverage_chart(curve, decision=None):
     title = f"Risk-coverage: {metric} vs share answered"
     if decision is not None:
         marks = pd.DataFrame([{
-            "threshold": decision.threshold, "coverage": decision.coverage, "routed_share": decision.routed_share,
+            "threshold": decision.abstain_at, "coverage": decision.coverage, "routed_share": decision.routed_share,
             "accuracy": decision.accuracy, "lower_bound": decision.lower_bound, "target": decision.target_accuracy,
             "n_accepted": decision.n_accepted, "feasible": decision.feasible}])
         mark_tip = [alt.Tooltip("threshold:Q", format=".4f"), alt.Tooltip("coverage:Q", format=".1%"),
                     alt.Tooltip("routed_share:Q", format=".1%"), alt.Tooltip("accuracy:Q", format=".4f"),
-                    alt.Tooltip("lower_bound:Q", format=".4f", title=f"{decision.confidence:.0%} lower bound"),
+                    alt.Tooltip("lower_bound:Q", format=".4f", title=f"{decision.level:.0%} lower bound"),
                     alt.Tooltip("target:Q"), alt.Tooltip("n_accepted:Q", format=",")]
         target = alt.Chart(marks).mark_rule(strokeDash=[6, 3], color=PALETTE["truth"]).encode(
             y="target:Q", tooltip=mark_tip)
@@ -56,7 +56,7 @@ def risk_coverage_chart(curve, decision=None):
             x="coverage:Q", y="lower_bound:Q", tooltip=mark_tip)
         layers += [target, chosen, point]
         if decision.feasible:
-            title += (f"; threshold {decision.threshold:.3g} answers {decision.coverage:.0%}, "
+            title += (f"; threshold {decision.abstain_at:.3g} answers {decision.coverage:.0%}, "
                       f"routes {decision.routed_share:.0%}")
         else:
             title += "; no threshold meets the target"

@@ -12,7 +12,7 @@
 >>> rng = np.random.default_rng(0)
 >>> p = rng.random(900)
 >>> frame = pd.DataFrame({"w": np.repeat(["a", "b", "c"], 300), "p": p, "y": (rng.random(900) < p).astype(int)})
->>> perf = tk.performance(frame, target="y", score="p", metric="roc_auc", by="w", baseline=0.85)
+>>> perf = tk.performance(frame, target="y", score="p", metric="roc_auc", by="w", reference=0.85)
 >>> spec = perf.chart().to_dict()
 >>> [layer["mark"]["type"] for layer in spec["layer"]]
 ['area', 'line', 'point', 'rule']

@@ -242,17 +242,12 @@ def _default_columns(columns, spec, reference, available, wspec):
 # outcomes
 # ------------------------------------------------------------------------------------------------
 def _roles(spec, target, score, prediction, positive_label, threshold, timestamp):
-    get = lambda name, given: given if given is not None else getattr(spec, name, None)  # noqa: E731
-    target = get("target", target)
-    if target is None:
-        raise ValueError("confusion counts need the target (label) column; pass target='churned' or a spec with one")
-    score, prediction = get("score", score), get("prediction", prediction)
-    if score is None and prediction is None:
-        raise ValueError("confusion counts need a prediction column or a score column with a threshold; "
-                         "pass prediction='churn_pred' or score='churn_score'")
-    positive = positive_label if positive_label is not None else getattr(spec, "positive_label", 1)
-    thr = threshold if threshold is not None else getattr(spec, "threshold", 0.5)
-    return target, score, prediction, positive, float(thr), get("timestamp", timestamp)
+    """The role columns of a binary model's counts, resolved by the one owner (:meth:`ModelSpec.resolve`)."""
+    from ..spec import resolve_roles
+
+    r = resolve_roles(None, spec, require=("target", "score|prediction"), target=target, score=score,
+                      prediction=prediction, positive_label=positive_label, threshold=threshold, timestamp=timestamp)
+    return r.target, r.score, r.prediction, r.positive_label, r.threshold, r.timestamp
 
 
 COUNT_COLUMNS = ["window", "window_start", "n_rows", "n_labelled", "n", "tp", "fp", "fn", "tn"]

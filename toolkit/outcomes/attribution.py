@@ -18,6 +18,7 @@ Three views of one drop between a labelled reference and a labelled current wind
 from __future__ import annotations
 
 import dataclasses
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
@@ -26,8 +27,9 @@ from scipy import special, stats
 from .._checks import check_frame, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from ..kinds import Kind, coerce_numeric, infer_kind
-from ..spec import ModelSpec
-from .measure import fmt_int, resolve_roles
+from .._compat import renamed_arguments
+from ..spec import ModelSpec, RoleOverrides
+from .measure import fmt_int, resolve_roles, shared_doc
 from .intervals import percentile_interval
 from .metrics import HIGHER_IS_BETTER, bootstrap_counts
 from .realized import _kernel, compare, measure, prepare, resolve_metrics, usable_rows
@@ -141,9 +143,11 @@ def _cross_fit(X, d, X_rest, folds, categorical, random_state):
 
 # -- the public function -------------------------------------------------------------------------------
 
+@renamed_arguments(reference_labelled="reference", current_labelled="current", n_boot="n_resamples")
+@shared_doc
 def attribute_drop(
-    reference_labelled: pd.DataFrame,
-    current_labelled: pd.DataFrame,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
     spec: ModelSpec | None = None,
     *,
     metric: str = "roc_auc",
@@ -153,25 +157,19 @@ def attribute_drop(
     max_categories: int = 12,
     inclusion_prob: str | None = "auto",
     level: float = 0.95,
-    n_boot: int = 200,
+    n_resamples: int = 200,
     max_weight: float = 20.0,
     min_effect: float = 0.5,
     random_state: int = 0,
-    target: str | None = None,
-    score: str | None = None,
-    prediction: str | None = None,
-    task: str | None = None,
-    positive_label: object = None,
-    threshold: float | None = None,
+    **roles: Unpack[RoleOverrides],
 ) -> "DropAttribution":
     """Explain a change in ``metric`` between a labelled reference and a labelled current window.
 
     Parameters
     ----------
-    reference_labelled, current_labelled
+    reference, current
         Labelled rows of both windows (rows without a label are used only for the input shift).
-    spec
-        Column roles; keyword arguments override it.
+    {roles}
     metric
         The metric whose change is explained (any metric of the task).
     segments
@@ -182,10 +180,9 @@ def attribute_drop(
         Quantile bins per numeric column (edges from the reference; open-ended at both ends).
     max_categories
         Most frequent categories kept per column (the rest pooled as "(other)"; new categories kept).
-    inclusion_prob
-        Column of inclusion probabilities (see :func:`toolkit.performance`).
-    level, n_boot
-        Interval level and bootstrap replicates for the input-shift split.
+    {inclusion_prob}
+    level, n_resamples
+        Interval level and bootstrap resamples for the input-shift split.
     max_weight
         Cap on the density-ratio weights (relative to their mean).
     min_effect
@@ -211,23 +208,21 @@ def attribute_drop(
     ...     score = 1 / (1 + np.exp(-(1.5 * x + (z - 1))))
     ...     return pd.DataFrame({"x": x, "z": z, "score": score, "y": (rng.random(n) < p).astype(int)})
     >>> att = tk.attribute_drop(window(3000, False), window(3000, True), target="y", score="score",
-    ...                         features=["x", "z"], n_boot=50)
+    ...                         features=["x", "z"], n_resamples=50)
     >>> att.changed_features
     ['z']
     >>> round(att.total, 2), round(att.explained_by_inputs, 2)
     (-0.18, 0.0)
     """
-    check_frame("reference_labelled", reference_labelled)
-    check_frame("current_labelled", current_labelled)
-    roles = resolve_roles(reference_labelled, spec, name="reference_labelled", target=target, score=score,
-                          prediction=prediction, task=task, positive_label=positive_label, threshold=threshold,
-                          features=features)
+    check_frame("current", current)
+    roles = resolve_roles(reference, spec, name="reference", caller="attribute_drop", features=features,
+                          **roles)
     (metric,) = resolve_metrics(metric, roles.task)
     if not roles.features:
         raise ValueError("attribute_drop needs the model's features: pass features=[...] or a spec")
     rng = np.random.default_rng(random_state)
-    ref = prepare(reference_labelled, roles, (metric,), inclusion_prob, name="reference_labelled")
-    cur = prepare(current_labelled, roles, (metric,), inclusion_prob, name="current_labelled")
+    ref = prepare(reference, roles, (metric,), inclusion_prob, name="reference")
+    cur = prepare(current, roles, (metric,), inclusion_prob, name="current")
     ref_rows, _ = usable_rows(ref, np.arange(ref.n_rows), metric)
     cur_rows, _ = usable_rows(cur, np.arange(cur.n_rows), metric)
     if len(ref_rows) < 20 or len(cur_rows) < 20:
@@ -239,8 +234,8 @@ def attribute_drop(
 
     # 1. input shift vs the rest
     kinds = roles.spec.kinds if roles.spec is not None else None
-    usable_feats = [f for f in roles.features if f in reference_labelled.columns]
-    ratio_all, diag = _density_ratio(reference_labelled, current_labelled, usable_feats, kinds, random_state,
+    usable_feats = [f for f in roles.features if f in reference.columns]
+    ratio_all, diag = _density_ratio(reference, current, usable_feats, kinds, random_state,
                                      max_weight)
     if diag["absent_features"]:
         notes.append(f"features absent from one window (all missing there): {preview(diag['absent_features'])}")
@@ -256,10 +251,10 @@ def attribute_drop(
     shifted = float(k_ref(metric, y_ref, w_ref * ratio)[0])
     ess = float((w_ref * ratio).sum() ** 2 / ((w_ref * ratio) ** 2).sum())
     b_ref, b_shift, b_cur = [], [], []
-    for counts in bootstrap_counts(len(ref_rows), n_boot, rng):
+    for counts in bootstrap_counts(len(ref_rows), n_resamples, rng):
         b_ref.append(k_ref(metric, y_ref, counts * w_ref))
         b_shift.append(k_ref(metric, y_ref, counts * w_ref * ratio))
-    for counts in bootstrap_counts(len(cur_rows), n_boot, rng):
+    for counts in bootstrap_counts(len(cur_rows), n_resamples, rng):
         b_cur.append(k_cur(metric, y_cur, counts * w_cur))
     b_ref, b_shift, b_cur = map(np.concatenate, (b_ref, b_shift, b_cur))
     split_rows = []
@@ -280,14 +275,14 @@ def attribute_drop(
     seg_cols = list(dict.fromkeys(seg_cols))
     seg_records, bin_records, feat_records = [], [], []
     for col in seg_cols:
-        if col not in reference_labelled.columns or col not in current_labelled.columns:
+        if col not in reference.columns or col not in current.columns:
             notes.append(f"segment column {col!r} is missing from "
-                         f"{'current' if col in reference_labelled.columns else 'reference'}; skipped")
+                         f"{'current' if col in reference.columns else 'reference'}; skipped")
             continue
-        kind = _kind(roles, reference_labelled, col)
+        kind = _kind(roles, reference, col)
         if kind.skipped or kind is Kind.DATETIME:
             continue
-        r_lab, c_lab, names = _segment_labels(col, reference_labelled[col], current_labelled[col], kind, n_bins,
+        r_lab, c_lab, names = _segment_labels(col, reference[col], current[col], kind, n_bins,
                                               max_categories)
         seg_records.extend(_segments_for(col, names, r_lab, c_lab, ref, cur, ref_rows, cur_rows, metric, m_ref,
                                          m_cur, level, rng))

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
 
 from .._checks import check_choice, check_columns, check_frame, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from ..spec import ModelSpec
-from .measure import (assign_windows, check_probabilities, chunk_windows, fmt_int, numeric_column,
-                      resolve_roles)
+from .._compat import renamed_arguments
+from ..spec import ModelSpec, RoleOverrides
+from .measure import assign_windows, check_probabilities, fmt_int, numeric_column, resolve_roles, shared_doc
 from .intervals import percentile_interval, z_value
 from .metrics import BinaryKernel, MulticlassKernel
 from .realized import measure, prepare, resolve_metrics
@@ -158,35 +159,30 @@ def _multiclass_expected(metric: str, P: np.ndarray, pred: np.ndarray, w: np.nda
 
 # -- the public function -------------------------------------------------------------------------------
 
+@renamed_arguments(analysis="production", chunk_size="by", n_simulations="n_resamples")
+@shared_doc
 def estimate_performance(
     reference: pd.DataFrame,
-    analysis: pd.DataFrame,
+    production: pd.DataFrame,
     spec: ModelSpec | None = None,
     *,
     metric: str | Sequence[str] | None = None,
-    chunk_size: int | None = None,
-    by: str | None = None,
+    by: str | int | None = None,
     calibration: str = "auto",
     level: float = 0.95,
     flag_level: float = 0.99,
-    n_simulations: int = 500,
+    n_resamples: int = 500,
     random_state: int = 0,
     inclusion_prob: str | None = "auto",
     class_scores: dict | None = None,
-    target: str | None = None,
-    score: str | None = None,
-    prediction: str | None = None,
-    timestamp: str | None = None,
-    task: str | None = None,
-    positive_label: object = None,
-    threshold: float | None = None,
     features: list[str] | None = None,
+    **roles: Unpack[RoleOverrides],
 ) -> "PerformanceEstimate":
-    """Estimate performance per chunk of ``analysis`` without its labels.
+    """Estimate performance per window of ``production`` without its labels.
 
     Binary and multiclass classification: CBPE. Scores are calibrated on the labelled
     ``reference`` with isotonic regression when 5-fold cross-validation shows it lowers both the
-    Brier score and the ECE (``calibration="auto"``); the expected confusion matrix of each chunk
+    Brier score and the ECE (``calibration="auto"``); the expected confusion matrix of each window
     gives accuracy, precision, recall and F1, and expected true/false positive counts along the
     ranked scores give ROC AUC. Regression: a loss model (gradient boosting on the features and the
     prediction) learned on the reference predicts each row's absolute and squared error.
@@ -194,32 +190,27 @@ def estimate_performance(
     Parameters
     ----------
     reference
-        Labelled rows the model is trusted on (the baseline).
-    analysis
+        Labelled rows the model is trusted on (the data it learned from, or a period it was good on).
+    production
         Rows to estimate, labels not needed. Labels that are present (e.g. after
         :func:`toolkit.join_labels`) are used only to show the realized value beside the estimate.
-    spec
-        Column roles; keyword arguments override it.
+    {roles}
     metric
         Name(s) as in :func:`toolkit.performance`; 'all' for every metric of the task.
-    chunk_size, by
-        Chunks of ``chunk_size`` consecutive rows, or windows by a column / period alias
-        (``by="batch"``, ``by="W"``); neither gives one chunk.
+    {by}
     calibration
         'auto', 'isotonic' or 'none'.
-    level
-        Level of the intervals.
+    {level}
     flag_level
         Level of the range ``[check_lower, check_upper]`` the realized value must fall in before a
         chunk is flagged unreliable (0.99: with weekly chunks, about one false alarm in two years of
         a stable model; pass ``flag_level=level`` to flag at the interval shown).
-    n_simulations, random_state
-        Label vectors simulated per chunk (Poisson-binomial sampling from the calibrated
+    n_resamples, random_state
+        Label vectors simulated per window (Poisson-binomial sampling from the calibrated
         probabilities) for the interval, and their seed.
-    inclusion_prob
-        Column of inclusion probabilities of the labelled rows (see :func:`performance`): in
-        ``reference`` it weights the reference value, the calibration and the loss model; in
-        ``analysis`` the realized values.
+    {inclusion_prob}
+        In ``reference`` the weights enter the reference value, the calibration and the loss model;
+        in ``production`` the realized values.
     class_scores
         Multiclass: ``{class: probability column}`` for every class.
     features
@@ -257,7 +248,7 @@ def estimate_performance(
     ...     return pd.DataFrame({"p": p, "y": (rng.random(n) < p).astype(int)})
     >>> reference, analysis = scored(4000), scored(3000)
     >>> est = tk.estimate_performance(reference, analysis.drop(columns="y"), target="y", score="p",
-    ...                               metric="roc_auc", chunk_size=1000)
+    ...                               metric="roc_auc", by=1000)
     >>> est.to_frame()[["chunk", "estimate", "lower", "upper", "n"]].round(3)
              chunk  estimate  lower  upper     n
     0      [0:999]     0.709  0.674  0.740  1000
@@ -265,28 +256,22 @@ def estimate_performance(
     2  [2000:2999]     0.718  0.684  0.748  1000
     """
     check_frame("reference", reference)
-    check_frame("analysis", analysis)
+    check_frame("production", production)
     check_choice("calibration", calibration, _CALIBRATIONS)
     if not 0 < level < 1 or not 0 < flag_level < 1:
         raise ValueError(f"level and flag_level must be between 0 and 1; got {level!r}, {flag_level!r}")
-    if n_simulations < 50:
-        raise ValueError(f"n_simulations must be at least 50 for a percentile interval; got {n_simulations!r}")
-    roles = resolve_roles(reference, spec, name="reference", target=target, score=score, prediction=prediction,
-                          timestamp=timestamp, task=task, positive_label=positive_label, threshold=threshold,
-                          features=features)
+    if n_resamples < 50:
+        raise ValueError(f"n_resamples must be at least 50 for a percentile interval; got {n_resamples!r}")
+    roles = resolve_roles(reference, spec, name="reference", caller="estimate_performance", features=features,
+                          **roles)
     metrics = resolve_metrics(metric, roles.task)
-    if chunk_size is not None and by is not None:
-        raise ValueError("pass either chunk_size= or by=, not both")
-    if chunk_size is not None:
-        labels, chunks = chunk_windows(analysis, chunk_size, roles.timestamp)
-    else:
-        labels, chunks = assign_windows(analysis, by, roles.timestamp, name="analysis")
-    positions = pd.Series(np.arange(len(analysis))).groupby(labels.to_numpy()).indices
+    labels, chunks = assign_windows(production, by, roles.timestamp, name="production")
+    positions = pd.Series(np.arange(len(production))).groupby(labels.to_numpy()).indices
     rng = np.random.default_rng(random_state)
-    has_labels = roles.target in analysis.columns and analysis[roles.target].notna().any()
+    has_labels = roles.target in production.columns and production[roles.target].notna().any()
 
     if roles.task == "regression":
-        return _estimate_regression(reference, analysis, roles, metrics, chunks, positions, level, flag_level,
+        return _estimate_regression(reference, production, roles, metrics, chunks, positions, level, flag_level,
                                     random_state,
                                     inclusion_prob, has_labels, rng)
 
@@ -297,7 +282,7 @@ def estimate_performance(
     for m in metrics:
         ref_values[m] = measure(ref_prep["prep"], np.arange(len(reference)), m, interval=False).value
     calibrator = _fit_calibrators(ref_prep, calibration, random_state, roles.task)
-    ana = _prepare_classification(analysis, roles, metrics, "analysis", class_scores, ref_prep["classes"],
+    ana = _prepare_classification(production, roles, metrics, "production", class_scores, ref_prep["classes"],
                                   inclusion_prob=inclusion_prob if has_labels else None)
     probs = _apply_calibrators(calibrator, ana, roles.task)
     boot_probs = _boot_probs(calibrator, ana, roles.task)
@@ -310,13 +295,13 @@ def estimate_performance(
         if len(ok) < len(rows):
             notes.append(f"{fmt_int(len(rows) - len(ok))} rows with missing score/prediction excluded")
         lab = ok[ana["prep"].labelled[ok]] if has_labels else np.array([], dtype=np.int64)
-        estimates = _estimate_chunk(metrics, roles.task, probs, ana, ok, np.ones(len(ok)), n_simulations, rng, level,
+        estimates = _estimate_chunk(metrics, roles.task, probs, ana, ok, np.ones(len(ok)), n_resamples, rng, level,
                                     flag_level, boot_probs)
         checks = estimates
         if len(lab):
             w_lab = ana["prep"].weights[lab]
             if len(lab) < len(ok) or np.any(w_lab != 1):
-                checks = _estimate_chunk(metrics, roles.task, probs, ana, lab, w_lab, n_simulations, rng, level,
+                checks = _estimate_chunk(metrics, roles.task, probs, ana, lab, w_lab, n_resamples, rng, level,
                                          flag_level, boot_probs)
                 notes.append(f"realized from {fmt_int(len(lab))} of {fmt_int(len(ok))} rows"
                              + (" (weighted by 1/inclusion_prob)" if np.any(w_lab != 1) else ""))
@@ -331,20 +316,13 @@ def estimate_performance(
             rec.update(realized=np.nan, realized_lower=np.nan, realized_upper=np.nan, check_lower=np.nan,
                        check_upper=np.nan)
             if len(lab):
-                real = measure(ana["prep"], lab, m, level=level, n_boot=300, rng=rng, keep_boot=False)
-                rec.update(realized=real.value, realized_lower=real.lower, realized_upper=real.upper)
-                _, _, _, c_low, c_high = checks[m]
-                rec.update(check_lower=c_low, check_upper=c_high)
-                chunk_notes.extend(n for n in real.notes if "Hajek" not in n)
-                if not np.isnan(real.value) and not c_low <= real.value <= c_high:
-                    rec["unreliable"] = True
-                    chunk_notes.append("realized outside the estimate's interval: concept drift suspected "
-                                       "(or scores no longer calibrated); do not trust the estimate here")
+                _check_realized(rec, ana["prep"], lab, m, level, rng, checks[m][3:], chunk_notes,
+                                " (or scores no longer calibrated)", with_notes=True)
             rec["note"] = "; ".join(chunk_notes)
             records.append(rec)
     frame = pd.DataFrame.from_records(records, columns=FRAME_COLUMNS)
     assumptions = (
-        "scores are calibrated probabilities on the analysis data once calibrated on the reference "
+        "scores are calibrated probabilities on the production data once calibrated on the reference "
         f"(calibration: {calibrator['name']})",
         "no concept drift: P(label | score) is the same as on the reference (input drift alone is fine)",
         "the interval covers the sampling error of the labels only (labels simulated from the calibrated "
@@ -546,8 +524,8 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
     ref_values = {m: measure(ref_prep, ref_rows, m, interval=False).value for m in metrics}
 
     sub = analysis if roles.target in analysis.columns else analysis.assign(**{roles.target: np.nan})
-    check_columns("analysis", analysis, [pred_col])
-    ana = prepare(sub, roles, metrics, inclusion_prob if has_labels else None, name="analysis")
+    check_columns("production", analysis, [pred_col])
+    ana = prepare(sub, roles, metrics, inclusion_prob if has_labels else None, name="production")
     Xa = np.column_stack([enc.transform(analysis), ana.prediction])
     missing_cols = sorted(enc.missing)
     usable = ~np.isnan(ana.prediction)
@@ -564,7 +542,7 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
         for m in metrics:
             notes = []
             if missing_cols:
-                notes.append(f"features absent from analysis (treated as missing): {preview(missing_cols)}")
+                notes.append(f"features absent from production (treated as missing): {preview(missing_cols)}")
             if len(ok) < len(rows):
                 notes.append(f"{fmt_int(len(rows) - len(ok))} rows with missing prediction excluded")
             est, low, high = _regression_interval(m, loss_full[m][ok], resid_var[m], z)
@@ -573,17 +551,10 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
                    "realized_upper": np.nan, "check_lower": np.nan, "check_upper": np.nan, "unreliable": False,
                    "reference_value": ref_values[m], "method": "loss model"}
             if len(lab):
-                real = measure(ana, lab, m, level=level, n_boot=300, rng=rng, keep_boot=False)
-                w = ana.weights[lab]
-                _, c_low, c_high = _regression_interval(m, loss_full[m][lab], resid_var[m], z_value(flag_level), w)
-                rec.update(realized=real.value, realized_lower=real.lower, realized_upper=real.upper,
-                           check_lower=c_low, check_upper=c_high)
                 if len(lab) < len(ok):
                     notes.append(f"realized from {fmt_int(len(lab))} of {fmt_int(len(ok))} rows")
-                if not np.isnan(real.value) and not c_low <= real.value <= c_high:
-                    rec["unreliable"] = True
-                    notes.append("realized outside the estimate's interval: concept drift suspected; "
-                                 "do not trust the estimate here")
+                check = _regression_interval(m, loss_full[m][lab], resid_var[m], z_value(flag_level), ana.weights[lab])
+                _check_realized(rec, ana, lab, m, level, rng, check[1:], notes)
             rec["note"] = "; ".join(notes)
             records.append(rec)
     frame = pd.DataFrame.from_records(records, columns=FRAME_COLUMNS)
@@ -595,6 +566,23 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
     table = pd.DataFrame({"metric": list(resid_var), "residual_variance": list(resid_var.values())})
     return PerformanceEstimate(frame=frame, metrics=metrics, task=roles.task, level=level, method="loss model",
                                calibration=table, assumptions=assumptions)
+
+
+def _check_realized(rec: dict, prep, rows: np.ndarray, metric: str, level: float, rng, check: tuple,
+                    notes: list[str], cause: str = "", with_notes: bool = False) -> None:
+    """Put a window's realized value and the range ``check`` it should fall in on ``rec``; flag the window
+    ``unreliable`` (with a note) when the value falls outside. ``with_notes``: add the measure's notes
+    (the Hajek one aside: the window's note already says the rows are weighted)."""
+    real = measure(prep, rows, metric, level=level, n_boot=300, rng=rng, keep_boot=False)
+    if with_notes:
+        notes.extend(n for n in real.notes if "Hajek" not in n)
+    c_low, c_high = check
+    rec.update(realized=real.value, realized_lower=real.lower, realized_upper=real.upper, check_lower=c_low,
+               check_upper=c_high)
+    if not np.isnan(real.value) and not c_low <= real.value <= c_high:
+        rec["unreliable"] = True
+        notes.append(f"realized outside the estimate's interval: concept drift suspected{cause}; do not trust the "
+                     "estimate here")
 
 
 def _regression_interval(metric, loss, resid_var, z, w=None):
@@ -634,7 +622,7 @@ class PerformanceEstimate(Result):
     >>> y[4000:] = (rng.random(2000) < 1 - p[4000:]).astype(int)   # the last chunk's labels flip
     >>> frame = pd.DataFrame({"p": p, "y": y})
     >>> est = tk.estimate_performance(frame.iloc[:2000], frame.iloc[2000:], target="y", score="p",
-    ...                               metric="roc_auc", chunk_size=2000)
+    ...                               metric="roc_auc", by=2000)
     >>> est.unreliable
     ['[2000:3999]']
     """

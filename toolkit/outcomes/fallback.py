@@ -20,7 +20,7 @@ Examples
 >>> p = rng.beta(0.6, 0.6, 4000)
 >>> frame = pd.DataFrame({"p": p, "y": (rng.random(4000) < p).astype(int)})
 >>> decision = tk.abstain_threshold(frame, target="y", score="p", target_accuracy=0.9)
->>> round(decision.threshold, 3), round(decision.coverage, 3), round(decision.lower_bound, 3)
+>>> round(decision.abstain_at, 3), round(decision.coverage, 3), round(decision.lower_bound, 3)
 (0.777, 0.6, 0.905)
 >>> decision.curve.at(0.9)["accuracy"] > 0.9
 True
@@ -28,15 +28,19 @@ True
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
 
 from .._checks import check_columns, check_frame
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from ..spec import ModelSpec
+from .._compat import renamed_arguments
+from ..spec import ModelSpec, RoleOverrides
 from ..results import Result
+from .measure import shared_doc
 
 __all__ = ["risk_coverage", "RiskCoverage", "abstain_threshold", "AbstainDecision"]
 
@@ -84,12 +88,11 @@ def _confidence_function(roles, confidence_column, class_scores) -> tuple[Callab
     raise ValueError("regression has no default confidence; pass confidence_column= (higher = more sure)")
 
 
-def _setup(labelled, spec, metric, inclusion_prob, confidence_column, class_scores, **roles_kw):
+def _setup(labelled, spec, metric, inclusion_prob, confidence_column, class_scores, caller, **overrides):
     from .measure import resolve_roles
     from .realized import prepare, resolve_metrics
 
-    check_frame("labelled", labelled)
-    roles = resolve_roles(labelled, spec, **roles_kw)
+    roles = resolve_roles(labelled, spec, caller=caller, **overrides)
     (metric,) = resolve_metrics(metric, roles.task)
     conf_fn, conf_text = _confidence_function(roles, confidence_column, class_scores)
     if roles.task == "multiclass" and roles.prediction is None and class_scores:
@@ -127,8 +130,10 @@ def _weighted_upper_quantiles(values: np.ndarray, weights: np.ndarray, shares: n
 
 # -- risk-coverage -----------------------------------------------------------------------------------------
 
+@renamed_arguments(labelled="current", n_boot="n_resamples")
+@shared_doc
 def risk_coverage(
-    labelled: pd.DataFrame,
+    current: pd.DataFrame,
     spec: ModelSpec | None = None,
     *,
     metric: str = "accuracy",
@@ -137,23 +142,17 @@ def risk_coverage(
     n_thresholds: int = 50,
     level: float = 0.95,
     inclusion_prob: str | None = "auto",
-    n_boot: int = 300,
+    n_resamples: int = 300,
     random_state: int = 0,
-    target: str | None = None,
-    score: str | None = None,
-    prediction: str | None = None,
-    task: str | None = None,
-    positive_label: object = None,
-    threshold: float | None = None,
+    **roles: Unpack[RoleOverrides],
 ) -> "RiskCoverage":
     """The metric on accepted cases against the share accepted, as a confidence threshold sweeps.
 
     Parameters
     ----------
-    labelled
+    current
         Rows with the target (rows without one still count towards coverage).
-    spec
-        Column roles; keyword arguments override it.
+    {roles}
     metric
         Any metric of the task (default accuracy).
     confidence_column, class_scores
@@ -162,10 +161,8 @@ def risk_coverage(
         Number of thresholds, at quantiles of the confidence (coverage from 100% down to ~1/n).
     level
         Interval level (Wilson for accuracy, else as in :func:`toolkit.performance`).
-    inclusion_prob
-        Column of inclusion probabilities of the labelled rows (see :func:`toolkit.performance`).
-    n_boot, random_state
-        Bootstrap for metrics without a closed-form interval.
+    {inclusion_prob}
+    {n_resamples}
 
     Returns
     -------
@@ -192,9 +189,9 @@ def risk_coverage(
     from .measure import check_count
 
     n_thresholds = check_count("n_thresholds", n_thresholds, 2)
+    labelled, n_boot = current, n_resamples
     roles, metric, prep, conf, conf_fn, conf_text = _setup(
-        labelled, spec, metric, inclusion_prob, confidence_column, class_scores, target=target, score=score,
-        prediction=prediction, task=task, positive_label=positive_label, threshold=threshold)
+        labelled, spec, metric, inclusion_prob, confidence_column, class_scores, "risk_coverage", **roles)
     scored = ~np.isnan(conf)
     if not scored.any():
         raise ValueError("no row has a confidence (all scores missing)")
@@ -322,23 +319,20 @@ class RiskCoverage(Result):
 
 # -- abstain threshold ---------------------------------------------------------------------------------
 
+@renamed_arguments(labelled="current", confidence="level")
+@shared_doc
 def abstain_threshold(
-    labelled: pd.DataFrame,
+    current: pd.DataFrame,
     spec: ModelSpec | None = None,
     *,
     target_accuracy: float = 0.9,
-    confidence: float = 0.95,
+    level: float = 0.95,
     confidence_column: str | None = None,
     class_scores: dict | None = None,
     min_accepted: int = 30,
     n_grid: int = 50,
     inclusion_prob: str | None = "auto",
-    target: str | None = None,
-    score: str | None = None,
-    prediction: str | None = None,
-    task: str | None = None,
-    positive_label: object = None,
-    threshold: float | None = None,
+    **roles: Unpack[RoleOverrides],
 ) -> "AbstainDecision":
     """The lowest confidence threshold whose accepted cases reach ``target_accuracy`` with confidence.
 
@@ -347,22 +341,21 @@ def abstain_threshold(
     accepted cases. Each candidate ``k`` tests "accuracy of the accepted cases < target" with the
     one-sided exact (Clopper-Pearson) binomial test. The tests run from the most confident
     candidate down with the *fallback procedure* (Wiens 2003): each candidate owns
-    ``(1 - confidence) / K`` of the error budget, and a candidate that passes hands its level on
+    ``(1 - level) / K`` of the error budget, and a candidate that passes hands its level on
     to the next. Unlike a plain fixed sequence, a noisy or weak top slice only spends its own
     share of the budget; the search carries on. The chosen threshold is the passing candidate with
     the largest coverage. The family-wise error rate is at most ``1 - confidence`` whatever the
     dependence between the tests, so the chosen threshold's true accuracy is below the target with
-    probability at most ``1 - confidence``. Cases below it go to the fallback.
+    probability at most ``1 - level``. Cases below it go to the fallback.
 
     Parameters
     ----------
-    labelled
+    current
         Labelled rows (rows without a label count for the routed share only).
-    spec
-        Column roles; keyword arguments override it.
+    {roles}
     target_accuracy
         Accuracy the accepted cases must reach.
-    confidence
+    level
         Confidence level of the one-sided lower bound (0.95).
     confidence_column, class_scores
         How confident the model is per row (see the module docstring).
@@ -400,16 +393,16 @@ def abstain_threshold(
 
     if not 0 < target_accuracy < 1:
         raise ValueError(f"target_accuracy must be between 0 and 1 (e.g. 0.9); got {target_accuracy!r}")
+    labelled, confidence, overrides = current, level, roles
     if not 0.5 <= confidence < 1:
-        raise ValueError(f"confidence must be in [0.5, 1) (e.g. 0.95); got {confidence!r}")
+        raise ValueError(f"level must be in [0.5, 1) (e.g. 0.95); got {confidence!r}")
     roles, metric, prep, conf, conf_fn, conf_text = _setup(
-        labelled, spec, "accuracy", inclusion_prob, confidence_column, class_scores, target=target, score=score,
-        prediction=prediction, task=task, positive_label=positive_label, threshold=threshold)
+        labelled, spec, "accuracy", inclusion_prob, confidence_column, class_scores, "abstain_threshold",
+        **overrides)
     if roles.task == "regression":
         raise ValueError("abstain_threshold targets accuracy, so it needs a classification task")
     curve = risk_coverage(labelled, spec, metric="accuracy", confidence_column=confidence_column,
-                          class_scores=class_scores, inclusion_prob=inclusion_prob, target=target, score=score,
-                          prediction=prediction, task=task, positive_label=positive_label, threshold=threshold)
+                          class_scores=class_scores, inclusion_prob=inclusion_prob, **overrides)
     min_accepted = check_count("min_accepted", min_accepted, 1)
     n_grid = check_count("n_grid", n_grid, 1)
     scored = ~np.isnan(conf)
@@ -447,7 +440,7 @@ def abstain_threshold(
     if sel["weighted"]:
         notes.append("weighted by 1/inclusion_prob; bound uses Kish's effective sample size")
     return AbstainDecision(
-        threshold=thr, target_accuracy=target_accuracy, confidence=confidence, coverage=cov, routed_share=1 - cov,
+        abstain_at=thr, target_accuracy=target_accuracy, level=confidence, coverage=cov, routed_share=1 - cov,
         accuracy=a, lower_bound=lb, n_accepted=n_a, n_labelled=len(lab), feasible=sel["chosen"] is not None,
         confidence_measure=conf_text, curve=curve, notes=tuple(notes), n_rows=len(labelled),
         n_candidates=sel["n_candidates"], _conf_fn=conf_fn, _roles=roles,
@@ -507,8 +500,11 @@ class AbstainDecision(Result):
 
     Attributes
     ----------
-    threshold
-        Confidence at or above which the model answers; None: no threshold qualifies.
+    abstain_at
+        Confidence at or above which the model answers (below it, it abstains); None: no threshold
+        qualifies. (``threshold``, its old name, still reads it for one release, with a DeprecationWarning.)
+    level
+        Confidence level of ``lower_bound`` (``confidence`` is its deprecated name).
     coverage, routed_share
         Share of cases the model answers, and the share routed to the fallback.
     accuracy, lower_bound
@@ -523,9 +519,9 @@ class AbstainDecision(Result):
     to the fallback, ``apply(frame, by=...)`` summarises the routing per window.
     """
 
-    threshold: float | None
+    abstain_at: float | None
     target_accuracy: float
-    confidence: float
+    level: float
     coverage: float
     routed_share: float
     accuracy: float
@@ -541,6 +537,20 @@ class AbstainDecision(Result):
     _conf_fn: Callable = dataclasses.field(default=None, repr=False, compare=False)
     _roles: object = dataclasses.field(default=None, repr=False, compare=False)
 
+    @property
+    def threshold(self) -> float | None:
+        """Deprecated name of :attr:`abstain_at` (``threshold`` is the spec's decision threshold)."""
+        warnings.warn("AbstainDecision.threshold is deprecated and will be removed in the next release; use "
+                      "abstain_at", DeprecationWarning, stacklevel=2)
+        return self.abstain_at
+
+    @property
+    def confidence(self) -> float:
+        """Deprecated name of :attr:`level`."""
+        warnings.warn("AbstainDecision.confidence is deprecated and will be removed in the next release; use level",
+                      DeprecationWarning, stacklevel=2)
+        return self.level
+
     def routes(self, frame: pd.DataFrame) -> pd.Series:
         """Boolean Series aligned with ``frame``: True where the case goes to the fallback.
 
@@ -548,23 +558,25 @@ class AbstainDecision(Result):
         """
         check_frame("frame", frame)
         conf = self._conf_fn(frame)
-        if self.threshold is None:
+        if self.abstain_at is None:
             routed = np.ones(len(frame), dtype=bool)
         else:
-            routed = np.isnan(conf) | (conf < self.threshold)
+            routed = np.isnan(conf) | (conf < self.abstain_at)
         return pd.Series(routed, index=frame.index, name="routed")
 
-    def apply(self, new_window: pd.DataFrame, by: str | None = None, timestamp: str | None = None,
+    @renamed_arguments(new_window="production")
+    def apply(self, production: pd.DataFrame, by: str | None = None, timestamp: str | None = None,
               inclusion_prob: str | None = "auto") -> pd.DataFrame:
         """Expected routing on new data, per window: window, n, n_routed, routed_share, n_missing_confidence.
 
-        Where ``new_window`` has labels, also the accuracy of the cases the model would answer:
+        Where ``production`` has labels, also the accuracy of the cases the model would answer:
         n_accepted_labelled, accuracy_accepted, lower, upper (Wilson, or weighted bootstrap with
         inclusion probabilities) and below_target (the interval lies below ``target_accuracy``).
         ``by`` is a column or a period alias on ``timestamp``; None gives one row.
         """
         from .measure import assign_windows
 
+        new_window = production
         routed = self.routes(new_window).to_numpy()
         conf = self._conf_fn(new_window)
         roles = self._roles
@@ -595,7 +607,7 @@ class AbstainDecision(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """The decision as a one-row frame."""
-        keys = ["threshold", "target_accuracy", "confidence", "coverage", "routed_share", "accuracy", "lower_bound",
+        keys = ["abstain_at", "target_accuracy", "level", "coverage", "routed_share", "accuracy", "lower_bound",
                 "n_accepted", "n_labelled", "feasible"]
         return pd.DataFrame([{k: getattr(self, k) for k in keys}])
 
@@ -607,9 +619,9 @@ class AbstainDecision(Result):
         if not self.feasible:
             return (f"AbstainDecision(infeasible: route everything; target {self.target_accuracy}; "
                     f"{self.n_labelled:,} labelled cases)")
-        return (f"AbstainDecision(threshold={self.threshold:.4g}: answer {self.coverage:.1%}, route "
+        return (f"AbstainDecision(abstain_at={self.abstain_at:.4g}: answer {self.coverage:.1%}, route "
                 f"{self.routed_share:.1%}; accepted accuracy {self.accuracy:.3f} >= {self.lower_bound:.3f} "
-                f"({self.confidence:.0%} lower bound) vs target {self.target_accuracy}; chosen on "
+                f"({self.level:.0%} lower bound) vs target {self.target_accuracy}; chosen on "
                 f"{self.n_labelled:,} labelled cases)")
 
     def to_html(self) -> str:
@@ -619,8 +631,8 @@ class AbstainDecision(Result):
             body += "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in self.notes) + "</ul>"
         colour = SEVERITY_COLOURS["ok"] if self.feasible else SEVERITY_COLOURS["error"]
         if self.feasible:   # a sentence for people, not the repr
-            head = (f"Answer when confidence >= {self.threshold:.3g}: {self.coverage:.1%} answered with accuracy "
-                    f"{self.accuracy:.3g} (lower {self.confidence:.0%} bound {self.lower_bound:.3g}, target "
+            head = (f"Answer when confidence >= {self.abstain_at:.3g}: {self.coverage:.1%} answered with accuracy "
+                    f"{self.accuracy:.3g} (lower {self.level:.0%} bound {self.lower_bound:.3g}, target "
                     f"{self.target_accuracy:.3g}); {self.routed_share:.1%} routed to the fallback.")
         else:
             head = f"No threshold meets accuracy {self.target_accuracy:.3g}: route everything to the fallback."

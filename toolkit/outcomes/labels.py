@@ -3,10 +3,10 @@
 :func:`join_labels` returns a :class:`FeedbackReport` that carries the joined frame and also unpacks,
 so both spellings work::
 
-    fb = tk.join_labels(predictions, labels, on="customer_id", spec=spec); fb.joined; fb.to_frame()
+    fb = tk.join_labels(production, labels, spec, on="customer_id"); fb.joined; fb.to_frame()
     joined, report = tk.join_labels(...)           # report is fb itself
 
-``joined`` is ``predictions`` (same rows, same order) plus the label columns; ``report`` is a
+``joined`` is ``production`` (the logged predictions: same rows, same order) plus the label columns; ``report`` is a
 :class:`FeedbackReport`: coverage and label delay per window, predictions still waiting for a
 label (and overdue ones), labels that match no prediction, duplicates and conflicting labels.
 Nothing is dropped silently: every label row is either matched, a counted duplicate or conflicting
@@ -38,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -45,7 +46,8 @@ import pandas as pd
 
 from .._checks import check_choice, check_columns, check_frame, preview, show
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from ..spec import ModelSpec
+from .._compat import renamed_arguments
+from ..spec import ModelSpec, resolve_roles
 from ..results import Result
 
 __all__ = ["join_labels", "FeedbackReport", "LabelJoin"]
@@ -64,12 +66,13 @@ class LabelJoin(NamedTuple):
     report: "FeedbackReport"
 
 
+@renamed_arguments(predictions="production")
 def join_labels(
-    predictions: pd.DataFrame,
+    production: pd.DataFrame,
     labels: pd.DataFrame,
-    on: str | None = None,
-    spec: ModelSpec | None = None,
+    spec: ModelSpec | str | None = None,
     *,
+    on: str | None = None,
     target: str | None = None,
     timestamp: str | None = None,
     label_time: str | None = "label_time",
@@ -78,29 +81,32 @@ def join_labels(
     expected_delay: str | pd.Timedelta | None = None,
     conflicts: str = "latest",
 ) -> "FeedbackReport":
-    """Join labels to predictions by id (and by time where an id was scored more than once).
+    """Join labels to the logged predictions by id (and by time where an id was scored more than once).
 
     Parameters
     ----------
-    predictions
-        Logged predictions, one row per scoring event.
+    production
+        Logged predictions, one row per scoring event (all windows).
     labels
         Label rows: the id, the target, and optionally ``label_time``, ``source``, ``inclusion_prob``
         (all extra columns are carried into the joined frame).
-    on
-        Id column present in both frames (default ``spec.id``).
     spec
-        Supplies ``on`` (``spec.id``), ``target`` and ``timestamp`` when not given.
+        Supplies ``on`` (``spec.id``), ``target`` and ``timestamp`` when not given (resolved by
+        :meth:`toolkit.ModelSpec.resolve`).
+    on
+        Id column present in both frames (default ``spec.id``). Before this release ``on`` was the
+        third positional argument; ``join_labels(production, labels, "id")`` still works for one
+        release, with a DeprecationWarning.
     target
-        Label column in ``labels`` (default ``spec.target``). It must not already be in ``predictions``.
+        Label column in ``labels`` (default ``spec.target``). It must not already be in ``production``.
     timestamp
-        Event-time column in ``predictions`` (default ``spec.timestamp``); needed for delays, windows
+        Event-time column in ``production`` (default ``spec.timestamp``); needed for delays, windows
         by period and for ids that repeat.
     label_time
         Column of ``labels`` with when the label arrived (None if there is none).
     by
         Windows of the coverage table: a period alias on ``timestamp`` (``"W"``) or a column of
-        ``predictions`` (``"batch"``).
+        ``production`` (``"batch"``).
     as_of
         When the analysis runs (default: the latest ``label_time``); predictions after it are not yet due.
     expected_delay
@@ -114,7 +120,7 @@ def join_labels(
     Returns
     -------
     FeedbackReport
-        ``report.joined`` (also ``joined, report = join_labels(...)``). ``joined`` adds to ``predictions`` the target, every other label column
+        ``report.joined`` (also ``joined, report = join_labels(...)``). ``joined`` adds to ``production`` the target, every other label column
         (``label_time``, ``source``, ``inclusion_prob``...), ``label_delay`` (Timedelta),
         ``n_labels`` (label rows matched), ``label_conflict`` and ``label_status``
         ('labelled', 'waiting', 'overdue', 'conflict dropped', 'ambiguous id': the id was scored more than
@@ -131,30 +137,37 @@ def join_labels(
     >>> result.report.n_duplicates, result.report.n_orphans, result.joined["label_status"].tolist()
     (1, 1, ['labelled', 'waiting', 'waiting'])
     """
-    check_frame("predictions", predictions)
+    if isinstance(spec, str):  # the old order join_labels(production, labels, "id"): ``on`` came third
+        if on is not None:
+            raise TypeError(f"join_labels() got the id column twice ({spec!r} third and on={on!r}); pass on= only")
+        warnings.warn("join_labels(production, labels, 'id'): the id column as the third argument is deprecated "
+                      "and will be removed in the next release; pass on='id' (the third argument is the spec)",
+                      DeprecationWarning, stacklevel=3)
+        spec, on = None, spec
+    check_frame("production", production)
     check_frame("labels", labels)
     check_choice("conflicts", conflicts, _CONFLICTS)
-    on = on or (spec.id if spec is not None else None)
-    target = target or (spec.target if spec is not None else None)
-    timestamp = timestamp or (spec.timestamp if spec is not None else None)
+    roles = resolve_roles(production, spec, name="production", require=(), caller="join_labels", id=on,
+                          target=target, timestamp=timestamp)
+    on, target, timestamp = roles.id, roles.target, roles.timestamp
     if on is None:
         raise ValueError("no id column to join on: pass on='customer_id' (or a spec with spec.id)")
     if target is None:
         raise ValueError("no target column: pass target='churned' (the label column of labels) or a spec")
-    check_columns("predictions", predictions, [on] + ([timestamp] if timestamp else []))
+    check_columns("production", production, [on] + ([timestamp] if timestamp else []))
     check_columns("labels", labels, [on, target])
     if target == on:
         raise ValueError(f"target {show(target)} is the id column; pass the label column of labels as target=")
     if label_time is not None and label_time not in labels.columns:
         label_time = None
     carried = [c for c in labels.columns if c != on]
-    clash = [c for c in carried if c in predictions.columns]
+    clash = [c for c in carried if c in production.columns]
     if clash:
         raise ValueError(
-            f"predictions already has column(s) {preview(clash)} that labels would add; drop or rename them in "
-            "predictions first (e.g. predictions.drop(columns=[...]))"
+            f"production already has column(s) {preview(clash)} that labels would add; drop or rename them in "
+            "production first (e.g. production.drop(columns=[...]))"
         )
-    for frame_name, frame in (("predictions", predictions), ("labels", labels)):
+    for frame_name, frame in (("production", production), ("labels", labels)):
         taken = [c for c in frame.columns if c in OUTPUT_COLUMNS or (isinstance(c, str) and c.startswith("_tk_"))]
         if taken:
             raise ValueError(
@@ -165,7 +178,7 @@ def join_labels(
     as_of = _parse_time("as_of", as_of)
     expected_delay = _parse_delay(expected_delay)
 
-    preds = predictions.reset_index(drop=True)
+    preds = production.reset_index(drop=True)
     labs = labels.reset_index(drop=True).copy()
     labs["_tk_label_row"] = np.arange(len(labs))
     notes = []
@@ -175,7 +188,7 @@ def join_labels(
     n_missing_id = int(pid.isna().sum())
     keys = pd.DataFrame({"_tk_id": pid, "_tk_row": np.arange(len(preds))})
     if timestamp:
-        keys["_tk_time"] = _utc(preds[timestamp], f"predictions column {show(timestamp)} (timestamp=)")
+        keys["_tk_time"] = _utc(preds[timestamp], f"production column {show(timestamp)} (timestamp=)")
     labs["_tk_id"] = lid
     no_id = labs["_tk_id"].isna().to_numpy()
     n_no_id = int(no_id.sum())
@@ -196,10 +209,10 @@ def join_labels(
         example = keys.loc[ambiguous, "_tk_id"].iloc[0]
         n_set_aside = int(usable["_tk_id"].isin(keys.loc[ambiguous, "_tk_id"]).sum())
         notes.append(
-            f"ids repeat in predictions ({int(ambiguous.sum()):,} rows, e.g. {show(example)}) and labels have no "
+            f"ids repeat in production ({int(ambiguous.sum()):,} rows, e.g. {show(example)}) and labels have no "
             f"label_time: {n_set_aside:,} label rows of those ids were set aside (report.orphans, reason 'id repeats "
             "in predictions'), not guessed; to match each label to the latest prediction before it, give labels a "
-            "label_time column" + ("" if timestamp else " and pass timestamp= (predictions)"))
+            "label_time column" + ("" if timestamp else " and pass timestamp= (production)"))
         matched = usable.merge(keys.loc[~ambiguous, ["_tk_id", "_tk_row"]].dropna(subset=["_tk_id"]),
                                on="_tk_id", how="left")
     elif repeated.any():
@@ -211,7 +224,7 @@ def join_labels(
         no_time = usable[lt.isna()].assign(_tk_row=np.nan)
         matched = pd.concat([matched, no_time], ignore_index=True).drop(columns=["_tk_lt", "_tk_time"],
                                                                           errors="ignore")
-        notes.append("ids repeat in predictions: each label matched to the latest prediction at or before its label_time")
+        notes.append("ids repeat in the predictions: each label matched to the latest prediction at or before its label_time")
     else:
         matched = usable.merge(keys[["_tk_id", "_tk_row"]].dropna(subset=["_tk_id"]), on="_tk_id", how="left")
 
@@ -301,7 +314,7 @@ def join_labels(
     if timestamp and not pd.api.types.is_datetime64_any_dtype(joined[timestamp].dtype):
         framed = joined.copy()  # text timestamps, parsed once above (and checked), for the windows
         framed[timestamp] = keys["_tk_time"].to_numpy()
-    windows, order = assign_windows(framed, by, timestamp, name="predictions")
+    windows, order = assign_windows(framed, by, timestamp, name="production")
     dup_per_row = pd.Series(0, index=rows)
     if len(dup_rows):
         extra = dup_rows.groupby("_tk_row").size() - 1

@@ -5,17 +5,15 @@ validate their inputs through these helpers so every error reads the same.
 """
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 
-from .._checks import check_columns, check_frame, preview
-from ..spec import TASKS, ModelSpec, infer_task
+from .._checks import check_columns, preview
+from ..spec import Roles, resolve_roles  # noqa: F401  (re-exported: the outcome modules' one import)
 
 __all__ = [
     "Roles", "resolve_roles", "assign_windows", "chunk_windows", "design_weights",
-    "binary_target", "check_probabilities", "fmt_int", "check_count", "check_number",
+    "binary_target", "check_probabilities", "fmt_int", "check_count", "check_number", "DOCS", "shared_doc",
 ]
 
 
@@ -55,74 +53,6 @@ def check_number(name: str, value: object) -> float:
     return float(value)
 
 
-@dataclasses.dataclass(frozen=True)
-class Roles:
-    """Which column plays which role, after merging a spec with explicit keyword overrides."""
-
-    target: str | None
-    score: str | None
-    prediction: str | None
-    timestamp: str | None
-    id: str | None
-    task: str
-    positive_label: object
-    threshold: float
-    features: tuple[str, ...] = ()
-    segments: tuple[str, ...] = ()
-    spec: ModelSpec | None = None
-
-
-def resolve_roles(
-    frame: pd.DataFrame,
-    spec: ModelSpec | None,
-    *,
-    name: str = "labelled",
-    target: str | None = None,
-    score: str | None = None,
-    prediction: str | None = None,
-    timestamp: str | None = None,
-    id: str | None = None,
-    task: str | None = None,
-    positive_label: object = None,
-    threshold: float | None = None,
-    features: list[str] | None = None,
-) -> Roles:
-    """Merge ``spec`` with keyword overrides (keywords win) and infer the task if nobody said it."""
-    check_frame(name, frame)
-    if spec is not None and not isinstance(spec, ModelSpec):
-        raise TypeError(f"spec must be a toolkit.ModelSpec; got {type(spec).__name__}. "
-                        "Build one with tk.ModelSpec.infer(reference, target=..., score=...)")
-
-    def pick(value, attr, default=None):
-        if value is not None:
-            return value
-        return getattr(spec, attr) if spec is not None else default
-
-    target = pick(target, "target")
-    score = pick(score, "score")
-    prediction = pick(prediction, "prediction")
-    timestamp = pick(timestamp, "timestamp")
-    id_ = pick(id, "id")
-    positive_label = pick(positive_label, "positive_label", 1)
-    threshold = pick(threshold, "threshold", 0.5)
-    feats = tuple(features if features is not None else (spec.features if spec is not None else ()))
-    segs = tuple(spec.segments) if spec is not None else ()
-    if task is None:
-        if spec is not None:
-            task = spec.task
-        elif target is not None and target in frame.columns:
-            task = infer_task(frame[target])
-        else:
-            task = "binary"
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {list(TASKS)}; got {task!r}")
-    if target is None:
-        raise ValueError("no target column: pass target='churned' or a spec with spec.target set")
-    return Roles(target=target, score=score, prediction=prediction, timestamp=timestamp, id=id_,
-                 task=task, positive_label=positive_label, threshold=float(threshold), features=feats,
-                 segments=segs, spec=spec)
-
-
 # -- windows ------------------------------------------------------------------------------------
 
 def _naive_utc(values: pd.Series) -> pd.Series:
@@ -138,14 +68,18 @@ def assign_windows(
     """Window label (str) per row, and a frame ``window, window_start`` in chronological order.
 
     ``by`` is a column of ``frame`` (its values are the windows, e.g. ``"batch"``), a pandas period
-    alias applied to ``timestamp`` (``"W"``, ``"D"``, ``"M"``), or None for one window ``"all"``.
+    alias applied to ``timestamp`` (``"W"``, ``"D"``, ``"M"``), a number of rows per window
+    (``by=1000``, see :func:`chunk_windows`), or None for one window ``"all"``.
     Windows are cut and labelled by :mod:`toolkit.windows` (periods in the data's own time zone,
     labelled by their start; ``window_start`` is wall-clock time there); empty periods are left out.
     """
     from ..windows import WindowSpec
 
+    if isinstance(by, (int, np.integer)) and not isinstance(by, (bool, np.bool_)):
+        return chunk_windows(frame, by, timestamp, name=name)
     if by is not None and not isinstance(by, str):
-        raise TypeError(f"by must be a column name or a period alias like 'W'; got {type(by).__name__}")
+        raise TypeError(f"by must be a column name, a period alias like 'W' or a number of rows per window; "
+                        f"got {type(by).__name__}")
     ts_col = timestamp if timestamp and timestamp in frame.columns else None
     if by is not None and by not in frame.columns and ts_col is None:
         raise ValueError(
@@ -165,15 +99,17 @@ def assign_windows(
     return labels, pd.DataFrame({"window": table["window"].tolist(), "window_start": list(starts)})
 
 
-def chunk_windows(frame: pd.DataFrame, chunk_size: int, timestamp: str | None) -> tuple[pd.Series, pd.DataFrame]:
-    """Consecutive chunks of ``chunk_size`` rows (in timestamp order when there is one)."""
+def chunk_windows(frame: pd.DataFrame, chunk_size: int, timestamp: str | None,
+                  *, name: str = "current") -> tuple[pd.Series, pd.DataFrame]:
+    """Consecutive windows of ``chunk_size`` rows (in timestamp order when there is one), labelled
+    by their row positions (``"[0:999]"``)."""
     from ..windows import WindowSpec
 
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 2:
-        raise ValueError(f"chunk_size must be an integer >= 2; got {chunk_size!r}")
+        raise ValueError(f"by (rows per window) must be an integer >= 2; got {chunk_size!r}")
     n = len(frame)
     ts_col = timestamp if timestamp and timestamp in frame.columns else None
-    result = WindowSpec("rows", ts_col, size=int(chunk_size)).assign(frame, name="analysis")
+    result = WindowSpec("rows", ts_col, size=int(chunk_size)).assign(frame, name=name)
     chunk_no = result.codes
     n_chunks = len(result.table)
     names = [f"[{i * chunk_size}:{min((i + 1) * chunk_size, n) - 1}]" for i in range(n_chunks)]
@@ -291,3 +227,58 @@ def numeric_column(frame: pd.DataFrame, column: str, name: str, role: str) -> np
             )
         values = parsed
     return values.to_numpy(dtype=float, na_value=np.nan)
+
+
+# -- parameter docs shared by the outcome entry points -------------------------------------------------
+
+#: Parameter descriptions written once and placed in each entry point's docstring by :func:`shared_doc`
+#: (a line holding only ``{name}`` is replaced, at its indentation), so ``help()`` shows them in full.
+DOCS = {
+    "roles": """\
+spec
+    Column roles (:class:`toolkit.ModelSpec`); the keywords below override it for this call.
+target, score, prediction, timestamp, task, positive_label, threshold
+    Role keywords (``target="churned"``, ``threshold=0.4``): each overrides the spec's field of
+    the same name; without a spec they name the columns. ``threshold`` is the decision threshold
+    (a score at or above it predicts the positive class). Applied by :meth:`toolkit.ModelSpec.resolve`.""",
+    "inclusion_prob": """\
+inclusion_prob
+    Column with each labelled row's inclusion probability (an audit that over-samples some rows):
+    rows are weighted by ``1 / inclusion_prob``. ``"auto"`` uses a column named ``inclusion_prob``
+    if present; None ignores it.""",
+    "by": """\
+by
+    How the rows are cut into windows: a column (``"batch"``, ``"window"``), a pandas period alias
+    on the timestamp (``"W"``, ``"D"``), a number of consecutive rows (``by=1000``), or None for one
+    window ``"all"``.""",
+    "level": """\
+level
+    Confidence level of every interval (0.95).""",
+    "n_resamples": """\
+n_resamples, random_state
+    Bootstrap resamples and their seed (metrics without a closed-form interval, and weighted data).""",
+}
+
+
+def shared_doc(func):
+    """Fill the ``{name}`` lines of ``func``'s docstring with :data:`DOCS` (decorator).
+
+    >>> @shared_doc
+    ... def f():
+    ...     '''Parameters
+    ...     ----------
+    ...     {level}
+    ...     '''
+    >>> print(f.__doc__.splitlines()[2:4])
+    ['    level', '        Confidence level of every interval (0.95).']
+    """
+    lines = []
+    for line in (func.__doc__ or "").splitlines():
+        key = line.strip()
+        if key.startswith("{") and key.endswith("}") and key[1:-1] in DOCS:
+            indent = line[: len(line) - len(line.lstrip())]
+            lines.extend(indent + part if part else part for part in DOCS[key[1:-1]].splitlines())
+        else:
+            lines.append(line)
+    func.__doc__ = "\n".join(lines)
+    return func

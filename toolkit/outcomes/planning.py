@@ -4,15 +4,15 @@ The test being planned is the one :func:`toolkit.performance` runs against a fix
 a score test for a proportion (accuracy, recall, precision), for ROC AUC a z-test with the
 Hanley-McNeil variance, and for F1 a Wald test with the delta-method variance
 ``F(1-F)(2-F)^2 / (2 n u)``, ``u`` the share of rows that are positive or predicted positive (the
-rows F1 counts: TP + FP + FN). With ``baseline_n`` the baseline is itself an estimate from ``baseline_n`` labels and the
-test is the Wald difference of two independent estimates (as with ``baseline=<frame>``).
+rows F1 counts: TP + FP + FN). With ``n_reference`` the reference value is itself an estimate from ``n_reference`` labels and
+the test is the Wald difference of two independent estimates (as with ``reference=<frame>``).
 
 Examples
 --------
 >>> import toolkit as tk
->>> tk.labels_needed("accuracy", baseline_value=0.79, detectable_drop=0.03)
+>>> tk.labels_needed("accuracy", reference_value=0.79, detectable_drop=0.03)
 1490
->>> round(tk.detectable_drop("accuracy", baseline_value=0.79, n=1490), 4)
+>>> round(tk.detectable_drop("accuracy", reference_value=0.79, n=1490), 4)
 0.03
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from .._checks import check_choice
+from .._compat import renamed_arguments
 from .measure import check_count, check_number
 from .intervals import hanley_mcneil_variance
 
@@ -34,7 +35,7 @@ _ALTERNATIVES = ("two-sided", "one-sided")
 
 def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n):
     baseline_value, power, alpha = (check_number(k, v) for k, v in
-                                    (("baseline_value", baseline_value), ("power", power), ("alpha", alpha)))
+                                    (("reference_value", baseline_value), ("power", power), ("alpha", alpha)))
     if prevalence is not None:
         prevalence = check_number("prevalence", prevalence)
     if baseline_n is not None:
@@ -42,7 +43,7 @@ def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseli
     check_choice("metric", metric, PLANNED_METRICS)
     check_choice("alternative", alternative, _ALTERNATIVES)
     if not 0 < baseline_value < 1:
-        raise ValueError(f"baseline_value must be strictly between 0 and 1; got {baseline_value!r}")
+        raise ValueError(f"reference_value must be strictly between 0 and 1; got {baseline_value!r}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1 (e.g. 0.05); got {alpha!r}")
     if not alpha < power < 1:
@@ -55,9 +56,9 @@ def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseli
         if not 0 < prevalence < 1:
             raise ValueError(f"prevalence must be strictly between 0 and 1; got {prevalence!r}")
     if metric == "roc_auc" and baseline_value <= 0.5:
-        raise ValueError(f"baseline_value for roc_auc must be above 0.5; got {baseline_value!r}")
+        raise ValueError(f"reference_value for roc_auc must be above 0.5; got {baseline_value!r}")
     if baseline_n is not None and baseline_n < 2:
-        raise ValueError(f"baseline_n must be at least 2 (or None for a known baseline); got {baseline_n!r}")
+        raise ValueError(f"n_reference must be at least 2 (or None for a known reference value); got {baseline_n!r}")
     z_a = stats.norm.ppf(1 - alpha / 2) if alternative == "two-sided" else stats.norm.ppf(1 - alpha)
     return float(z_a), float(stats.norm.ppf(power))
 
@@ -85,16 +86,17 @@ def _power_gap(metric, p0, d, n, z_a, z_b, prevalence, baseline_n) -> float:
     return d - (z_a + z_b) * math.sqrt(p1 * (1 - p1) / m + p0 * (1 - p0) / m0)
 
 
+@renamed_arguments(baseline_value="reference_value", baseline_n="n_reference")
 def labels_needed(
     metric: str,
-    baseline_value: float,
+    reference_value: float,
     detectable_drop: float,
     power: float = 0.8,
     alpha: float = 0.05,
     *,
     prevalence: float | None = None,
     alternative: str = "two-sided",
-    baseline_n: int | None = None,
+    n_reference: int | None = None,
 ) -> int:
     """Labels needed in a window to detect a drop of ``detectable_drop`` with the given power.
 
@@ -102,8 +104,8 @@ def labels_needed(
     ----------
     metric
         'accuracy', 'recall', 'precision', 'roc_auc' or 'f1'.
-    baseline_value
-        The metric's value when nothing is wrong (e.g. on the baseline).
+    reference_value
+        The metric's value when nothing is wrong (e.g. on the reference).
     detectable_drop
         Absolute drop to detect (0.03 = three points of accuracy).
     power, alpha
@@ -115,8 +117,8 @@ def labels_needed(
         same before and after the drop.
     alternative
         'two-sided' (what :func:`toolkit.performance` reports) or 'one-sided' (a drop only).
-    baseline_n
-        Labels behind the baseline value; None treats the baseline as known exactly.
+    n_reference
+        Labels behind the reference value; None treats it as known exactly.
 
     Returns
     -------
@@ -138,10 +140,11 @@ def labels_needed(
     >>> tk.labels_needed("f1", 0.7, 0.05, prevalence=0.4)
     1628
     """
+    baseline_value, baseline_n = reference_value, n_reference
     z_a, z_b = _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n)
     d, p0 = check_number("detectable_drop", detectable_drop), float(baseline_value)
     if not 0 < d < p0:
-        raise ValueError(f"detectable_drop must be between 0 and baseline_value ({p0}); got {detectable_drop!r}")
+        raise ValueError(f"detectable_drop must be between 0 and reference_value ({p0}); got {detectable_drop!r}")
     p1 = p0 - d
     if metric not in ("roc_auc", "f1") and baseline_n is None:
         share = prevalence if metric in ("recall", "precision") else 1.0
@@ -164,19 +167,20 @@ def labels_needed(
 
 def _infeasible(baseline_n: int) -> int:
     raise ValueError(f"the drop cannot be detected with this power whatever the window size: the baseline's own "
-                     f"uncertainty (baseline_n={baseline_n}) is too large; use more baseline labels or a larger drop")
+                     f"uncertainty (n_reference={baseline_n}) is too large; use more reference labels or a larger drop")
 
 
+@renamed_arguments(baseline_value="reference_value", baseline_n="n_reference")
 def detectable_drop(
     metric: str,
-    baseline_value: float,
+    reference_value: float,
     n: int,
     power: float = 0.8,
     alpha: float = 0.05,
     *,
     prevalence: float | None = None,
     alternative: str = "two-sided",
-    baseline_n: int | None = None,
+    n_reference: int | None = None,
 ) -> float:
     """Smallest drop that ``n`` labels detect with the given power (the inverse of :func:`labels_needed`).
 
@@ -194,6 +198,7 @@ def detectable_drop(
     >>> round(tk.detectable_drop("roc_auc", 0.84, n=2000, prevalence=0.25), 4)
     0.0333
     """
+    baseline_value, baseline_n = reference_value, n_reference
     z_a, z_b = _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n)
     n = check_count("n", n, 2)
     p0 = float(baseline_value)

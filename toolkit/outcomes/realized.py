@@ -1,24 +1,14 @@
-"""Realized performance from labelled rows, per window, with intervals and the change from a baseline.
+"""Realized performance from labelled rows, per window, with intervals and the change from a reference.
 
-Examples
---------
->>> import numpy as np, pandas as pd
->>> import toolkit as tk
->>> rng = np.random.default_rng(0)
->>> p = rng.random(600)
->>> frame = pd.DataFrame({"week": np.repeat(["w1", "w2", "w3"], 200), "p": p,
-...                       "y": (rng.random(600) < p).astype(int)})
->>> perf = tk.performance(frame, target="y", score="p", metric="accuracy", by="week")
->>> perf.to_frame()[["window", "metric", "value", "lower", "upper", "n"]].round(3)
-  window    metric  value  lower  upper    n
-0     w1  accuracy  0.775  0.712  0.827  200
-1     w2  accuracy  0.745  0.680  0.800  200
-2     w3  accuracy  0.715  0.649  0.773  200
+:func:`performance` is the public entry point (its docstring and :class:`PerformanceReport`'s have
+examples); :func:`prepare` and :func:`measure` are the measurement kernel that the label-free
+estimate, the attribution and the fallback analysis share.
 """
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
@@ -26,9 +16,10 @@ from scipy import stats
 
 from .._checks import check_columns, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from ..spec import ModelSpec
+from .._compat import renamed_arguments
+from ..spec import ModelSpec, RoleOverrides
 from .measure import (Roles, assign_windows, binary_target, check_probabilities, design_weights, fmt_int,
-                      numeric_column, resolve_roles)
+                      numeric_column, resolve_roles, shared_doc)
 from .intervals import (auc_interval, bca_interval, delong, hanley_mcneil_variance, jackknife_weights,
                         percentile_interval, studentized_ratio_interval, wilson, z_value)
 
@@ -396,25 +387,21 @@ def _p_value(delta: float, se: float) -> float:
 
 # -- the public function -------------------------------------------------------------------------------
 
+@renamed_arguments(labelled="production", baseline="reference", n_boot="n_resamples")
+@shared_doc
 def performance(
-    labelled: pd.DataFrame,
+    production: pd.DataFrame,
     spec: ModelSpec | None = None,
     *,
     metric: str | Sequence[str] | None = None,
-    by: str | None = None,
-    baseline: pd.DataFrame | float | dict | None = None,
+    by: str | int | None = None,
+    reference: pd.DataFrame | float | dict | None = None,
     inclusion_prob: str | None = "auto",
     level: float = 0.95,
-    n_boot: int = 1000,
+    n_resamples: int = 1000,
     random_state: int = 0,
-    target: str | None = None,
-    score: str | None = None,
-    prediction: str | None = None,
-    timestamp: str | None = None,
-    task: str | None = None,
-    positive_label: object = None,
-    threshold: float | None = None,
     class_scores: dict | None = None,
+    **roles: Unpack[RoleOverrides],
 ) -> "PerformanceReport":
     """Realized performance per window from labelled rows, each figure with a confidence interval.
 
@@ -425,27 +412,20 @@ def performance(
 
     Parameters
     ----------
-    labelled
-        Rows with the target (e.g. the ``joined`` frame of :func:`toolkit.join_labels`).
-    spec
-        Column roles; keyword arguments (``target=``, ``score=``, ...) override it.
+    production
+        Rows with the target, all windows (e.g. the ``joined`` frame of :func:`toolkit.join_labels`).
+    {roles}
     metric
         One name, a list, or 'all'. Binary: roc_auc, accuracy, precision, recall, f1, log_loss,
         brier, ece. Multiclass: accuracy, macro_f1. Regression: mae, rmse, mape. Default: the
         task's first two.
-    by
-        Window: a column of ``labelled`` (``"batch"``) or a pandas period alias on the timestamp
-        (``"W"``); None for a single window ``"all"``.
-    baseline
-        What each window is compared with: a labelled reference frame (same roles; its own
+    {by}
+    reference
+        What each window is compared with: the labelled reference frame (same roles; its own
         interval enters the difference), a number, or a ``{metric: value}`` dict.
-    inclusion_prob
-        Column with each labelled row's inclusion probability; ``"auto"`` uses a column named
-        ``inclusion_prob`` if present; None ignores it.
-    level
-        Confidence level of every interval.
-    n_boot, random_state
-        Bootstrap replicates and seed (for metrics without a closed-form interval, and for weighted data).
+    {inclusion_prob}
+    {level}
+    {n_resamples}
     class_scores
         Multiclass without a prediction column: ``{class: probability column}``; the predicted class
         is the most probable one.
@@ -478,7 +458,7 @@ def performance(
     >>> rng = np.random.default_rng(1)
     >>> p = rng.random(400)
     >>> frame = pd.DataFrame({"p": p, "y": (rng.random(400) < p).astype(int)})
-    >>> perf = tk.performance(frame, target="y", score="p", metric="roc_auc", baseline=0.85)
+    >>> perf = tk.performance(frame, target="y", score="p", metric="roc_auc", reference=0.85)
     >>> row = perf.to_frame().iloc[0]
     >>> round(float(row.value), 3), round(float(row.lower), 3), round(float(row.upper), 3), row.method
     (0.836, 0.794, 0.871, 'DeLong')
@@ -487,56 +467,56 @@ def performance(
     """
     from ..engines import is_source
 
-    if is_source(labelled) or is_source(baseline):  # files, DuckDB, Spark: read only the role columns
+    if is_source(production) or is_source(reference):  # files, DuckDB, Spark: read only the role columns
         from ..engines import read_columns
 
-        wanted = [target, score, prediction, timestamp, by, "inclusion_prob" if inclusion_prob == "auto" else inclusion_prob]
+        named = resolve_roles(None, spec, require=(), caller="performance", **roles)
+        wanted = [named.target, named.score, named.prediction, named.timestamp, by,
+                  "inclusion_prob" if inclusion_prob == "auto" else inclusion_prob]
         wanted += list((class_scores or {}).values())
-        wanted += [getattr(spec, r, None) for r in ("target", "score", "prediction", "timestamp")]
-        labelled = read_columns(labelled, wanted) if is_source(labelled) else labelled
-        baseline = read_columns(baseline, wanted) if is_source(baseline) else baseline
-    roles = resolve_roles(labelled, spec, target=target, score=score, prediction=prediction,
-                          timestamp=timestamp, task=task, positive_label=positive_label, threshold=threshold)
+        production = read_columns(production, wanted) if is_source(production) else production
+        reference = read_columns(reference, wanted) if is_source(reference) else reference
+    roles = resolve_roles(production, spec, name="production", caller="performance", **roles)
     metrics = resolve_metrics(metric, roles.task)
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1 (e.g. 0.95); got {level!r}")
     class_scores = class_scores if class_scores is not None else getattr(spec, "class_scores", None)
-    prep = prepare(labelled, roles, metrics, inclusion_prob, class_scores=class_scores)
-    labels, windows = assign_windows(labelled, by, roles.timestamp)
+    prep = prepare(production, roles, metrics, inclusion_prob, class_scores=class_scores)
+    labels, windows = assign_windows(production, by, roles.timestamp)
     rng = np.random.default_rng(random_state)
 
     base_measures: dict[str, Measure] = {}
     base_values: dict[str, float] = {}
     baseline_kind = None
-    if isinstance(baseline, pd.DataFrame):
+    if isinstance(reference, pd.DataFrame):
         baseline_kind = "frame"
-        base_prep = prepare(baseline, roles, metrics, inclusion_prob, name="baseline", classes=prep.classes,
+        base_prep = prepare(reference, roles, metrics, inclusion_prob, name="reference", classes=prep.classes,
                             class_scores=class_scores)
         rows = np.arange(base_prep.n_rows)
         for m in metrics:
-            base_measures[m] = measure(base_prep, rows, m, level=level, n_boot=n_boot, rng=rng)
+            base_measures[m] = measure(base_prep, rows, m, level=level, n_boot=n_resamples, rng=rng)
             base_values[m] = base_measures[m].value
-    elif isinstance(baseline, dict):
+    elif isinstance(reference, dict):
         baseline_kind = "value"
-        unknown = sorted(set(baseline) - set(metrics))
+        unknown = sorted(set(reference) - set(metrics))
         if unknown:
-            raise ValueError(f"baseline has metric(s) {unknown} that were not requested; metrics are {list(metrics)}")
-        base_values = {m: float(v) for m, v in baseline.items()}
-    elif isinstance(baseline, (int, float, np.floating)) and not isinstance(baseline, bool):
+            raise ValueError(f"reference has metric(s) {unknown} that were not requested; metrics are {list(metrics)}")
+        base_values = {m: float(v) for m, v in reference.items()}
+    elif isinstance(reference, (int, float, np.floating)) and not isinstance(reference, bool):
         baseline_kind = "value"
         if len(metrics) > 1:
-            raise ValueError(f"a single baseline number needs a single metric; got metrics {list(metrics)}. "
-                             "Pass baseline={'roc_auc': 0.84, ...}")
-        base_values = {metrics[0]: float(baseline)}
-    elif baseline is not None:
-        raise TypeError(f"baseline must be a labelled DataFrame, a number or a dict; got {type(baseline).__name__}")
+            raise ValueError(f"a single reference number needs a single metric; got metrics {list(metrics)}. "
+                             "Pass reference={'roc_auc': 0.84, ...}")
+        base_values = {metrics[0]: float(reference)}
+    elif reference is not None:
+        raise TypeError(f"reference must be a labelled DataFrame, a number or a dict; got {type(reference).__name__}")
 
-    positions = pd.Series(np.arange(len(labelled))).groupby(labels.to_numpy()).indices
+    positions = pd.Series(np.arange(len(production))).groupby(labels.to_numpy()).indices
     records = []
     for window, start in zip(windows["window"], windows["window_start"]):
         rows = positions.get(window, np.array([], dtype=np.int64))
         for m in metrics:
-            res = measure(prep, rows, m, level=level, n_boot=n_boot, rng=rng, keep_boot=baseline_kind == "frame")
+            res = measure(prep, rows, m, level=level, n_boot=n_resamples, rng=rng, keep_boot=baseline_kind == "frame")
             base_value = base_values.get(m, np.nan)
             if baseline_kind == "frame":
                 delta = compare(res, base_measures[m], level)
@@ -588,7 +568,7 @@ class PerformanceReport(Result):
     >>> p = rng.random(500)
     >>> y = np.where(np.arange(500) < 250, rng.random(500) < p, rng.random(500) < 0.5).astype(int)
     >>> frame = pd.DataFrame({"half": np.repeat(["first", "second"], 250), "p": p, "y": y})
-    >>> perf = tk.performance(frame, target="y", score="p", metric="roc_auc", by="half", baseline=0.8)
+    >>> perf = tk.performance(frame, target="y", score="p", metric="roc_auc", by="half", reference=0.8)
     >>> perf.degraded
     [('second', 'roc_auc')]
     >>> round(perf.value("roc_auc", "first")["value"], 3)

@@ -185,8 +185,8 @@ def find_onset(config, metric: str = "roc_auc", *, joined=None, level: float = 0
     spec = config.spec
     baseline = config.reference if spec.target in config.reference.columns else None
     try:
-        perf = performance(joined, spec=spec, metric=metric, by="window", baseline=baseline, level=level,
-                           n_boot=n_resamples, random_state=random_state)
+        perf = performance(joined, spec=spec, metric=metric, by="window", reference=baseline, level=level,
+                           n_resamples=n_resamples, random_state=random_state)
     except (ValueError, KeyError, TypeError) as exc:
         return None, None, f"realized {metric} could not be measured ({exc}); no onset found"
     frame = perf.to_frame()

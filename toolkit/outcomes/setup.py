@@ -109,15 +109,23 @@ class LabelledProduction:
             rows &= self.joined["window"].astype(str).isin([str(w) for w in windows])
         return self.joined[rows]
 
-    def fit_rows(self, reference: pd.DataFrame, fit_on: str = "baseline", n_windows: int = 4) -> tuple[pd.DataFrame, str]:
+    def fit_rows(self, reference: pd.DataFrame, fit_on: str = "reference", n_windows: int = 4) -> tuple[pd.DataFrame, str]:
         """Labelled rows to choose a threshold on, and one sentence saying which.
 
-        ``fit_on="recent"`` takes the ``n_windows`` most recent fully labelled production windows; when there
-        are none (no labels in production) it falls back to the baseline's labels and says so.
+        ``fit_on="reference"`` takes the reference's labelled rows; ``fit_on="recent"`` the ``n_windows``
+        most recent fully labelled production windows; when there are none (no labels in production) it
+        falls back to the reference's labels and says so. (``"baseline"`` is the deprecated name of
+        ``"reference"``.)
         """
+        import warnings
+
         from .._checks import check_choice
 
-        check_choice("fit_on", fit_on, ("baseline", "recent"))
+        if fit_on == "baseline":
+            warnings.warn("fit_on='baseline' is deprecated and will be removed in the next release; use "
+                          "fit_on='reference'", DeprecationWarning, stacklevel=2)
+            fit_on = "reference"
+        check_choice("fit_on", fit_on, ("reference", "recent"))
         n_reference = int(reference[self.target].notna().sum()) if self.target in reference else 0
         if fit_on == "recent":
             recent = self.recent(n_windows)
@@ -309,28 +317,27 @@ def outcome_plan(config, metric: str | None = None) -> OutcomePlan:
     setup = "labels file" if config.labels is not None else (
         "target in production" if target is not None and _target_in_production(config) else "none")
 
+    # what the model does not log, said once for both the estimate and risk-coverage
+    unlogged = {"binary": (spec.score is None, "probability for each row", "only its predicted label"),
+                "multiclass": (not class_scores, "per-class probabilities", "only the predicted class")}
+    missing, needs, logs = unlogged.get(task, (False, "", ""))
+
     estimate_reason = None
     if not reference_labelled:
         estimate_reason = ("The baseline has no labels, so there is nothing to learn the label-free estimate from: "
                            "it needs a labelled reference.")
-    elif task == "binary" and spec.score is None:
-        estimate_reason = ("Label-free estimation reads the model's probability for each row, and this model logs "
-                           "only its predicted label.")
-    elif task == "multiclass" and not class_scores:
-        estimate_reason = ("Label-free estimation reads the model's per-class probabilities, and this model logs "
-                           "only the predicted class.")
+    elif missing:
+        estimate_reason = f"Label-free estimation reads the model's {needs}, and this model logs {logs}."
     elif task == "regression" and not spec.features:
         estimate_reason = "Label-free estimation of a regression learns each row's error from the features; there are none."
 
     abstain_reason = None
     if not reference_labelled and setup == "none":
         abstain_reason = "No labels anywhere (baseline or production), so no threshold can be checked against outcomes."
-    elif task == "binary" and spec.score is None:
-        abstain_reason = ("Risk-coverage ranks cases by the model's confidence, and this model logs no score, "
-                          "only its predicted label: there is nothing to rank on.")
-    elif task == "multiclass" and not class_scores:
-        abstain_reason = ("Risk-coverage ranks cases by the model's confidence (its largest class probability), and "
-                          "this model logs only the predicted class: there is nothing to rank on.")
+    elif missing:
+        confidence = "confidence" if task == "binary" else "confidence (its largest class probability)"
+        abstain_reason = (f"Risk-coverage ranks cases by the model's {confidence}, and this model logs "
+                          f"{'no score, ' if task == 'binary' else ''}{logs}: there is nothing to rank on.")
     elif task == "regression":
         abstain_reason = ("Risk-coverage needs a per-case confidence, and this regression model logs a predicted "
                           "value without an uncertainty (no interval or standard deviation), so it does not apply; "

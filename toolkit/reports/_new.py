@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._checks import preview
+from .._compat import renamed_arguments
 
 __all__ = ["new_model", "template_notebooks", "templates_folder", "parameter_defaults", "SKIPPED_TEMPLATES"]
 
@@ -269,9 +270,10 @@ def _relative(target: Path, folder: Path) -> str:
 # ----------------------------------------------------------------------------- new_model
 
 
+@renamed_arguments(baseline="reference")
 def new_model(
     path: str | Path,
-    baseline: str | Path,
+    reference: str | Path,
     production: str | Path,
     *,
     labels: str | Path | None = None,
@@ -297,8 +299,9 @@ def new_model(
     ----------
     path
         Folder to create. It may exist only if empty, unless ``force``.
-    baseline
-        Reference data (a Parquet/CSV file or glob): scored, ideally labelled.
+    reference
+        Reference data (a Parquet/CSV file or glob): scored, ideally labelled; ``baseline:`` in
+        ``model.yaml`` (``baseline=``, its old argument name, warns for one release).
     production
         Logged predictions: a file, a glob, or a folder of batches (``week=2026-01/part-0.parquet``).
     labels
@@ -381,7 +384,7 @@ def new_model(
     for role, column in roles.items():
         if column is not None and not isinstance(column, str):
             raise TypeError(f"{role} must be a column name (str) or None; got {type(column).__name__}: {column!r}")
-    baseline_path, production_path = Path(baseline).absolute(), Path(production).absolute()
+    baseline_path, production_path = Path(reference).absolute(), Path(production).absolute()
     labels_path = Path(labels).absolute() if labels is not None else None
     _data_files("baseline", baseline_path)
     production_files = _data_files("production", production_path)
