@@ -210,7 +210,7 @@ def test_simulated_null_of_tvd_has_the_nominal_false_alarm_rate():
     p = np.array([0.5, 0.3, 0.15, 0.05])
     n, m, alpha = 2000, 500, 0.05
     rng = np.random.default_rng(7)
-    null = th.simulate_null(st.tvd_props, p, n, m, replicates=4000, rng=rng)
+    null = th.simulate_null(st.tvd_props, p, n, m, n_resamples=4000, rng=rng)
     q, _ = th.null_quantile(null, alpha)
     # fresh A/A draws from the same law: exceed the quantile ~alpha of the time
     a = rng.multinomial(n, p, size=4000) / n
