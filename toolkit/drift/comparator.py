@@ -571,6 +571,8 @@ def _as_window_input(name: str, data, reference=None, **options) -> object:
     edges (a Profile, or a DataFrame profiled in pandas for them). Without options, paths are read."""
     if isinstance(data, Profile):
         return data
+    if isinstance(data, pd.DataFrame):
+        return check_frame(name, data)
     from ..engines import is_source
 
     if options and is_source(data):

@@ -43,9 +43,9 @@ from .counts import align, count_statistic, shares
 from .divergences import (
     PSI_EPSILON, hellinger, hellinger_props, jensen_shannon, js_props, psi, psi_props, total_variation, tvd_props,
 )
-from .earth_mover import wasserstein, wasserstein_from_counts, wasserstein_props
+from .earth_mover import wasserstein, wasserstein_from_counts, wasserstein_props, wasserstein_sorted
 from .homogeneity import chi2_counts, chi_square
-from .kolmogorov import ks, ks_from_counts, ks_wasserstein
+from .kolmogorov import KS_GRID, ks, ks_from_counts, ks_sorted, ks_wasserstein
 from .result import DriftStatistic
 from .samples import merged_cdfs
 from .signals import missing_share_change, out_of_range_share, unseen_share
@@ -75,6 +75,9 @@ __all__ = [
     "wasserstein_props",
     "chi2_counts",
     "ks_wasserstein",
+    "ks_sorted",
+    "KS_GRID",
+    "wasserstein_sorted",
     "align",
     "shares",
     "count_statistic",

@@ -9,7 +9,7 @@ from .counts import align, shares
 from .result import DriftStatistic
 from .samples import _finite_slice, _prepare, merged_cdfs
 
-__all__ = ["wasserstein", "wasserstein_from_counts", "wasserstein_props"]
+__all__ = ["wasserstein", "wasserstein_from_counts", "wasserstein_props", "wasserstein_sorted"]
 
 
 def wasserstein(reference, current, *, scale: float | None = None, sorted: bool = False, cdfs=None) -> DriftStatistic:
@@ -80,3 +80,58 @@ def wasserstein_props(p: np.ndarray, q: np.ndarray, widths: np.ndarray) -> np.nd
         crossing = np.where(same, 0.0, (d_lo**2 + d_hi**2) / (2 * np.abs(d_hi - d_lo)))
     area = np.where(same, np.abs(d_lo + d_hi) / 2.0, crossing)
     return np.sum(area * widths, axis=-1)
+
+
+def wasserstein_sorted(a: np.ndarray, b: np.ndarray) -> float:
+    """Raw Wasserstein-1 distance between two sorted, finite samples, in O(n + m) without merging them.
+
+    In one dimension W1 is the L1 distance between the quantile functions. ``Q_a`` steps at ``i/n``
+    and ``Q_b`` at ``j/m``; the piece ending at ``i/n`` starts after the last ``j/m < i/n``, which is
+    ``j = (i m - 1) // n``, so every piece's length and both quantiles there come from integer
+    arithmetic (pieces ending at ``j/m`` alike, with ``a``'s steps first at ties). Runs in chunks
+    that stay in cache, without BLAS (no thread wake-ups).
+
+    >>> wasserstein_sorted(np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0, 4.0]))
+    1.0
+    >>> round(wasserstein_sorted(np.array([0.0, 1.0]), np.array([0.0, 0.5, 3.0])), 6)  # scipy: 0.833333
+    0.833333
+    """
+    n, m = a.size, b.size
+    return (_pieces(a, b, first=True) + _pieces(b, a, first=False)) / n / m
+
+
+_CHUNK = 1 << 15
+#: below this n x m the piece arithmetic is exact in float64 (floor of a quotient never rounds across an integer)
+_FLOAT_EXACT = 2**50
+
+
+def _pieces(a: np.ndarray, b: np.ndarray, *, first: bool) -> float:
+    """Sum over the quantile pieces ending at ``a``'s steps of length x n m x |Q_a - Q_b|.
+
+    ``first``: at a tie ``i/n == j/m`` the step of ``a`` comes first (its piece has the full length,
+    ``b``'s piece there is empty).
+    """
+    n, m = a.size, b.size
+    exact_float = n * m < _FLOAT_EXACT
+    total = 0.0
+    for s in range(0, n, _CHUNK):
+        e = min(n, s + _CHUNK)
+        if exact_float:
+            i = np.arange(s + 1, e + 1, dtype=np.float64)
+            i *= m                              # i m: where the piece ends, in units of 1 / (n m)
+            q = (i - 1) / n if first else i / n
+            np.floor(q, out=q)                  # steps of b strictly before (first) or at (not first) the end
+            idx = q.astype(np.intp)
+            q *= n
+            i -= q                              # the piece's length, capped below at m
+        else:
+            i = np.arange(s + 1, e + 1, dtype=np.int64) * m
+            idx = (i - 1) // n if first else i // n
+            i = (i - idx * n).astype(np.float64)
+        np.minimum(i, m, out=i)
+        if not first:
+            np.minimum(idx, m - 1, out=idx)     # the last piece of the second sample has length 0
+        d = a[s:e] - b[idx]
+        np.abs(d, out=d)
+        total += float(np.einsum("i,i->", i, d))
+    return total
