@@ -11,10 +11,9 @@
 
 Examples
 --------
->>> import numpy as np, pandas as pd
 >>> import toolkit as tk
->>> rng = np.random.default_rng(1)
->>> ref = pd.DataFrame({"x": rng.normal(size=3000)})
+>>> import numpy as np, pandas as pd
+>>> ref = pd.DataFrame({"x": np.random.default_rng(1).normal(size=3000)})
 >>> tk.compare(ref, ref.assign(x=ref["x"] + 0.3)).drifted
 ['x']
 """

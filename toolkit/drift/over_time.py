@@ -231,8 +231,8 @@ def drift_over_time(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
     >>> import toolkit as tk
+    >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
     >>> ref = pd.DataFrame({"x": rng.normal(size=4000)})
     >>> prod = pd.DataFrame({"t": pd.date_range("2026-01-05", periods=4200, freq="h"),
