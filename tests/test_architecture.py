@@ -131,7 +131,7 @@ def test_the_rule_catches_what_it_should(tmp_path):
         "from ..profiles import _profile_column\n": True,      # drift -> a private name of toolkit.profiles
         "from ..engines._sql import quote\n": True,            # drift -> a private module of toolkit.engines
         "from .._checks import check_frame\n": False,          # toolkit's own private module serves its subtree
-        "from .statistics import _private_helper\n": False,    # same package
+        "from .thresholds import _private_helper\n": False,    # same package
         "from .. import profiles as p\nx = p._profile_column\n": True,
     }
     for source, bad in cases.items():

@@ -210,7 +210,7 @@ def test_simulated_null_of_tvd_has_the_nominal_false_alarm_rate():
     p = np.array([0.5, 0.3, 0.15, 0.05])
     n, m, alpha = 2000, 500, 0.05
     rng = np.random.default_rng(7)
-    null = th.simulate_null(st.tvd_props, p, n, m, replicates=4000, rng=rng)
+    null = th.simulate_null(st.tvd_props, p, n, m, n_resamples=4000, rng=rng)
     q, _ = th.null_quantile(null, alpha)
     # fresh A/A draws from the same law: exceed the quantile ~alpha of the time
     a = rng.multinomial(n, p, size=4000) / n
@@ -259,3 +259,26 @@ def test_threshold_takes_the_larger_of_noise_and_floor_or_a_fixed_value():
     assert (t.value, t.basis) == (0.025, "min_effect")
     assert t.min_detectable_effect == pytest.approx(0.025 + stats.norm.ppf(0.8) * 0.002)
     assert th.decide(0.01, 0.002, 0.025, fixed=0.3).value == 0.3
+
+
+@pytest.mark.parametrize("shape", ["normal", "few_values", "zero_inflated", "rounded", "equal_sizes"])
+def test_ks_and_wasserstein_without_a_full_merge_equal_the_merged_ones(shape):
+    """ks_sorted (grid + exact stretches) and wasserstein_sorted (quantile pieces) against the full merge and scipy."""
+    from scipy import stats as sps
+
+    from toolkit.drift.statistics import ks_sorted, merged_cdfs, wasserstein_sorted
+
+    rng = np.random.default_rng(11)
+    for n, m, shift in [(200_000, 150_001, 0.0), (150_000, 90_000, 0.003), (120_000, 120_000, 0.05), (7, 100_000, 0.0)]:
+        if shape == "equal_sizes":
+            m = n
+        draw = {"normal": lambda k, s: rng.normal(s, 1, k),
+                "few_values": lambda k, s: rng.integers(0, 30, k).astype(float) + (s > 0.01),
+                "zero_inflated": lambda k, s: np.where(rng.random(k) < 0.6, 0.0, rng.gamma(2, 5, k) + s),
+                "rounded": lambda k, s: np.round(rng.normal(s, 1, k), 2),
+                "equal_sizes": lambda k, s: rng.lognormal(s, 1, k)}[shape]
+        a, b = np.sort(draw(n, 0.0)), np.sort(draw(m, shift))
+        z, ca, cb = merged_cdfs(a, b)
+        gap = np.abs(ca / n - cb / m)
+        assert ks_sorted(a, b) == (float(gap.max()), float(z[np.argmax(gap)]))   # bit for bit, location included
+        assert wasserstein_sorted(a, b) == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-10, abs=1e-13)

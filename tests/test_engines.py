@@ -277,13 +277,12 @@ def test_compare_dataframe_reference_with_path_current(baseline, spec, ref, batc
 
 def test_drift_over_time_on_parquet_partitions(spec, ref, batches):
     """tk.drift_over_time(baseline_path, glob, by='week'): one pass, the same reports as on pandas profiles."""
-    from toolkit.engines import WindowProfile
     from toolkit.windows import Window
 
     over = tk.drift_over_time(BASELINE, PROD_GLOB, spec=spec, by="week")
     assert list(over.windows) == list(batches)
-    same = tk.drift_over_time(WindowProfile.of(ref), spec=spec, windows=[
-        Window(label, WindowProfile.of(tk.profile(frame, ref), label)) for label, frame in batches.items()])
+    same = tk.drift_over_time(ref, spec=spec, windows=[
+        Window(label, tk.profile(frame, ref)) for label, frame in batches.items()])
     cols = ["window", "column", "statistic", "threshold", "drifted"]
     pd.testing.assert_frame_equal(over.to_frame()[cols], same.to_frame()[cols])
     truth = {e["name"]: e for e in json.loads((DATA / "truth.json").read_text())["events"]}

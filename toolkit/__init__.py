@@ -31,6 +31,7 @@ _EXPORTS = {
     "FileReadError": "toolkit._checks",
     # drift
     "compare": "toolkit.drift",
+    "DriftComparator": "toolkit.drift",
     "DriftReport": "toolkit.drift",
     "drift_over_time": "toolkit.drift",
     "DriftOverTime": "toolkit.drift",

@@ -67,8 +67,8 @@ def _fast_kind(series: pd.Series) -> Kind:
     if pd.api.types.is_float_dtype(dtype) and n > _INFER_SAMPLE:
         head = series.iloc[:20_000].to_numpy(dtype="float64", na_value=np.nan)
         finite = head[np.isfinite(head)]
-        if finite.size and np.any(np.mod(finite, 1) != 0):
-            return Kind.NUMERIC  # one non-integral value settles it
+        if finite.size and np.any((finite != 0) & (finite != 1)):
+            return Kind.NUMERIC  # one value besides 0 and 1 settles it: only 0/1 flags are categorical
         return infer_kind(series)
     if (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
             or pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)):
@@ -172,16 +172,18 @@ def quantile_edges(values: np.ndarray, bins: int = DEFAULT_BINS, *, sorted: bool
     [1.0, 1.5, 2.5, 3.0]
     """
     v = np.asarray(values, dtype="float64")
-    v = v[np.isfinite(v)]
-    if not sorted:
-        v = np.sort(v)
+    if sorted:  # infinities sit at the ends: the finite part is a view
+        v = v[np.searchsorted(v, -np.inf, side="right"):np.searchsorted(v, np.inf, side="left")]
+    else:
+        v = np.sort(v[np.isfinite(v)])
     if v.size == 0:
         return np.array([], dtype="float64")
     if v[0] == v[-1]:
         return np.array([v[0], v[0]])
-    # distinct values: cheap on sorted data
-    change = np.flatnonzero(v[1:] != v[:-1])
-    if change.size + 1 <= bins:
+    # distinct values: cheap on sorted data, and only counted when the quantiles leave it possible
+    few = np.unique(v[np.round(np.linspace(0, v.size - 1, bins + 1)).astype("int64")]).size <= bins
+    change = np.flatnonzero(v[1:] != v[:-1]) if few else None
+    if few and change.size + 1 <= bins:
         distinct = np.concatenate([v[change], v[-1:]])
         mids = (distinct[1:] + distinct[:-1]) / 2.0
         return np.concatenate([distinct[:1], mids, distinct[-1:]])
@@ -450,12 +452,9 @@ class ColumnProfile:
 def sorted_numeric(series: pd.Series) -> tuple[np.ndarray, int, list]:
     """Sorted non-missing numeric values of a column (inf kept), unparseable count, examples."""
     values, n_invalid, examples = numeric_values(series)
-    mask = np.isnan(values)
-    if mask.any():
-        values = values[~mask]
-        values.sort()
-    else:
-        values = np.sort(values)
+    values = np.sort(values)  # NaN sorts last: one copy, and the values are a view of its front
+    if values.size and np.isnan(values[-1]):
+        values = values[: values.size - int(np.count_nonzero(np.isnan(values)))]
     return values, n_invalid, examples
 
 

@@ -624,7 +624,8 @@ class Window:
 
     @property
     def n_rows(self) -> int:
-        return len(self.frame)
+        # a window profiled where it lives (engines) carries a Profile, which knows its row count
+        return len(self.frame) if isinstance(self.frame, pd.DataFrame) else self.frame.n_rows
 
     def __repr__(self) -> str:
         flag = "" if self.complete else f", incomplete: {self.reason}"

@@ -1,5 +1,7 @@
 """Drift: did the inputs of the model change?
 
+* :class:`DriftComparator` -- fitted on a reference once (columns, kinds, edges, profiles), then
+  applied to any window: ``DriftComparator().fit(reference).compare(current)``
 * :func:`compare` -- one reference vs one current window -> :class:`DriftReport`
 * :func:`drift_over_time` -- production split into windows -> :class:`DriftOverTime`
 * :mod:`.statistics` -- the statistics, each a small function returning a named result
@@ -9,15 +11,14 @@
 
 Examples
 --------
->>> import numpy as np, pandas as pd
 >>> import toolkit as tk
->>> rng = np.random.default_rng(1)
->>> ref = pd.DataFrame({"x": rng.normal(size=3000)})
+>>> import numpy as np, pandas as pd
+>>> ref = pd.DataFrame({"x": np.random.default_rng(1).normal(size=3000)})
 >>> tk.compare(ref, ref.assign(x=ref["x"] + 0.3)).drifted
 ['x']
 """
-from .comparator import compare
+from .comparator import DriftComparator, compare
 from .over_time import DriftOverTime, drift_over_time
 from .report import ColumnDrift, DriftReport
 
-__all__ = ["compare", "DriftReport", "ColumnDrift", "drift_over_time", "DriftOverTime"]
+__all__ = ["compare", "DriftComparator", "DriftReport", "ColumnDrift", "drift_over_time", "DriftOverTime"]

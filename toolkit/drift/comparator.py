@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_choice, check_columns, check_frame, preview
+from .._compat import renamed_arguments
 from ..kinds import Kind
 from ..profiles import (
     DEFAULT_BINS, ColumnProfile, Profile, profile_column, numeric_profile, resolve_kinds, sorted_numeric,
@@ -47,7 +48,7 @@ from . import statistics as st
 from . import thresholds as th
 from .report import ColumnDrift, DriftReport
 
-__all__ = ["compare", "NUMERIC_METHODS", "CATEGORICAL_METHODS", "DEFAULT_METHODS", "P_VALUE_METHODS"]
+__all__ = ["compare", "DriftComparator", "check_known_columns", "expand_methods", "NUMERIC_METHODS", "CATEGORICAL_METHODS", "DEFAULT_METHODS", "P_VALUE_METHODS"]
 
 NUMERIC_METHODS = ("ks", "wasserstein", "jensen_shannon", "psi", "hellinger", "anderson")
 CATEGORICAL_METHODS = ("tvd", "jensen_shannon", "psi", "hellinger", "chi2")
@@ -80,38 +81,50 @@ class _Side:
     values: np.ndarray | None = None
     from_text: bool = False  # numeric values parsed from strings ("$54.20")
     n_distinct: int = 0  # set when a categorical column has too many values to count (not compared)
+    released: bool = False  # values freed after use; sorted again if the window is compared again
 
 
 class _Window:
-    """A window (DataFrame or Profile) whose columns are profiled on demand, optionally cached."""
+    """A window (DataFrame or Profile) whose columns are profiled on demand and cached.
 
-    def __init__(self, data, kinds: dict[str, Kind], *, bins: int = DEFAULT_BINS, edges_from: "_Window | None" = None,
-                 cache: bool = False, keep_values: bool = False, label: str | None = None):
+    ``edges_from`` is the reference window (its edges bin this one). With ``keep_values`` the sorted
+    raw values stay after use (a fitted reference reused over windows); without, they are freed once a
+    column is assessed and sorted again only if the window is compared again.
+    """
+
+    def __init__(self, data, kinds: dict, *, bins: int = DEFAULT_BINS, edges_from: "_Window | None" = None,
+                 keep_values: bool = False, label: str | None = None):
         self.data = data
         self.kinds = kinds
         self.bins = bins
         self.edges_from = edges_from
-        self.cache = cache
-        self.keep_values = keep_values  # keep sorted raw values after use (a fixed reference reused over windows)
+        self.keep_values = keep_values
         self.label = label
-        self._sides: dict[str, _Side | None] = {}
+        self._sides: dict = {}
         self.is_profile = isinstance(data, Profile)
         self.n_rows = data.n_rows if self.is_profile else len(data)
 
-    def has(self, column: str) -> bool:
+    def has(self, column) -> bool:
         if self.is_profile:
             return column in self.data.columns and not self.data.columns[column].absent
         return column in self.data.columns
 
-    def side(self, column: str) -> _Side | None:
-        if column in self._sides:
-            return self._sides[column]
-        side = self._build(column)
-        if self.cache:
-            self._sides[column] = side
+    def side(self, column, *, with_values: bool = False) -> _Side | None:
+        if column not in self._sides:
+            self._sides[column] = self._build(column)
+        side = self._sides[column]
+        if with_values and side is not None and side.released:
+            side.values = sorted_numeric(self.data[column])[0]
+            side.released = False
         return side
 
-    def _build(self, column: str) -> _Side | None:
+    def _edges(self, column):
+        if self.edges_from is None:
+            return None
+        ref = self.edges_from.side(column)
+        return None if ref is None else ref.profile.edges
+
+    def _build(self, column) -> _Side | None:
         if not self.has(column):
             return None
         kind = self.kinds[column]
@@ -126,12 +139,9 @@ class _Window:
         series = self.data[column]
         if kind is Kind.NUMERIC:
             values, n_invalid, examples = sorted_numeric(series)
-            edges = None
-            if self.edges_from is not None:
-                ref = self.edges_from.side(column)
-                edges = None if ref is None else ref.profile.edges
-            prof = numeric_profile(column, len(series), values, n_invalid=n_invalid, examples=examples, edges=edges,
-                                   derive=self.edges_from is None, bins=self.bins, is_sorted=True)
+            prof = numeric_profile(column, len(series), values, n_invalid=n_invalid, examples=examples,
+                                   edges=self._edges(column), derive=self.edges_from is None, bins=self.bins,
+                                   is_sorted=True)
             text = not (pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype))
             return _Side(prof, values, from_text=text and prof.n_values > 0)
         if kind is Kind.CATEGORICAL and len(series) > MAX_CATEGORIES:
@@ -141,25 +151,20 @@ class _Window:
                 return _Side(ColumnProfile(column, kind, len(series), n_missing, categories={}), n_distinct=n_distinct)
         return _Side(profile_column(series, column, kind, len(series), None))
 
-    def release(self, column: str) -> None:
-        """Drop the raw values of a column once it has been assessed (its profile stays)."""
+    def release(self, column) -> None:
+        """Free a column's raw values once it has been assessed (its profile stays)."""
         side = self._sides.get(column)
-        if side is not None and not self.keep_values:
+        if side is not None and side.values is not None and not self.keep_values:
             side.values = None
+            side.released = True
 
-    def profile(self, columns: list[str]) -> Profile:
+    def profile(self, columns: list) -> Profile:
         """The window's Profile over ``columns`` (absent columns included as absent)."""
         cols = {}
         for c in columns:
             side = self.side(c)
-            if side is None:
-                edges = None
-                if self.edges_from is not None:
-                    ref = self.edges_from.side(c)
-                    edges = None if ref is None else ref.profile.edges
-                cols[c] = profile_column(None, c, self.kinds[c], self.n_rows, edges)
-            else:
-                cols[c] = side.profile
+            cols[c] = (profile_column(None, c, self.kinds[c], self.n_rows, self._edges(c)) if side is None
+                       else side.profile)
         return Profile(cols, self.n_rows, self.label)
 
 
@@ -172,11 +177,11 @@ class _Options:
     methods: dict
     thresholds: dict
     min_effect: object
-    replicates: int
+    n_resamples: int
     random_state: int
     hist_bins: int
-    new_columns: tuple[str, ...]
-    new_with_values: tuple[str, ...]
+    new_columns: tuple = ()  # set per comparison: columns only the current window has
+    new_with_values: tuple = ()
 
     def method(self, column: str, kind: Kind) -> str:
         m = self.methods.get(column, self.methods.get(kind.value, DEFAULT_METHODS[kind]))
@@ -207,7 +212,7 @@ class _Options:
         return np.random.default_rng([self.random_state, zlib.crc32(key.encode("utf-8"))])
 
 
-def _check_options(alpha, methods, thresholds, min_effect, replicates) -> None:
+def _check_options(alpha, methods, thresholds, min_effect, n_resamples) -> None:
     if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
         raise ValueError(f"alpha must be a number strictly between 0 and 1; got {alpha!r}")
     if methods is not None and not isinstance(methods, (Mapping, str)):
@@ -216,8 +221,8 @@ def _check_options(alpha, methods, thresholds, min_effect, replicates) -> None:
         raise TypeError(f"thresholds must be a dict {{column: threshold}}; got {type(thresholds).__name__}")
     if min_effect is not None and not isinstance(min_effect, (Mapping, int, float)):
         raise TypeError(f"min_effect must be a number or a dict {{column or method: value}}; got {type(min_effect).__name__}")
-    if not isinstance(replicates, (int, np.integer)) or replicates < 100:
-        raise ValueError(f"replicates must be an integer >= 100; got {replicates!r}")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 100:
+        raise ValueError(f"n_resamples must be an integer >= 100; got {n_resamples!r}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -235,12 +240,12 @@ def _coarse_groups(ref_counts: np.ndarray, k: int) -> np.ndarray:
     return np.concatenate([[grp[0]], grp, [grp[-1]]]).astype("int64")
 
 
-def _permutation_null(core, ref_counts: np.ndarray, cur_counts: np.ndarray, replicates: int,
+def _permutation_null(core, ref_counts: np.ndarray, cur_counts: np.ndarray, n_resamples: int,
                       rng: np.random.Generator, unseen: bool = False):
     """``core`` on permutation splits of the pooled counts (and, with ``unseen``, the unseen share per split)."""
     n, m = float(ref_counts.sum()), float(cur_counts.sum())
     values, unseen_values = [], []
-    for a, b in th.split_pooled(ref_counts, cur_counts, replicates=replicates, rng=rng):
+    for a, b in th.split_pooled(ref_counts, cur_counts, n_resamples=n_resamples, rng=rng):
         values.append(np.asarray(core(a / n, b / m), dtype="float64"))
         if unseen:
             # sum of squared current counts in categories without reference rows: a brand-new
@@ -440,7 +445,7 @@ def _assess_numeric(a: _Assessment, column: str, method: str, ref: _Side, cur: _
             def core(x, y):
                 return st.wasserstein_props(x, y, widths) / scale
             binned = float(core(rin / rin.sum(), cin / cin.sum()))
-            null = _permutation_null(core, rin, cin, opts.replicates, rng)
+            null = _permutation_null(core, rin, cin, opts.n_resamples, rng)
             noise, sd = th.null_threshold(null, alpha_s)
         else:
             noise, sd = math.nan, math.nan
@@ -450,7 +455,7 @@ def _assess_numeric(a: _Assessment, column: str, method: str, ref: _Side, cur: _
         observed = binned
     else:
         core = {"jensen_shannon": st.js_props, "psi": st.psi_props, "hellinger": st.hellinger_props}[method]
-        null = _permutation_null(core, rc, cc, opts.replicates, rng)
+        null = _permutation_null(core, rc, cc, opts.n_resamples, rng)
         noise, sd = th.null_threshold(null, alpha_s)
         observed = stats_[method].statistic
     if method == "anderson":
@@ -512,7 +517,7 @@ def _assess_categorical(a: _Assessment, column: str, method: str, ref: _Side, cu
     fixed = opts.fixed(column)
     rng = opts.rng(column)
     k = max(rc.size, 1)
-    reps = int(max(200, min(opts.replicates, 2_000_000 // k)))
+    reps = int(max(200, min(opts.n_resamples, 2_000_000 // k)))
     core = {"tvd": st.tvd_props, "jensen_shannon": st.js_props, "psi": st.psi_props,
             "hellinger": st.hellinger_props, "chi2": st.tvd_props}[method]
     # one set of permutation splits serves the distribution statistic and the unseen share
@@ -557,7 +562,7 @@ def _assess_categorical(a: _Assessment, column: str, method: str, ref: _Side, cu
 
 
 # ------------------------------------------------------------------------------------------------
-# the public function
+# the comparator
 # ------------------------------------------------------------------------------------------------
 def _as_window_input(name: str, data, reference=None, **options) -> object:
     """A DataFrame or Profile for one side. Given ``options`` (spec, columns, kinds, bins), files (a
@@ -566,6 +571,8 @@ def _as_window_input(name: str, data, reference=None, **options) -> object:
     edges (a Profile, or a DataFrame profiled in pandas for them). Without options, paths are read."""
     if isinstance(data, Profile):
         return data
+    if isinstance(data, pd.DataFrame):
+        return check_frame(name, data)
     from ..engines import is_source
 
     if options and is_source(data):
@@ -592,22 +599,21 @@ def expand_methods(methods) -> dict:
     return dict(methods)
 
 
-def _columns(reference, current, spec, columns) -> list[str]:
-    ref_cols = list(reference.columns)
-    cur_cols = list(current.columns)
-    if columns is not None:
-        if isinstance(columns, str):
-            columns = [columns]
-        columns = list(columns)
-        unknown = [c for c in columns if c not in ref_cols and c not in cur_cols]
-        if unknown:
-            if isinstance(reference, Profile):
-                raise KeyError(f"neither window has column(s) {preview(unknown)}; reference has {preview(ref_cols)}")
-            check_columns("reference", reference, unknown)
-        return columns
-    if spec is not None:
-        return list(spec.monitored)
-    return ref_cols  # the names as they are (int, tuple...): looked up raw everywhere
+def check_known_columns(columns, *windows) -> None:
+    """Raise ``KeyError`` for names in ``columns`` that none of ``windows`` (DataFrames or Profiles) has.
+
+    A column that only some windows have is fine: it is reported as absent where it is missing.
+    """
+    if columns is None or not windows:
+        return
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    unknown = [c for c in columns if not any(c in w.columns for w in windows)]
+    if not unknown:
+        return
+    first = windows[0]
+    if isinstance(first, Profile):
+        raise KeyError(f"neither window has column(s) {preview(unknown)}; reference has {preview(list(first.columns))}")
+    check_columns("reference", first, unknown)
 
 
 def _n_jobs(n_jobs: int | None, n_rows: int) -> int:
@@ -616,11 +622,11 @@ def _n_jobs(n_jobs: int | None, n_rows: int) -> int:
     return 1 if n_rows < 50_000 else min(os.cpu_count() or 1, 4)
 
 
-def _run(reference: _Window, current: _Window, columns: list[str], opts: _Options, n_jobs: int) -> list[ColumnDrift]:
-    def job(col: str) -> _Assessment:
+def _run(reference: _Window, current: _Window, columns: list, opts: _Options, n_jobs: int) -> list[ColumnDrift]:
+    def job(col) -> _Assessment:
         kind = reference.kinds[col]
-        ref_side = reference.side(col)
-        cur_side = current.side(col)
+        ref_side = reference.side(col, with_values=True)
+        cur_side = current.side(col, with_values=True)
         try:
             return _assess(col, kind, ref_side, cur_side, reference.n_rows, current.n_rows, opts)
         finally:
@@ -640,6 +646,206 @@ def _run(reference: _Window, current: _Window, columns: list[str], opts: _Option
     return [a.finish(float(q), alpha_s) for a, q in zip(assessments, p_adj)]
 
 
+class DriftComparator:
+    """Drift of any window against one reference: fitted on the reference once, then applied.
+
+    :meth:`fit` learns from the reference what every comparison needs: the columns, their kinds,
+    the numeric bin edges and the reference's profiles (sorted values kept for exact KS and
+    Wasserstein). :meth:`compare` then judges one current window (rows, a file, or a
+    :class:`~toolkit.Profile`), :meth:`compare_profile` a window profiled elsewhere (an engine, another
+    process) on the reference's edges. :func:`toolkit.compare` is ``DriftComparator(...).fit(reference)
+    .compare(current)``, and :func:`toolkit.drift_over_time` fits once and compares every window.
+
+    Parameters
+    ----------
+    alpha, methods, thresholds, min_effect, n_resamples, random_state, bins, importance, multivariate, sample_size, dataset_threshold, n_jobs
+        As in :func:`toolkit.compare`.
+    keep_values
+        Keep the reference's sorted numeric values between comparisons (the default; costs 8 bytes per
+        value). False frees them after each comparison and sorts them again when the next one needs
+        them: for a single comparison of large frames.
+
+    Attributes
+    ----------
+    columns_
+        The columns compared, in report order (set by :meth:`fit`).
+    kinds_
+        ``{column: Kind}`` used for every window.
+    reference_columns_
+        The compared columns the reference has (the others are reported as absent from it).
+    n_reference_
+        Rows in the reference.
+
+    Examples
+    --------
+    >>> import toolkit as tk
+    >>> import numpy as np, pandas as pd
+    >>> ref = pd.DataFrame({"age": np.random.default_rng(0).normal(40, 10, 5000),
+    ...                     "plan": np.repeat(["a", "b"], 2500)})
+    >>> comparator = tk.DriftComparator(alpha=0.05).fit(ref)
+    >>> comparator.kinds_["age"].value, comparator.kinds_["plan"].value
+    ('numeric', 'categorical')
+    >>> later = ref.assign(age=ref["age"] + 5)
+    >>> comparator.compare(later).drifted, comparator.compare(ref).drifted
+    (['age'], [])
+    >>> comparator.compare_profile(tk.profile(later, comparator.reference_profile)).drifted
+    ['age']
+    """
+
+    def __init__(self, *, alpha: float = 0.05, methods: Mapping[str, str] | str | None = None,
+                 thresholds: Mapping[str, float] | None = None, min_effect: float | Mapping[str, float] | None = None,
+                 n_resamples: int = 1000, random_state: int = 0, bins: int = DEFAULT_BINS,
+                 importance: Mapping[str, float] | None = None, multivariate: bool = False, sample_size: int = 20_000,
+                 dataset_threshold: float = 0.5, n_jobs: int | None = None, keep_values: bool = True):
+        _check_options(alpha, methods, thresholds, min_effect, n_resamples)
+        check_choice("multivariate", multivariate, [True, False])
+        self.alpha = float(alpha)
+        self.methods = expand_methods(methods)
+        self.thresholds = dict(thresholds or {})
+        self.min_effect = min_effect
+        self.n_resamples = int(n_resamples)
+        self.random_state = int(random_state)
+        self.bins = bins
+        self.importance = dict(importance or {})
+        self.multivariate = multivariate
+        self.sample_size = sample_size
+        self.dataset_threshold = float(dataset_threshold)
+        self.n_jobs = n_jobs
+        self.keep_values = keep_values
+        self._options = _Options(self.alpha, self.methods, self.thresholds, min_effect, self.n_resamples,
+                                 self.random_state, HIST_BINS)
+        self._reference: _Window | None = None
+
+    def __repr__(self) -> str:
+        fitted = (f"fitted on {self.n_reference_:,} rows x {len(self.columns_)} columns" if self._reference is not None
+                  else "not fitted")
+        return f"DriftComparator(alpha={self.alpha}, {fitted})"
+
+    # -- fit ------------------------------------------------------------------------------------------
+    def fit(self, reference, spec=None, *, columns=None, kinds: Mapping[str, str] | None = None) -> "DriftComparator":
+        """Learn columns, kinds, edges and profiles from ``reference``; returns the comparator.
+
+        Parameters
+        ----------
+        reference
+            A DataFrame, a :class:`~toolkit.Profile`, or a source profiled where it lives (Parquet/CSV
+            path or glob, DuckDB relation, Spark DataFrame).
+        spec
+            A :class:`~toolkit.ModelSpec`: its monitored columns and kinds.
+        columns
+            Columns to compare (overrides the spec's; a column the reference lacks is reported as
+            absent from it, so windows with a broken schema still line up).
+        kinds
+            Kind overrides ``{column: kind}`` (on top of the spec's).
+        """
+        self._engine_options = {"spec": spec, "columns": columns, "kinds": kinds, "bins": self.bins}
+        reference = _as_window_input("reference", reference, **self._engine_options)
+        if columns is not None:
+            cols = [columns] if isinstance(columns, str) else list(columns)
+        elif spec is not None:
+            cols = list(spec.monitored)
+        else:
+            cols = list(reference.columns)  # the names as they are (int, tuple...): looked up raw everywhere
+        if isinstance(reference, Profile):
+            resolved = {c: reference.columns[c].kind if c in reference.columns else Kind.EMPTY for c in cols}
+            resolved.update({c: Kind(k) for c, k in (kinds or {}).items() if c in resolved})
+        else:
+            resolved = resolve_kinds(reference, [c for c in cols if c in reference.columns], spec, kinds)
+            for c in cols:
+                resolved.setdefault(c, Kind(kinds[c]) if kinds and c in kinds else Kind.EMPTY)
+        for c in cols:  # method names checked before any heavy work
+            k = resolved[c]
+            if not (k.skipped or k is Kind.DATETIME):
+                self._options.method(c, k)
+        label = reference.label if isinstance(reference, Profile) and reference.label is not None else "reference"
+        self.columns_ = cols
+        self.kinds_ = {c: resolved[c] for c in cols}
+        self._reference = _Window(reference, self.kinds_, bins=self.bins, keep_values=self.keep_values, label=label)
+        self.n_reference_ = self._reference.n_rows
+        self.reference_columns_ = [c for c in cols if self._reference.has(c)]
+        return self
+
+    def _fitted(self) -> _Window:
+        if self._reference is None:
+            raise RuntimeError("this DriftComparator is not fitted yet: call .fit(reference) first")
+        return self._reference
+
+    @property
+    def reference_profile(self) -> Profile:
+        """The reference's :class:`~toolkit.Profile` over :attr:`columns_` (pass it to ``tk.profile`` to bin
+        another window on the same edges)."""
+        return self._fitted().profile(self.columns_)
+
+    # -- apply ----------------------------------------------------------------------------------------
+    def compare(self, current, *, label: str | None = None, multivariate: bool | None = None) -> DriftReport:
+        """Compare one window with the fitted reference.
+
+        Parameters
+        ----------
+        current
+            A DataFrame, a :class:`~toolkit.Profile` (see :meth:`compare_profile`), or a source
+            profiled where it lives on the reference's edges.
+        label
+            Name of the window (shown in the report).
+        multivariate
+            Override the comparator's ``multivariate`` for this window (e.g. False for a window
+            too small for the classifier).
+        """
+        ref = self._fitted()
+        if isinstance(current, Profile):
+            return self.compare_profile(current, label=label)
+        current = _as_window_input("current", current, ref.data, **self._engine_options)
+        return self._compare(current, label, self.multivariate if multivariate is None else multivariate)
+
+    def compare_profile(self, profile: Profile, *, label: str | None = None) -> DriftReport:
+        """Compare a window given as a :class:`~toolkit.Profile` binned on the reference's edges (what the
+        DuckDB and Spark engines, or ``tk.profile(frame, comparator.reference_profile)``, produce).
+
+        KS then comes from the binned CDFs and Wasserstein from the bin counts (the notes say so).
+        """
+        self._fitted()
+        if not isinstance(profile, Profile):
+            raise TypeError(f"compare_profile needs a toolkit Profile; got {type(profile).__name__} "
+                            "(pass rows to .compare)")
+        return self._compare(profile, label, self.multivariate)
+
+    def _compare(self, current, label, multivariate: bool) -> DriftReport:
+        from .ranking import rank
+
+        ref = self._reference
+        if multivariate and (ref.is_profile or isinstance(current, Profile)):
+            raise ValueError("multivariate=True needs rows on both sides; pass DataFrames, not profiles")
+        ref_names = set(ref.data.columns)
+        new_columns = tuple(c for c in current.columns if c not in ref_names)
+        if isinstance(current, Profile):
+            new_with_values = tuple(c for c in new_columns if current.columns[c].n_values > 0)
+        else:
+            new_with_values = tuple(c for c in new_columns if current[c].notna().any())
+        opts = dataclasses.replace(self._options, new_columns=new_columns, new_with_values=new_with_values)
+        cols = self.columns_
+        cur = _Window(current, self.kinds_, bins=self.bins, edges_from=ref, label=label)
+        results = _run(ref, cur, cols, opts, _n_jobs(self.n_jobs, max(ref.n_rows, cur.n_rows)))
+        ref_profile, cur_profile = ref.profile(cols), cur.profile(cols)
+        del cur
+        results = rank(results, self.importance)
+        mv = None
+        if multivariate:
+            from .multivariate import multivariate_drift
+
+            features = [r.column for r in results if r.kind in ("numeric", "categorical", "boolean")
+                        and r.column in ref.data.columns and r.column in current.columns]
+            features = [c for c in cols if c in features]
+            mv = multivariate_drift(ref.data, current, features, {c: self.kinds_[c] for c in features},
+                                    sample_size=self.sample_size, alpha=self.alpha, random_state=self.random_state)
+        return DriftReport(
+            tuple(results), self.alpha, ref_profile.n_rows, cur_profile.n_rows, mv, new_columns, ref_profile,
+            cur_profile, self.dataset_threshold, label,
+            {"methods": dict(self.methods), "min_effect": self.min_effect, "thresholds": dict(self.thresholds),
+             "n_resamples": self.n_resamples, "random_state": self.random_state, "importance": dict(self.importance)},
+        )
+
+
+@renamed_arguments(replicates="n_resamples")
 def compare(
     reference,
     current,
@@ -657,7 +863,7 @@ def compare(
     random_state: int = 0,
     kinds: Mapping[str, str] | None = None,
     bins: int = DEFAULT_BINS,
-    replicates: int = 1000,
+    n_resamples: int = 1000,
     dataset_threshold: float = 0.5,
     label: str | None = None,
     n_jobs: int | None = None,
@@ -699,13 +905,14 @@ def compare(
     sample_size
         Rows sampled per window for the multivariate checks and model importance.
     random_state
-        Seed for calibration replicates and sampling.
+        Seed for the calibration's resamples and for sampling.
     kinds
         Kind overrides ``{column: kind}`` (on top of the spec's).
     bins
         Quantile bins for numeric profiles.
-    replicates
-        Monte Carlo replicates for calibrating histogram statistics.
+    n_resamples
+        Permutation resamples for calibrating histogram statistics (``replicates`` before; the old
+        name still works, with a DeprecationWarning).
     dataset_threshold
         Share of drifted columns at which the dataset counts as drifted.
     label
@@ -730,64 +937,19 @@ def compare(
     >>> report.to_frame()[["column", "method", "drifted"]].to_string(index=False)
     'column method  drifted\\n   age     ks     True\\n  plan    tvd    False'
     """
-    from .ranking import model_importance, rank
+    from .ranking import model_importance
 
     engine_options = {"spec": spec, "columns": columns, "kinds": kinds, "bins": bins}
     reference = _as_window_input("reference", reference, **engine_options)
     current = _as_window_input("current", current, reference, **engine_options)
-    _check_options(alpha, methods, thresholds, min_effect, replicates)
-    check_choice("multivariate", multivariate, [True, False])
-    methods = expand_methods(methods)
-    cols = _columns(reference, current, spec, columns)
-    ref_is_profile = isinstance(reference, Profile)
-    if ref_is_profile:
-        resolved = {c: reference.columns[c].kind if c in reference.columns else Kind.EMPTY for c in cols}
-        resolved.update({c: Kind(k) for c, k in (kinds or {}).items() if c in resolved})
-    else:
-        present = [c for c in cols if c in reference.columns]
-        resolved = resolve_kinds(reference, present, spec, kinds)
-        for c in cols:
-            resolved.setdefault(c, Kind(kinds[c]) if kinds and c in kinds else Kind.EMPTY)
-    ref_names = set(reference.columns)
-    new_columns = tuple(c for c in current.columns if c not in ref_names)
-    if isinstance(current, Profile):
-        new_with_values = tuple(c for c in new_columns if current.columns[c].n_values > 0)
-    else:
-        new_with_values = tuple(c for c in new_columns if current[c].notna().any())
-    opts = _Options(float(alpha), dict(methods or {}), dict(thresholds or {}), min_effect, int(replicates),
-                    int(random_state), HIST_BINS, new_columns, new_with_values)
-    for c in cols:  # validate method names before any heavy work
-        k = resolved[c]
-        if not (k.skipped or k is Kind.DATETIME):
-            opts.method(c, k)
-    ref_window = _Window(reference, resolved, bins=bins, cache=True, label="reference")
-    cur_window = _Window(current, resolved, bins=bins, edges_from=ref_window, cache=True, label=label)
-    n_rows = max(ref_window.n_rows, cur_window.n_rows)
-    results = _run(ref_window, cur_window, cols, opts, _n_jobs(n_jobs, n_rows))
-    ref_profile = ref_window.profile(cols)
-    cur_profile = cur_window.profile(cols)
-    del ref_window, cur_window
-
+    comparator = DriftComparator(alpha=alpha, methods=methods, thresholds=thresholds, min_effect=min_effect,
+                                 n_resamples=n_resamples, random_state=random_state, bins=bins, importance=importance,
+                                 multivariate=multivariate, sample_size=sample_size,
+                                 dataset_threshold=dataset_threshold, n_jobs=n_jobs, keep_values=False)
+    check_known_columns(columns, reference, current)
     if model is not None and importance is None:
-        if ref_is_profile:
+        if isinstance(reference, Profile):
             raise ValueError("model importance needs reference rows; pass a DataFrame or importance={column: weight}")
-        importance = model_importance(model, reference, spec, sample_size=min(sample_size, 5000), random_state=random_state)
-    results = rank(results, importance)
-
-    mv = None
-    if multivariate:
-        from .multivariate import multivariate_drift
-
-        if ref_is_profile or isinstance(current, Profile):
-            raise ValueError("multivariate=True needs rows on both sides; pass DataFrames, not profiles")
-        features = [r.column for r in results if r.kind in ("numeric", "categorical", "boolean")
-                    and r.column in reference.columns and r.column in current.columns]
-        features = [c for c in cols if c in features]
-        mv = multivariate_drift(reference, current, features, {c: resolved[c] for c in features},
-                                sample_size=sample_size, alpha=alpha, random_state=random_state)
-    return DriftReport(
-        tuple(results), float(alpha), ref_profile.n_rows, cur_profile.n_rows, mv, new_columns, ref_profile,
-        cur_profile, float(dataset_threshold), label,
-        {"methods": dict(methods or {}), "min_effect": min_effect, "thresholds": dict(thresholds or {}),
-         "replicates": replicates, "random_state": random_state, "importance": dict(importance or {})},
-    )
+        comparator.importance = model_importance(model, reference, spec, sample_size=min(sample_size, 5000),
+                                                 random_state=random_state)
+    return comparator.fit(reference, spec, columns=columns, kinds=kinds).compare(current, label=label)

@@ -8,17 +8,19 @@ The reference is the baseline ('fixed'), the window before ('previous'), the las
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from .._checks import check_choice, check_frame, preview
+from .._compat import renamed_arguments
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
 from ..kinds import Kind
-from ..profiles import DEFAULT_BINS, resolve_kinds
-from ..windows import REFERENCE_TYPES, Window, as_windows, references, split
-from . import comparator as _cmp
+from ..profiles import DEFAULT_BINS, Profile
+from ..windows import REFERENCE_TYPES, as_windows, references, split
+from .comparator import DriftComparator, check_known_columns
 from .report import DriftReport
 from ..results import Result
 
@@ -168,6 +170,7 @@ class DriftOverTime(Result):
                 f"drifted: {preview(self.drifted) if self.drifted else 'none'})")
 
 
+@renamed_arguments(replicates="n_resamples")
 def drift_over_time(
     reference,
     current=None,
@@ -189,7 +192,7 @@ def drift_over_time(
     random_state: int = 0,
     kinds: Mapping[str, str] | None = None,
     bins: int = DEFAULT_BINS,
-    replicates: int = 1000,
+    n_resamples: int = 1000,
     keep_empty: bool = True,
     n_jobs: int | None = None,
 ) -> DriftOverTime:
@@ -216,8 +219,9 @@ def drift_over_time(
         'fixed' (the baseline), 'previous', 'rolling' (the ``rolling`` windows before) or 'expanding'.
     rolling
         Windows in a rolling reference.
-    columns, alpha, methods, thresholds, min_effect, importance, multivariate, sample_size, random_state, kinds, bins, replicates
-        As in :func:`toolkit.compare`, applied to every window.
+    columns, alpha, methods, thresholds, min_effect, importance, multivariate, sample_size, random_state, kinds, bins, n_resamples
+        As in :func:`toolkit.compare`, applied to every window (one :class:`~toolkit.DriftComparator` fitted
+        on the reference compares them all).
     keep_empty
         Keep empty periods (shown as windows with 0 rows).
 
@@ -227,8 +231,8 @@ def drift_over_time(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
     >>> import toolkit as tk
+    >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
     >>> ref = pd.DataFrame({"x": rng.normal(size=4000)})
     >>> prod = pd.DataFrame({"t": pd.date_range("2026-01-05", periods=4200, freq="h"),
@@ -239,6 +243,10 @@ def drift_over_time(
     {'x': '2026-04-06'}
     """
     check_choice("reference_type", reference_type, REFERENCE_TYPES)
+    settings = dict(alpha=alpha, methods=methods, thresholds=thresholds, min_effect=min_effect, n_resamples=n_resamples,
+                    random_state=random_state, bins=bins, importance=importance, multivariate=multivariate,
+                    sample_size=sample_size, n_jobs=n_jobs)
+    DriftComparator(**settings)  # bad options fail here, before any window is read or profiled
     from ..engines import is_source
 
     if current is not None and windows is None and is_source(current):  # files, DuckDB, Spark: profiled in place
@@ -249,9 +257,13 @@ def drift_over_time(
         first = reference if reference is not None else next((w.frame for w in windows), None)
         kinds = {**({c: k.value for c, k in first.kinds.items()} if first is not None else {}), **(kinds or {})}
         current = None
-    if reference is not None:
-        reference = _cmp._as_window_input("reference", reference)
-    elif reference_type == "fixed":
+    if isinstance(reference, (str, os.PathLike)):  # a baseline file beside production rows: read it
+        from ..io import read
+
+        reference = read(reference)
+    if reference is not None and not isinstance(reference, Profile):
+        reference = check_frame("reference", reference)
+    elif reference is None and reference_type == "fixed":
         raise ValueError("reference_type='fixed' needs a reference (baseline) DataFrame; or use reference_type='previous'")
     timestamp = timestamp if timestamp is not None else getattr(spec, "timestamp", None)
     notes: list[str] = []
@@ -272,31 +284,26 @@ def drift_over_time(
     if not wins:
         raise ValueError("no windows: current has no rows (or no valid timestamps)")
 
-    # columns and kinds: fixed once, from the baseline (or the first window)
-    basis = reference if reference is not None else next((w.frame for w in wins if len(w.frame)), wins[0].frame)
-    cols = _cmp._columns(basis, wins[0].frame if reference is None else basis, spec, columns)
-    skip = {timestamp} if (columns is None and spec is None and timestamp) else set()
-    if isinstance(by, str) and by in basis.columns and columns is None and spec is None:
-        skip.add(by)
-    cols = [c for c in cols if c not in skip]
-    present = [c for c in cols if c in basis.columns]
-    resolved = resolve_kinds(basis, present, spec, kinds)
-    for c in cols:
-        resolved.setdefault(c, Kind(kinds[c]) if kinds and c in kinds else Kind.EMPTY)
-    options = dict(alpha=alpha, methods=methods, thresholds=thresholds, min_effect=min_effect, replicates=replicates)
-    _cmp._check_options(alpha, methods, thresholds, min_effect, replicates)
+    # columns and kinds: fixed once, from the baseline (or the first window), for every comparator
+    basis = reference if reference is not None else next((w.frame for w in wins if _rows(w.frame)), wins[0].frame)
+    check_known_columns(columns, basis, *([wins[0].frame] if reference is None else []))
+    if columns is None and spec is None:
+        skip = {timestamp} if timestamp else set()
+        if isinstance(by, str) and by in basis.columns:
+            skip.add(by)
+        columns = [c for c in basis.columns if c not in skip]
+    fitted = DriftComparator(**settings, keep_values=True).fit(basis, spec, columns=columns, kinds=kinds)
+    cols, kinds = fitted.columns_, fitted.kinds_
+    fixed = fitted if reference is not None else None
 
-    fixed_ref = None
-    if reference is not None:
-        fixed_ref = _cmp._Window(reference, resolved, bins=bins, cache=True, keep_values=True, label="baseline")
     by_label = {w.label: w for w in wins}
     reports, ref_labels = [], []
     for window, ref_windows in references(wins, reference_type, rolling=rolling):
         if ref_windows is None:
-            ref_win, ref_label = fixed_ref, "baseline"
+            comparator, ref_label = fixed, "baseline"
             if reference_type != "fixed":
                 notes.append(f"window {window.label!r} has no earlier window: compared with the baseline"
-                             if fixed_ref is not None else f"window {window.label!r} has no earlier window to compare with")
+                             if fixed is not None else f"window {window.label!r} has no earlier window to compare with")
         else:
             frames = [by_label[l].frame for l in ref_windows]
             if isinstance(frames[0], pd.DataFrame):
@@ -305,46 +312,29 @@ def drift_over_time(
                 ref_frame = frames[0]
                 for frame in frames[1:]:
                     ref_frame = ref_frame.merge(frame)
-            ref_win = _cmp._Window(ref_frame, resolved, bins=bins, cache=True, label=ref_windows[-1])
+            comparator = DriftComparator(**settings).fit(ref_frame, spec, columns=cols, kinds=kinds)
             ref_label = ref_windows[0] if len(ref_windows) == 1 else f"{ref_windows[0]}..{ref_windows[-1]}"
-        ref_labels.append(ref_label if ref_win is not None else "none")
-        if ref_win is None:
+        ref_labels.append(ref_label if comparator is not None else "none")
+        if comparator is None:
             reports.append(None)
             continue
-        reports.append(_compare_window(ref_win, window, cols, resolved, options, importance, multivariate,
-                                       sample_size, random_state, bins, n_jobs))
+        reports.append(comparator.compare(window.frame, label=window.label,
+                                          multivariate=multivariate and _multivariate_fits(comparator, window.frame)))
     return DriftOverTime(
         tuple(w.label for w in wins), tuple(reports), reference_type, tuple(ref_labels), by,
-        tuple(w.start if w.start is not None else pd.NaT for w in wins), tuple(w.n_rows for w in wins),
+        tuple(w.start if w.start is not None else pd.NaT for w in wins), tuple(_rows(w.frame) for w in wins),
         tuple(dict.fromkeys(notes)),
     )
 
 
-def _compare_window(ref_win, window: Window, cols, resolved, options, importance, multivariate, sample_size,
-                    random_state, bins, n_jobs) -> DriftReport:
-    from .ranking import rank
+def _rows(frame) -> int:
+    """Rows of a window given as rows or as a profile."""
+    return frame.n_rows if isinstance(frame, Profile) else len(frame)
 
-    current = window.frame
-    ref_data = ref_win.data
-    ref_names = set(ref_data.columns)
-    new_columns = tuple(c for c in current.columns if c not in ref_names)
-    new_with_values = tuple(c for c in new_columns if current[c].notna().any())
-    opts = _cmp._Options(float(options["alpha"]), _cmp.expand_methods(options["methods"]),
-                         dict(options["thresholds"] or {}), options["min_effect"], int(options["replicates"]),
-                         int(random_state), _cmp.HIST_BINS, new_columns, new_with_values)
-    cur_win = _cmp._Window(current, resolved, bins=bins, edges_from=ref_win, cache=True, label=window.label)
-    results = _cmp._run(ref_win, cur_win, cols, opts, _cmp._n_jobs(n_jobs, max(ref_win.n_rows, cur_win.n_rows)))
-    results = rank(results, importance)
-    mv = None
-    if multivariate and len(current) >= 20 and len(ref_data) >= 20:
-        from .multivariate import multivariate_drift
 
-        features = [r.column for r in results if r.kind in ("numeric", "categorical", "boolean")
-                    and r.column in ref_data.columns and r.column in current.columns]
-        features = [c for c in cols if c in features]
-        if features:
-            mv = multivariate_drift(ref_data, current, features, {c: resolved[c] for c in features},
-                                    sample_size=sample_size, alpha=options["alpha"], random_state=random_state)
-    return DriftReport(tuple(results), float(options["alpha"]), ref_win.n_rows, len(current), mv, new_columns,
-                       ref_win.profile(cols), cur_win.profile(cols), 0.5, window.label,
-                       {"methods": options["methods"], "min_effect": options["min_effect"]})
+def _multivariate_fits(comparator: DriftComparator, frame) -> bool:
+    """A window gets the multivariate check when both sides have rows (20+) and share a comparable column."""
+    if comparator.n_reference_ < 20 or isinstance(frame, Profile) or len(frame) < 20:
+        return False
+    kept = (Kind.NUMERIC, Kind.CATEGORICAL, Kind.BOOLEAN)
+    return any(comparator.kinds_[c] in kept and c in frame.columns for c in comparator.reference_columns_)

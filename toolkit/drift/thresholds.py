@@ -12,7 +12,7 @@ and the null distribution is obtained without touching rows again:
   a permutation null. Under "no drift" the two windows are exchangeable, so given the pooled counts
   per bin (or category) every split of the pooled rows into ``n_ref`` and ``n_cur`` is equally
   likely: :func:`split_pooled` draws such splits (a multivariate hypergeometric draw of the
-  current's counts) and the statistic is computed on each -- O(replicates x bins), independent of
+  current's counts) and the statistic is computed on each -- O(n_resamples x bins), independent of
   the row count. Unlike simulating from the reference's shares, a category the reference happened
   not to see keeps its mass, which is what keeps 1000-level columns honest at 1k rows;
 * **Kolmogorov-Smirnov**: the asymptotic Kolmogorov null, scaled by ``sqrt((n + m) / (n m))``
@@ -51,6 +51,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._compat import renamed_arguments
 from . import _dist
 
 __all__ = [
@@ -142,20 +143,21 @@ def ks_noise(n_ref: int, n_cur: int, alpha: float) -> tuple[float, float]:
     return _dist.kolmogorov_isf(alpha) * scale, _KS_SD * scale
 
 
+@renamed_arguments(replicates="n_resamples")
 def simulate_null(
     statistic: Callable[[np.ndarray, np.ndarray], np.ndarray],
     ref_shares: np.ndarray,
     n_ref: int,
     n_cur: int,
     *,
-    replicates: int = 1000,
+    n_resamples: int = 1000,
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """Values of ``statistic`` between two multinomial samples (sizes ``n_ref``, ``n_cur``) of ``ref_shares``.
 
-    ``statistic(p, q)`` takes share arrays of shape (replicates, bins). This is the null
+    ``statistic(p, q)`` takes share arrays of shape (n_resamples, bins). This is the null
     distribution "no drift, only sampling noise" at the current window's size; cost
-    O(replicates x bins), whatever the number of rows.
+    O(n_resamples x bins), whatever the number of rows (``replicates`` is the old, deprecated name).
 
     >>> import numpy as np
     >>> from toolkit.drift.statistics import tvd_props
@@ -166,12 +168,13 @@ def simulate_null(
     rng = rng if rng is not None else np.random.default_rng(0)
     p = np.asarray(ref_shares, dtype="float64")
     p = p / p.sum()
-    a = rng.multinomial(int(n_ref), p, size=replicates).astype("float64") / max(int(n_ref), 1)
-    b = rng.multinomial(int(n_cur), p, size=replicates).astype("float64") / max(int(n_cur), 1)
+    a = rng.multinomial(int(n_ref), p, size=n_resamples).astype("float64") / max(int(n_ref), 1)
+    b = rng.multinomial(int(n_cur), p, size=n_resamples).astype("float64") / max(int(n_cur), 1)
     return np.asarray(statistic(a, b), dtype="float64")
 
 
-def split_pooled(ref_counts: np.ndarray, cur_counts: np.ndarray, *, replicates: int = 1000,
+@renamed_arguments(replicates="n_resamples")
+def split_pooled(ref_counts: np.ndarray, cur_counts: np.ndarray, *, n_resamples: int = 1000,
                  rng: np.random.Generator | None = None, max_cells: int = 2_000_000):
     """Permutation splits of the pooled counts: yields ``(ref_counts, cur_counts)`` arrays of shape (r, bins).
 
@@ -181,7 +184,7 @@ def split_pooled(ref_counts: np.ndarray, cur_counts: np.ndarray, *, replicates: 
     memory stays bounded whatever the number of categories.
 
     >>> import numpy as np
-    >>> a, b = next(split_pooled(np.array([5, 5, 0]), np.array([3, 5, 2]), replicates=4, rng=np.random.default_rng(0)))
+    >>> a, b = next(split_pooled(np.array([5, 5, 0]), np.array([3, 5, 2]), n_resamples=4, rng=np.random.default_rng(0)))
     >>> a.shape, (a + b == [8, 10, 2]).all(), b.sum(axis=1).tolist()
     ((4, 3), np.True_, [10, 10, 10, 10])
     """
@@ -190,8 +193,8 @@ def split_pooled(ref_counts: np.ndarray, cur_counts: np.ndarray, *, replicates: 
     m = int(round(float(np.sum(cur_counts))))
     per = max(1, int(max_cells) // max(pooled.size, 1))
     done = 0
-    while done < replicates:
-        size = min(per, replicates - done)
+    while done < n_resamples:
+        size = min(per, n_resamples - done)
         b = rng.multivariate_hypergeometric(pooled, m, size=size, method="marginals")
         yield pooled - b, b
         done += size

@@ -2,10 +2,13 @@
 
 :func:`drift_windows` profiles the reference (once) and every window of ``current`` (one pass, on
 the reference's edges) and hands them back as :class:`toolkit.windows.Window` objects whose
-``frame`` is a :class:`WindowProfile`: a Profile that also answers ``len()`` with its row count,
-like the DataFrame it summarises, so the windowed comparison runs unchanged on it.
+``frame`` is a plain :class:`~toolkit.Profile`; :class:`toolkit.DriftComparator` compares such
+profiles directly (:meth:`~toolkit.DriftComparator.compare_profile`).
 """
 from __future__ import annotations
+
+import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -15,18 +18,20 @@ from ..profiles import DEFAULT_BINS, Profile
 __all__ = ["drift_windows", "WindowProfile"]
 
 
+def _labelled(profile: Profile, label: str | None) -> Profile:
+    return profile if label is None or label == profile.label else dataclasses.replace(profile, label=label)
+
+
 class WindowProfile(Profile):
-    """A :class:`~toolkit.Profile` standing in for a window's rows: ``len()`` is its row count."""
-
-    def __len__(self) -> int:
-        return self.n_rows
-
-    def __bool__(self) -> bool:
-        return True
+    """Deprecated: windows are plain :class:`~toolkit.Profile` objects now; ``WindowProfile.of(p, label)``
+    returns one (with a DeprecationWarning)."""
 
     @classmethod
-    def of(cls, profile: Profile, label: str | None = None) -> "WindowProfile":
-        return cls(profile.columns, profile.n_rows, label if label is not None else profile.label)
+    def of(cls, profile: Profile, label: str | None = None) -> Profile:
+        warnings.warn("WindowProfile is deprecated and will be removed in the next release: windows are plain "
+                      "Profiles (use the profile itself, or dataclasses.replace(profile, label=...))",
+                      DeprecationWarning, stacklevel=2)
+        return _labelled(profile, label)
 
 
 def drift_windows(reference, current, spec=None, *, by="W", timestamp: str | None = None, columns=None, kinds=None,
@@ -61,6 +66,6 @@ def drift_windows(reference, current, spec=None, *, by="W", timestamp: str | Non
             if not isinstance(reference, Profile) else reference
     windows = profile_windows(current, ref, spec, window=by, timestamp=timestamp, columns=columns, kinds=kinds,
                               bins=bins, progress=progress)
-    out = [Window(label, WindowProfile.of(prof, label), None if pd.isna(windows.starts.get(label)) else
+    out = [Window(label, _labelled(prof, label), None if pd.isna(windows.starts.get(label)) else
                   windows.starts[label]) for label, prof in windows.items()]
-    return (None if ref is None else WindowProfile.of(ref, "baseline")), out
+    return (None if ref is None else _labelled(ref, "baseline")), out
