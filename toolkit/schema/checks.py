@@ -118,16 +118,46 @@ def _dtype_check(rule: ColumnRule, s: pd.Series, observed: str, nonnull: int, ct
     expected = rule.type
     if observed == expected or nonnull == 0 or expected in ("mixed", "empty") or rule.kind is Kind.EMPTY:
         return
-    exp_text = f"{expected} ({rule.dtype})"
-    obs_text = f"{observed} ({s.dtype}){where}"
-    examples = examples_of(s.dropna())
-    if expected in _NUMBERS and observed in _NUMBERS:
+    fractional, fractional_examples, unparsed, detail = 0, None, None, ""
+    if expected == "integer" and observed == "float":
         arr = numeric_values(s) if arr is None else arr
-        fractional = int(np.sum(np.isfinite(arr) & (np.mod(arr, 1) != 0)))
+        frac = np.isfinite(arr) & (np.mod(arr, 1) != 0)
+        fractional = int(np.sum(frac))
+        fractional_examples = examples_of(pd.Series(arr), frac) if fractional else None
+    elif (rule.kind is Kind.NUMERIC or expected in _NUMBERS) and observed in _TEXTS and expected not in _TEXTS:
+        arr = numeric_values(s) if arr is None else arr
+        unparsed = s.notna().to_numpy() & np.isnan(arr)
+        detail = "does not parse as a number"
+    elif expected == "datetime" and observed in _TEXTS + _NUMBERS:
+        parsed = (pd.to_datetime(s, errors="coerce", utc=True) if observed in _TEXTS
+                  else pd.Series(pd.NaT, index=s.index))
+        unparsed = (s.notna() & parsed.isna()).to_numpy()
+        detail = "does not parse as a timestamp"
+    dtype_failure(rule, observed, f"{observed} ({s.dtype}){where}", nonnull, ctx, out, where,
+                  examples=examples_of(s.dropna()), fractional=fractional, fractional_examples=fractional_examples,
+                  unparsed=None if unparsed is None else int(unparsed.sum()), examined=nonnull)
+    if unparsed is not None:
+        _add_mask(out, ctx, rule.name, Check.DTYPE_CHANGE, unparsed, detail, s)
+
+
+def dtype_failure(rule: ColumnRule, observed: str, obs_text: str, nonnull: int, ctx: Context, out: Outcome,
+                  where: str = "", *, examples: list, fractional: int = 0, fractional_examples: list | None = None,
+                  unparsed: int | None = None, examined: int | None = None, sample_note: str = "") -> None:
+    """Record a change of value type (``observed`` family against the rule's).
+
+    ``fractional``: values with fractions where integers were promised. ``unparsed`` of ``examined``
+    text values do not parse as the promised numbers or timestamps (the coercion preview; on a source
+    it is scored on a sample, which ``sample_note`` states).
+    """
+    expected = rule.type
+    if observed == expected or nonnull == 0 or expected in ("mixed", "empty") or rule.kind is Kind.EMPTY:
+        return
+    exp_text = f"{expected} ({rule.dtype})"
+    if expected in _NUMBERS and observed in _NUMBERS:
         if expected == "integer" and fractional:
             out.failures.append(failure(
                 rule.name, Check.DTYPE_CHANGE, Severity.WARNING, exp_text, obs_text, fractional, ctx.n,
-                examples_of(pd.Series(arr), np.isfinite(arr) & (np.mod(arr, 1) != 0)),
+                fractional_examples if fractional_examples is not None else examples,
                 f"{rule.name!r} should hold integers but {fractional:,} values have fractions",
             ))
         else:
@@ -143,37 +173,36 @@ def _dtype_check(rule: ColumnRule, s: pd.Series, observed: str, nonnull: int, ct
             f"{rule.name!r} held formatted numbers in the baseline and now arrives as {observed}{where}",
         ))
         return
+    examined = nonnull if examined is None else examined
     if (rule.kind is Kind.NUMERIC or expected in _NUMBERS) and observed in _TEXTS:
-        arr = numeric_values(s) if arr is None else arr
-        unparsed = s.notna().to_numpy() & np.isnan(arr)
-        rate = 1.0 - unparsed.sum() / nonnull
         if expected in _TEXTS:  # baseline already held formatted numbers
             return
+        bad = int(unparsed or 0)
+        rate = 1.0 - bad / examined if examined else 0.0
         target = rule.dtype if expected == "integer" else "float64"
         if rate > 0:
             out.fixes.append(CoerceNumeric(rule.name, parse_rate=round(float(rate), 6), dtype=target))
+        of = f"{examined:,} values" if examined == nonnull else f"{examined:,} sampled values{sample_note}"
         out.failures.append(failure(
             rule.name, Check.DTYPE_CHANGE, Severity.ERROR, exp_text, f"{obs_text}; {pct(rate)} coerce to numbers",
             nonnull, ctx.n, examples,
-            f"{rule.name!r} arrives as text{where}; {rate:.1%} of {nonnull:,} values parse as numbers"
-            + (f" ({int(unparsed.sum()):,} do not)" if unparsed.any() else "")
+            f"{rule.name!r} arrives as text{where}; {rate:.1%} of {of} parse as numbers"
+            + (f" ({bad:,} do not)" if bad else "")
             + ("; fix: CoerceNumeric" if rate > 0 else ""),
         ))
-        _add_mask(out, ctx, rule.name, Check.DTYPE_CHANGE, unparsed, "does not parse as a number", s)
         return
     if expected == "datetime" and observed in _TEXTS + _NUMBERS:
-        parsed = pd.to_datetime(s, errors="coerce", utc=True) if observed in _TEXTS else pd.Series(pd.NaT, index=s.index)
-        unparsed = (s.notna() & parsed.isna()).to_numpy()
-        rate = 1.0 - unparsed.sum() / nonnull
+        bad = int(unparsed if unparsed is not None else examined)
+        rate = 1.0 - bad / examined if examined else 0.0
         if rate > 0:
             out.fixes.append(CoerceDatetime(rule.name, parse_rate=round(float(rate), 6), timezone=rule.timezone))
+        of = "" if examined == nonnull else f" (of {examined:,} sampled values{sample_note})"
         out.failures.append(failure(
             rule.name, Check.DTYPE_CHANGE, Severity.ERROR, exp_text, f"{obs_text}; {pct(rate)} parse as timestamps",
             nonnull, ctx.n, examples,
-            f"{rule.name!r} arrives as {observed}{where}; {rate:.1%} of values parse as timestamps"
+            f"{rule.name!r} arrives as {observed}{where}; {rate:.1%} of values parse as timestamps{of}"
             + ("; fix: CoerceDatetime" if rate > 0 else ""),
         ))
-        _add_mask(out, ctx, rule.name, Check.DTYPE_CHANGE, unparsed, "does not parse as a timestamp", s)
         return
     text_vs_number = (expected in _TEXTS and observed in _NUMBERS + ("boolean",)) or (
         expected in _NUMBERS + ("boolean", "datetime") and observed in _TEXTS)
