@@ -313,7 +313,11 @@ class SourceBatch:
             view = self._numeric_expr(name, observed)
         else:
             view = q
-        if numeric_keys and observed not in _TEXTS + ("boolean",):
+        bool_keys = bool(keys) and all(isinstance(k, bool) for k in keys)
+        if bool_keys:  # True/False match booleans only (pandas' isin does not equate 'True' text with True)
+            literal = ", ".join("TRUE" if k else "FALSE" for k in keys)
+            known = f"{q} IN ({literal})" if observed == "boolean" else "FALSE"
+        elif numeric_keys and observed not in _TEXTS + ("boolean",):
             literal = ", ".join(self.d.double(float(k)) for k in keys)
             known = f"CAST({view} AS DOUBLE) IN ({literal})"
         elif string_keys:
@@ -422,7 +426,8 @@ def source_batch(data, *, engine: str = "auto", sample_rows: int | None = None, 
         raise
 
 
-def window_row_counts(data, *, window: str = "batch", timestamp: str | None = None, engine: str = "auto") -> dict:
+def window_row_counts(data, *, window: str = "batch", timestamp: str | None = None, engine: str = "auto",
+                      tz: str | None = None) -> dict:
     """True rows per window of a source (``{label: rows}``), for checks that see a sample of each window."""
     from ._windows import batch_label, source_timezone, window_spec
 
@@ -434,7 +439,7 @@ def window_row_counts(data, *, window: str = "batch", timestamp: str | None = No
                 label = batch_label(src.file_of(f))
                 out[label] = out.get(label, 0) + int(k)
             return out
-        wspec = source_timezone(src, window_spec(window, src.columns, timestamp, has_files=bool(src.files)))
+        wspec = source_timezone(src, window_spec(window, src.columns, timestamp, has_files=bool(src.files)), tz)
         res = src.run(f"SELECT {wspec.sql(src.dialect)} AS w, COUNT(*) AS n FROM {src.name} GROUP BY 1",
                       progress=False)
         return {wspec.label(w): int(k) for w, k in zip(res["w"], res["n"]) if w is not None and not pd.isna(w)}

@@ -341,11 +341,12 @@ class Contract:
                                 unconfirmed_fixes=tuple(to_confirm))
 
     # -- repair ---------------------------------------------------------------------------------
-    def validate_windows(self, batches, *, now: object = None):
-        """Validate every window of ``{label: batch}``; see :func:`~toolkit.schema.over_time.validate_windows`."""
+    def validate_windows(self, batches, *, now: object = None, engine: str = "auto"):
+        """Validate every window of ``{label: batch}`` (frames or sources); see
+        :func:`~toolkit.schema.over_time.validate_windows`."""
         from .over_time import validate_windows
 
-        return validate_windows(self, batches, now=now)
+        return validate_windows(self, batches, now=now, engine=engine)
 
     def repair(self, batch: pd.DataFrame, fixes: Iterable[Fix] | None = None) -> pd.DataFrame:
         """Apply ``fixes`` (default: every fix :meth:`validate` suggests) and return the corrected copy.
@@ -547,6 +548,7 @@ def infer_contract(
     row_tolerance: float | None = None,
     error_share: dict[str, float] | None = None,
     max_categories: int = MAX_CATEGORIES,
+    reference_rows: int | None = None,
 ) -> Contract:
     """Learn a schema contract from a baseline.
 
@@ -578,6 +580,10 @@ def infer_contract(
         Overrides of :data:`DEFAULT_ERROR_SHARE`.
     max_categories
         Categorical columns with more distinct values keep only their cardinality.
+    reference_rows
+        Rows of the whole baseline when ``reference`` is a sample of it (a ModelConfig under DuckDB or
+        Spark holds at most ``row_budget`` rows): the expected batch size learned from the timestamp
+        is scaled to it, so a full-size batch is not reported as many times the usual.
 
     Returns
     -------
@@ -661,9 +667,12 @@ def infer_contract(
         except (ValueError, TypeError):
             raise ValueError(f"batch_freq must be a pandas timedelta string such as '7D' or '1h'; got {show(batch_freq)}") from None
         t = reference[spec.timestamp].dropna()
+        if reference_rows is not None:
+            check_number("reference_rows", reference_rows, low=len(reference),
+                         hint=" (the whole baseline's rows; reference is a sample of it)")
         if len(t):
             periods = max(1.0, (t.max() - t.min()) / period)
-            rows = RowCountRule(expected=round(len(reference) / periods, 1),
+            rows = RowCountRule(expected=round((reference_rows or len(reference)) / periods, 1),
                                 tolerance=float(row_tolerance or 10.0), per=batch_freq)
     return Contract(columns=rules, rows=rows, alpha=alpha, tolerance=tolerance,
                     error_share={**DEFAULT_ERROR_SHARE, **(error_share or {})})
