@@ -194,3 +194,55 @@ def test_spark_agrees_on_the_demo_events(demo, spark, week):
     sql = contract.validate(files, now=now, engine="spark")
     assert sql.engine == "spark"
     assert table(sql) == table(contract.validate(batches[week], now=now))
+
+
+# -- guard on a source: the split written by DuckDB, nothing lost ---------------------------------
+@pytest.fixture
+def shapes_case(tmp_path):
+    ref = _shapes(3000, 1, False)
+    spec = tk.ModelSpec.infer(ref, id="id", timestamp="t")
+    contract = tk.infer_contract(ref, spec, batch_rows=2000)
+    path = tmp_path / "batch.parquet"
+    _shapes(2500, 2, True).assign(reason="legal hold").to_parquet(path)
+    return contract, path, pd.Timestamp("2026-06-01", tz="UTC")
+
+
+def test_guard_on_a_source_writes_the_same_split_as_pandas(shapes_case, tmp_path):
+    contract, path, now = shapes_case
+    mem = tk.guard(pd.read_parquet(path), contract, now=now, max_failure_share=1, strict_columns=False)
+    out = tk.guard(path, contract, now=now, max_failure_share=1, strict_columns=False,
+                   passed=tmp_path / "passed.parquet", quarantined=tmp_path / "quarantined.parquet")
+    passed, quarantined = pd.read_parquet(out.passed_path), pd.read_parquet(out.quarantined_path)
+    assert out.n_passed + out.n_quarantined == out.rows == 2500                  # nothing lost
+    assert (len(passed), len(quarantined)) == (out.n_passed, out.n_quarantined) == (len(mem.passed), len(mem.quarantined))
+    assert set(passed["id"]) == set(mem.passed["id"]) and sorted(quarantined["id"]) == sorted(mem.quarantined["id"])
+    assert out.reason_column == mem.reason_column == "quarantine_reason"        # the input's reason column is kept
+    assert (quarantined["reason"] == "legal hold").all()
+    assert out.reason_counts["rows"].sum() == out.n_quarantined
+    assert table(out.validation) == table(mem.validation)
+    assert out.to_frame()["rows"].sum() == 2500
+
+
+def test_guard_on_a_source_raises_like_pandas_with_the_split_attached(shapes_case, tmp_path):
+    contract, path, now = shapes_case
+    with pytest.raises(tk.SchemaError, match="fail row-level checks, above max_failure_share") as err:
+        tk.guard(path, contract, now=now, max_failure_share=0.01, passed=tmp_path / "p.parquet",
+                 quarantined=tmp_path / "q.parquet")
+    assert err.value.guard.n_quarantined > 0 and (tmp_path / "q.parquet").exists()
+    with pytest.raises(ValueError, match="passed='passed.parquet'"):
+        tk.guard(path, contract, now=now)
+    with pytest.raises(ValueError, match="two different files"):
+        tk.guard(path, contract, passed=tmp_path / "x.parquet", quarantined=tmp_path / "x.parquet")
+    with pytest.raises(FileNotFoundError, match="does not exist; create it first"):
+        tk.guard(path, contract, now=now, max_failure_share=1, passed=tmp_path / "no" / "p.parquet",
+                 quarantined=tmp_path / "q.parquet")
+
+
+@needs_demo
+def test_guard_on_the_demo_rename_week_is_a_column_level_error(demo, tmp_path):
+    contract, _, now = demo
+    with pytest.raises(tk.SchemaError, match="column level .*suspected_rename on 'monthly_charges'") as err:
+        tk.guard(DATA / "production" / "week=2026-20", contract, now=now, max_failure_share=1,
+                 passed=tmp_path / "p.parquet", quarantined=tmp_path / "q.parquet")
+    split = err.value.guard
+    assert split.n_passed + split.n_quarantined == split.rows == 11242

@@ -23,6 +23,7 @@ by DuckDB (``COPY ... TO``) and counted: passed + quarantined = input, or an err
 """
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -443,3 +444,142 @@ def window_row_counts(data, *, window: str = "batch", timestamp: str | None = No
         res = src.run(f"SELECT {wspec.sql(src.dialect)} AS w, COUNT(*) AS n FROM {src.name} GROUP BY 1",
                       progress=False)
         return {wspec.label(w): int(k) for w, k in zip(res["w"], res["n"]) if w is not None and not pd.isna(w)}
+
+
+# ------------------------------------------------------------------------------------------------
+# guard: the split written back where the data lives
+# ------------------------------------------------------------------------------------------------
+def _row_predicates(view: SourceBatch, contract, result, ctx_now, ctx_after) -> list[tuple[str, str, str, str]]:
+    """``(column, check, condition, reason)`` SQL per row-level check, as the pandas guard's masks.
+
+    The reason text is built in SQL: ``check: column=value detail`` (values as the engine renders them).
+    """
+    d = view.d
+    out = []
+    summary = result.summary.set_index("column") if len(result.summary) else None
+
+    def text(expr: str) -> str:
+        return f"COALESCE({d.as_string(expr)}, 'NULL')"
+
+    for name, rule in contract.columns.items():
+        if summary is None or name not in summary.index or not bool(summary.loc[name, "present"]):
+            continue
+        col = str(summary.loc[name, "source"])
+        if col not in view.names:
+            continue
+        q = view.q(col)
+        nonnull = view.n - view._stat(col)["nulls"]
+        observed = view.family(col) if nonnull else "empty"
+        label = d.string(f"{name}=")
+
+        def reason(check: str, value: str, detail: str) -> str:
+            return f"concat({d.string(check + ': ')}, {label}, {text(value)}, {d.string(' ' + detail)})"
+
+        expected = rule.type
+        numeric_text = (observed in _TEXTS and expected not in _TEXTS
+                        and (rule.kind is Kind.NUMERIC or expected in _NUMBERS))
+        if numeric_text:
+            v = view._numeric_expr(col, observed)
+            out.append((name, "dtype_change", f"({q} IS NOT NULL AND {v} IS NULL)",
+                        reason("dtype_change", q, "does not parse as a number")))
+        if not rule.nullable and nonnull < view.n:
+            out.append((name, "null_rate", view._null_expr(col),
+                        f"{d.string('null_rate: ' + repr(name) + ' is null (nullable: false)')}"))
+        if nonnull == 0:
+            continue
+        numeric = rule.kind is Kind.NUMERIC and observed in _NUMBERS + _TEXTS + ("boolean",)
+        if numeric and (rule.lower is not None or rule.upper is not None):
+            from ..schema.checks import num
+
+            lower, upper = range_bounds(rule)
+            v = view._numeric_expr(col, observed)
+            conds = ([f"{v} < {d.double(lower)}"] if np.isfinite(lower) else []) + (
+                [f"{v} > {d.double(upper)}"] if np.isfinite(upper) else [])
+            if conds:
+                out.append((name, "out_of_range", "(" + " OR ".join(conds) + ")",
+                            reason("out_of_range", v, f"outside [{num(lower)}, {num(upper)}]")))
+        elif rule.kind in (Kind.CATEGORICAL, Kind.BOOLEAN) and rule.categories is not None:
+            value, unseen = view.category_expr(rule, col, observed)
+            out.append((name, "unseen_category", unseen, reason("unseen_category", value, "not a baseline value")))
+        if rule.unique:
+            order = f"{view.src.group_expr}" if view.src.files else "1"
+            out.append((name, "duplicate_id",
+                        f"({q} IS NOT NULL AND row_number() OVER (PARTITION BY {q} ORDER BY {order}) > 1)",
+                        reason("duplicate_id", q, "repeats an earlier row")))
+        if rule.kind is Kind.DATETIME and observed in ("datetime",) + _TEXTS:
+            us = view._epoch_us(col, rule, observed)
+            if not rule.allow_future:
+                limit = int((ctx_now + FUTURE_TOLERANCE).tz_convert("UTC").value // 1000)
+                out.append((name, "timestamp", f"({us} > {limit})", reason("timestamp", q, "is in the future")))
+            if rule.role == "timestamp":
+                if ctx_after is not None:
+                    out.append((name, "timestamp", f"({us} < {int(ctx_after.value // 1000)})",
+                                reason("timestamp", q, "is before the previous batch")))
+                res = view._one(f"SELECT COUNT(u) AS k FROM (SELECT {us} AS u FROM {view.src.name}) t")
+                if int(res["k"].iloc[0]) >= STRAY_MIN_VALUES:
+                    quant = ("quantile_cont(CAST(u AS DOUBLE), [0.01, 0.99])" if view.engine == "duckdb"
+                             else "percentile(CAST(u AS DOUBLE), array(0.01, 0.99))")
+                    qs = view._one(f"SELECT {quant} AS q FROM (SELECT {us} AS u FROM {view.src.name}) t")["q"].iloc[0]
+                    low, high = stray_limits(float(qs[0]), float(qs[1]), 86_400_000_000)
+                    out.append((name, "timestamp", f"({us} < {d.double(low)} OR {us} > {d.double(high)})",
+                                reason("timestamp", q, "is far outside the batch window")))
+    return out
+
+
+def guard_source(data, contract, *, passed, quarantined, now=None, after=None, engine: str = "auto"):
+    """Validate a source in DuckDB and write its passing and quarantined rows to Parquet (``COPY ... TO``).
+
+    The written files are counted: passed + quarantined must equal the input's rows (else RuntimeError
+    naming both files). Returns a :class:`~toolkit.schema.guarding.SourceGuardResult`; the caller
+    (:func:`toolkit.guard`) applies the share and column-level rules.
+    """
+    from ..schema.contract import _utc
+    from ..schema.guarding import SourceGuardResult, free_name
+
+    if passed is None or quarantined is None:
+        raise ValueError("guard on files or a table needs both output paths: passed='passed.parquet', "
+                         "quarantined='quarantined.parquet'")
+    passed, quarantined = os.fspath(passed), os.fspath(quarantined)
+    if os.path.abspath(passed) == os.path.abspath(quarantined):
+        raise ValueError(f"passed and quarantined must be two different files; both are {passed!r}")
+    if engine not in ("auto", "duckdb"):
+        raise ValueError(f"guard on a source writes through DuckDB; got engine={engine!r}. For a Spark table, "
+                         "validate with contract.validate(frame, engine='spark') and filter in Spark, or pass "
+                         "engine='duckdb' with the files")
+    now_ts = _utc(now, "now") if now is not None else pd.Timestamp.now(tz="UTC")
+    after_ts = _utc(after, "after") if after is not None else None
+    with source_batch(data, engine="duckdb") as view:
+        result, _ = contract._validate_view(view, now_ts, after_ts, False)
+        preds = _row_predicates(view, contract, result, now_ts, after_ts)
+        d, src = view.d, view.src
+        cols = [c for c in src.columns if c != FILE_COLUMN]
+        reason_column = free_name(cols, "reason", "quarantine_reason")
+        failing = " OR ".join(f"COALESCE({c}, FALSE)" for _, _, c, _ in preds) or "FALSE"
+        reason = ("concat_ws('; ', " + ", ".join(f"CASE WHEN COALESCE({c}, FALSE) THEN {r} END" for _, _, c, r in preds)
+                  + ")") if preds else "''"
+        select = ", ".join(d.quote(c) for c in cols)
+        flagged = f"(SELECT {select}, ({failing}) AS __tk_fail, {reason} AS __tk_reason FROM {src.name}) flagged"
+        for path in (passed, quarantined):
+            folder = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(folder):
+                raise FileNotFoundError(f"cannot write {path!r}: the folder {folder!r} does not exist; create it first")
+        src._con.execute(f"COPY (SELECT {select} FROM {flagged} WHERE NOT __tk_fail) TO {d.string(passed)} "
+                         "(FORMAT parquet)").fetchall()
+        src._con.execute(f"COPY (SELECT {select}, __tk_reason AS {d.quote(reason_column)} FROM {flagged} "
+                         f"WHERE __tk_fail) TO {d.string(quarantined)} (FORMAT parquet)").fetchall()
+        counts = src._con.execute(
+            f"SELECT (SELECT COUNT(*) FROM read_parquet({d.string(passed)})), "
+            f"(SELECT COUNT(*) FROM read_parquet({d.string(quarantined)}))").fetchall()[0]
+        n_passed, n_quarantined = int(counts[0]), int(counts[1])
+        reasons = src._con.sql(
+            f"SELECT {d.quote(reason_column)} AS reason, COUNT(*) AS rows FROM read_parquet({d.string(quarantined)}) "
+            "GROUP BY 1 ORDER BY 2 DESC, 1").to_arrow_table().to_pandas()
+        n = view.n
+    if n_passed + n_quarantined != n:
+        raise RuntimeError(f"guard lost rows: the input has {n:,} rows but {passed!r} holds {n_passed:,} and "
+                           f"{quarantined!r} {n_quarantined:,}; the files are incomplete (disk full or a concurrent "
+                           "writer?). Delete both and run guard again")
+    covered = frozenset((c, k) for c, k, _, _ in preds if k != "dtype_change")
+    return SourceGuardResult(passed_path=passed, quarantined_path=quarantined, rows=n, n_passed=n_passed,
+                             n_quarantined=n_quarantined, reason_counts=reasons, validation=result,
+                             reason_column=reason_column, covered=covered)
