@@ -19,7 +19,7 @@ by DuckDB (``COPY ... TO``) and counted: passed + quarantined = input, or an err
 >>> ref.assign(age=ref["age"] * 10).to_parquet(os.path.join(folder, "batch.parquet"))
 >>> result = tk.infer_contract(ref).validate(os.path.join(folder, "batch.parquet"))
 >>> result.engine, result.failures[["check", "failing_count"]].values.tolist()
-('duckdb', [['out_of_range', 122]])
+('duckdb', [['out_of_range', 140]])
 """
 from __future__ import annotations
 
