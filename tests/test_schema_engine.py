@@ -153,7 +153,7 @@ def test_config_under_duckdb_checks_every_row_of_each_window(tmp_path):
     cfg = tk.ModelConfig.load(Path(__file__).resolve().parent.parent / "notebooks" / "model.yaml")
     import dataclasses
 
-    small = dataclasses.replace(cfg, engine="duckdb", row_budget=20_000, root=cfg.root)
+    small = dataclasses.replace(cfg, engine="duckdb", row_budget=2_000, root=cfg.root)
     sources = small.window_sources()
     assert all(isinstance(v, list) for v in sources.values())
     history = small.contract_object.validate_windows(sources, engine="duckdb")
@@ -246,3 +246,21 @@ def test_guard_on_the_demo_rename_week_is_a_column_level_error(demo, tmp_path):
                  passed=tmp_path / "p.parquet", quarantined=tmp_path / "q.parquet")
     split = err.value.guard
     assert split.n_passed + split.n_quarantined == split.rows == 11242
+
+
+@needs_demo
+def test_held_window_samples_state_their_true_size_to_the_contract():
+    """Template 01 validates cfg.window_frame(...) (a sample under DuckDB): the row count is the window's."""
+    import dataclasses
+
+    cfg = tk.ModelConfig.load(Path(__file__).resolve().parent.parent / "notebooks" / "model.yaml")
+    small = dataclasses.replace(cfg, engine="duckdb", row_budget=2_000, root=cfg.root)
+    label, frame = next(iter(small.batches.items()))
+    contract = small.contract_object
+    assert contract.rows.expected > 1000        # the usual size of the whole baseline, not of its 2,000-row sample
+    result = contract.validate(frame)
+    assert len(frame) < 200 and result.checks("row_count").empty
+    assert frame.attrs[tk.schema.contract.ROWS_ATTR] > 10 * len(frame)
+    bare = frame.copy()
+    bare.attrs = {}
+    assert result.rows == len(frame) and not contract.validate(bare).checks("row_count").empty   # the old alarm

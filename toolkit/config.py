@@ -336,6 +336,10 @@ class ModelConfig:
         for label, files in groups.items():
             share = self.row_budget if total is None else max(1, self.row_budget * (sizes[label] or 0) // max(total, 1))
             frame, _ = _read_files_budgeted(files, share)
+            if sizes[label] is not None and sizes[label] > len(frame):  # a sample states its batch's true size,
+                from .schema.contract import ROWS_ATTR  # so the contract's row-count check compares the batch
+
+                frame.attrs[ROWS_ATTR] = int(sizes[label])
             read_rows += len(frame)
             out.append((label, frame))
         self._sampled["production"] = (read_rows, total)
