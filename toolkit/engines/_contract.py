@@ -533,7 +533,7 @@ def guard_source(data, contract, *, passed, quarantined, now=None, after=None, e
     naming both files). Returns a :class:`~toolkit.schema.guarding.SourceGuardResult`; the caller
     (:func:`toolkit.guard`) applies the share and column-level rules.
     """
-    from ..schema.contract import _utc
+    from ..schema.contract import as_utc as _utc
     from ..schema.guarding import SourceGuardResult, free_name
 
     if passed is None or quarantined is None:

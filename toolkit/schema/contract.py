@@ -521,7 +521,8 @@ def _dumper():
     return Dumper
 
 
-def _utc(value: object, name: str) -> pd.Timestamp:
+def as_utc(value: object, name: str) -> pd.Timestamp:
+    """``value`` (a timestamp, text or datetime) as a UTC Timestamp, else a ValueError naming ``name``."""
     if isinstance(value, (int, float, np.integer, np.floating)):  # pd.Timestamp(5) is 5 ns after 1970
         raise ValueError(f"{name} must be a timestamp (e.g. '2026-06-30T00:00Z'), not a number; got {show(value)}")
     try:
@@ -531,6 +532,9 @@ def _utc(value: object, name: str) -> pd.Timestamp:
     if ts is pd.NaT:
         raise ValueError(f"{name} must be a timestamp; got NaT")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+_utc = as_utc
 
 
 def _first_values(s: pd.Series, k: int = 5) -> list:
