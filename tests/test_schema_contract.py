@@ -183,4 +183,6 @@ def test_bad_arguments_are_named(reference, spec):
     with pytest.raises(TypeError, match="spec must be a toolkit.ModelSpec"):
         tk.infer_contract(reference, spec={"target": "churned"})
     with pytest.raises(TypeError, match="batch must be a pandas DataFrame"):
-        tk.infer_contract(reference).validate("data.parquet")
+        tk.infer_contract(reference).validate(42)
+    with pytest.raises(FileNotFoundError, match="no .parquet or .csv files at 'data.parquet'"):
+        tk.infer_contract(reference).validate("data.parquet")   # a path is checked where it lives

@@ -334,6 +334,10 @@ class ModelConfig:
         for label, files in groups.items():
             share = self.row_budget if total is None else max(1, self.row_budget * (sizes[label] or 0) // max(total, 1))
             frame, _ = _read_files_budgeted(files, share)
+            if sizes[label] is not None and sizes[label] > len(frame):  # a sample states its batch's true size,
+                from .schema.contract import ROWS_ATTR  # so the contract's row-count check compares the batch
+
+                frame.attrs[ROWS_ATTR] = int(sizes[label])
             read_rows += len(frame)
             out.append((label, frame))
         self._sampled["production"] = (read_rows, total)
@@ -431,7 +435,31 @@ class ModelConfig:
 
         if self.contract and self.path(self.contract).exists():
             return Contract.load(self.path(self.contract))
-        return infer_contract(self.reference, spec=self.spec)
+        total = self.row_counts.get("baseline") if self.engine_used != "pandas" else None
+        # the reference held may be a sample: the usual batch size is the whole baseline's
+        return infer_contract(self.reference, spec=self.spec,
+                              reference_rows=total if total and total > len(self.reference) else None)
+
+    def window_sources(self) -> dict:
+        """Each production window for the contract's checks: under DuckDB/Spark with ``window: batch`` its files
+        (checked as aggregates on every row); else the frame held, stating its window's true row count."""
+        from .schema.contract import ROWS_ATTR
+
+        if self.engine_used == "pandas":
+            return dict(self.batches)
+        if self.window == "batch" and _is_files(self.production):
+            files = self._batch_files()
+            return {label: [str(f) for f in files[label]] for label in self.batches}
+        from .engines import window_row_counts
+
+        counts = window_row_counts(self.source("production"), window=self.window, timestamp=self.spec.timestamp,
+                                   engine=self.engine_used, tz=self.timezone)
+        out = {}
+        for label, frame in self.batches.items():
+            frame = frame.copy(deep=False)
+            frame.attrs[ROWS_ATTR] = counts.get(label, len(frame))
+            out[label] = frame
+        return out
 
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")

@@ -35,6 +35,7 @@ Examples
 """
 from ._api import (ENGINES, auc_from_histogram, confusion_counts, engine_of, profile, profile_windows,
                    read_columns, score_histogram)
+from ._contract import SourceBatch, guard_source, source_batch, window_row_counts
 from ._drift import WindowProfile, drift_windows
 from ._profiles import EXACT_QUANTILES, WindowedProfiles, clear_cache
 from ._source import DUCKDB_SETTINGS, is_source, list_files, open_source
@@ -43,4 +44,4 @@ from ._source import _active_session as active_session
 __all__ = ["open_source", "active_session", "profile", "profile_windows", "WindowedProfiles", "drift_windows", "WindowProfile", "confusion_counts",
            "score_histogram", "read_columns",
            "auc_from_histogram", "is_source", "engine_of", "list_files", "clear_cache", "ENGINES",
-           "DUCKDB_SETTINGS", "EXACT_QUANTILES"]
+           "DUCKDB_SETTINGS", "EXACT_QUANTILES", "SourceBatch", "source_batch", "window_row_counts", "guard_source"]

@@ -118,16 +118,46 @@ def _dtype_check(rule: ColumnRule, s: pd.Series, observed: str, nonnull: int, ct
     expected = rule.type
     if observed == expected or nonnull == 0 or expected in ("mixed", "empty") or rule.kind is Kind.EMPTY:
         return
-    exp_text = f"{expected} ({rule.dtype})"
-    obs_text = f"{observed} ({s.dtype}){where}"
-    examples = examples_of(s.dropna())
-    if expected in _NUMBERS and observed in _NUMBERS:
+    fractional, fractional_examples, unparsed, detail = 0, None, None, ""
+    if expected == "integer" and observed == "float":
         arr = numeric_values(s) if arr is None else arr
-        fractional = int(np.sum(np.isfinite(arr) & (np.mod(arr, 1) != 0)))
+        frac = np.isfinite(arr) & (np.mod(arr, 1) != 0)
+        fractional = int(np.sum(frac))
+        fractional_examples = examples_of(pd.Series(arr), frac) if fractional else None
+    elif (rule.kind is Kind.NUMERIC or expected in _NUMBERS) and observed in _TEXTS and expected not in _TEXTS:
+        arr = numeric_values(s) if arr is None else arr
+        unparsed = s.notna().to_numpy() & np.isnan(arr)
+        detail = "does not parse as a number"
+    elif expected == "datetime" and observed in _TEXTS + _NUMBERS:
+        parsed = (pd.to_datetime(s, errors="coerce", utc=True) if observed in _TEXTS
+                  else pd.Series(pd.NaT, index=s.index))
+        unparsed = (s.notna() & parsed.isna()).to_numpy()
+        detail = "does not parse as a timestamp"
+    dtype_failure(rule, observed, f"{observed} ({s.dtype}){where}", nonnull, ctx, out, where,
+                  examples=examples_of(s.dropna()), fractional=fractional, fractional_examples=fractional_examples,
+                  unparsed=None if unparsed is None else int(unparsed.sum()), examined=nonnull)
+    if unparsed is not None:
+        _add_mask(out, ctx, rule.name, Check.DTYPE_CHANGE, unparsed, detail, s)
+
+
+def dtype_failure(rule: ColumnRule, observed: str, obs_text: str, nonnull: int, ctx: Context, out: Outcome,
+                  where: str = "", *, examples: list, fractional: int = 0, fractional_examples: list | None = None,
+                  unparsed: int | None = None, examined: int | None = None, sample_note: str = "") -> None:
+    """Record a change of value type (``observed`` family against the rule's).
+
+    ``fractional``: values with fractions where integers were promised. ``unparsed`` of ``examined``
+    text values do not parse as the promised numbers or timestamps (the coercion preview; on a source
+    it is scored on a sample, which ``sample_note`` states).
+    """
+    expected = rule.type
+    if observed == expected or nonnull == 0 or expected in ("mixed", "empty") or rule.kind is Kind.EMPTY:
+        return
+    exp_text = f"{expected} ({rule.dtype})"
+    if expected in _NUMBERS and observed in _NUMBERS:
         if expected == "integer" and fractional:
             out.failures.append(failure(
                 rule.name, Check.DTYPE_CHANGE, Severity.WARNING, exp_text, obs_text, fractional, ctx.n,
-                examples_of(pd.Series(arr), np.isfinite(arr) & (np.mod(arr, 1) != 0)),
+                fractional_examples if fractional_examples is not None else examples,
                 f"{rule.name!r} should hold integers but {fractional:,} values have fractions",
             ))
         else:
@@ -143,37 +173,36 @@ def _dtype_check(rule: ColumnRule, s: pd.Series, observed: str, nonnull: int, ct
             f"{rule.name!r} held formatted numbers in the baseline and now arrives as {observed}{where}",
         ))
         return
+    examined = nonnull if examined is None else examined
     if (rule.kind is Kind.NUMERIC or expected in _NUMBERS) and observed in _TEXTS:
-        arr = numeric_values(s) if arr is None else arr
-        unparsed = s.notna().to_numpy() & np.isnan(arr)
-        rate = 1.0 - unparsed.sum() / nonnull
         if expected in _TEXTS:  # baseline already held formatted numbers
             return
+        bad = int(unparsed or 0)
+        rate = 1.0 - bad / examined if examined else 0.0
         target = rule.dtype if expected == "integer" else "float64"
         if rate > 0:
             out.fixes.append(CoerceNumeric(rule.name, parse_rate=round(float(rate), 6), dtype=target))
+        of = f"{examined:,} values" if examined == nonnull else f"{examined:,} sampled values{sample_note}"
         out.failures.append(failure(
             rule.name, Check.DTYPE_CHANGE, Severity.ERROR, exp_text, f"{obs_text}; {pct(rate)} coerce to numbers",
             nonnull, ctx.n, examples,
-            f"{rule.name!r} arrives as text{where}; {rate:.1%} of {nonnull:,} values parse as numbers"
-            + (f" ({int(unparsed.sum()):,} do not)" if unparsed.any() else "")
+            f"{rule.name!r} arrives as text{where}; {rate:.1%} of {of} parse as numbers"
+            + (f" ({bad:,} do not)" if bad else "")
             + ("; fix: CoerceNumeric" if rate > 0 else ""),
         ))
-        _add_mask(out, ctx, rule.name, Check.DTYPE_CHANGE, unparsed, "does not parse as a number", s)
         return
     if expected == "datetime" and observed in _TEXTS + _NUMBERS:
-        parsed = pd.to_datetime(s, errors="coerce", utc=True) if observed in _TEXTS else pd.Series(pd.NaT, index=s.index)
-        unparsed = (s.notna() & parsed.isna()).to_numpy()
-        rate = 1.0 - unparsed.sum() / nonnull
+        bad = int(unparsed if unparsed is not None else examined)
+        rate = 1.0 - bad / examined if examined else 0.0
         if rate > 0:
             out.fixes.append(CoerceDatetime(rule.name, parse_rate=round(float(rate), 6), timezone=rule.timezone))
+        of = "" if examined == nonnull else f" (of {examined:,} sampled values{sample_note})"
         out.failures.append(failure(
             rule.name, Check.DTYPE_CHANGE, Severity.ERROR, exp_text, f"{obs_text}; {pct(rate)} parse as timestamps",
             nonnull, ctx.n, examples,
-            f"{rule.name!r} arrives as {observed}{where}; {rate:.1%} of values parse as timestamps"
+            f"{rule.name!r} arrives as {observed}{where}; {rate:.1%} of values parse as timestamps{of}"
             + ("; fix: CoerceDatetime" if rate > 0 else ""),
         ))
-        _add_mask(out, ctx, rule.name, Check.DTYPE_CHANGE, unparsed, "does not parse as a timestamp", s)
         return
     text_vs_number = (expected in _TEXTS and observed in _NUMBERS + ("boolean",)) or (
         expected in _NUMBERS + ("boolean", "datetime") and observed in _TEXTS)
@@ -229,24 +258,8 @@ def check_column(rule: ColumnRule, s: pd.Series, ctx: Context, source: str | Non
     _dtype_check(rule, s, observed_type, nonnull, ctx, out, where, arr)
 
     # nulls: beyond the baseline's binomial noise at this batch's size
-    k0 = rule.null_rate * rule.rows
-    limit = count_limit(n, k0=k0, n0=rule.rows, alpha=ctx.alpha) if rule.nullable else 0
-    summary["null_limit"] = limit / n
-    if nulls > limit or (nulls and not rule.nullable):
-        share = nulls / n
-        noise_limit = count_limit(n, k0=k0, n0=rule.rows, alpha=ctx.alpha)
-        increase = share - rule.null_rate
-        sev = (Severity.ERROR if increase >= ctx.error_share.get("null_rate", 1.01)
-               else Severity.INFO if nulls <= noise_limit else Severity.WARNING)
-        expected = (f"<= {pct(limit / n)} null (baseline {pct(rule.null_rate)}, noise at n={n:,})"
-                    if rule.nullable else "no nulls (nullable: false)")
-        out.failures.append(failure(
-            rule.name, Check.NULL_RATE, sev, expected, f"{pct(share)} null ({nulls:,} rows)", nulls, n, [],
-            f"{rule.name!r}{where} is {pct(share)} null against {pct(rule.null_rate)} in the baseline"
-            + (f" (at most {pct(limit / n)} expected by chance at {n:,} rows)" if rule.nullable else ""),
-        ))
-        if not rule.nullable:
-            _add_mask(out, ctx, rule.name, Check.NULL_RATE, isna, "is null (nullable: false)")
+    if null_failure(rule, nulls, ctx, out, where) and not rule.nullable:
+        _add_mask(out, ctx, rule.name, Check.NULL_RATE, isna, "is null (nullable: false)")
     if nonnull == 0:
         return out
 
@@ -261,42 +274,77 @@ def check_column(rule: ColumnRule, s: pd.Series, ctx: Context, source: str | Non
     return out
 
 
-def _check_range(rule: ColumnRule, arr: np.ndarray, ctx: Context, out: Outcome, where: str) -> None:
-    if rule.lower is None and rule.upper is None:
-        return
-    lower = -np.inf if rule.lower is None else rule.lower
-    upper = np.inf if rule.upper is None else rule.upper
-    with np.errstate(invalid="ignore"):
-        bad = (arr < lower) | (arr > upper)
-    count = int(bad.sum())
+def null_failure(rule: ColumnRule, nulls: int, ctx: Context, out: Outcome, where: str = "") -> bool:
+    """Record a null-rate failure when ``nulls`` in ``ctx.n`` rows exceed the baseline's noise; True if one was."""
     n = ctx.n
+    k0 = rule.null_rate * rule.rows
+    limit = count_limit(n, k0=k0, n0=rule.rows, alpha=ctx.alpha) if rule.nullable else 0
+    out.summary["null_limit"] = limit / n
+    if not (nulls > limit or (nulls and not rule.nullable)):
+        return False
+    share = nulls / n
+    noise_limit = count_limit(n, k0=k0, n0=rule.rows, alpha=ctx.alpha)
+    increase = share - rule.null_rate
+    sev = (Severity.ERROR if increase >= ctx.error_share.get("null_rate", 1.01)
+           else Severity.INFO if nulls <= noise_limit else Severity.WARNING)
+    expected = (f"<= {pct(limit / n)} null (baseline {pct(rule.null_rate)}, noise at n={n:,})"
+                if rule.nullable else "no nulls (nullable: false)")
+    out.failures.append(failure(
+        rule.name, Check.NULL_RATE, sev, expected, f"{pct(share)} null ({nulls:,} rows)", nulls, n, [],
+        f"{rule.name!r}{where} is {pct(share)} null against {pct(rule.null_rate)} in the baseline"
+        + (f" (at most {pct(limit / n)} expected by chance at {n:,} rows)" if rule.nullable else ""),
+    ))
+    return True
+
+
+def range_bounds(rule: ColumnRule) -> tuple[float, float]:
+    """The rule's numeric band, open ends as infinities."""
+    return (-np.inf if rule.lower is None else rule.lower), (np.inf if rule.upper is None else rule.upper)
+
+
+def range_failure(rule: ColumnRule, count: int, below: int, above: int, bad_min: float, bad_max: float,
+                  worst: list, ctx: Context, out: Outcome, where: str = "") -> None:
+    """Record ``count`` values outside the band (``below`` / ``above`` it, extremes ``bad_min .. bad_max``)."""
+    n = ctx.n
+    lower, upper = range_bounds(rule)
     out.summary["out_of_range_share"] = count / n
     if not count:
         return
     limit = count_limit(n, k0=0, n0=rule.rows, alpha=ctx.alpha)
     share = count / n
-    bad_values = arr[bad]
     # "near misses" within the noise are info: past the band by less than 10% of its width or than the
     # baseline's own extreme tail (p100 - p99, p1 - p0: a new batch's max may overshoot the old one by as
     # much), and on the baseline's side of zero
     q = rule.quantiles or {}
     width = 0.1 * (upper - lower) if np.isfinite(upper - lower) else np.inf
-    above = max(width, q.get("p100", 0.0) - q.get("p99", 0.0))
-    below = max(width, q.get("p1", 0.0) - q.get("p0", 0.0))
-    with np.errstate(invalid="ignore"):
-        near = bool(np.all((bad_values >= lower - below) & (bad_values <= upper + above)
-                           & ~((lower >= 0) & (bad_values < 0))))
+    above_ext = max(width, q.get("p100", 0.0) - q.get("p99", 0.0))
+    below_ext = max(width, q.get("p1", 0.0) - q.get("p0", 0.0))
+    near = bool(bad_min >= lower - below_ext and bad_max <= upper + above_ext and not (lower >= 0 and bad_min < 0))
     sev = _severity(Check.OUT_OF_RANGE, share, count <= limit and near, ctx)
-    centre = (rule.quantiles or {}).get("p50", 0.0)
-    order = np.argsort(-np.abs(bad_values - centre), kind="stable")
-    worst = pd.unique(bad_values[order])[:5]
-    below, above = int(np.sum(arr < lower)), int(np.sum(arr > upper))
-    observed = f"{count:,} outside ({pct(share)}): {below:,} below, {above:,} above; extremes {num(float(np.nanmin(bad_values)))} .. {num(float(np.nanmax(bad_values)))}"
+    observed = (f"{count:,} outside ({pct(share)}): {below:,} below, {above:,} above; extremes {num(bad_min)} .. "
+                f"{num(bad_max)}")
     out.failures.append(failure(
-        rule.name, Check.OUT_OF_RANGE, sev, f"[{num(lower)}, {num(upper)}]", observed, count, n,
-        [float(v) for v in worst],
+        rule.name, Check.OUT_OF_RANGE, sev, f"[{num(lower)}, {num(upper)}]", observed, count, n, list(worst),
         f"{count:,} values of {rule.name!r}{where} ({pct(share)}) fall outside the baseline band [{num(lower)}, {num(upper)}]",
     ))
+
+
+def _check_range(rule: ColumnRule, arr: np.ndarray, ctx: Context, out: Outcome, where: str) -> None:
+    if rule.lower is None and rule.upper is None:
+        return
+    lower, upper = range_bounds(rule)
+    with np.errstate(invalid="ignore"):
+        bad = (arr < lower) | (arr > upper)
+    count = int(bad.sum())
+    if not count:
+        out.summary["out_of_range_share"] = 0.0
+        return
+    bad_values = arr[bad]
+    centre = (rule.quantiles or {}).get("p50", 0.0)
+    order = np.argsort(-np.abs(bad_values - centre), kind="stable")
+    worst = [float(v) for v in pd.unique(bad_values[order])[:5]]
+    range_failure(rule, count, int(np.sum(arr < lower)), int(np.sum(arr > upper)), float(np.nanmin(bad_values)),
+                  float(np.nanmax(bad_values)), worst, ctx, out, where)
     _add_mask(out, ctx, rule.name, Check.OUT_OF_RANGE, bad, f"outside [{num(lower)}, {num(upper)}]", arr)
 
 
@@ -304,7 +352,7 @@ def _check_categories(rule: ColumnRule, s: pd.Series, nonnull: int, ctx: Context
     n = ctx.n
     if rule.categories is None:
         distinct = int(s.nunique(dropna=True))
-        _check_cardinality(rule, distinct, ctx, out, where)
+        check_cardinality(rule, distinct, ctx, out, where)
         return
     view = category_view(s, rule.categories)
     try:
@@ -313,33 +361,43 @@ def _check_categories(rule: ColumnRule, s: pd.Series, nonnull: int, ctx: Context
         known = view.astype(str).isin([str(k) for k in rule.categories]).to_numpy()
     unseen = view.notna().to_numpy() & ~known
     count = int(unseen.sum())
-    out.summary["unseen_share"] = count / n
     if not count:
+        out.summary["unseen_share"] = 0.0
         return
     try:
         counts = view[unseen].value_counts()
     except TypeError:
         counts = view[unseen].astype(str).value_counts()
+    unseen_failure(rule, count, list(counts.head(5).items()), len(counts), nonnull, ctx, out, where)
+    _add_mask(out, ctx, rule.name, Check.UNSEEN_CATEGORY, unseen, "not a baseline value", view)
+    # the batch can only exceed the cardinality limit through unseen values
+    if rule.max_cardinality is not None and len(rule.categories) + len(counts) > rule.max_cardinality:
+        check_cardinality(rule, int(view.nunique(dropna=True)), ctx, out, where)
+
+
+def unseen_failure(rule: ColumnRule, count: int, top: list, n_values: int, nonnull: int, ctx: Context,
+                   out: Outcome, where: str = "") -> None:
+    """Record ``count`` rows holding ``n_values`` values the baseline never had (``top``: up to 5 ``(value, rows)``)."""
+    n = ctx.n
+    out.summary["unseen_share"] = count / n
+    if not count:
+        return
     ref_nonnull = rule.rows * (1.0 - rule.null_rate)
     limit = count_limit(nonnull, k0=(rule.unseen_rate or 0.0) * ref_nonnull, n0=int(round(ref_nonnull)), alpha=ctx.alpha)
     share = count / n
     sev = _severity(Check.UNSEEN_CATEGORY, share, count <= limit, ctx)
-    top = ", ".join(f"{_scalar(v)!r} ({pct(c / n)})" for v, c in counts.head(5).items())
-    more = f", ... +{len(counts) - 5} more" if len(counts) > 5 else ""
+    top_text = ", ".join(f"{_scalar(v)!r} ({pct(c / n)})" for v, c in top[:5])
+    more = f", ... +{n_values - 5} more" if n_values > 5 else ""
     out.failures.append(failure(
         rule.name, Check.UNSEEN_CATEGORY, sev,
         f"one of {len(rule.categories)} baseline values" + (f" (<= {pct(limit / n)} unseen by chance)" if limit else ""),
-        f"{len(counts):,} new value(s) in {count:,} rows ({pct(share)}): {top}{more}", count, n,
-        [_scalar(v) for v in counts.index[:5].tolist()],
-        f"{rule.name!r}{where} has {len(counts):,} value(s) the baseline never had, in {pct(share)} of rows: {top}{more}",
+        f"{n_values:,} new value(s) in {count:,} rows ({pct(share)}): {top_text}{more}", count, n,
+        [_scalar(v) for v, _ in top[:5]],
+        f"{rule.name!r}{where} has {n_values:,} value(s) the baseline never had, in {pct(share)} of rows: {top_text}{more}",
     ))
-    _add_mask(out, ctx, rule.name, Check.UNSEEN_CATEGORY, unseen, "not a baseline value", view)
-    # the batch can only exceed the cardinality limit through unseen values
-    if rule.max_cardinality is not None and len(rule.categories) + len(counts) > rule.max_cardinality:
-        _check_cardinality(rule, int(view.nunique(dropna=True)), ctx, out, where)
 
 
-def _check_cardinality(rule: ColumnRule, distinct: int, ctx: Context, out: Outcome, where: str) -> None:
+def check_cardinality(rule: ColumnRule, distinct: int, ctx: Context, out: Outcome, where: str) -> None:
     if rule.max_cardinality is None or distinct <= rule.max_cardinality:
         return
     base = max(rule.cardinality or 1, 1)
@@ -358,15 +416,19 @@ def _check_unique(rule: ColumnRule, s: pd.Series, isna: np.ndarray, ctx: Context
     except TypeError:
         dup = s.astype(str).duplicated(keep="first").to_numpy() & ~isna
     count = int(dup.sum())
-    if not count:
-        return
+    if count:
+        duplicate_failure(rule, count, examples_of(s, dup), ctx, out, where)
+        _add_mask(out, ctx, rule.name, Check.DUPLICATE_ID, dup, "repeats an earlier row", s)
+
+
+def duplicate_failure(rule: ColumnRule, count: int, examples: list, ctx: Context, out: Outcome, where: str = "") -> None:
+    """Record ``count`` rows repeating an earlier value of a unique column."""
     share = count / ctx.n
     sev = _severity(Check.DUPLICATE_ID, share, False, ctx)
     out.failures.append(failure(
         rule.name, Check.DUPLICATE_ID, sev, "unique values", f"{count:,} repeated rows ({pct(share)})", count, ctx.n,
-        examples_of(s, dup), f"{count:,} rows repeat an earlier {rule.name!r}{where}: double-counted events?",
+        examples, f"{count:,} rows repeat an earlier {rule.name!r}{where}: double-counted events?",
     ))
-    _add_mask(out, ctx, rule.name, Check.DUPLICATE_ID, dup, "repeats an earlier row", s)
 
 
 def _check_timestamps(rule: ColumnRule, s: pd.Series, observed_type: str, nonnull: int, ctx: Context,
@@ -398,23 +460,7 @@ def _check_timestamps(rule: ColumnRule, s: pd.Series, observed_type: str, nonnul
         t = t.astype(t.dtype.categories.dtype)
     tz = getattr(t.dtype, "tz", None)
     if observed_type == "datetime":
-        if rule.timezone and tz is None:
-            out.failures.append(failure(
-                rule.name, Check.TIMESTAMP, Severity.ERROR, f"time zone {rule.timezone}", f"no time zone{where}",
-                nonnull, n, examples_of(s.dropna()),
-                f"{rule.name!r}{where} lost its time zone (baseline {rule.timezone}); checks below assume "
-                f"{rule.timezone}; localise upstream or with .dt.tz_localize({rule.timezone!r})",
-            ))
-        elif rule.timezone is None and tz is not None:
-            out.failures.append(failure(
-                rule.name, Check.TIMESTAMP, Severity.INFO, "no time zone (naive)", f"time zone {tz}", 0, n, [],
-                f"{rule.name!r}{where} now carries time zone {tz}; the baseline was naive",
-            ))
-        elif rule.timezone and tz is not None and str(tz) != rule.timezone:
-            out.failures.append(failure(
-                rule.name, Check.TIMESTAMP, Severity.INFO, f"time zone {rule.timezone}", f"time zone {tz}", 0, n, [],
-                f"{rule.name!r}{where} is in {tz} instead of {rule.timezone} (same instants, different display)",
-            ))
+        timezone_failure(rule, None if tz is None else str(tz), nonnull, examples_of(s.dropna()), ctx, out, where)
     utc = _as_utc(t, rule.timezone)
     values = utc.dt.tz_localize(None).to_numpy()  # datetime64 in the column's own unit (us in pandas 3)
     unit = np.datetime_data(values.dtype)[0]
@@ -426,44 +472,90 @@ def _check_timestamps(rule: ColumnRule, s: pd.Series, observed_type: str, nonnul
     if not rule.allow_future:
         future = valid & (values > at_unit(ctx.now + FUTURE_TOLERANCE))
         if future.any():
-            count = int(future.sum())
-            out.failures.append(failure(
-                rule.name, Check.TIMESTAMP, _severity(Check.TIMESTAMP, count / n, False, ctx),
-                f"no time after {ctx.now:%Y-%m-%d %H:%M %Z} (validation time)", f"{count:,} in the future ({pct(count / n)})",
-                count, n, examples_of(utc, future),
-                f"{count:,} values of {rule.name!r}{where} lie in the future: clock or time-zone bug?",
-            ))
+            future_failure(rule, int(future.sum()), examples_of(utc, future), ctx, out, where)
             _add_mask(out, ctx, rule.name, Check.TIMESTAMP, future, "is in the future", utc)
     if rule.role != "timestamp" or valid.sum() == 0:
         return
     if ctx.after is not None:
         early = valid & (values < at_unit(ctx.after))
         if early.any():
-            count = int(early.sum())
-            out.failures.append(failure(
-                rule.name, Check.TIMESTAMP, _severity(Check.TIMESTAMP, count / n, False, ctx),
-                f"after {ctx.after:%Y-%m-%d %H:%M} (end of the previous batch)",
-                f"{count:,} earlier ({pct(count / n)})", count, n, examples_of(utc, early),
-                f"{count:,} rows of {rule.name!r}{where} are older than the previous batch: replayed or late data?",
-            ))
+            early_failure(rule, int(early.sum()), examples_of(utc, early), ctx, out, where)
             _add_mask(out, ctx, rule.name, Check.TIMESTAMP, early, "is before the previous batch", utc)
     ticks = values.view("int64")
     good = ticks[valid]
-    if good.size >= 20:
-        q01, q99 = np.quantile(good, [0.01, 0.99])
+    if good.size >= STRAY_MIN_VALUES:
         one_day = int(np.timedelta64(1, "D") / np.timedelta64(1, unit))
-        span = max(q99 - q01, one_day)
-        low, high = q01 - span, q99 + span
+        low, high = stray_limits(*np.quantile(good, [0.01, 0.99]), one_day)
         stray = valid & ((ticks < low) | (ticks > high))
         if stray.any():
-            count = int(stray.sum())
             lo_t = pd.Timestamp(np.datetime64(int(max(low, good.min())), unit))
             hi_t = pd.Timestamp(np.datetime64(int(min(high, good.max())), unit))
-            out.failures.append(failure(
-                rule.name, Check.TIMESTAMP, _severity(Check.TIMESTAMP, count / n, False, ctx),
-                f"within the batch window {lo_t:%Y-%m-%d} .. {hi_t:%Y-%m-%d} (UTC)",
-                f"{count:,} far outside ({pct(count / n)})", count, n, examples_of(utc, stray),
-                f"{count:,} rows of {rule.name!r}{where} lie far outside the batch's own time window "
-                "(more than its width away): out-of-order or mis-dated events",
-            ))
+            stray_failure(rule, int(stray.sum()), lo_t, hi_t, examples_of(utc, stray), ctx, out, where)
             _add_mask(out, ctx, rule.name, Check.TIMESTAMP, stray, "is far outside the batch window", utc)
+
+
+#: Fewest valid timestamps from which rows far outside the batch's own window are reported.
+STRAY_MIN_VALUES = 20
+
+
+def stray_limits(q01: float, q99: float, one_day: float) -> tuple[float, float]:
+    """Ticks below / above which a timestamp lies far outside its batch (more than the window's width away)."""
+    span = max(q99 - q01, one_day)
+    return q01 - span, q99 + span
+
+
+def timezone_failure(rule: ColumnRule, tz: str | None, nonnull: int, examples: list, ctx: Context, out: Outcome,
+                     where: str = "") -> None:
+    """Record a lost, gained or changed time zone (``tz``: the batch column's zone, None if naive)."""
+    n = ctx.n
+    if rule.timezone and tz is None:
+        out.failures.append(failure(
+            rule.name, Check.TIMESTAMP, Severity.ERROR, f"time zone {rule.timezone}", f"no time zone{where}",
+            nonnull, n, examples,
+            f"{rule.name!r}{where} lost its time zone (baseline {rule.timezone}); checks below assume "
+            f"{rule.timezone}; localise upstream or with .dt.tz_localize({rule.timezone!r})",
+        ))
+    elif rule.timezone is None and tz is not None:
+        out.failures.append(failure(
+            rule.name, Check.TIMESTAMP, Severity.INFO, "no time zone (naive)", f"time zone {tz}", 0, n, [],
+            f"{rule.name!r}{where} now carries time zone {tz}; the baseline was naive",
+        ))
+    elif rule.timezone and tz is not None and str(tz) != rule.timezone:
+        out.failures.append(failure(
+            rule.name, Check.TIMESTAMP, Severity.INFO, f"time zone {rule.timezone}", f"time zone {tz}", 0, n, [],
+            f"{rule.name!r}{where} is in {tz} instead of {rule.timezone} (same instants, different display)",
+        ))
+
+
+def future_failure(rule: ColumnRule, count: int, examples: list, ctx: Context, out: Outcome, where: str = "") -> None:
+    """Record ``count`` timestamps after the validation time (plus :data:`FUTURE_TOLERANCE`)."""
+    n = ctx.n
+    out.failures.append(failure(
+        rule.name, Check.TIMESTAMP, _severity(Check.TIMESTAMP, count / n, False, ctx),
+        f"no time after {ctx.now:%Y-%m-%d %H:%M %Z} (validation time)", f"{count:,} in the future ({pct(count / n)})",
+        count, n, examples, f"{count:,} values of {rule.name!r}{where} lie in the future: clock or time-zone bug?",
+    ))
+
+
+def early_failure(rule: ColumnRule, count: int, examples: list, ctx: Context, out: Outcome, where: str = "") -> None:
+    """Record ``count`` timestamps before the end of the previous batch (``ctx.after``)."""
+    n = ctx.n
+    out.failures.append(failure(
+        rule.name, Check.TIMESTAMP, _severity(Check.TIMESTAMP, count / n, False, ctx),
+        f"after {ctx.after:%Y-%m-%d %H:%M} (end of the previous batch)",
+        f"{count:,} earlier ({pct(count / n)})", count, n, examples,
+        f"{count:,} rows of {rule.name!r}{where} are older than the previous batch: replayed or late data?",
+    ))
+
+
+def stray_failure(rule: ColumnRule, count: int, lo_t: pd.Timestamp, hi_t: pd.Timestamp, examples: list,
+                  ctx: Context, out: Outcome, where: str = "") -> None:
+    """Record ``count`` timestamps far outside the batch's own window ``lo_t .. hi_t``."""
+    n = ctx.n
+    out.failures.append(failure(
+        rule.name, Check.TIMESTAMP, _severity(Check.TIMESTAMP, count / n, False, ctx),
+        f"within the batch window {lo_t:%Y-%m-%d} .. {hi_t:%Y-%m-%d} (UTC)",
+        f"{count:,} far outside ({pct(count / n)})", count, n, examples,
+        f"{count:,} rows of {rule.name!r}{where} lie far outside the batch's own time window "
+        "(more than its width away): out-of-order or mis-dated events",
+    ))

@@ -37,7 +37,10 @@ from .repair import Fix, Rename, apply_fixes
 from .result import FAILURE_COLUMNS, SUMMARY_COLUMNS, SchemaError, ValidationResult
 from .rules import MAX_CATEGORIES, ColumnRule, RowCountRule, config_number, infer_rule
 
-__all__ = ["Contract", "infer_contract", "DEFAULT_ERROR_SHARE"]
+__all__ = ["Contract", "infer_contract", "DEFAULT_ERROR_SHARE", "FrameBatch", "ROWS_ATTR"]
+
+#: ``frame.attrs`` key under which a sampled batch records how many rows the whole batch has.
+ROWS_ATTR = "toolkit_rows_total"
 
 #: Share of the batch's rows at which a row-level failure becomes an error (editable per contract).
 DEFAULT_ERROR_SHARE = {
@@ -144,39 +147,67 @@ class Contract:
         return self.to_html()
 
     # -- validation -----------------------------------------------------------------------------
-    def validate(self, batch: pd.DataFrame, strict: bool = False, *, now: object = None,
-                 after: object = None) -> ValidationResult:
+    def validate(self, batch, strict: bool = False, *, now: object = None, after: object = None,
+                 engine: str = "auto", sample_rows: int | None = None) -> ValidationResult:
         """Check every rule on ``batch`` and report all failures at once.
 
         Parameters
         ----------
         batch
-            The new data.
+            The new data: a pandas DataFrame, or where it lives: a Parquet/CSV path, glob, folder or
+            list of files, a DuckDB relation or a Spark DataFrame. A source is checked with SQL
+            aggregates in DuckDB or Spark (never loading its rows): same checks, same counts, and the
+            true row count; only the rename scores and the coercion preview ("$54.20" text) read a
+            seeded sample of the affected column (``result.sample_rows`` says how many rows).
         strict
             Raise :class:`SchemaError` listing every failure when any is an error.
         now
             Validation time for the "in the future" check (default: the current UTC time).
         after
             End of the previous batch: rows of the timestamp column before it are out of order.
+        engine
+            'auto' (pandas for a DataFrame, DuckDB for files and relations, Spark for Spark frames),
+            'pandas', 'duckdb' or 'spark' (Spark reads the files).
+        sample_rows
+            Rows of the seeded sample for rename scores and coercion previews on a source (default
+            :data:`toolkit.schema.renames.SAMPLE_ROWS`).
 
         Returns
         -------
         ValidationResult
             ``ok``, the tidy ``failures`` table, the per-column ``summary`` and ``suggested_fixes``.
         """
-        result, _ = self._validate(batch, now=now, after=after, collect_rows=False)
+        result, _ = self._validate(batch, now=now, after=after, collect_rows=False, engine=engine,
+                                   sample_rows=sample_rows)
         if strict and not result.ok:
             raise SchemaError(result)
         return result
 
-    def _validate(self, batch: pd.DataFrame, *, now: object, after: object,
-                  collect_rows: bool) -> tuple[ValidationResult, list]:
-        if not isinstance(batch, pd.DataFrame):
-            raise TypeError(f"batch must be a pandas DataFrame; got {type(batch).__name__}. "
-                            "Load files with toolkit.read(path) first.")
+    def _validate(self, batch, *, now: object, after: object, collect_rows: bool,
+                  engine: str = "auto", sample_rows: int | None = None) -> tuple[ValidationResult, list]:
         now_ts = _utc(now, "now") if now is not None else pd.Timestamp.now(tz="UTC")
         after_ts = _utc(after, "after") if after is not None else None
-        n = len(batch)
+        if isinstance(batch, pd.DataFrame):
+            if engine not in ("auto", "pandas"):
+                raise ValueError(f"engine={engine!r} reads files or tables, not a pandas DataFrame; use "
+                                 "engine='pandas' (or write the frame to Parquet first)")
+            view = FrameBatch(batch)
+        else:
+            from ..engines import is_source
+
+            if not is_source(batch):
+                raise TypeError(f"batch must be a pandas DataFrame, a Parquet/CSV path, glob or folder, a DuckDB "
+                                f"relation or a Spark DataFrame; got {type(batch).__name__}. Load files with "
+                                "toolkit.read(path), or pass the path itself to check it where it lives")
+            from ..engines import source_batch
+
+            view = source_batch(batch, engine=engine, sample_rows=sample_rows)
+        with view:
+            return self._validate_view(view, now_ts, after_ts, collect_rows)
+
+    def _validate_view(self, view, now_ts, after_ts, collect_rows: bool) -> tuple[ValidationResult, list]:
+        """The one validation pass over a batch ``view`` (a frame, or aggregates of a source)."""
+        n = view.n
         ctx = Context(n=n, alpha=self.alpha, error_share=self.error_share, now=now_ts, after=after_ts,
                       collect_rows=collect_rows)
         failures: list[dict] = []
@@ -185,11 +216,9 @@ class Contract:
         to_confirm: list[Fix] = []
         summaries: list[dict] = []
 
-        position: dict[str, int] = {}
         copies: dict[str, int] = {}
-        for i, name in enumerate(str(c) for c in batch.columns):
+        for name in view.names:
             copies[name] = copies.get(name, 0) + 1
-            position.setdefault(name, i)
         for name, k in copies.items():
             if k > 1:
                 failures.append(failure(
@@ -197,24 +226,20 @@ class Contract:
                     n, n, [], f"the batch has {k} columns named {name!r}; only the first is validated. "
                     "Rename or drop the copies upstream",
                 ))
+        present = set(copies)
 
-        def column(name: str) -> pd.Series:
-            return batch.iloc[:, position[name]]
+        failures.extend(self._row_count(view, view.rows_total))
 
-        failures.extend(self._row_count(batch, n, position))
-
-        missing = [r for name, r in self.columns.items() if name not in position]
-        unexpected = [c for c in position if c not in self.columns]
+        missing = [r for name, r in self.columns.items() if name not in present]
+        unexpected = [c for c in copies if c not in self.columns]
         pairs = []
         if missing and unexpected and n:
-            view = batch.iloc[:, [position[c] for c in unexpected]]
-            view.columns = unexpected
-            pairs = find_renames(missing, view, unexpected)
+            pairs = find_renames(missing, view.rename_frame(unexpected), unexpected)
         renamed = {p.missing: p for p in pairs}
 
         for name, rule in self.columns.items():
-            if name in position:
-                outcome = check_column(rule, column(name), ctx)
+            if name in present:
+                outcome = view.check(rule, name, ctx)
             elif name in renamed:
                 pair = renamed[name]
                 sev = Severity.ERROR if rule.required else Severity.WARNING
@@ -227,11 +252,12 @@ class Contract:
                                f"{name!r})])")
                 failures.append(failure(
                     name, Check.SUSPECTED_RENAME, sev, repr(name), repr(pair.unexpected), n, n,
-                    _first_values(column(pair.unexpected)),
+                    view.first_values(pair.unexpected),
                     f"{name!r} is missing and {pair.unexpected!r} is new: likely renamed (name similarity "
-                    f"{pair.name:.2f}, distribution match {pair.distribution:.2f}: {pair.note}); {verdict}",
+                    f"{pair.name:.2f}, distribution match {pair.distribution:.2f}: {pair.note}{view.sample_note}); "
+                    f"{verdict}",
                 ))
-                outcome = check_column(rule, column(pair.unexpected), ctx, source=pair.unexpected)
+                outcome = view.check(rule, pair.unexpected, ctx, source=pair.unexpected)
                 if rename.confirmed:
                     fixes.append(rename)
                 else:  # the rename and the coercions that assume it wait for confirmation
@@ -257,16 +283,18 @@ class Contract:
         for name in unexpected:
             if name in {p.unexpected for p in pairs}:
                 continue
-            s = column(name)
             failures.append(failure(
-                name, Check.UNEXPECTED_COLUMN, Severity.WARNING, "not in the contract", f"new column ({s.dtype})",
-                n, n, _first_values(s), f"{name!r} is not in the contract: new upstream field? "
+                name, Check.UNEXPECTED_COLUMN, Severity.WARNING, "not in the contract", f"new column ({view.dtype(name)})",
+                n, n, view.first_values(name), f"{name!r} is not in the contract: new upstream field? "
                 "add it by re-inferring the contract if the model should use it",
             ))
 
-        return self._result(failures, summaries, fixes, n, to_confirm), masks
+        result = self._result(failures, summaries, fixes, n, to_confirm)
+        if view.engine != "pandas":
+            result = dataclasses.replace(result, engine=view.engine, sample_rows=view.sample_rows)
+        return result, masks
 
-    def _row_count(self, batch: pd.DataFrame, n: int, position: dict[str, int]) -> list[dict]:
+    def _row_count(self, view, n: int) -> list[dict]:
         if n == 0:
             return [failure(BATCH, Check.ROW_COUNT, Severity.ERROR, "at least one row", "0 rows", 0, 0, [],
                             "the batch is empty: broken extract or wrong partition?")]
@@ -275,12 +303,11 @@ class Contract:
         expected = self.rows.expected
         span_note = ""
         ts = next((r.name for r in self.columns.values() if r.role == "timestamp"), None)
-        if self.rows.per and ts in position:
-            t = batch.iloc[:, position[ts]]
-            if pd.api.types.is_datetime64_any_dtype(t.dtype) and t.notna().any():
-                periods = max(1.0, (t.max() - t.min()) / pd.Timedelta(self.rows.per))
-                expected *= periods
-                span_note = f" for {periods:.3g} x {self.rows.per}"
+        span = view.time_span(ts) if self.rows.per and ts is not None else None
+        if span is not None:
+            periods = max(1.0, (span[1] - span[0]) / pd.Timedelta(self.rows.per))
+            expected *= periods
+            span_note = f" for {periods:.3g} x {self.rows.per}"
         low, high = expected / self.rows.tolerance, expected * self.rows.tolerance
         if low <= n <= high:
             return []
@@ -314,11 +341,12 @@ class Contract:
                                 unconfirmed_fixes=tuple(to_confirm))
 
     # -- repair ---------------------------------------------------------------------------------
-    def validate_windows(self, batches, *, now: object = None):
-        """Validate every window of ``{label: batch}``; see :func:`~toolkit.schema.over_time.validate_windows`."""
+    def validate_windows(self, batches, *, now: object = None, engine: str = "auto"):
+        """Validate every window of ``{label: batch}`` (frames or sources); see
+        :func:`~toolkit.schema.over_time.validate_windows`."""
         from .over_time import validate_windows
 
-        return validate_windows(self, batches, now=now)
+        return validate_windows(self, batches, now=now, engine=engine)
 
     def repair(self, batch: pd.DataFrame, fixes: Iterable[Fix] | None = None) -> pd.DataFrame:
         """Apply ``fixes`` (default: every fix :meth:`validate` suggests) and return the corrected copy.
@@ -425,6 +453,58 @@ class Contract:
         return to_pandera(self)
 
 
+class FrameBatch:
+    """A pandas batch as :meth:`Contract._validate_view` reads it (the engines give the same interface over
+    aggregates of a source: :func:`toolkit.engines.source_batch`)."""
+
+    engine = "pandas"
+    sample_rows = None
+    sample_note = ""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.names = [str(c) for c in frame.columns]
+        self.position: dict[str, int] = {}
+        for i, name in enumerate(self.names):
+            self.position.setdefault(name, i)
+        self.n = len(frame)
+        # a seeded sample of a larger batch (ModelConfig under DuckDB/Spark) states the batch's true size, so
+        # the row-count check compares the batch, not the sample, with the usual size
+        total = frame.attrs.get(ROWS_ATTR)
+        self.rows_total = int(total) if isinstance(total, (int, np.integer)) and total >= self.n and self.n else self.n
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def column(self, name: str) -> pd.Series:
+        return self.frame.iloc[:, self.position[name]]
+
+    def check(self, rule: ColumnRule, name: str, ctx: Context, source: str | None = None):
+        return check_column(rule, self.column(name), ctx, source=source)
+
+    def first_values(self, name: str) -> list:
+        return _first_values(self.column(name))
+
+    def dtype(self, name: str) -> str:
+        return str(self.column(name).dtype)
+
+    def rename_frame(self, names: list[str]) -> pd.DataFrame:
+        view = self.frame.iloc[:, [self.position[c] for c in names]]
+        view.columns = names
+        return view
+
+    def time_span(self, name: str):
+        if name not in self.position:
+            return None
+        t = self.column(name)
+        if pd.api.types.is_datetime64_any_dtype(t.dtype) and t.notna().any():
+            return t.min(), t.max()
+        return None
+
+
 def _dumper():
     import unicodedata
 
@@ -441,7 +521,8 @@ def _dumper():
     return Dumper
 
 
-def _utc(value: object, name: str) -> pd.Timestamp:
+def as_utc(value: object, name: str) -> pd.Timestamp:
+    """``value`` (a timestamp, text or datetime) as a UTC Timestamp, else a ValueError naming ``name``."""
     if isinstance(value, (int, float, np.integer, np.floating)):  # pd.Timestamp(5) is 5 ns after 1970
         raise ValueError(f"{name} must be a timestamp (e.g. '2026-06-30T00:00Z'), not a number; got {show(value)}")
     try:
@@ -451,6 +532,9 @@ def _utc(value: object, name: str) -> pd.Timestamp:
     if ts is pd.NaT:
         raise ValueError(f"{name} must be a timestamp; got NaT")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+_utc = as_utc
 
 
 def _first_values(s: pd.Series, k: int = 5) -> list:
@@ -468,6 +552,7 @@ def infer_contract(
     row_tolerance: float | None = None,
     error_share: dict[str, float] | None = None,
     max_categories: int = MAX_CATEGORIES,
+    reference_rows: int | None = None,
 ) -> Contract:
     """Learn a schema contract from a baseline.
 
@@ -499,6 +584,10 @@ def infer_contract(
         Overrides of :data:`DEFAULT_ERROR_SHARE`.
     max_categories
         Categorical columns with more distinct values keep only their cardinality.
+    reference_rows
+        Rows of the whole baseline when ``reference`` is a sample of it (a ModelConfig under DuckDB or
+        Spark holds at most ``row_budget`` rows): the expected batch size learned from the timestamp
+        is scaled to it, so a full-size batch is not reported as many times the usual.
 
     Returns
     -------
@@ -582,9 +671,12 @@ def infer_contract(
         except (ValueError, TypeError):
             raise ValueError(f"batch_freq must be a pandas timedelta string such as '7D' or '1h'; got {show(batch_freq)}") from None
         t = reference[spec.timestamp].dropna()
+        if reference_rows is not None:
+            check_number("reference_rows", reference_rows, low=len(reference),
+                         hint=" (the whole baseline's rows; reference is a sample of it)")
         if len(t):
             periods = max(1.0, (t.max() - t.min()) / period)
-            rows = RowCountRule(expected=round(len(reference) / periods, 1),
+            rows = RowCountRule(expected=round((reference_rows or len(reference)) / periods, 1),
                                 tolerance=float(row_tolerance or 10.0), per=batch_freq)
     return Contract(columns=rules, rows=rows, alpha=alpha, tolerance=tolerance,
                     error_share={**DEFAULT_ERROR_SHARE, **(error_share or {})})

@@ -29,7 +29,7 @@ from .contract import Contract
 from .result import SchemaError, ValidationResult
 from ..results import Result
 
-__all__ = ["guard", "GuardResult"]
+__all__ = ["guard", "GuardResult", "SourceGuardResult", "free_name"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -102,8 +102,65 @@ class GuardResult(Result):
         return self.to_html()
 
 
-def guard(batch: pd.DataFrame, contract: Contract, *, max_failure_share: float = 0.05,
-          strict_columns: bool = True, now: object = None, after: object = None) -> GuardResult:
+@dataclasses.dataclass(frozen=True, eq=False)
+class SourceGuardResult(Result):
+    """Outcome of :func:`guard` on a source: the split written to Parquet by the engine, and counted.
+
+    Attributes
+    ----------
+    passed_path, quarantined_path
+        The Parquet files written (the quarantined rows carry ``reason_column``).
+    rows, n_passed, n_quarantined
+        Input rows and the rows counted in each written file (``n_passed + n_quarantined == rows``).
+    reason_counts
+        Quarantined rows per reason text (``reason, rows``), most frequent first.
+    validation
+        The :class:`ValidationResult` of the whole source (computed in the engine).
+    covered
+        ``(column, check)`` pairs whose failing rows were quarantined.
+    """
+
+    passed_path: str
+    quarantined_path: str
+    rows: int
+    n_passed: int
+    n_quarantined: int
+    reason_counts: pd.DataFrame
+    validation: ValidationResult
+    reason_column: str = "reason"
+    covered: frozenset = frozenset()
+
+    @property
+    def failure_share(self) -> float:
+        return self.n_quarantined / self.rows if self.rows else 0.0
+
+    def reasons(self) -> pd.DataFrame:
+        return self.reason_counts.copy()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Rows per outcome: one ``passed`` row, then one row per quarantine reason (``outcome, reason, rows``)."""
+        return pd.concat([pd.DataFrame({"outcome": ["passed"], "reason": [""], "rows": [self.n_passed]}),
+                          self.reason_counts.assign(outcome="quarantined")[["outcome", "reason", "rows"]]],
+                         ignore_index=True)
+
+    def __repr__(self) -> str:
+        return (f"SourceGuardResult(passed={self.n_passed:,} -> {self.passed_path!r}, quarantined="
+                f"{self.n_quarantined:,} ({self.failure_share:.2%}) -> {self.quarantined_path!r}, ok={self.validation.ok})")
+
+    def to_html(self) -> str:
+        colour = SEVERITY_COLOURS["warning" if self.n_quarantined else "ok"]
+        body = frame_to_html(self.reason_counts) if self.n_quarantined else "<p>No row quarantined.</p>"
+        headline = (f"{self.n_passed:,} rows passed, {self.n_quarantined:,} quarantined "
+                    f"({self.failure_share:.2%}); written by the engine")
+        return card("Schema guard", body + self.validation.to_html(), headline=headline, colour=colour)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def guard(batch, contract: Contract, *, max_failure_share: float = 0.05,
+          strict_columns: bool = True, now: object = None, after: object = None, passed=None, quarantined=None,
+          engine: str = "auto"):
     """Split ``batch`` into rows that pass the contract's row-level checks and quarantined rows.
 
     Parameters
@@ -120,16 +177,38 @@ def guard(batch: pd.DataFrame, contract: Contract, *, max_failure_share: float =
         zone, null-rate spike). Repair first with ``contract.repair(batch)``.
     now, after
         As in :meth:`Contract.validate`.
+    passed, quarantined
+        For a batch where it lives (Parquet/CSV files, a DuckDB relation): the Parquet files the
+        engine writes the passing and the quarantined rows (with the reason column) to, without
+        loading them into pandas. The written files are counted: passed + quarantined must equal
+        the input's rows, else :class:`RuntimeError`.
+    engine
+        'auto' or 'duckdb' for a source (see :meth:`Contract.validate`).
 
     Returns
     -------
-    GuardResult
-        ``passed``, ``quarantined`` (with ``reason``) and the ``validation``.
+    GuardResult or SourceGuardResult
+        ``passed``, ``quarantined`` (with ``reason``) and the ``validation``; for a source the
+        paths written, the row counts and the rows per reason.
     """
     if not isinstance(contract, Contract):
         raise TypeError(f"contract must be a toolkit Contract (from tk.infer_contract or Contract.load); "
                         f"got {type(contract).__name__}")
     check_number("max_failure_share", max_failure_share, low=0, high=1, hint=" (a share of the batch's rows)")
+    if not isinstance(batch, pd.DataFrame) and (passed is not None or quarantined is not None or engine != "auto"):
+        from ..engines import guard_source
+
+        out = guard_source(batch, contract, passed=passed, quarantined=quarantined, now=now, after=after,
+                           engine=engine)
+        _verdict(out, out.validation, out.rows, out.n_quarantined, out.covered, max_failure_share, strict_columns)
+        return out
+    if not isinstance(batch, pd.DataFrame):
+        from ..engines import is_source
+
+        if is_source(batch):
+            raise ValueError("guard on files or a table writes its split back where the data lives: pass "
+                             "passed='passed.parquet' and quarantined='quarantined.parquet' (or read the batch "
+                             "into pandas first with toolkit.read(path))")
     result, masks = contract._validate(batch, now=now, after=after, collect_rows=True)
     n = len(batch)
     failing = np.zeros(n, dtype=bool)
@@ -146,24 +225,31 @@ def guard(batch: pd.DataFrame, contract: Contract, *, max_failure_share: float =
             shown = values.iloc[hit] if isinstance(values, pd.Series) else values[hit]
             pieces = [f"{check.value}: {column}={_short(v)} {detail}" for v in shown]
         reasons[at] = [f"{r}; {p}" if r else p for r, p in zip(reasons[at], pieces)]
-    reason_column = _free_name(batch.columns, "reason", "quarantine_reason")
-    passed = batch.iloc[np.flatnonzero(~failing)]
-    quarantined = batch.iloc[rows].copy()
-    quarantined[reason_column] = pd.Series(reasons, index=quarantined.index, dtype=object)
-    out = GuardResult(passed=passed, quarantined=quarantined, validation=result, reason_column=reason_column)
+    reason_column = free_name(batch.columns, "reason", "quarantine_reason")
+    passed_rows = batch.iloc[np.flatnonzero(~failing)]
+    quarantined_rows = batch.iloc[rows].copy()
+    quarantined_rows[reason_column] = pd.Series(reasons, index=quarantined_rows.index, dtype=object)
+    out = GuardResult(passed=passed_rows, quarantined=quarantined_rows, validation=result, reason_column=reason_column)
+    covered = {(col, check.value) for col, check, _, _, _ in masks if check is not Check.DTYPE_CHANGE}
+    _verdict(out, result, n, len(rows), covered, max_failure_share, strict_columns)
+    return out
 
+
+def _verdict(out, result: ValidationResult, n: int, n_failing: int, covered: set, max_failure_share: float,
+             strict_columns: bool) -> None:
+    """Raise :class:`SchemaError` (the split on ``.guard``) for an empty batch, too many failing rows, or a
+    column-level error no row can be blamed for."""
     if n == 0 and strict_columns:
         raise SchemaError(result, headline=(
             "guard: the batch has 0 rows, so there is nothing to pass or quarantine: a broken extract or the wrong "
             "partition? Check the source of the batch (or pass strict_columns=False to get an empty result)"),
             guard=out)
-    share = out.failure_share
+    share = n_failing / n if n else 0.0
     if share > max_failure_share:
         raise SchemaError(result, headline=(
-            f"guard: {len(rows):,} of {n:,} rows ({share:.2%}) fail row-level checks, above "
+            f"guard: {n_failing:,} of {n:,} rows ({share:.2%}) fail row-level checks, above "
             f"max_failure_share={max_failure_share:g}; the split is on this exception's .guard"), guard=out)
     if strict_columns:
-        covered = {(col, check.value) for col, check, _, _, _ in masks if check is not Check.DTYPE_CHANGE}
         errors = result.errors
         column_level = errors[[(c, k) not in covered for c, k in zip(errors["column"], errors["check"])]]
         if len(column_level):
@@ -172,7 +258,6 @@ def guard(batch: pd.DataFrame, contract: Contract, *, max_failure_share: float =
             raise SchemaError(result, headline=(
                 f"guard: the batch breaks the contract at column level ({names}); rows cannot be blamed. "
                 "Repair with contract.repair(batch) or pass strict_columns=False"), guard=out)
-    return out
 
 
 def _short(value: object) -> str:
@@ -185,7 +270,7 @@ def _short(value: object) -> str:
 
 
 
-def _free_name(columns, *candidates: str) -> str:
+def free_name(columns, *candidates: str) -> str:
     """The first of ``candidates`` (then ``<last>_2``, ``_3``...) that is not a column: inputs are never overwritten."""
     taken = {str(c) for c in columns}
     for name in candidates:

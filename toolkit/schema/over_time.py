@@ -95,9 +95,15 @@ class WindowValidation(Result):
         return f"WindowValidation({len(self.windows)} windows, {len(self.to_frame())} failures)"
 
 
-def validate_windows(contract, batches: Mapping[str, pd.DataFrame], *, now: object = None) -> WindowValidation:
-    """Validate each batch (in the given order) against ``contract``; see :class:`WindowValidation`."""
+def validate_windows(contract, batches: Mapping[str, object], *, now: object = None,
+                     engine: str = "auto") -> WindowValidation:
+    """Validate each batch (in the given order) against ``contract``; see :class:`WindowValidation`.
+
+    A batch is a DataFrame or where it lives (its files, a DuckDB relation, a Spark DataFrame): then the
+    checks run as aggregates in ``engine`` on every row (see :meth:`Contract.validate`).
+    """
     if not batches:
         raise ValueError("batches is empty; pass {window label: DataFrame}, e.g. dict(tk.read_batches(folder))")
-    results = {str(w): contract.validate(frame, now=now) for w, frame in batches.items()}
+    results = {str(w): contract.validate(frame, now=now, engine="auto" if isinstance(frame, pd.DataFrame) else engine)
+               for w, frame in batches.items()}
     return WindowValidation(list(results), results)

@@ -54,6 +54,11 @@ class ValidationResult(Result):
     unconfirmed_fixes
         Suspected renames without name evidence (and the coercions that assume them): shown, never
         applied by default; ``contract.repair(batch, fixes=result.unconfirmed_fixes)`` once confirmed.
+    engine
+        Where the checks ran: 'pandas', or 'duckdb' / 'spark' for a source (aggregates in the engine).
+    sample_rows
+        On a source: the size of the seeded sample the rename scores and coercion previews read
+        (None when no check needed one); every count comes from all rows.
 
     Examples
     --------
@@ -72,6 +77,8 @@ class ValidationResult(Result):
     suggested_fixes: tuple[Fix, ...] = ()
     rows: int = 0
     unconfirmed_fixes: tuple[Fix, ...] = ()
+    engine: str = "pandas"
+    sample_rows: int | None = None
 
     # -- headline -------------------------------------------------------------------------------
     @property
@@ -102,7 +109,10 @@ class ValidationResult(Result):
         counts = ", ".join(
             f"{self.count(s)} {s}{'s' if self.count(s) != 1 and s != 'info' else ''}" for s in ("error", "warning", "info"))
         verdict = "passes" if self.ok else "FAILS"
-        return f"batch of {self.rows:,} rows {verdict} the contract: {counts}"
+        where = "" if self.engine == "pandas" else f" (checked in {self.engine}" + (
+            f"; renames and coercions scored on a seeded sample of {self.sample_rows:,} rows)" if self.sample_rows
+            else ")")
+        return f"batch of {self.rows:,} rows {verdict} the contract{where}: {counts}"
 
     def __repr__(self) -> str:
         return (f"ValidationResult(ok={self.ok}, rows={self.rows:,}, errors={self.count('error')}, "

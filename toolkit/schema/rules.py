@@ -302,10 +302,13 @@ def _round_out(value: float, down: bool, digits: int = 4) -> float:
     if value == 0 or not math.isfinite(value):
         return float(value)
     scale = 10 ** (digits - 1 - math.floor(math.log10(abs(value))))
-    rounded = (math.floor if down else math.ceil)(value * scale) / scale
-    # float error can land a hair inside: step once more outward if needed
-    if (down and rounded > value) or (not down and rounded < value):
-        rounded = (math.floor if down else math.ceil)(value * scale + (-1 if down else 1)) / scale
+    try:
+        rounded = (math.floor if down else math.ceil)(value * scale) / scale
+        # float error can land a hair inside: step once more outward if needed
+        if (down and rounded > value) or (not down and rounded < value):
+            rounded = (math.floor if down else math.ceil)(value * scale + (-1 if down else 1)) / scale
+    except OverflowError:  # subnormal values (1e-309): the scale leaves the float range; keep the value exactly
+        return float(value)
     return float(rounded)
 
 
