@@ -188,7 +188,11 @@ def _gather(cfg, rules: Rules) -> _Stats:
     if not labelled_ref:
         reason = "the baseline has no labels"
     elif spec.task == "regression":
-        reason = "a regression model has no confidence to abstain on"
+        from .outcomes.fallback import find_uncertainty
+
+        reason = ("a regression model: its abstain cut-off on the predicted uncertainty is chosen in 04, not checked "
+                  "here" if find_uncertainty(reference, spec.prediction) is not None
+                  else "a regression model has no confidence to abstain on")
     elif spec.score is None:
         reason = "no score column to abstain on"
     else:
