@@ -164,9 +164,15 @@ def _gather(cfg, rules: Rules) -> _Stats:
     perf = pd.DataFrame(columns=["window", "value", "lower", "upper", "n", "baseline", "delta_vs_baseline",
                                  "delta_lower", "delta_upper", "delta_p_value", "degraded", "weighted"])
     labelled_ref = target is not None and target in reference.columns
+    outcome_kw = {}
+    if spec.task == "multiclass" and spec.prediction is None:   # predicted class = argmax of the p_<class> columns
+        from .outcomes.setup import detect_class_scores
+
+        found = detect_class_scores(reference, target, exclude=spec.features)
+        outcome_kw = {"class_scores": found} if found else {}
     if joined is not None and labelled_ref:
         perf = tk.performance(joined, spec=spec, metric=metric, by="window", baseline=reference,
-                              n_boot=200).to_frame()
+                              n_boot=200, **outcome_kw).to_frame()
         perf = perf[perf["metric"] == metric].copy()
         perf["window"] = perf["window"].astype(str)
     estimate = None
@@ -179,7 +185,7 @@ def _gather(cfg, rules: Rules) -> _Stats:
         analysis = analysis[analysis["window"].astype(str).isin(needed)]
         try:
             est = tk.estimate_performance(reference, analysis, spec=spec, metric=metric, by="window",
-                                          n_simulations=200).to_frame()
+                                          n_simulations=200, **outcome_kw).to_frame()
             estimate = est.rename(columns={"chunk": "window"})
             estimate["window"] = estimate["window"].astype(str)
         except (ValueError, TypeError, KeyError) as exc:

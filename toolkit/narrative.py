@@ -219,7 +219,7 @@ def labels_plan(config, plan, detectable: float, recent_windows: int = 4) -> Fin
     if metric is None:
         return not_applicable("Sample-size plan", plan.planning_reason)
     spec, reference = config.spec, config.reference
-    base = performance(reference, spec=spec, metric=metric, n_boot=50).to_frame()["value"].iloc[0]
+    base = performance(reference, spec=spec, metric=metric, n_boot=50, **plan.outcome_kwargs).to_frame()["value"].iloc[0]
     prevalence = None
     if plan.task == "binary":
         prevalence = float((reference[spec.target].dropna() == spec.positive_label).mean())

@@ -94,14 +94,18 @@ def _setup(labelled, spec, metric, inclusion_prob, confidence_column, class_scor
     (metric,) = resolve_metrics(metric, roles.task)
     conf_fn, conf_text = _confidence_function(roles, confidence_column, class_scores)
     if roles.task == "multiclass" and roles.prediction is None and class_scores:
-        cls = list(class_scores)
-        P = np.column_stack([pd.to_numeric(labelled[c], errors="coerce").to_numpy(dtype=float)
-                             for c in class_scores.values()])
-        labelled = labelled.assign(_tk_predicted=np.asarray(cls, dtype=object)[np.nan_to_num(P, nan=-1).argmax(1)])
+        labelled = _assign_predicted(labelled, class_scores)
         roles = dataclasses.replace(roles, prediction="_tk_predicted")
     prep = prepare(labelled, roles, (metric,), inclusion_prob)
     conf = conf_fn(labelled)
     return roles, metric, prep, conf, conf_fn, conf_text
+
+
+def _assign_predicted(frame: pd.DataFrame, class_scores: dict) -> pd.DataFrame:
+    """``frame`` with ``_tk_predicted``: the most probable class (multiclass logged with class scores only)."""
+    check_columns("data", frame, list(class_scores.values()))
+    P = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c in class_scores.values()])
+    return frame.assign(_tk_predicted=np.asarray(list(class_scores), dtype=object)[np.nan_to_num(P, nan=-1).argmax(1)])
 
 
 def _coverage_weights(prep, scored: np.ndarray) -> np.ndarray:
@@ -452,6 +456,7 @@ def abstain_threshold(
         accuracy=a, lower_bound=lb, n_accepted=n_a, n_labelled=len(lab), feasible=sel["chosen"] is not None,
         confidence_measure=conf_text, curve=curve, notes=tuple(notes), n_rows=len(labelled),
         n_candidates=sel["n_candidates"], _conf_fn=conf_fn, _roles=roles,
+        _class_scores=class_scores if roles.prediction == "_tk_predicted" else None,
     )
 
 
@@ -555,6 +560,7 @@ class AbstainDecision(Result):
     n_candidates: int = 0
     _conf_fn: Callable = dataclasses.field(default=None, repr=False, compare=False)
     _roles: object = dataclasses.field(default=None, repr=False, compare=False)
+    _class_scores: dict | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def routes(self, frame: pd.DataFrame) -> pd.Series:
         """Boolean Series aligned with ``frame``: True where the case goes to the fallback.
@@ -598,6 +604,8 @@ class AbstainDecision(Result):
             return out
         from .realized import measure, prepare
 
+        if self._class_scores:       # the predicted class was the most probable one: derive it here too
+            new_window = _assign_predicted(new_window, self._class_scores)
         prep = prepare(new_window, roles, ("accuracy",), inclusion_prob, name="new_window")
         positions = pd.Series(np.arange(len(new_window))).groupby(windows.to_numpy()).indices
         rows_out = []
