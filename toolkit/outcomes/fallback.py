@@ -521,6 +521,37 @@ def _select_threshold(conf, correct, w, target, alpha, min_accepted, n_grid) -> 
     return out
 
 
+def _routing_table(new_window, routed, missing, roles, by, timestamp, missing_name):
+    """Per window of ``new_window``: window, n, n_routed, routed_share and the rows with no confidence
+    (``missing_name``); and each row's window."""
+    from .measure import assign_windows
+
+    timestamp = timestamp or (roles.timestamp if roles is not None else None)
+    windows, order = assign_windows(new_window, by, timestamp, name="new_window")
+    work = pd.DataFrame({"window": windows.to_numpy(), "routed": routed, "missing": missing})
+    g = work.groupby("window", sort=False)
+    out = pd.DataFrame({"n": g.size(), "n_routed": g["routed"].sum(), missing_name: g["missing"].sum()})
+    out = order[["window"]].join(out, on="window").reset_index(drop=True)
+    for col in ("n", "n_routed", missing_name):   # a window with no rows has 0 of each, not NaN
+        out[col] = out[col].fillna(0).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["routed_share"] = np.where(out["n"] > 0, out["n_routed"] / out["n"].clip(lower=1), np.nan)
+    return out[["window", "n", "n_routed", "routed_share", missing_name]], windows
+
+
+def _answered_per_window(new_window, roles, windows, routed, labels, metric, inclusion_prob) -> list:
+    """``metric`` (value and interval) on the answered, labelled rows of each window in ``labels``."""
+    from .realized import measure, prepare
+
+    prep = prepare(new_window, roles, (metric,), inclusion_prob, name="new_window")
+    positions = pd.Series(np.arange(len(new_window))).groupby(windows.to_numpy()).indices
+    out = []
+    for window in labels:
+        rows = positions.get(window, np.array([], dtype=np.int64))
+        out.append(measure(prep, rows[~routed[rows]], metric, n_boot=300, keep_boot=False))
+    return out
+
+
 @dataclasses.dataclass(frozen=True)
 class AbstainDecision(Result):
     """Where the model abstains (see :func:`abstain_threshold`).
@@ -584,36 +615,17 @@ class AbstainDecision(Result):
         inclusion probabilities) and below_target (the interval lies below ``target_accuracy``).
         ``by`` is a column or a period alias on ``timestamp``; None gives one row.
         """
-        from .measure import assign_windows
-
         routed = self.routes(new_window).to_numpy()
-        conf = self._conf_fn(new_window)
+        missing = np.isnan(self._conf_fn(new_window))
+        out, windows = _routing_table(new_window, routed, missing, self._roles, by, timestamp, "n_missing_confidence")
         roles = self._roles
-        timestamp = timestamp or (roles.timestamp if roles is not None else None)
-        windows, order = assign_windows(new_window, by, timestamp, name="new_window")
-        work = pd.DataFrame({"window": windows.to_numpy(), "routed": routed, "missing": np.isnan(conf)})
-        g = work.groupby("window", sort=False)
-        out = pd.DataFrame({"n": g.size(), "n_routed": g["routed"].sum(), "n_missing_confidence": g["missing"].sum()})
-        out = order[["window"]].join(out, on="window").reset_index(drop=True)
-        for col in ("n", "n_routed", "n_missing_confidence"):   # a window with no rows has 0 of each, not NaN
-            out[col] = out[col].fillna(0).astype(np.int64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["routed_share"] = np.where(out["n"] > 0, out["n_routed"] / out["n"].clip(lower=1), np.nan)
-        out = out[["window", "n", "n_routed", "routed_share", "n_missing_confidence"]]
         if roles is None or roles.target not in new_window.columns or new_window[roles.target].isna().all():
             return out
-        from .realized import measure, prepare
-
         if self._class_scores:       # the predicted class was the most probable one: derive it here too
             new_window = _assign_predicted(new_window, self._class_scores)
-        prep = prepare(new_window, roles, ("accuracy",), inclusion_prob, name="new_window")
-        positions = pd.Series(np.arange(len(new_window))).groupby(windows.to_numpy()).indices
-        rows_out = []
-        for window in out["window"]:
-            rows = positions.get(window, np.array([], dtype=np.int64))
-            m = measure(prep, rows[~routed[rows]], "accuracy", n_boot=300, keep_boot=False)
-            rows_out.append({"n_accepted_labelled": m.n, "accuracy_accepted": m.value, "lower": m.lower,
-                             "upper": m.upper, "below_target": bool(m.upper < self.target_accuracy)})
+        answered = _answered_per_window(new_window, roles, windows, routed, out["window"], "accuracy", inclusion_prob)
+        rows_out = [{"n_accepted_labelled": m.n, "accuracy_accepted": m.value, "lower": m.lower, "upper": m.upper,
+                     "below_target": bool(m.upper < self.target_accuracy)} for m in answered]
         return pd.concat([out, pd.DataFrame(rows_out)], axis=1)
 
     def to_frame(self) -> pd.DataFrame:
@@ -896,35 +908,18 @@ class UncertaintyAbstain(Result):
 
     def apply(self, new_window: pd.DataFrame, by: str | None = None, timestamp: str | None = None,
               inclusion_prob: str | None = "auto") -> pd.DataFrame:
-        """Expected routing per window: window, n, n_routed, routed_share and, where labels have arrived,
+        """Expected routing per window: window, n, n_routed, routed_share, n_missing_uncertainty and, where labelled,
         n_accepted_labelled, mae_accepted, lower, upper (studentized bootstrap) and above_max (the interval
         lies above ``max_mae``)."""
-        from .measure import assign_windows
-
         routed = self.routes(new_window).to_numpy()
+        missing = np.isnan(_uncertainty_values(new_window, self.uncertainty_column))
+        out, windows = _routing_table(new_window, routed, missing, self._roles, by, timestamp, "n_missing_uncertainty")
         roles = self._roles
-        timestamp = timestamp or (roles.timestamp if roles is not None else None)
-        windows, order = assign_windows(new_window, by, timestamp, name="new_window")
-        work = pd.DataFrame({"window": windows.to_numpy(), "routed": routed})
-        g = work.groupby("window", sort=False)
-        out = order[["window"]].join(pd.DataFrame({"n": g.size(), "n_routed": g["routed"].sum()}), on="window")
-        out = out.reset_index(drop=True)
-        for col in ("n", "n_routed"):
-            out[col] = out[col].fillna(0).astype(np.int64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["routed_share"] = np.where(out["n"] > 0, out["n_routed"] / out["n"].clip(lower=1), np.nan)
         if roles is None or roles.target not in new_window.columns or new_window[roles.target].isna().all():
             return out
-        from .realized import measure, prepare
-
-        prep = prepare(new_window, roles, ("mae",), inclusion_prob, name="new_window")
-        positions = pd.Series(np.arange(len(new_window))).groupby(windows.to_numpy()).indices
-        rows_out = []
-        for window in out["window"]:
-            rows = positions.get(window, np.array([], dtype=np.int64))
-            m = measure(prep, rows[~routed[rows]], "mae", n_boot=300, keep_boot=False)
-            rows_out.append({"n_accepted_labelled": m.n, "mae_accepted": m.value, "lower": m.lower,
-                             "upper": m.upper, "above_max": bool(m.lower > self.max_mae)})
+        answered = _answered_per_window(new_window, roles, windows, routed, out["window"], "mae", inclusion_prob)
+        rows_out = [{"n_accepted_labelled": m.n, "mae_accepted": m.value, "lower": m.lower, "upper": m.upper,
+                     "above_max": bool(m.lower > self.max_mae)} for m in answered]
         return pd.concat([out, pd.DataFrame(rows_out)], axis=1)
 
     def to_frame(self) -> pd.DataFrame:
