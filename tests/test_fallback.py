@@ -161,3 +161,22 @@ def test_decision_quotes_the_labelled_cases_it_was_chosen_on():
     assert decision.n_labelled == 2900 and decision.n_rows == 3000
     assert "chosen on 2,900 labelled cases" in repr(decision)
     assert "chosen on 2,900 labelled cases" in narrative.fallback(decision).items[0]
+
+
+def test_multiclass_with_class_scores_only_routes_labelled_windows():
+    """A multiclass model that logs only p_<class> columns: apply() on labelled new data derives the predicted
+    class as the decision did (before: KeyError '_tk_predicted')."""
+    rng = np.random.default_rng(9)
+    n = 3000
+    P = rng.dirichlet([0.5, 0.5, 0.5], n)
+    y = np.array(["a", "b", "c"])[(rng.random((n, 1)) > np.cumsum(P, axis=1)).sum(axis=1)]
+    frame = pd.DataFrame({"p_a": P[:, 0], "p_b": P[:, 1], "p_c": P[:, 2], "y": y,
+                          "week": np.repeat(["w1", "w2", "w3"], n // 3)})
+    scores = {"a": "p_a", "b": "p_b", "c": "p_c"}
+    d = tk.abstain_threshold(frame, target="y", task="multiclass", class_scores=scores, target_accuracy=0.8)
+    routing = d.apply(frame, by="week")
+    assert list(routing["window"]) == ["w1", "w2", "w3"] and routing["n"].sum() == n
+    answered = frame[~d.routes(frame)]
+    acc = (answered[["p_a", "p_b", "p_c"]].to_numpy().argmax(axis=1) == answered["y"].map({"a": 0, "b": 1, "c": 2})).mean()
+    assert (routing["n_accepted_labelled"] * routing["accuracy_accepted"]).sum() / routing["n_accepted_labelled"].sum() \
+        == pytest.approx(acc)

@@ -58,6 +58,8 @@ _EXPORTS = {
     "RiskCoverage": "toolkit.outcomes.fallback",
     "abstain_threshold": "toolkit.outcomes.fallback",
     "AbstainDecision": "toolkit.outcomes.fallback",
+    "abstain_on_uncertainty": "toolkit.outcomes.fallback",
+    "UncertaintyAbstain": "toolkit.outcomes.fallback",
     # the verdict across causes
     "health": "toolkit.model_health",
     "HealthReport": "toolkit.model_health",

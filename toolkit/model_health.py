@@ -166,9 +166,15 @@ def _gather(cfg, rules: Rules) -> _Stats:
     perf = pd.DataFrame(columns=["window", "value", "lower", "upper", "n", "baseline", "delta_vs_baseline",
                                  "delta_lower", "delta_upper", "delta_p_value", "degraded", "weighted"])
     labelled_ref = target is not None and target in reference.columns
+    outcome_kw = {}
+    if spec.task == "multiclass" and spec.prediction is None:   # predicted class = argmax of the p_<class> columns
+        from .outcomes.setup import detect_class_scores
+
+        found = detect_class_scores(reference, target, exclude=spec.features)
+        outcome_kw = {"class_scores": found} if found else {}
     if joined is not None and labelled_ref:
         perf = tk.performance(joined, spec=spec, metric=metric, by="window", reference=reference,
-                              n_resamples=200).to_frame()
+                              n_resamples=200, **outcome_kw).to_frame()
         perf = perf[perf["metric"] == metric].copy()
         perf["window"] = perf["window"].astype(str)
     estimate = None
@@ -181,7 +187,7 @@ def _gather(cfg, rules: Rules) -> _Stats:
         analysis = analysis[analysis["window"].astype(str).isin(needed)]
         try:
             est = tk.estimate_performance(reference, analysis, spec=spec, metric=metric, by="window",
-                                          n_resamples=200).to_frame()
+                                          n_resamples=200, **outcome_kw).to_frame()
             estimate = est.rename(columns={"chunk": "window"})
             estimate["window"] = estimate["window"].astype(str)
         except (ValueError, TypeError, KeyError) as exc:
@@ -190,7 +196,11 @@ def _gather(cfg, rules: Rules) -> _Stats:
     if not labelled_ref:
         reason = "the baseline has no labels"
     elif spec.task == "regression":
-        reason = "a regression model has no confidence to abstain on"
+        from .outcomes.fallback import find_uncertainty
+
+        reason = ("a regression model: its abstain cut-off on the predicted uncertainty is chosen in 04, not checked "
+                  "here" if find_uncertainty(reference, spec.prediction) is not None
+                  else "a regression model has no confidence to abstain on")
     elif spec.score is None:
         reason = "no score column to abstain on"
     else:

@@ -219,20 +219,25 @@ def labels_plan(config, plan, detectable: float, recent_windows: int = 4) -> Fin
     if metric is None:
         return not_applicable("Sample-size plan", plan.planning_reason)
     spec, reference = config.spec, config.reference
-    base = performance(reference, spec=spec, metric=metric, n_resamples=50).to_frame()["value"].iloc[0]
+    base = performance(reference, spec=spec, metric=metric, n_resamples=50, **plan.outcome_kwargs).to_frame()["value"].iloc[0]
     prevalence = None
     if plan.task == "binary":
         prevalence = float((reference[spec.target].dropna() == spec.positive_label).mean())
     if not 0 < base < 1 or (metric == "roc_auc" and base <= 0.5) or (prevalence is not None and not 0 < prevalence < 1):
         return not_applicable("Sample-size plan", f"the baseline {metric} is {base:.3f}, where the plan's "
                               "normal approximation does not hold.")
-    needed = labels_needed(metric, base, detectable, prevalence=prevalence)
+    extra = {}
+    if metric == "macro_f1":    # planned from the baseline's confusion table (toolkit.outcomes.planning)
+        from .outcomes.planning import confusion_table, macro_f1_plan
+        extra["confusion"] = confusion_table(reference, spec.target, spec.prediction, plan.class_scores)
+        base = macro_f1_plan(extra["confusion"]).value
+    needed = labels_needed(metric, base, detectable, prevalence=prevalence, **extra)
     cov = config.labelled.report.to_frame()
     per_window = int(cov["n_labelled"].tail(recent_windows).median()) if len(cov) else 0
     items = [f"{needed:,} labels per window detect a {detectable} drop in {metric} (baseline {base:.3f}) with 80% "
              "power at the 5% level."]
     if per_window >= 10:
-        today = detectable_drop(metric, base, per_window, prevalence=prevalence)
+        today = detectable_drop(metric, base, per_window, prevalence=prevalence, **extra)
         items.append(f"The recent windows have about {per_window:,} labels each, enough to detect a drop of {today:.3f}.")
     else:
         items.append(f"The recent windows have about {per_window:,} labels each: too few to detect any drop.")

@@ -202,6 +202,8 @@ class ModelSpec:
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
         out["kinds"] = {c: k.value for c, k in self.kinds.items()}
+        if self.task != "binary":   # a score cut-off means nothing for regression or multiclass: model.yaml omits it
+            out.pop("threshold")
         return out
 
     @classmethod

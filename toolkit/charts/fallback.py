@@ -18,7 +18,7 @@ import pandas as pd
 
 from ._theme import PALETTE, check_small, themed, window_axis
 
-__all__ = ["risk_coverage_chart"]
+__all__ = ["risk_coverage_chart", "uncertainty_abstain_chart"]
 
 
 def risk_coverage_chart(curve, decision=None):
@@ -60,6 +60,42 @@ def risk_coverage_chart(curve, decision=None):
                       f"routes {decision.routed_share:.0%}")
         else:
             title += "; no threshold meets the target"
+    return themed(alt.layer(*layers), title)
+
+
+def uncertainty_abstain_chart(decision):
+    """Regression's risk-coverage: MAE of the answered cases (with its interval band) against the share
+    answered as the cut-off on the predicted uncertainty rises; the ``max_mae`` line, and the chosen
+    cut-off with its upper bound. ``decision`` is :func:`toolkit.abstain_on_uncertainty`'s result."""
+    frame = check_small(decision.curve.frame.copy(), "risk-coverage")
+    tooltip = [alt.Tooltip("abstain_at:Q", format=".4g", title="answer when uncertainty <="),
+               alt.Tooltip("coverage:Q", format=".1%", title="answered"),
+               alt.Tooltip("n_accepted:Q", format=",", title="labelled answered"),
+               alt.Tooltip("value:Q", format=".4g", title="MAE"), alt.Tooltip("lower:Q", format=".4g"),
+               alt.Tooltip("upper:Q", format=".4g")]
+    x = alt.X("coverage:Q", title="coverage (share answered by the model)", axis=alt.Axis(format="%"),
+              scale=alt.Scale(domain=[0, 1]))
+    band = alt.Chart(frame).mark_area(opacity=0.2, color=PALETTE["current"]).encode(
+        x=x, y=alt.Y("lower:Q", title="MAE on answered cases", scale=alt.Scale(zero=False)), y2="upper:Q",
+        tooltip=tooltip)
+    line = alt.Chart(frame).mark_line(point=True, color=PALETTE["current"]).encode(x=x, y="value:Q", tooltip=tooltip)
+    marks = pd.DataFrame([{"abstain_at": decision.abstain_at, "coverage": decision.coverage, "mae": decision.mae,
+                           "upper_bound": decision.upper_bound, "max_mae": decision.max_mae,
+                           "n_accepted": decision.n_accepted}])
+    tip = [alt.Tooltip("abstain_at:Q", format=".4g"), alt.Tooltip("coverage:Q", format=".1%"),
+           alt.Tooltip("mae:Q", format=".4g"),
+           alt.Tooltip("upper_bound:Q", format=".4g", title=f"{decision.level:.0%} upper bound"),
+           alt.Tooltip("max_mae:Q", format=".4g"), alt.Tooltip("n_accepted:Q", format=",")]
+    layers = [band, line, alt.Chart(marks).mark_rule(strokeDash=[6, 3], color=PALETTE["truth"]).encode(
+        y="max_mae:Q", tooltip=tip)]
+    title = "Risk-coverage on predicted uncertainty: MAE vs share answered"
+    if decision.feasible:
+        layers += [alt.Chart(marks).mark_rule(color=PALETTE["drifted"]).encode(x="coverage:Q", tooltip=tip),
+                   alt.Chart(marks).mark_point(filled=True, size=90, shape="diamond", color=PALETTE["drifted"]).encode(
+                       x="coverage:Q", y="upper_bound:Q", tooltip=tip)]
+        title += f"; uncertainty <= {decision.abstain_at:.3g} answers {decision.coverage:.0%}"
+    else:
+        title += "; no cut-off meets max_mae"
     return themed(alt.layer(*layers), title)
 
 

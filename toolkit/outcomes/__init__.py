@@ -32,6 +32,7 @@ _EXPORTS = {
     "attribute_drop": "attribution", "DropAttribution": "attribution",
     "risk_coverage": "fallback", "RiskCoverage": "fallback",
     "abstain_threshold": "fallback", "AbstainDecision": "fallback",
+    "abstain_on_uncertainty": "fallback", "UncertaintyAbstain": "fallback", "find_uncertainty": "fallback",
     "outcome_plan": "setup",
     "retraining_plan": "retraining", "RetrainPlan": "retraining",
     "retraining_set": "retraining", "RetrainingSet": "retraining",

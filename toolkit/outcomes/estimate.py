@@ -454,7 +454,10 @@ def _estimate_chunk(metrics, task, probs, ana, rows, w, n_sim, rng, level, flag_
                 # functional), and the full fit's bias from the half-samples' mean shift: the isotonic fit
                 # over-fits the reference's noise (too spread out, so e.g. AUC reads high) by ~ n^(-2/3)
                 full = _binary_expected(m, p, s, pred, w)
-                cal_sd[m] = (float(np.nanstd(vals, ddof=1)), float(np.nanmean(vals) - full) * _HALF_BIAS)
+                spread, n_half = float(np.nanstd(vals, ddof=1)), int(np.sum(~np.isnan(vals)))
+                # the bias correction is itself a mean over n_half refits: its noise enters the check's variance
+                cal_sd[m] = (float(np.hypot(spread, _HALF_BIAS * spread / np.sqrt(max(n_half, 1)))),
+                             float(np.nanmean(vals) - full) * _HALF_BIAS, max(n_half - 1, 1))
     else:
         cal_sd = {}
         P, pred = probs[rows], ana["pred"][rows].astype(np.int64)
@@ -468,9 +471,16 @@ def _estimate_chunk(metrics, task, probs, ana, rows, w, n_sim, rng, level, flag_
         z = z_value(flag_level)
         if finite.size >= 10:
             centre, sd = float(finite.mean()), float(finite.std(ddof=1))
-            c_sd, c_bias = cal_sd.get(m, (0.0, 0.0))
-            sd = float(np.hypot(sd, c_sd))
+            c_sd, c_bias, c_df = cal_sd.get(m, (0.0, 0.0, np.inf))
+            sd_sim, sd = sd, float(np.hypot(sd, c_sd))
             centre -= c_bias
+            # both variances are estimated (n_sim simulations, a few dozen refits): Satterthwaite's degrees of
+            # freedom and a t quantile keep the flag at 1 - flag_level (a z quantile gave 1.35% for 1%)
+            if c_sd > 0 and sd > 0:
+                from scipy import stats
+
+                df = sd**4 / (sd_sim**4 / max(finite.size - 1, 1) + c_sd**4 / c_df)
+                z = float(stats.t.ppf(0.5 + flag_level / 2, df))
             check = (centre - z * sd, centre + z * sd)
         else:
             check = (np.nan, np.nan)

@@ -42,7 +42,8 @@ from ..spec import ModelSpec, RoleOverrides
 from ..results import Result
 from .measure import shared_doc
 
-__all__ = ["risk_coverage", "RiskCoverage", "abstain_threshold", "AbstainDecision"]
+__all__ = ["risk_coverage", "RiskCoverage", "abstain_threshold", "AbstainDecision", "abstain_on_uncertainty",
+           "UncertaintyAbstain", "find_uncertainty"]
 
 CURVE_COLUMNS = ["threshold", "coverage", "routed_share", "n_accepted", "metric", "value", "lower", "upper"]
 
@@ -96,14 +97,18 @@ def _setup(labelled, spec, metric, inclusion_prob, confidence_column, class_scor
     (metric,) = resolve_metrics(metric, roles.task)
     conf_fn, conf_text = _confidence_function(roles, confidence_column, class_scores)
     if roles.task == "multiclass" and roles.prediction is None and class_scores:
-        cls = list(class_scores)
-        P = np.column_stack([pd.to_numeric(labelled[c], errors="coerce").to_numpy(dtype=float)
-                             for c in class_scores.values()])
-        labelled = labelled.assign(_tk_predicted=np.asarray(cls, dtype=object)[np.nan_to_num(P, nan=-1).argmax(1)])
+        labelled = _assign_predicted(labelled, class_scores)
         roles = dataclasses.replace(roles, prediction="_tk_predicted")
     prep = prepare(labelled, roles, (metric,), inclusion_prob)
     conf = conf_fn(labelled)
     return roles, metric, prep, conf, conf_fn, conf_text
+
+
+def _assign_predicted(frame: pd.DataFrame, class_scores: dict) -> pd.DataFrame:
+    """``frame`` with ``_tk_predicted``: the most probable class (multiclass logged with class scores only)."""
+    check_columns("data", frame, list(class_scores.values()))
+    P = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c in class_scores.values()])
+    return frame.assign(_tk_predicted=np.asarray(list(class_scores), dtype=object)[np.nan_to_num(P, nan=-1).argmax(1)])
 
 
 def _coverage_weights(prep, scored: np.ndarray) -> np.ndarray:
@@ -444,7 +449,26 @@ def abstain_threshold(
         accuracy=a, lower_bound=lb, n_accepted=n_a, n_labelled=len(lab), feasible=sel["chosen"] is not None,
         confidence_measure=conf_text, curve=curve, notes=tuple(notes), n_rows=len(labelled),
         n_candidates=sel["n_candidates"], _conf_fn=conf_fn, _roles=roles,
+        _class_scores=class_scores if roles.prediction == "_tk_predicted" else None,
     )
+
+
+def _fallback_procedure(p: np.ndarray, alpha: float) -> np.ndarray:
+    """Which of the ordered tests with p-values ``p`` pass under the fallback procedure (Wiens 2003): each
+    owns ``alpha / len(p)`` of the budget and a pass carries its level on to the next test."""
+    share_alpha = alpha / len(p)
+    level, passed = 0.0, np.zeros(len(p), dtype=bool)
+    for i, pv in enumerate(p):
+        level = share_alpha + (level if i and passed[i - 1] else 0.0)
+        passed[i] = pv <= level
+    return passed
+
+
+def _coverage_grid(share: np.ndarray, n_grid: int) -> np.ndarray:
+    """Positions (into cumulative arrays, most confident first) of the first point reaching each of
+    ``n_grid`` evenly spaced coverages."""
+    grid = np.unique(np.searchsorted(share, np.linspace(1, 0, n_grid + 1)[:-1][::-1] - 1e-12, side="left"))
+    return grid[grid < len(share)]
 
 
 def _select_threshold(conf, correct, w, target, alpha, min_accepted, n_grid) -> dict:
@@ -475,11 +499,7 @@ def _select_threshold(conf, correct, w, target, alpha, min_accepted, n_grid) -> 
     with np.errstate(invalid="ignore"):
         p = np.where(k[grid] > 0, stats.beta.cdf(target, np.maximum(k[grid], 1e-12),
                                                   np.maximum(n_eff[grid] - k[grid] + 1, 1e-12)), 1.0)
-    share_alpha = alpha / len(grid)
-    level, passed = 0.0, np.zeros(len(grid), dtype=bool)
-    for i, pv in enumerate(p):          # fallback procedure: a pass carries its level to the next test
-        level = share_alpha + (level if i and passed[i - 1] else 0.0)
-        passed[i] = pv <= level
+    passed = _fallback_procedure(p, alpha)
     point_ok = acc[grid] >= target
     if point_ok.any():
         cov_share = share[grid]
@@ -491,6 +511,37 @@ def _select_threshold(conf, correct, w, target, alpha, min_accepted, n_grid) -> 
     lower = stats.beta.ppf(alpha, np.maximum(k[g], 1e-12), np.maximum(n_eff[g] - k[g] + 1, 1e-12))
     out.update(chosen=best, threshold=c[last[g]], accuracy=acc[g], n_accepted=int(n_acc[g]),
                lower_bound=float(lower), skipped_top=int(np.flatnonzero(passed)[0]))
+    return out
+
+
+def _routing_table(new_window, routed, missing, roles, by, timestamp, missing_name):
+    """Per window of ``new_window``: window, n, n_routed, routed_share and the rows with no confidence
+    (``missing_name``); and each row's window."""
+    from .measure import assign_windows
+
+    timestamp = timestamp or (roles.timestamp if roles is not None else None)
+    windows, order = assign_windows(new_window, by, timestamp, name="new_window")
+    work = pd.DataFrame({"window": windows.to_numpy(), "routed": routed, "missing": missing})
+    g = work.groupby("window", sort=False)
+    out = pd.DataFrame({"n": g.size(), "n_routed": g["routed"].sum(), missing_name: g["missing"].sum()})
+    out = order[["window"]].join(out, on="window").reset_index(drop=True)
+    for col in ("n", "n_routed", missing_name):   # a window with no rows has 0 of each, not NaN
+        out[col] = out[col].fillna(0).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["routed_share"] = np.where(out["n"] > 0, out["n_routed"] / out["n"].clip(lower=1), np.nan)
+    return out[["window", "n", "n_routed", "routed_share", missing_name]], windows
+
+
+def _answered_per_window(new_window, roles, windows, routed, labels, metric, inclusion_prob) -> list:
+    """``metric`` (value and interval) on the answered, labelled rows of each window in ``labels``."""
+    from .realized import measure, prepare
+
+    prep = prepare(new_window, roles, (metric,), inclusion_prob, name="new_window")
+    positions = pd.Series(np.arange(len(new_window))).groupby(windows.to_numpy()).indices
+    out = []
+    for window in labels:
+        rows = positions.get(window, np.array([], dtype=np.int64))
+        out.append(measure(prep, rows[~routed[rows]], metric, n_boot=300, keep_boot=False))
     return out
 
 
@@ -536,6 +587,7 @@ class AbstainDecision(Result):
     n_candidates: int = 0
     _conf_fn: Callable = dataclasses.field(default=None, repr=False, compare=False)
     _roles: object = dataclasses.field(default=None, repr=False, compare=False)
+    _class_scores: dict | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def threshold(self) -> float | None:
@@ -574,35 +626,18 @@ class AbstainDecision(Result):
         inclusion probabilities) and below_target (the interval lies below ``target_accuracy``).
         ``by`` is a column or a period alias on ``timestamp``; None gives one row.
         """
-        from .measure import assign_windows
-
         new_window = production
         routed = self.routes(new_window).to_numpy()
-        conf = self._conf_fn(new_window)
+        missing = np.isnan(self._conf_fn(new_window))
+        out, windows = _routing_table(new_window, routed, missing, self._roles, by, timestamp, "n_missing_confidence")
         roles = self._roles
-        timestamp = timestamp or (roles.timestamp if roles is not None else None)
-        windows, order = assign_windows(new_window, by, timestamp, name="new_window")
-        work = pd.DataFrame({"window": windows.to_numpy(), "routed": routed, "missing": np.isnan(conf)})
-        g = work.groupby("window", sort=False)
-        out = pd.DataFrame({"n": g.size(), "n_routed": g["routed"].sum(), "n_missing_confidence": g["missing"].sum()})
-        out = order[["window"]].join(out, on="window").reset_index(drop=True)
-        for col in ("n", "n_routed", "n_missing_confidence"):   # a window with no rows has 0 of each, not NaN
-            out[col] = out[col].fillna(0).astype(np.int64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["routed_share"] = np.where(out["n"] > 0, out["n_routed"] / out["n"].clip(lower=1), np.nan)
-        out = out[["window", "n", "n_routed", "routed_share", "n_missing_confidence"]]
         if roles is None or roles.target not in new_window.columns or new_window[roles.target].isna().all():
             return out
-        from .realized import measure, prepare
-
-        prep = prepare(new_window, roles, ("accuracy",), inclusion_prob, name="new_window")
-        positions = pd.Series(np.arange(len(new_window))).groupby(windows.to_numpy()).indices
-        rows_out = []
-        for window in out["window"]:
-            rows = positions.get(window, np.array([], dtype=np.int64))
-            m = measure(prep, rows[~routed[rows]], "accuracy", n_boot=300, keep_boot=False)
-            rows_out.append({"n_accepted_labelled": m.n, "accuracy_accepted": m.value, "lower": m.lower,
-                             "upper": m.upper, "below_target": bool(m.upper < self.target_accuracy)})
+        if self._class_scores:       # the predicted class was the most probable one: derive it here too
+            new_window = _assign_predicted(new_window, self._class_scores)
+        answered = _answered_per_window(new_window, roles, windows, routed, out["window"], "accuracy", inclusion_prob)
+        rows_out = [{"n_accepted_labelled": m.n, "accuracy_accepted": m.value, "lower": m.lower, "upper": m.upper,
+                     "below_target": bool(m.upper < self.target_accuracy)} for m in answered]
         return pd.concat([out, pd.DataFrame(rows_out)], axis=1)
 
     def to_frame(self) -> pd.DataFrame:
@@ -641,3 +676,293 @@ class AbstainDecision(Result):
     def _repr_html_(self) -> str:
         return self.to_html()
 
+
+
+# -- regression: abstain on the model's own predicted uncertainty --------------------------------------------
+
+#: column names read as a per-row predicted uncertainty (a standard deviation, or an interval's two ends),
+#: ``{p}`` the prediction column; a declared ``uncertainty_column=`` wins
+UNCERTAINTY_NAMES = ("{p}_std", "{p}_sd", "{p}_stddev", "{p}_uncertainty", "prediction_std", "pred_std",
+                     "predicted_std", "uncertainty")
+INTERVAL_NAMES = (("{p}_lower", "{p}_upper"), ("{p}_lo", "{p}_hi"), ("prediction_lower", "prediction_upper"))
+
+
+def find_uncertainty(frame: pd.DataFrame, prediction: str | None = None) -> str | tuple[str, str] | None:
+    """The column(s) holding a regression model's predicted uncertainty, found by name: a standard deviation
+    (``<prediction>_std``, ``prediction_std``, ``uncertainty``, ...) or an interval's ends
+    (``<prediction>_lower`` / ``<prediction>_upper``, whose width is the uncertainty). None when there is none.
+
+    >>> import pandas as pd
+    >>> find_uncertainty(pd.DataFrame(columns=["delay", "pred_delay", "pred_delay_std"]), "pred_delay")
+    'pred_delay_std'
+    >>> find_uncertainty(pd.DataFrame(columns=["y", "yhat", "yhat_lower", "yhat_upper"]), "yhat")
+    ('yhat_lower', 'yhat_upper')
+    """
+    columns = set(map(str, frame.columns))
+    p = str(prediction) if prediction is not None else "prediction"
+    for name in UNCERTAINTY_NAMES:
+        if name.format(p=p) in columns:
+            return name.format(p=p)
+    for lo, hi in INTERVAL_NAMES:
+        if lo.format(p=p) in columns and hi.format(p=p) in columns:
+            return lo.format(p=p), hi.format(p=p)
+    return None
+
+
+def _uncertainty_values(frame: pd.DataFrame, column) -> np.ndarray:
+    from .measure import numeric_column
+
+    if isinstance(column, (tuple, list)):
+        lo, hi = column
+        check_columns("data", frame, [lo, hi])
+        u = numeric_column(frame, hi, "data", "interval upper end") - numeric_column(frame, lo, "data",
+                                                                                   "interval lower end")
+    else:
+        check_columns("data", frame, [column])
+        u = numeric_column(frame, column, "data", "uncertainty")
+    if np.nanmin(u, initial=0.0) < 0:
+        raise ValueError(f"uncertainty {column!r} has negative values (min {np.nanmin(u):.4g}); it must be a standard "
+                         "deviation or an interval width (upper - lower >= 0)")
+    return u
+
+
+@renamed_arguments(labelled="current", confidence="level")
+def abstain_on_uncertainty(
+    current: pd.DataFrame,
+    spec: ModelSpec | None = None,
+    *,
+    uncertainty_column=None,
+    max_mae: float | None = None,
+    level: float = 0.95,
+    min_accepted: int = 30,
+    n_grid: int = 50,
+    inclusion_prob: str | None = "auto",
+    target: str | None = None,
+    prediction: str | None = None,
+) -> "UncertaintyAbstain":
+    """Regression's risk-coverage: answer the cases whose predicted uncertainty is at most ``abstain_at``,
+    the largest share of cases whose mean absolute error stays at or below ``max_mae`` with confidence.
+
+    The regression counterpart of :func:`abstain_threshold`: risk is the absolute error, cases are ranked
+    by the model's own uncertainty (a predicted standard deviation, or an interval's width; found by
+    :func:`find_uncertainty` unless ``uncertainty_column=`` names it). Candidate cut-offs sit at ``n_grid``
+    evenly spaced coverages with at least ``min_accepted`` labelled accepted cases; each tests "MAE of the
+    accepted cases > max_mae" one-sided (t test on the Hajek mean of the absolute errors with its
+    linearised standard error and Kish's effective size), and the fallback procedure over the candidates
+    (as in :func:`abstain_threshold`) keeps the chance that the chosen cut-off's true MAE exceeds
+    ``max_mae`` at about ``1 - level`` (measured 1-4% for a 5% budget:
+    ``tests/test_fallback_regression.py``; the t test is approximate for skewed errors).
+
+    ``max_mae=None`` asks for 80% of the MAE over all labelled cases (a note says so).
+
+    Returns
+    -------
+    UncertaintyAbstain
+        abstain_at (None: no cut-off qualifies), coverage, routed_share, mae and upper_bound of the
+        accepted cases, n_accepted, n_labelled, and ``curve`` (MAE against coverage, with intervals).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import toolkit as tk
+    >>> rng = np.random.default_rng(0)
+    >>> sd = rng.uniform(0.5, 3, 3000)
+    >>> frame = pd.DataFrame({"y": rng.normal(0, sd), "pred": 0.0, "pred_std": sd})
+    >>> d = tk.abstain_on_uncertainty(frame, target="y", prediction="pred", max_mae=1.0)
+    >>> d.uncertainty_column, round(d.abstain_at, 2), round(d.coverage, 2), bool(d.upper_bound <= 1.0)
+    ('pred_std', 1.89, 0.56, True)
+    """
+    from .measure import check_count, fmt_int, resolve_roles
+    from .realized import prepare
+
+    check_frame("current", current)
+    if not 0.5 <= level < 1:
+        raise ValueError(f"level must be in [0.5, 1) (e.g. 0.95); got {level!r}")
+    min_accepted = check_count("min_accepted", min_accepted, 2)
+    n_grid = check_count("n_grid", n_grid, 1)
+    roles = resolve_roles(current, spec, target=target, prediction=prediction, task="regression")
+    if roles.task != "regression":
+        raise ValueError("abstain_on_uncertainty is for regression; classifiers use abstain_threshold")
+    column = uncertainty_column if uncertainty_column is not None else find_uncertainty(current, roles.prediction)
+    if column is None:
+        raise ValueError(f"no predicted uncertainty found: pass uncertainty_column= (a standard deviation column, or "
+                         f"a (lower, upper) pair), or log one as {roles.prediction}_std")
+    u = _uncertainty_values(current, column)
+    prep = prepare(current, roles, ("mae",), inclusion_prob)
+    err = np.abs(prep.y - prep.prediction)
+    scored = ~np.isnan(u)
+    lab = np.flatnonzero(scored & prep.labelled & ~np.isnan(err))
+    if len(lab) == 0:
+        raise ValueError("no labelled row with a prediction and an uncertainty")
+    notes = []
+    overall = float(np.sum(prep.weights[lab] * err[lab]) / np.sum(prep.weights[lab]))
+    if max_mae is None:
+        max_mae = 0.8 * overall
+        notes.append(f"max_mae not given: 80% of the MAE over all labelled cases ({overall:.4g})")
+    max_mae = float(max_mae)
+    if not max_mae > 0:
+        raise ValueError(f"max_mae must be positive (an absolute error in the target's units); got {max_mae!r}")
+    alpha = 1 - level
+    sel = _select_mean_threshold(-u[lab], err[lab], prep.weights[lab], max_mae, alpha, min_accepted, n_grid)
+    cov_w = _coverage_weights(prep, scored)
+    n_missing = int(len(labelled) - len(lab))
+    if n_missing:
+        notes.append(f"{fmt_int(len(lab))} of {fmt_int(len(labelled))} rows used: {fmt_int(n_missing)} lack a label, "
+                     "a prediction or an uncertainty")
+    if sel["chosen"] is None:
+        cut, cov, mae, ub, n_a = None, 0.0, np.nan, np.nan, 0
+        if sel["best_point"] is not None:
+            notes.append(f"the MAE estimate meets {max_mae:.4g} at coverages up to {sel['best_point']:.0%}, but its "
+                         f"{level:.0%} upper bound does not at any of the {sel['n_candidates']} cut-offs tested: "
+                         "the bound, not the estimate, makes it infeasible")
+        else:
+            notes.append(f"no cut-off keeps the MAE at or below {max_mae:.4g}, even the most certain cases: route every "
+                         "case to the fallback, or raise max_mae")
+    else:
+        cut = float(-sel["threshold"])
+        cov = float(cov_w[scored & (u <= cut)].sum() / cov_w[scored].sum())
+        mae, ub, n_a = float(sel["value"]), float(sel["bound"]), int(sel["n_accepted"])
+    # the curve: MAE on the accepted cases as the cut-off on the uncertainty rises (risk_coverage ranks by
+    # certainty, i.e. minus the uncertainty)
+    work = labelled.assign(_tk_certainty=-u)
+    curve = risk_coverage(work, spec, metric="mae", confidence_column="_tk_certainty", inclusion_prob=inclusion_prob,
+                          target=target, prediction=prediction, task="regression")
+    frame = curve.frame.copy()
+    frame.insert(1, "abstain_at", -frame["threshold"].astype(float))
+    name = column if isinstance(column, str) else f"{column[1]} - {column[0]}"
+    curve = dataclasses.replace(curve, frame=frame, confidence=f"minus the predicted uncertainty ({name})")
+    return UncertaintyAbstain(
+        abstain_at=cut, max_mae=max_mae, level=level, coverage=cov, routed_share=1 - cov, mae=mae,
+        upper_bound=ub, n_accepted=n_a, n_labelled=len(lab), feasible=sel["chosen"] is not None,
+        uncertainty_column=column, curve=curve, notes=tuple(notes), n_rows=len(labelled),
+        n_candidates=sel["n_candidates"], _roles=roles)
+
+
+def _select_mean_threshold(conf, loss, w, max_loss, alpha, min_accepted, n_grid) -> dict:
+    """The fallback-procedure search for a weighted mean loss (MAE): the largest coverage whose one-sided
+    t test rejects "mean loss > max_loss" (private, vectorised; ``conf`` higher = more sure)."""
+    from scipy import stats
+
+    order = np.argsort(-conf, kind="stable")
+    c, loss, w = conf[order], loss[order], w[order]
+    last = np.r_[np.flatnonzero(np.diff(c) != 0), len(c) - 1]
+    cw, cwl, cw2 = np.cumsum(w)[last], np.cumsum(w * loss)[last], np.cumsum(w**2)[last]
+    cw2l, cw2l2 = np.cumsum(w**2 * loss)[last], np.cumsum(w**2 * loss**2)[last]
+    n_acc = last + 1
+    mean = cwl / cw
+    weighted = bool(np.any(w != 1))
+    n_eff = cw**2 / cw2
+    # linearised variance of the Hajek mean; with unit weights the usual s^2 / n with ddof=1
+    ss = np.maximum(cw2l2 - 2 * mean * cw2l + mean**2 * cw2, 0.0)
+    se = np.sqrt(ss / cw**2 * n_eff / np.maximum(n_eff - 1, 1e-12))
+    share = cw / cw[-1]
+    grid = _coverage_grid(share, n_grid)
+    grid = grid[n_acc[grid] >= min_accepted]
+    out = {"chosen": None, "n_candidates": int(len(grid)), "weighted": weighted, "best_point": None}
+    if len(grid) == 0:
+        return out
+    df = np.maximum(n_eff[grid] - 1, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (mean[grid] - max_loss) / se[grid]
+    p = np.where(se[grid] > 0, stats.t.cdf(t, df), np.where(mean[grid] <= max_loss, 0.0, 1.0))
+    point_ok = mean[grid] <= max_loss
+    if point_ok.any():
+        out["best_point"] = float(share[grid][point_ok].max())
+    passed = _fallback_procedure(p, alpha)
+    if not passed.any():
+        return out
+    best = int(np.flatnonzero(passed)[-1])
+    g = grid[best]
+    out.update(chosen=best, threshold=c[last[g]], value=mean[g], n_accepted=int(n_acc[g]),
+               bound=float(mean[g] + stats.t.ppf(1 - alpha, df[best]) * se[g]))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class UncertaintyAbstain(Result):
+    """Where a regression model abstains on its own predicted uncertainty (see :func:`abstain_on_uncertainty`).
+
+    Attributes
+    ----------
+    abstain_at
+        The model answers cases whose uncertainty is at most this; None: no cut-off qualifies.
+    coverage, routed_share
+        Share of cases answered, and the share routed to the fallback.
+    mae, upper_bound
+        MAE of the accepted labelled cases and its one-sided upper confidence bound (<= ``max_mae``).
+    n_labelled, n_rows
+        Labelled rows with a prediction and an uncertainty that the choice used, and all rows passed in.
+    """
+
+    abstain_at: float | None
+    max_mae: float
+    level: float
+    coverage: float
+    routed_share: float
+    mae: float
+    upper_bound: float
+    n_accepted: int
+    n_labelled: int
+    feasible: bool
+    uncertainty_column: object
+    curve: RiskCoverage
+    notes: tuple[str, ...] = ()
+    n_rows: int = 0
+    n_candidates: int = 0
+    _roles: object = dataclasses.field(default=None, repr=False, compare=False)
+
+    def routes(self, frame: pd.DataFrame) -> pd.Series:
+        """Boolean Series aligned with ``frame``: True where the case goes to the fallback (uncertainty above
+        ``abstain_at``, or missing)."""
+        check_frame("frame", frame)
+        u = _uncertainty_values(frame, self.uncertainty_column)
+        routed = np.ones(len(frame), dtype=bool) if self.abstain_at is None else ~(u <= self.abstain_at)
+        return pd.Series(routed, index=frame.index, name="routed")
+
+    def apply(self, new_window: pd.DataFrame, by: str | None = None, timestamp: str | None = None,
+              inclusion_prob: str | None = "auto") -> pd.DataFrame:
+        """Expected routing per window: window, n, n_routed, routed_share, n_missing_uncertainty and, where labelled,
+        n_accepted_labelled, mae_accepted, lower, upper (studentized bootstrap) and above_max (the interval
+        lies above ``max_mae``)."""
+        routed = self.routes(new_window).to_numpy()
+        missing = np.isnan(_uncertainty_values(new_window, self.uncertainty_column))
+        out, windows = _routing_table(new_window, routed, missing, self._roles, by, timestamp, "n_missing_uncertainty")
+        roles = self._roles
+        if roles is None or roles.target not in new_window.columns or new_window[roles.target].isna().all():
+            return out
+        answered = _answered_per_window(new_window, roles, windows, routed, out["window"], "mae", inclusion_prob)
+        rows_out = [{"n_accepted_labelled": m.n, "mae_accepted": m.value, "lower": m.lower, "upper": m.upper,
+                     "above_max": bool(m.lower > self.max_mae)} for m in answered]
+        return pd.concat([out, pd.DataFrame(rows_out)], axis=1)
+
+    def to_frame(self) -> pd.DataFrame:
+        keys = ["abstain_at", "max_mae", "level", "coverage", "routed_share", "mae", "upper_bound",
+                "n_accepted", "n_labelled", "feasible"]
+        return pd.DataFrame([{k: getattr(self, k) for k in keys}])
+
+    def chart(self):
+        """MAE of the answered cases against coverage, with the ``max_mae`` line and the chosen cut-off."""
+        from ..charts.fallback import uncertainty_abstain_chart
+
+        return uncertainty_abstain_chart(self)
+
+    def _headline(self) -> str:
+        if not self.feasible:
+            return f"No uncertainty cut-off keeps MAE <= {self.max_mae:.4g}: route everything to the fallback."
+        return (f"Answer when the predicted uncertainty is <= {self.abstain_at:.4g}: {self.coverage:.1%} answered with "
+                f"MAE {self.mae:.4g} (upper {self.level:.0%} bound {self.upper_bound:.4g} <= {self.max_mae:.4g}); "
+                f"{self.routed_share:.1%} routed to the fallback (chosen on {self.n_labelled:,} labelled cases).")
+
+    def __repr__(self) -> str:
+        return f"UncertaintyAbstain({self._headline()})"
+
+    def to_html(self) -> str:
+        body = frame_to_html(self.to_frame())
+        body += f"<p>Ranked by {escape(self.curve.confidence.replace('minus the ', ''))}, lowest first.</p>"
+        if self.notes:
+            body += "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in self.notes) + "</ul>"
+        colour = SEVERITY_COLOURS["ok"] if self.feasible else SEVERITY_COLOURS["error"]
+        return card("Abstain on predicted uncertainty", body, headline=self._headline(), colour=colour)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()

@@ -4,8 +4,12 @@ The test being planned is the one :func:`toolkit.performance` runs against a fix
 a score test for a proportion (accuracy, recall, precision), for ROC AUC a z-test with the
 Hanley-McNeil variance, and for F1 a Wald test with the delta-method variance
 ``F(1-F)(2-F)^2 / (2 n u)``, ``u`` the share of rows that are positive or predicted positive (the
-rows F1 counts: TP + FP + FN). With ``n_reference`` the reference value is itself an estimate from ``n_reference`` labels and
-the test is the Wald difference of two independent estimates (as with ``reference=<frame>``).
+rows F1 counts: TP + FP + FN), and for a multiclass macro-F1 a Wald test with the delta-method
+variance of the mean of per-class F1s over the multinomial confusion table (``confusion=`` the
+reference's table; the drop is planned as a loss of information with the class shares unchanged: the
+table mixed toward the independent table ``rows x columns``). With ``n_reference`` the reference value is
+itself an estimate from ``n_reference`` labels and the test is the Wald difference of two independent
+estimates (as with ``reference=<frame>``).
 
 Examples
 --------
@@ -27,13 +31,13 @@ from .._compat import renamed_arguments
 from .measure import check_count, check_number
 from .intervals import hanley_mcneil_variance
 
-__all__ = ["labels_needed", "detectable_drop", "PLANNED_METRICS"]
+__all__ = ["labels_needed", "detectable_drop", "macro_f1_plan", "confusion_table", "PLANNED_METRICS"]
 
-PLANNED_METRICS = ("accuracy", "recall", "precision", "roc_auc", "f1")
+PLANNED_METRICS = ("accuracy", "recall", "precision", "roc_auc", "f1", "macro_f1")
 _ALTERNATIVES = ("two-sided", "one-sided")
 
 
-def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n):
+def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n, confusion=None):
     baseline_value, power, alpha = (check_number(k, v) for k, v in
                                     (("reference_value", baseline_value), ("power", power), ("alpha", alpha)))
     if prevalence is not None:
@@ -55,6 +59,16 @@ def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseli
             raise ValueError(f"{metric} needs prevalence=, the share of {what} among the labels (e.g. 0.25)")
         if not 0 < prevalence < 1:
             raise ValueError(f"prevalence must be strictly between 0 and 1; got {prevalence!r}")
+    if metric == "macro_f1":
+        if confusion is None:
+            raise ValueError("macro_f1 needs confusion=, the baseline's confusion table (rows: true class, columns: "
+                             "predicted class; counts or shares), e.g. pd.crosstab(y_true, y_pred)")
+        plan = macro_f1_plan(confusion)
+        if abs(plan.value - baseline_value) > 0.01:
+            raise ValueError(f"reference_value {baseline_value:.4f} is not the macro-F1 of confusion= "
+                             f"({plan.value:.4f}); pass the table the baseline value was measured on")
+    elif confusion is not None:
+        raise ValueError(f"confusion= is for metric='macro_f1'; {metric} does not use it")
     if metric == "roc_auc" and baseline_value <= 0.5:
         raise ValueError(f"reference_value for roc_auc must be above 0.5; got {baseline_value!r}")
     if baseline_n is not None and baseline_n < 2:
@@ -63,9 +77,14 @@ def _check(metric, baseline_value, power, alpha, prevalence, alternative, baseli
     return float(z_a), float(stats.norm.ppf(power))
 
 
-def _power_gap(metric, p0, d, n, z_a, z_b, prevalence, baseline_n) -> float:
+def _power_gap(metric, p0, d, n, z_a, z_b, prevalence, baseline_n, confusion=None) -> float:
     """Positive when ``n`` labels give at least the target power against a drop ``d``."""
     p1 = p0 - d
+    if metric == "macro_f1":
+        # a Wald test at the window's own (dropped) value, as performance() tests macro-F1 with its bootstrap se
+        plan = macro_f1_plan(confusion)
+        base = plan.variance(0.0) / baseline_n if baseline_n is not None else 0.0
+        return d - (z_a + z_b) * math.sqrt(plan.variance(plan.mix_for_value(p1)) / n + base)
     if metric == "f1":
         # delta method on the multinomial (TP, FP, FN, rest) shares: Var F1 = F(1-F)(2-F)^2 / (2 n u);
         # performance() tests F1 with its bootstrap se, i.e. the se at the window's own (dropped) value
@@ -97,13 +116,14 @@ def labels_needed(
     prevalence: float | None = None,
     alternative: str = "two-sided",
     n_reference: int | None = None,
+    confusion=None,
 ) -> int:
     """Labels needed in a window to detect a drop of ``detectable_drop`` with the given power.
 
     Parameters
     ----------
     metric
-        'accuracy', 'recall', 'precision', 'roc_auc' or 'f1'.
+        'accuracy', 'recall', 'precision', 'roc_auc', 'f1' or 'macro_f1' (multiclass).
     reference_value
         The metric's value when nothing is wrong (e.g. on the reference).
     detectable_drop
@@ -119,6 +139,10 @@ def labels_needed(
         'two-sided' (what :func:`toolkit.performance` reports) or 'one-sided' (a drop only).
     n_reference
         Labels behind the reference value; None treats it as known exactly.
+    confusion
+        For 'macro_f1' only: the reference's confusion table, rows the true class and columns the
+        predicted class, in counts or shares (a square array or ``pd.crosstab(y_true, y_pred)``);
+        ``reference_value`` must be its macro-F1 (within 0.01). See :func:`macro_f1_plan`.
 
     Returns
     -------
@@ -139,20 +163,26 @@ def labels_needed(
     763
     >>> tk.labels_needed("f1", 0.7, 0.05, prevalence=0.4)
     1628
+    >>> table = [[400, 60, 40], [50, 200, 50], [30, 40, 130]]     # true class by predicted class
+    >>> tk.labels_needed("macro_f1", 0.7007, 0.05, confusion=table)
+    794
     """
     baseline_value, baseline_n = reference_value, n_reference
-    z_a, z_b = _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n)
+    z_a, z_b = _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n, confusion)
     d, p0 = check_number("detectable_drop", detectable_drop), float(baseline_value)
     if not 0 < d < p0:
         raise ValueError(f"detectable_drop must be between 0 and reference_value ({p0}); got {detectable_drop!r}")
     p1 = p0 - d
-    if metric not in ("roc_auc", "f1") and baseline_n is None:
+    if metric == "macro_f1" and p1 < macro_f1_plan(confusion).floor:
+        raise ValueError(f"a drop of {d} takes macro-F1 below {macro_f1_plan(confusion).floor:.4f}, what predicting "
+                         "with no information (class shares unchanged) gives; plan a smaller drop")
+    if metric not in ("roc_auc", "f1", "macro_f1") and baseline_n is None:
         share = prevalence if metric in ("recall", "precision") else 1.0
         m = ((z_a * math.sqrt(p0 * (1 - p0)) + z_b * math.sqrt(p1 * (1 - p1))) / d) ** 2
         return int(math.ceil(m / share - 1e-9))
 
     def gap(n):
-        return _power_gap(metric, p0, d, n, z_a, z_b, prevalence, baseline_n)
+        return _power_gap(metric, p0, d, n, z_a, z_b, prevalence, baseline_n, confusion)
 
     lo, hi = 2.0 / min(prevalence or 1.0, 1 - (prevalence or 0.0)), 10.0
     while gap(hi) < 0:
@@ -181,6 +211,7 @@ def detectable_drop(
     prevalence: float | None = None,
     alternative: str = "two-sided",
     n_reference: int | None = None,
+    confusion=None,
 ) -> float:
     """Smallest drop that ``n`` labels detect with the given power (the inverse of :func:`labels_needed`).
 
@@ -199,14 +230,127 @@ def detectable_drop(
     0.0333
     """
     baseline_value, baseline_n = reference_value, n_reference
-    z_a, z_b = _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n)
+    z_a, z_b = _check(metric, baseline_value, power, alpha, prevalence, alternative, baseline_n, confusion)
     n = check_count("n", n, 2)
     p0 = float(baseline_value)
-    top = p0 - (0.5 if metric == "roc_auc" else 0.0) - 1e-9
+    floor = {"roc_auc": 0.5, "macro_f1": macro_f1_plan(confusion).floor if confusion is not None else 0.0}
+    top = p0 - floor.get(metric, 0.0) - 1e-9
 
     def gap(d):
-        return _power_gap(metric, p0, d, float(n), z_a, z_b, prevalence, baseline_n)
+        return _power_gap(metric, p0, d, float(n), z_a, z_b, prevalence, baseline_n, confusion)
 
     if gap(top) < 0:
         return float("nan")
     return float(optimize.brentq(gap, 1e-12, top, xtol=1e-10))
+
+
+class MacroF1Plan:
+    """The delta-method variance of a multiclass macro-F1 from a confusion table, and the table after a drop.
+
+    ``P`` is the table of shares (rows: true class, columns: predicted class), ``r``/``s`` its row and column
+    sums. Class c's F1 is ``2 P_cc / (r_c + s_c)`` and macro-F1 their mean over the classes present (as
+    :func:`toolkit.performance` computes it). One labelled row is one multinomial draw from ``P``, so
+    ``n Var(macro-F1) -> g' (diag(P) - P P') g`` with ``g`` the gradient over the cells.
+    A drop is modelled as a loss of information with the class shares unchanged: ``P_t = (1 - t) P + t r s'``,
+    whose macro-F1 falls linearly in ``t`` to :attr:`floor` (predictions independent of the truth).
+
+    >>> plan = macro_f1_plan([[40, 10], [10, 40]])
+    >>> round(plan.value, 3), round(plan.floor, 3), round(plan.mix_for_value(0.6), 3)
+    (0.8, 0.5, 0.667)
+    """
+
+    def __init__(self, table: np.ndarray):
+        self.table = table / table.sum()
+        self.rows, self.cols = self.table.sum(axis=1), self.table.sum(axis=0)
+        self.present = (self.rows + self.cols) > 0
+        self.value = self._macro(self.table)
+        self.floor = self._macro(np.outer(self.rows, self.cols))
+
+    def _macro(self, P: np.ndarray) -> float:
+        den = self.rows + self.cols
+        return float(np.mean(2 * np.diag(P)[self.present] / den[self.present]))
+
+    def table_at(self, t: float) -> np.ndarray:
+        return (1 - t) * self.table + t * np.outer(self.rows, self.cols)
+
+    def mix_for_value(self, value: float) -> float:
+        """The mixing weight ``t`` whose table has macro-F1 ``value`` (linear in ``t``; clipped to [0, 1])."""
+        span = self.value - self.floor
+        return float(np.clip((self.value - value) / span, 0.0, 1.0)) if span > 0 else 0.0
+
+    def variance(self, t: float = 0.0) -> float:
+        """Per-row variance of macro-F1 at mixing weight ``t`` (divide by n for a window of n labels)."""
+        P = self.table_at(t)
+        k = len(P)
+        den = self.rows + self.cols
+        grad = np.zeros_like(P)
+        for c in np.flatnonzero(self.present):
+            g = np.zeros_like(P)
+            g[c, c] += 2 / den[c]
+            g[c, :] -= 2 * P[c, c] / den[c] ** 2
+            g[:, c] -= 2 * P[c, c] / den[c] ** 2
+            grad += g
+        grad /= self.present.sum()
+        mean = np.sum(P * grad)
+        return float(max(np.sum(P * grad**2) - mean**2, 0.0)) if k else float("nan")
+
+
+def macro_f1_plan(confusion) -> MacroF1Plan:
+    """Validate a confusion table (rows: true class, columns: predicted class) and plan macro-F1 from it.
+
+    Raises ValueError naming ``confusion`` when the table is not square, has fewer than 2 classes, or holds
+    negative, missing or no counts.
+    """
+    try:
+        table = np.asarray(getattr(confusion, "to_numpy", lambda: confusion)(), dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"confusion must be a square table of counts or shares (e.g. pd.crosstab(y_true, "
+                         f"y_pred)); got {type(confusion).__name__}") from None
+    if table.ndim != 2 or table.shape[0] != table.shape[1] or table.shape[0] < 2:
+        raise ValueError(f"confusion must be a square table with one row and one column per class (at least 2); "
+                         f"got shape {table.shape}. Fix: pd.crosstab(y_true, y_pred) with every class on both axes")
+    if not np.isfinite(table).all() or (table < 0).any() or table.sum() <= 0:
+        raise ValueError("confusion must hold non-negative, finite counts or shares with a positive total")
+    if hasattr(confusion, "index") and hasattr(confusion, "columns") and list(confusion.index) != list(confusion.columns):
+        raise ValueError(f"confusion's rows {list(confusion.index)} and columns {list(confusion.columns)} must be "
+                         "the same classes in the same order. Fix: .reindex(index=classes, columns=classes, "
+                         "fill_value=0)")
+    return MacroF1Plan(table)
+
+
+def confusion_table(frame, target: str, prediction: str | None = None, class_scores: dict | None = None):
+    """The labelled rows' confusion table (rows: true class, columns: predicted class, every class on both
+    axes), for ``labels_needed("macro_f1", ..., confusion=...)``. Without ``prediction`` the predicted class
+    is the argmax of ``class_scores`` (``{class: probability column}``), as :func:`toolkit.performance` takes it.
+
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"y": ["a", "b", "b", "c"], "p_a": [.8, .1, .2, .1], "p_b": [.1, .8, .3, .2],
+    ...                   "p_c": [.1, .1, .5, .7]})
+    >>> confusion_table(f, "y", class_scores={"a": "p_a", "b": "p_b", "c": "p_c"}).to_numpy().tolist()
+    [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+    """
+    import pandas as pd
+
+    if target not in frame:
+        raise ValueError(f"target column {target!r} is not in the frame; columns: {list(frame.columns)[:10]}")
+    if prediction is not None:
+        if prediction not in frame:
+            raise ValueError(f"prediction column {prediction!r} is not in the frame")
+        pred = frame[prediction]
+    elif class_scores:
+        missing = [c for c in class_scores.values() if c not in frame]
+        if missing:
+            raise ValueError(f"class_scores columns {missing} are not in the frame")
+        labels = list(class_scores)
+        scores = frame[list(class_scores.values())].to_numpy(dtype=float)
+        ok = ~np.isnan(scores).any(axis=1)
+        pred = pd.Series(np.asarray(labels, dtype=object)[np.where(ok, np.nanargmax(np.where(ok[:, None], scores, 0),
+                                                                               axis=1), 0)],
+                         index=frame.index).where(ok)
+    else:
+        raise ValueError("confusion_table needs prediction= (the predicted class column) or class_scores= "
+                         "({class: probability column})")
+    keep = frame[target].notna() & pred.notna()
+    y, pred = frame[target][keep], pred[keep]
+    classes = sorted(set(y.tolist()) | set(pred.tolist()), key=str)
+    return pd.crosstab(y, pred).reindex(index=classes, columns=classes, fill_value=0)

@@ -400,6 +400,12 @@ def new_model(
 
         class_scores = set(detect_class_scores(reference, target).values())
         spec = spec.replace(features=[f for f in spec.features if f not in class_scores])
+    if spec.task == "regression":  # a predicted uncertainty (pred_std, an interval) is a model output too
+        from ..outcomes.fallback import find_uncertainty
+
+        found = find_uncertainty(reference, spec.prediction)
+        outputs = {found} if isinstance(found, str) else set(found or ())
+        spec = spec.replace(features=[f for f in spec.features if f not in outputs])
     contract = infer_contract(reference, spec=spec)
 
     folder.mkdir(parents=True, exist_ok=True)
