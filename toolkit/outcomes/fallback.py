@@ -726,7 +726,6 @@ def _uncertainty_values(frame: pd.DataFrame, column) -> np.ndarray:
     return u
 
 
-@renamed_arguments(labelled="current", confidence="level")
 def abstain_on_uncertainty(
     current: pd.DataFrame,
     spec: ModelSpec | None = None,
@@ -805,9 +804,9 @@ def abstain_on_uncertainty(
     alpha = 1 - level
     sel = _select_mean_threshold(-u[lab], err[lab], prep.weights[lab], max_mae, alpha, min_accepted, n_grid)
     cov_w = _coverage_weights(prep, scored)
-    n_missing = int(len(labelled) - len(lab))
+    n_missing = int(len(current) - len(lab))
     if n_missing:
-        notes.append(f"{fmt_int(len(lab))} of {fmt_int(len(labelled))} rows used: {fmt_int(n_missing)} lack a label, "
+        notes.append(f"{fmt_int(len(lab))} of {fmt_int(len(current))} rows used: {fmt_int(n_missing)} lack a label, "
                      "a prediction or an uncertainty")
     if sel["chosen"] is None:
         cut, cov, mae, ub, n_a = None, 0.0, np.nan, np.nan, 0
@@ -824,7 +823,7 @@ def abstain_on_uncertainty(
         mae, ub, n_a = float(sel["value"]), float(sel["bound"]), int(sel["n_accepted"])
     # the curve: MAE on the accepted cases as the cut-off on the uncertainty rises (risk_coverage ranks by
     # certainty, i.e. minus the uncertainty)
-    work = labelled.assign(_tk_certainty=-u)
+    work = current.assign(_tk_certainty=-u)
     curve = risk_coverage(work, spec, metric="mae", confidence_column="_tk_certainty", inclusion_prob=inclusion_prob,
                           target=target, prediction=prediction, task="regression")
     frame = curve.frame.copy()
@@ -834,7 +833,7 @@ def abstain_on_uncertainty(
     return UncertaintyAbstain(
         abstain_at=cut, max_mae=max_mae, level=level, coverage=cov, routed_share=1 - cov, mae=mae,
         upper_bound=ub, n_accepted=n_a, n_labelled=len(lab), feasible=sel["chosen"] is not None,
-        uncertainty_column=column, curve=curve, notes=tuple(notes), n_rows=len(labelled),
+        uncertainty_column=column, curve=curve, notes=tuple(notes), n_rows=len(current),
         n_candidates=sel["n_candidates"], _roles=roles)
 
 
