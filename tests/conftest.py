@@ -1,6 +1,6 @@
 """Shared fixtures and helpers.
 
-- the demo scenario (sample_data/): ``truth``, ``baseline``, ``spec``, ``batches``, read once per test worker;
+- the demo scenario (sample_data/): ``truth``, ``baseline``, ``spec``, ``ref``, ``batches``, read once per worker;
 - reports: a small synthetic data set, the smoke report built once per session, :func:`chart_outputs`;
 - a headless-Chromium helper (``open_report``) that opens an HTML report fully offline;
 - one Spark session per worker;
@@ -102,7 +102,7 @@ def truth() -> dict:
 
 
 @pytest.fixture(scope="session")
-def baseline(truth) -> pd.DataFrame:
+def baseline() -> pd.DataFrame:
     """The demo's 50,000-row baseline. Shared by every module of a worker: never modify it in place."""
     return pd.read_parquet(DEMO / "baseline.parquet")
 
@@ -125,7 +125,7 @@ def ref(baseline, spec):
 
 
 @pytest.fixture(scope="session")
-def batches(truth) -> dict[str, pd.DataFrame]:
+def batches() -> dict[str, pd.DataFrame]:
     """The demo's 26 weekly production batches (no target column), by label ``2026-01`` .. ``2026-26``."""
     import toolkit as tk
 
