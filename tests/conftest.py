@@ -1,5 +1,13 @@
-"""Shared fixtures. Reports: a small synthetic data set, the smoke report built once per session,
-and a headless-Chromium helper (``open_report``) that opens an HTML report fully offline."""
+"""Shared fixtures and helpers.
+
+- the demo scenario (sample_data/): ``truth``, ``baseline``, ``spec``, ``ref``, ``batches``, read once per worker;
+- reports: a small synthetic data set, the smoke report built once per session, :func:`chart_outputs`;
+- a headless-Chromium helper (``open_report``) that opens an HTML report fully offline;
+- one Spark session per worker;
+- how the suite is spread over the xdist workers (:func:`pytest_collection_modifyitems`).
+
+A module that needs other data under one of these names defines its own fixture of that name, which wins.
+"""
 from __future__ import annotations
 
 import os
@@ -12,6 +20,7 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "sample_data"
 SMOKE_NOTEBOOK = ROOT / "notebooks" / "00_smoke.ipynb"
 
 CHROMIUM = Path(os.environ.get("TOOLKIT_CHROMIUM", "/usr/bin/chromium"))
@@ -27,11 +36,100 @@ os.environ.setdefault("TOOLKIT_CACHE_DIR", str(Path(os.environ.get("XDG_CACHE_HO
                                               / "toolkit"))
 
 
+# ----------------------------------------------------------------------------- how the suite runs
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Modules with the most ``slow`` tests first, each module kept whole; and ``xdist_group`` marks that work.
+
+    `make test` runs ``pytest -n 2 --dist loadgroup``: xdist hands out the ``xdist_group`` units first, then the
+    other tests in this order, one at a time to whichever worker is free. Starting the long end-to-end runs
+    first leaves the many short tests to fill the end, so neither worker waits long for the other to finish
+    a template run that happened to start last. Within a module the order stays as written.
+    """
+    weight: dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        weight[module] = weight.get(module, 0) + (item.get_closest_marker("slow") is not None)
+    first_seen = {m: i for i, m in enumerate(dict.fromkeys(item.nodeid.split("::", 1)[0] for item in items))}
+    items.sort(key=lambda item: (-weight[item.nodeid.split("::", 1)[0]], first_seen[item.nodeid.split("::", 1)[0]]))
+    if getattr(config.option, "loadgroup", False):       # set on each xdist worker under --dist loadgroup
+        _apply_xdist_groups(items)
+
+
+def _apply_xdist_groups(items) -> None:
+    """Give each ``xdist_group`` test the ``@group`` suffix the loadgroup scheduler reads from its node id.
+
+    pytest-xdist 3.8 appends it by assigning ``item._nodeid``, which pytest 9.2 no longer reads (node ids are
+    structured, ``item._id``): every group is then silently scattered over both workers, and so are the module
+    fixtures the group was meant to build once (pytest-dev/pytest-xdist#1386, fix pending in #1388). This does
+    what xdist means to, and nothing when xdist already did it.
+    """
+    for item in items:
+        nodeid = item.nodeid
+        if nodeid.rfind("@") > nodeid.rfind("]"):
+            continue                                  # already grouped (a pytest or xdist where the suffix works)
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if not names:
+            continue
+        grouped = f"{nodeid}@{'_'.join(names)}"
+        if hasattr(item, "_id"):
+            from _pytest.nodeid import NodeId
+
+            item._id = NodeId.parse(grouped)
+        else:
+            item._nodeid = grouped
+
+
 @pytest.fixture(autouse=True)
 def _private_user_cache(tmp_path_factory, monkeypatch):
     """Each test sees an empty user cache, so no test's outcome depends on what ran before it on the machine
     (CI once failed because `toolkit report` timings from an earlier run reordered the progress lines)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
+# ----------------------------------------------------------------------------- the demo scenario (sample_data/)
+
+
+@pytest.fixture(scope="session")
+def truth() -> dict:
+    """The demo scenario's manifest (``sample_data/truth.json``): its weeks and scripted events."""
+    import json
+
+    return json.loads((DEMO / "truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def baseline() -> pd.DataFrame:
+    """The demo's 50,000-row baseline. Shared by every module of a worker: never modify it in place."""
+    return pd.read_parquet(DEMO / "baseline.parquet")
+
+
+@pytest.fixture(scope="session")
+def spec(baseline):
+    """The demo model's roles, inferred from its baseline."""
+    import toolkit as tk
+
+    return tk.ModelSpec.infer(baseline, target="churned", score="churn_score", prediction="churn_pred",
+                              timestamp="event_time", id="customer_id")
+
+
+@pytest.fixture(scope="session")
+def ref(baseline, spec):
+    """The demo baseline's profile (kinds, edges, counts): what the engines must reproduce."""
+    import toolkit as tk
+
+    return tk.profile(baseline, spec)
+
+
+@pytest.fixture(scope="session")
+def batches() -> dict[str, pd.DataFrame]:
+    """The demo's 26 weekly production batches (no target column), by label ``2026-01`` .. ``2026-26``."""
+    import toolkit as tk
+
+    return dict(tk.read_batches(DEMO / "production"))
 
 
 # ----------------------------------------------------------------------------- data and reports
@@ -71,6 +169,42 @@ def smoke_report(smoke_data, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("smoke-report") / "smoke.html"
     return run_report(SMOKE_NOTEBOOK, out, parameters={"baseline_path": str(smoke_data[0]), "title": SMOKE_TITLE},
                       keep_notebook=True)
+
+
+def chart_outputs(executed_notebook) -> int:
+    """Charts an executed notebook displayed, counted from its outputs (not from the HTML under test)."""
+    import nbformat
+
+    from toolkit import _render
+
+    nb = nbformat.read(executed_notebook, as_version=4)
+    return sum(str(o.get("data", {}).get("text/html", "")).count(f'data-toolkit-role="{_render.CHART_ROLE}"')
+               for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def chart_marks(spec: dict) -> list[str]:
+    """Every mark type in a Vega-Lite spec (``chart.to_dict()``), through layers, facets and concatenations."""
+    marks = []
+    if "mark" in spec:
+        mark = spec["mark"]
+        marks.append(mark["type"] if isinstance(mark, dict) else mark)
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        for child in spec.get(key, []):
+            marks += chart_marks(child)
+    if isinstance(spec.get("spec"), dict):
+        marks += chart_marks(spec["spec"])
+    return marks
+
+
+def profile_differences(a, b) -> list[str]:
+    """Columns whose profiles differ (with what differs), for readable failures when engines must agree."""
+    out = []
+    for c in a.columns:
+        if c not in b.columns:
+            out.append(f"{c}: missing")
+        elif not a[c].equals(b[c]):
+            out.append(f"{c}: {a[c].summary()} != {b[c].summary()}")
+    return out
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from conftest import CHART_SELECTOR, SMOKE_NOTEBOOK
-from toolkit import _render
+from conftest import CHART_SELECTOR, SMOKE_NOTEBOOK, chart_outputs
 from toolkit.reports import run_report
 
 pytestmark = pytest.mark.browser
@@ -17,15 +16,6 @@ pytestmark = pytest.mark.browser
 PWNED = "window.__pwned=1"
 HOSTILE_SCRIPT = f"<script>{PWNED}</script>"
 HOSTILE_IMG = f'"><img src=x onerror="{PWNED}">'
-
-
-def _chart_outputs(executed_notebook) -> int:
-    """Charts the notebook displayed, counted from its outputs (not from the HTML under test)."""
-    nb = nbformat.read(executed_notebook, as_version=4)
-    return sum(
-        str(o.get("data", {}).get("text/html", "")).count(f'data-toolkit-role="{_render.CHART_ROLE}"')
-        for c in nb.cells if c.cell_type == "code" for o in c.outputs
-    )
 
 
 def _y_labels(report, index: int) -> list[str]:
@@ -36,7 +26,7 @@ def _y_labels(report, index: int) -> list[str]:
 def test_smoke_report_renders_offline(browser, smoke_report, open_report):
     report = open_report(smoke_report)
     assert report.problems == []
-    expected = _chart_outputs(smoke_report.with_name("smoke.executed.ipynb"))
+    expected = chart_outputs(smoke_report.with_name("smoke.executed.ipynb"))
     assert expected == 2
     assert report.chart_placeholders() == expected
     assert report.rendered_charts() == expected

@@ -6,7 +6,6 @@ values and within a stated rank tolerance above it. Spark runs the same SQL: tes
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -21,47 +20,20 @@ from toolkit.engines._source import open_source
 from toolkit.engines._windows import window_spec
 from toolkit.profiles import bin_counts, quantile_edges
 
+from conftest import profile_differences as differences
+
 DATA = Path(__file__).resolve().parents[1] / "sample_data"
 BASELINE = str(DATA / "baseline.parquet")
 PROD_GLOB = str(DATA / "production" / "week=*" / "*.parquet")
 
 
 # ------------------------------------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def baseline() -> pd.DataFrame:
-    return pd.read_parquet(BASELINE)
-
-
-@pytest.fixture(scope="module")
-def spec(baseline):
-    return tk.ModelSpec.infer(baseline, target="churned", score="churn_score", prediction="churn_pred",
-                              timestamp="event_time", id="customer_id")
-
-
-@pytest.fixture(scope="module")
-def ref(baseline, spec) -> tk.Profile:
-    return tk.profile(baseline, spec)
-
-
-@pytest.fixture(scope="module")
-def batches() -> dict[str, pd.DataFrame]:
-    return dict(tk.read_batches(DATA / "production"))
+# baseline, spec, ref and batches (the demo's) come from conftest.py
 
 
 @pytest.fixture(scope="module")
 def weekly(ref, spec):
     return E.profile_windows(PROD_GLOB, ref, spec, window="week", progress=False)
-
-
-def differences(a: tk.Profile, b: tk.Profile) -> list[str]:
-    """Columns whose profiles differ (with what differs), for readable failures."""
-    out = []
-    for c in a.columns:
-        if c not in b.columns:
-            out.append(f"{c}: missing")
-        elif not a[c].equals(b[c]):
-            out.append(f"{c}: {a[c].summary()} != {b[c].summary()}")
-    return out
 
 
 def tricky_frame(n: int, seed: int) -> pd.DataFrame:
@@ -171,7 +143,7 @@ def test_baseline_edges_and_counts_identical_to_pandas(ref, spec):
     assert all(np.array_equal(ref.edges[c], got.edges[c]) for c in ref.edges)
 
 
-def test_weekly_partitions_agree_with_pandas_including_the_schema_break(weekly, batches, ref):
+def test_weekly_partitions_agree_with_pandas_including_the_schema_break(weekly, batches, ref, spec):
     assert list(weekly) == list(batches)
     for label, frame in batches.items():
         assert differences(tk.profile(frame, ref), weekly[label]) == [], label
@@ -183,8 +155,7 @@ def test_weekly_partitions_agree_with_pandas_including_the_schema_break(weekly, 
     assert list(by_batch) == list(batches) and all(by_batch[w].equals(weekly[w]) for w in weekly)
 
 
-def test_timestamp_periods_in_one_pass(ref, spec, batches):
-    truth = json.loads((DATA / "truth.json").read_text())
+def test_timestamp_periods_in_one_pass(ref, spec, batches, truth):
     by_start = {pd.Timestamp(w["start"]).strftime("%Y-%m-%d"): w["label"] for w in truth["weeks"]}
     periods = E.profile_windows(PROD_GLOB, ref, spec, window="W", progress=False)
     assert list(periods) == list(by_start)
@@ -275,7 +246,7 @@ def test_compare_dataframe_reference_with_path_current(baseline, spec, ref, batc
     assert "avg_session_minutes" in mixed.drifted                            # the week-14 outlier burst
 
 
-def test_drift_over_time_on_parquet_partitions(spec, ref, batches):
+def test_drift_over_time_on_parquet_partitions(spec, ref, batches, truth):
     """tk.drift_over_time(baseline_path, glob, by='week'): one pass, the same reports as on pandas profiles."""
     from toolkit.windows import Window
 
@@ -285,9 +256,9 @@ def test_drift_over_time_on_parquet_partitions(spec, ref, batches):
         Window(label, tk.profile(frame, ref)) for label, frame in batches.items()])
     cols = ["window", "column", "statistic", "threshold", "drifted"]
     pd.testing.assert_frame_equal(over.to_frame()[cols], same.to_frame()[cols])
-    truth = {e["name"]: e for e in json.loads((DATA / "truth.json").read_text())["events"]}
+    events = {e["name"]: e for e in truth["events"]}
     for event in ("price_rise", "region_mix", "new_plan", "outlier_burst", "null_spike"):   # each found where it starts
-        assert over.first_drift[truth[event]["column"]] == f"2026-{truth[event]['first_week']:02d}", event
+        assert over.first_drift[events[event]["column"]] == f"2026-{events[event]['first_week']:02d}", event
     assert "2026-20" in over.drifted_windows("monthly_charges")                        # schema break: absent
     # windows as periods of the timestamp, and a rolling reference (window profiles merge)
     rolling = tk.drift_over_time(BASELINE, PROD_GLOB, spec=spec, by="W", reference_type="rolling", rolling=3)

@@ -15,6 +15,8 @@ import pytest
 import toolkit as tk
 from toolkit import engines as E
 
+from conftest import profile_differences as differences
+
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
 DATA = Path(__file__).resolve().parents[1] / "sample_data"
@@ -23,29 +25,12 @@ WEEKS = ["2026-12", "2026-19", "2026-20", "2026-22"]   # new plan, before/at/aft
 FILES = [str(DATA / "production" / f"week={w}" / "part-0.parquet") for w in WEEKS]
 
 
-@pytest.fixture(scope="module")
-def baseline() -> pd.DataFrame:
-    return pd.read_parquet(BASELINE)
-
-
-@pytest.fixture(scope="module")
-def spec(baseline):
-    return tk.ModelSpec.infer(baseline, target="churned", score="churn_score", prediction="churn_pred",
-                              timestamp="event_time", id="customer_id")
-
-
-@pytest.fixture(scope="module")
-def ref(baseline, spec) -> tk.Profile:
-    return tk.profile(baseline, spec)
+# baseline, spec and ref (the demo's) come from conftest.py
 
 
 @pytest.fixture(scope="module")
 def batches() -> dict[str, pd.DataFrame]:
     return {w: pd.read_parquet(f) for w, f in zip(WEEKS, FILES)}
-
-
-def differences(a: tk.Profile, b: tk.Profile) -> list[str]:
-    return [f"{c}: {a[c].summary()} != {b[c].summary()}" for c in a.columns if not a[c].equals(b[c])]
 
 
 def test_baseline_edges_derived_in_spark_equal_pandas(spark, spec, ref):

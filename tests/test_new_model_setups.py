@@ -24,6 +24,11 @@ from toolkit.config import ModelConfig
 from toolkit.outcomes.setup import detect_class_scores, label_production, outcome_plan
 from toolkit.reports._new import template_notebooks
 
+# One worker runs this whole module: its module fixtures (`models`: four `toolkit new` runs; `reports`: 24 template
+# kernels) are built once. Left to plain load balancing, the tests using them reach both xdist workers and each
+# worker builds them again.
+pytestmark = pytest.mark.xdist_group("new_model_setups")
+
 ROOT = Path(__file__).resolve().parents[1]
 TOOLKIT = [sys.executable, "-m", "toolkit"]
 CLASSES = ["on_time", "minor", "major"]

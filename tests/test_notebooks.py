@@ -14,8 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import CHART_SELECTOR
-from toolkit import _render
+from conftest import CHART_SELECTOR, chart_outputs
 from toolkit.reports import run_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +41,9 @@ STORY = {
         f"avg_session_minutes: drifted from window {week('outlier_burst')} (1 windows in all)",
         f"days_since_last_login: drifted from window {week('null_spike')} (1 windows in all)",
     ],
-    "02_inspect_drifted_features": ["support_tickets_30d"],
+    # the drifted features and their onsets are checked in _assert_02_names_the_drifted_features_with_onset
+    "02_inspect_drifted_features": ["Most drifted: plan", "Relationship with the outcome",
+                                    EVENTS["concept_drift"]["column"]],
     "03_estimate_degradation": [
         "Features whose relationship with the outcome changed: support_tickets_30d",
         "Concept drift",
@@ -64,6 +65,10 @@ VERDICT = {
                             f"Onset of the drop: {week('concept_drift')}."],
 }
 TEMPLATES = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if not p.stem.startswith("00_"))
+# the longest runs first (see conftest.pytest_collection_modifyitems): 05 trains candidate models, 03 estimates
+# performance over every window
+BY_COST = sorted(TEMPLATES, key=["05_retrain_decision", "03_estimate_degradation", "01_compare_baseline"].__add__(
+    TEMPLATES).index)
 
 
 def _outputs_text(executed: Path) -> str:
@@ -123,10 +128,38 @@ def _assert_no_table_hides_the_latest_windows(name: str, executed: Path):
     return tables
 
 
-def _chart_outputs(executed: Path) -> int:
+def _chart_specs(executed: Path) -> dict[str, dict]:
+    """The Vega-Lite spec of every chart in the executed notebook's outputs, by chart title."""
     nb = nbformat.read(executed, as_version=4)
-    return sum(str(o.get("data", {}).get("text/html", "")).count(f'data-toolkit-role="{_render.CHART_ROLE}"')
-               for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    specs = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            for found in re.findall(r"var spec = (\{.*?\});\n", str(output.get("data", {}).get("text/html", "")), re.S):
+                spec = json.loads(found)
+                specs[str(spec.get("title"))] = spec
+    return specs
+
+
+def _assert_02_names_the_drifted_features_with_onset(text: str, executed: Path):
+    """Template 02's story: in the latest window it names the features whose scripted shift persists (price rise,
+    region mix, new plan) as drifted, not those whose one-week event is over; its drift-over-time chart shows each
+    one drifted from its scripted week on, never before."""
+    persisting = [e for e in TRUTH["events"] if e["kind"] in ("covariate_drift", "new_category")
+                  and e["last_week"] == len(TRUTH["weeks"])]
+    over = [e for e in TRUTH["events"] if e["kind"] in ("outlier_burst", "null_spike")]
+    assert {e["column"] for e in persisting} == {"monthly_charges", "region", "plan"}
+    listed = re.search(r"\d+ of \d+ columns drifted \(\d+%\): ([^;]+);", text)
+    assert listed, "02: the report does not list the drifted columns"
+    drifted = set(re.findall(r"'([^']+)'", listed.group(1)))
+    assert {e["column"] for e in persisting} <= drifted, drifted
+    assert not {e["column"] for e in over} & drifted, drifted
+    (rows,) = _chart_specs(executed)["Drift over time (fixed reference)"]["datasets"].values()
+    for event in persisting:
+        flags = {r["window"]: r["drifted"] for r in rows if r["column"] == event["column"]}
+        assert len(flags) == len(TRUTH["weeks"]), (event["column"], sorted(flags))
+        onset = week(event["name"])
+        assert [w for w, d in sorted(flags.items()) if d] == [w for w in sorted(flags) if w >= onset], \
+            f"02: {event['column']} should be drifted from {onset} on, and not before: {flags}"
 
 
 def test_every_template_has_one_parameters_cell_and_no_outputs():
@@ -144,7 +177,7 @@ def test_every_template_has_one_parameters_cell_and_no_outputs():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", TEMPLATES)
+@pytest.mark.parametrize("name", BY_COST)
 def test_template_runs_tells_the_story_and_exports_offline(name, tmp_path, request):
     report_path = run_report(NOTEBOOKS / f"{name}.ipynb", tmp_path / f"{name}.html", keep_notebook=True, timeout=900)
     executed = tmp_path / f"{name}.executed.ipynb"
@@ -164,6 +197,7 @@ def test_template_runs_tells_the_story_and_exports_offline(name, tmp_path, reque
     assert not re.search(r"\b(AbstainDecision|RetrainPlan|PerformanceReport|DriftReport)\(", shown), \
         f"{name}: a raw repr is shown where a reader expects a sentence"
     if name == "02_inspect_drifted_features":
+        _assert_02_names_the_drifted_features_with_onset(text, executed)
         # every feature dropdown starts on the most severe feature: the most drifted (plan, in the
         # distribution and signal charts) and the one whose link with the outcome changed (the concept drift)
         starts = re.findall(r'"name":\s*"feature",.{0,2000}?"value":\s*"([^"]+)"', shown, re.S)
@@ -175,7 +209,7 @@ def test_template_runs_tells_the_story_and_exports_offline(name, tmp_path, reque
     open_report = request.getfixturevalue("open_report")   # skips here (not above) when there is no browser
     report = open_report(report_path, timeout=60_000)
     assert report.problems == []
-    expected = _chart_outputs(executed)
+    expected = chart_outputs(executed)
     assert expected >= 2
     assert report.chart_placeholders() == expected
     assert report.rendered_charts() == expected
@@ -261,17 +295,22 @@ def test_hostile_names_and_values_stay_text_in_real_reports(tmp_path, open_repor
 
 @pytest.mark.slow
 def test_template_parameterised_with_a_parquet_glob_runs(tmp_path):
-    """The same template on a model whose production is a Parquet glob, not a folder or a frame."""
+    """The same template on a model whose production is a Parquet glob, not a folder or a frame.
+
+    Three weeks around the new plan's arrival (a clean week, then the week it appears): what the glob selects
+    is all that is read, and the schema story still starts in the scripted week."""
     from toolkit.config import ModelConfig
 
     demo = ModelConfig.load(NOTEBOOKS / "model.yaml")
     data = (ROOT / "sample_data").resolve()
+    assert EVENTS["new_plan"]["first_week"] == 12
+    weeks = ["2026-11", "2026-12", "2026-13"]
     config = ModelConfig(name="demo from a glob", baseline=str(data / "baseline.parquet"),
-                         production=str(data / "production" / "week=2026-1*" / "*.parquet"),
+                         production=str(data / "production" / "week=2026-1[1-3]" / "*.parquet"),
                          labels=str(data / "labels.parquet"), spec=demo.spec, window="batch")
     path = config.save(tmp_path / "model.yaml")
-    assert ModelConfig.load(path).windows == [f"2026-{w}" for w in range(10, 20)]
+    assert ModelConfig.load(path).windows == weeks
     run_report(NOTEBOOKS / "01_compare_baseline.ipynb", tmp_path / "glob.html", keep_notebook=True,
                parameters={"config": str(path), "multivariate": False}, timeout=900)
     text = _outputs_text(tmp_path / "glob.executed.ipynb")
-    assert "window 2026-19" in text and f"plan: first error in window {week('new_plan')}" in text
+    assert f"window {weeks[-1]}" in text and f"plan: first error in window {week('new_plan')}" in text

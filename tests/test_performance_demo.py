@@ -16,17 +16,10 @@ pytestmark = pytest.mark.skipif(not (DATA / "truth.json").exists(), reason="demo
 
 
 @pytest.fixture(scope="module")
-def truth() -> dict:
-    return json.loads((DATA / "truth.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def demo(truth):
-    baseline = pd.read_parquet(DATA / "baseline.parquet")
+def demo(baseline, spec):
+    """The demo's production joined with its labels (truth, baseline and spec come from conftest.py)."""
     production = read_production(DATA / "production")
     labels = pd.read_parquet(DATA / "labels.parquet")
-    spec = tk.ModelSpec.infer(baseline, target="churned", score="churn_score", prediction="churn_pred",
-                              timestamp="event_time", id="customer_id")
     joined, report = tk.join_labels(production, labels, spec=spec, by="batch")
     return {"baseline": baseline, "joined": joined, "report": report, "spec": spec}
 

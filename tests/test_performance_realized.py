@@ -207,7 +207,12 @@ def test_spec_supplies_roles_and_results_render(frames):
     layers = chart["spec"]["layer"] if "spec" in chart else chart["layer"]
     assert all("tooltip" in layer["encoding"] for layer in layers)
     assert "facet" in chart                          # two metrics -> one row per metric
-    assert perf.chart(metric="accuracy").to_dict()["layer"]
+    one = perf.chart(metric="accuracy").to_dict()                  # one metric: the band, line and points
+    assert "facet" not in one and [layer["mark"]["type"] for layer in one["layer"]][:3] == ["area", "line", "point"]
+    (rows,) = one["datasets"].values()
+    realized = {r["window"]: r["value"] for r in rows if r["series"] == "realized"}
+    assert {r["metric"] for r in rows} == {"accuracy"}
+    assert realized == pytest.approx(perf.to_frame().query("metric == 'accuracy'").set_index("window")["value"].to_dict())
 
 
 def test_importing_an_outcome_module_keeps_the_function():

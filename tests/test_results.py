@@ -17,6 +17,8 @@ import toolkit as tk
 from toolkit.results import Result
 from toolkit.schema import validate_windows
 
+from conftest import chart_marks
+
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = "<b>plan</b>&"              # a column name that must come out escaped wherever it is shown
 ESCAPED = "&lt;b&gt;plan&lt;/b&gt;&amp;"
@@ -95,7 +97,8 @@ def test_result_contract(results, name, tmp_path, request):
     chart = result.chart()
     assert isinstance(chart, alt.TopLevelMixin), name
     spec = chart.to_dict()                       # validates against the Vega-Lite schema
-    assert sum(len(v) for v in spec.get("datasets", {}).values()) <= 5000  # aggregates, not raw rows
+    assert chart_marks(spec), f"{name}: the chart draws no mark"
+    assert 0 < sum(len(v) for v in spec.get("datasets", {}).values()) <= 5000, name  # aggregates, not raw rows
     assert isinstance(result.headline, str) and result.headline.strip(), name
     text = repr(result)
     assert text.startswith(name) and len(text.splitlines()) <= 3 and len(text) < 600, text

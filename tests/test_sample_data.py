@@ -14,21 +14,13 @@ from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 DATA = Path(__file__).resolve().parents[1] / "sample_data"
 
 
-@pytest.fixture(scope="module")
-def truth() -> dict:
-    return json.loads((DATA / "truth.json").read_text())
+# truth, baseline and batches (the demo's, read once per worker) come from conftest.py
 
 
 @pytest.fixture(scope="module")
-def baseline() -> pd.DataFrame:
-    return pd.read_parquet(DATA / "baseline.parquet")
-
-
-@pytest.fixture(scope="module")
-def weeks() -> dict[int, pd.DataFrame]:
-    from toolkit.io import read_batches
-
-    return {int(label.split("-")[1]): frame for label, frame in read_batches(DATA / "production")}
+def weeks(batches) -> dict[int, pd.DataFrame]:
+    """The production batches by week number (1 .. 26)."""
+    return {int(label.split("-")[1]): frame for label, frame in batches.items()}
 
 
 @pytest.fixture(scope="module")
