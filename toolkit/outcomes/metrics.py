@@ -292,6 +292,6 @@ def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator, max_cells: i
     while done < n_boot:
         b = min(block, n_boot - done)
         idx = rng.integers(0, n, size=(b, n))
-        flat = (idx + (np.arange(b) * n)[:, None]).ravel()
-        yield np.bincount(flat, minlength=b * n).reshape(b, n).astype(float)
+        idx += (np.arange(b) * n)[:, None]   # in place: one (b, n) array fewer per block
+        yield np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(float)
         done += b
