@@ -73,6 +73,23 @@ class _Stats:
     weight_column: str | None
     notes: list
     memo: dict = dataclasses.field(default_factory=dict)
+    has_joined: bool = False
+    #: the ModelConfig that rebuilds ``joined`` and ``reference`` when the statistics came from the disk cache
+    #: (stored without those frames: they are most of its size and only the relationship screen needs them)
+    source: object = None
+
+    def rows(self) -> tuple:
+        """``(joined, reference)``, rebuilt from :attr:`source` when the statistics were loaded from disk."""
+        if self.reference is None and self.source is not None:
+            cfg = self.source
+            self.reference = cfg.reference
+            if self.has_joined:
+                self.joined = _join(cfg, self.spec, cfg.production_frame)[0]
+        return self.joined, self.reference
+
+    def light(self) -> "_Stats":
+        """A copy without the row frames, as stored on disk."""
+        return dataclasses.replace(self, joined=None, reference=None, memo={}, source=None)
 
 
 _CACHE: dict = {}
@@ -94,6 +111,35 @@ def _load_config(config):
     if path.is_dir():
         path = path / "model.yaml"
     return ModelConfig.load(path)
+
+
+def _join(cfg, spec, production):
+    """``(joined, coverage, expected delay in days)``: production with its labels, and the label coverage per window."""
+    import toolkit as tk
+
+    joined, coverage, delay_days = None, None, None
+    target = spec.target
+    if cfg.labels is not None and target is not None:
+        labels = cfg.label_frame
+        if spec.id is None:
+            raise HealthError(f"{cfg.name}: labels need spec.id to be joined to production; set it in model.yaml")
+        ids = {spec.id: production[spec.id].astype(object)}
+        # object ids: pandas' arrow-string isin is very slow on a few hundred thousand ids
+        joined, feedback = tk.join_labels(production.assign(**ids), labels.assign(**{spec.id: labels[spec.id].astype(object)}),
+                                          spec=spec, by="window")
+        coverage = feedback.to_frame()
+        if feedback.expected_delay is not None and pd.notna(feedback.expected_delay):
+            delay_days = pd.Timedelta(feedback.expected_delay).total_seconds() / 86400
+    elif target is not None and target in production.columns:
+        joined = production
+        g = production.groupby("window", sort=False)[target]
+        coverage = pd.DataFrame({"window": list(g.groups), "n_predictions": g.size().to_numpy(),
+                                 "n_labelled": g.count().to_numpy()})
+        coverage["n_waiting"] = coverage["n_predictions"] - coverage["n_labelled"]
+        coverage["n_overdue"] = 0
+    if coverage is not None:
+        coverage["window"] = coverage["window"].astype(str)
+    return joined, coverage, delay_days
 
 
 def _cache_key(cfg, rules: Rules):
@@ -118,11 +164,34 @@ def _headline_metric(spec) -> str:
 
 
 def _gather(cfg, rules: Rules) -> _Stats:
-    import toolkit as tk
+    """The statistics of every window: from this process's cache, else the disk cache (computed once per
+    model state across the kernels of a report run, see :mod:`toolkit._diskcache`), else computed."""
+    from ._diskcache import cached, model_fingerprint
 
-    key = _cache_key(cfg, rules)
+    fingerprint = model_fingerprint(cfg, rules)
+    key = ("fingerprint", fingerprint) if fingerprint else _cache_key(cfg, rules)
     if key in _CACHE:
         return _CACHE[key]
+    computed: list = []
+
+    def compute() -> _Stats:
+        computed.append(_compute(cfg, rules))
+        return computed[0].light()
+
+    stats = cached("health-stats", fingerprint, compute)
+    if computed:
+        stats = computed[0]
+    else:
+        stats.source = cfg
+    if len(_CACHE) >= 4:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = stats
+    return stats
+
+
+def _compute(cfg, rules: Rules) -> _Stats:
+    import toolkit as tk
+
     spec = cfg.spec
     notes: list[str] = []
     batches = cfg.batches
@@ -140,28 +209,8 @@ def _gather(cfg, rules: Rules) -> _Stats:
 
     production = cfg.production_frame
     metric = _headline_metric(spec)
-    joined, coverage, delay_days = None, None, None
     target = spec.target
-    if cfg.labels is not None and target is not None:
-        labels = cfg.label_frame
-        if spec.id is None:
-            raise HealthError(f"{cfg.name}: labels need spec.id to be joined to production; set it in model.yaml")
-        ids = {spec.id: production[spec.id].astype(object)}
-        # object ids: pandas' arrow-string isin is very slow on a few hundred thousand ids
-        joined, feedback = tk.join_labels(production.assign(**ids), labels.assign(**{spec.id: labels[spec.id].astype(object)}),
-                                          spec=spec, by="window")
-        coverage = feedback.to_frame()
-        if feedback.expected_delay is not None and pd.notna(feedback.expected_delay):
-            delay_days = pd.Timedelta(feedback.expected_delay).total_seconds() / 86400
-    elif target is not None and target in production.columns:
-        joined = production
-        g = production.groupby("window", sort=False)[target]
-        coverage = pd.DataFrame({"window": list(g.groups), "n_predictions": g.size().to_numpy(),
-                                 "n_labelled": g.count().to_numpy()})
-        coverage["n_waiting"] = coverage["n_predictions"] - coverage["n_labelled"]
-        coverage["n_overdue"] = 0
-    if coverage is not None:
-        coverage["window"] = coverage["window"].astype(str)
+    joined, coverage, delay_days = _join(cfg, spec, production)
 
     perf = pd.DataFrame(columns=["window", "value", "lower", "upper", "n", "baseline", "delta_vs_baseline",
                                  "delta_lower", "delta_upper", "delta_p_value", "degraded", "weighted"])
@@ -219,10 +268,7 @@ def _gather(cfg, rules: Rules) -> _Stats:
                    coverage=coverage, expected_delay_days=delay_days, perf=perf, estimate=estimate, routing=routing,
                    baseline_routed=baseline_routed, n_baseline=len(reference), feasible=feasible,
                    fallback_reason=reason, metric=metric, joined=joined, reference=reference, spec=spec,
-                   weight_column=weight, notes=notes)
-    if len(_CACHE) >= 4:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = stats
+                   weight_column=weight, notes=notes, has_joined=joined is not None)
     return stats
 
 
@@ -304,6 +350,15 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
         window = cfg.choose_window(window).label
     except (KeyError, ValueError) as exc:
         raise HealthError(exc.args[0] if exc.args else str(exc)) from exc
+    from ._diskcache import cached, model_fingerprint
+
+    # the verdict of one window is cached on disk too: the templates of a report run (each in its own kernel)
+    # and the index ask for the same one, and the first to ask computes it
+    return cached("health-report", model_fingerprint(cfg, rules, str(window), bool(retrain)),
+                  lambda: _report(cfg, str(window), rules, retrain))
+
+
+def _report(cfg, chosen: str, rules: Rules, retrain: bool) -> "HealthReport":
     try:
         stats = _gather(cfg, rules)
     except HealthError:
@@ -312,7 +367,6 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         raise HealthError(f"{cfg.name}: cannot compute the health statistics: {message}") from exc
     windows = stats.windows
-    chosen = str(window)
     if chosen not in windows:
         from ._checks import preview
 
@@ -356,16 +410,16 @@ def _evaluate(stats: _Stats, window: str, rules: Rules) -> "HealthReport":
     def relationship(ws):
         key = ("relationship", tuple(ws), rules)
         if key not in stats.memo:
-            joined = stats.joined
+            joined, reference = stats.rows()
             cur = joined[joined["window"].astype(str).isin(ws) & joined[spec.target].notna()]
             binary = spec.task == "binary" and spec.score is not None
-            stats.memo[key] = relationship_changes(stats.reference, cur, spec.features, spec.kinds,
+            stats.memo[key] = relationship_changes(reference, cur, spec.features, spec.kinds,
                                                    _outcome_fn(stats), binary=binary, rules=rules)
         return stats.memo[key]
 
     higher = _HIGHER.get(stats.metric, True)
     perf = performance_rule(stats.perf, stats.estimate, windows, stats.metric, higher, findings, drifted_inputs,
-                            rules, relationship=relationship if stats.joined is not None else None, focus=window)
+                            rules, relationship=relationship if stats.has_joined else None, focus=window)
     fallback = fallback_rule(stats.routing, windows, rules, stats.baseline_routed, stats.n_baseline,
                              stats.feasible, stats.fallback_reason)
     steps = {}

@@ -154,6 +154,8 @@ class BinaryKernel:
         Pass rows sorted by score to skip a copy (:func:`toolkit.outcomes.realized.measure` does).
         """
         order, groups = self._ranks()
+        if Y.shape[0] == 1 and W.shape[0] > 1 and np.all((Y == 0) | (Y == 1)):
+            return self._auc_shared_labels(Y[0] == 1, W, order, groups)
         if order is not None:
             W, Y = W[:, order], Y[:, order]
         pos = W * Y
@@ -171,6 +173,35 @@ class BinaryKernel:
         self_pairs = (pos * neg).sum(axis=1)
         return _ratio(num - 0.5 * self_pairs, pos.sum(axis=1) * cum[:, -1] - self_pairs)
 
+
+    def _auc_shared_labels(self, positive: np.ndarray, W: np.ndarray, order, groups) -> np.ndarray:
+        """:meth:`auc` for one 0/1 label vector under many weight rows (bootstrap resamples), same sums.
+
+        Only the negatives' weights are accumulated (in score order) and read at each positive's tie group
+        boundaries (below it, and through its tie group: half of the tied negatives count), so the work is
+        one cumulative sum over the negatives and gathers over the positives instead of several passes over
+        every row; a 0/1 label never pairs with itself, so there is no self-pair term.
+        """
+        n = positive.size
+        order = np.arange(n) if order is None else order
+        pos_sorted = positive[order]
+        neg_cols, pos_cols = order[~pos_sorted], order[pos_sorted]
+        # negatives strictly below each position in score order, and through the end of its tie group
+        neg_before = np.cumsum(~pos_sorted) - (~pos_sorted)
+        if groups is None:
+            below = through = neg_before[pos_sorted]
+        else:
+            start, end = groups
+            below = neg_before[start][pos_sorted]
+            through = (neg_before[end] + ~pos_sorted[end])[pos_sorted]
+        cum = np.zeros((W.shape[0], neg_cols.size + 1))
+        np.cumsum(W[:, neg_cols], axis=1, out=cum[:, 1:])
+        wp = W[:, pos_cols]
+        if groups is None:
+            num = (wp * cum[:, below]).sum(axis=1)
+        else:
+            num = (wp * (0.5 * (cum[:, below] + cum[:, through]))).sum(axis=1)
+        return _ratio(num, wp.sum(axis=1) * cum[:, -1])
 
     def auc_unweighted(self, Y: np.ndarray) -> np.ndarray:
         """ROC AUC of each row of 0/1 labels ``Y`` with unit weights: the Mann-Whitney statistic from the
@@ -261,6 +292,6 @@ def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator, max_cells: i
     while done < n_boot:
         b = min(block, n_boot - done)
         idx = rng.integers(0, n, size=(b, n))
-        flat = (idx + (np.arange(b) * n)[:, None]).ravel()
-        yield np.bincount(flat, minlength=b * n).reshape(b, n).astype(float)
+        idx += (np.arange(b) * n)[:, None]   # in place: one (b, n) array fewer per block
+        yield np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(float)
         done += b
