@@ -347,3 +347,11 @@ def test_a_window_with_neither_labels_nor_estimate_asks_for_labels_not_to_invest
     assert (last["status"], last["kind"]) == ("watch", "not measured")
     assert last["next_step"].startswith("Get labels") and "drop" not in last["next_step"]
     assert last["summary"].endswith("estimate.") and ".." not in last["summary"]
+
+
+def test_feedback_says_what_performance_rests_on_when_there_is_no_estimate():
+    c = pd.DataFrame({"window": ["1"], "n_predictions": [700], "n_labelled": [0], "n_waiting": [700], "n_overdue": [0]})
+    with_estimate = R.feedback_rule(c, ["1"]).iloc[0]
+    without = R.feedback_rule(c, ["1"], has_estimate=False).iloc[0]
+    assert "label-free estimate." in with_estimate["summary"] and "read the estimate" in with_estimate["next_step"]
+    assert "labelled part alone" in without["summary"] and "read the estimate" not in without["next_step"]

@@ -26,7 +26,7 @@ def test_regression_model_yaml_has_no_threshold_and_no_uncertainty_feature(tmp_p
     folder = new_model(tmp_path / "m", tmp_path / "base.parquet", tmp_path / "prod.parquet", target="delay",
                        prediction="pred_delay", timestamp="applied_at", window="D")
     spec = yaml.safe_load((folder / "model.yaml").read_text())["spec"]
-    assert spec["task"] == "regression" and "threshold" not in spec
+    assert spec["task"] == "regression" and "threshold" not in spec and "positive_label" not in spec
     assert "pred_delay_std" not in spec["features"] and set(spec["features"]) == {"income k", "channel"}
     cfg = ModelConfig.load(folder / "model.yaml")          # reads back; the spec's default fills the field
     assert cfg.spec.task == "regression"
@@ -38,3 +38,6 @@ def test_binary_spec_still_writes_its_threshold():
     assert ModelSpec.from_dict(spec.to_dict()) == spec
     reg = ModelSpec(features=["x"], target="y", prediction="p", task="regression")
     assert "threshold" not in reg.to_dict() and ModelSpec.from_dict(reg.to_dict()) == reg
+    multi = ModelSpec(features=["x"], target="y", prediction="p", task="multiclass")
+    assert not {"threshold", "positive_label"} & set(multi.to_dict())
+    assert ModelSpec.from_dict(multi.to_dict()) == multi

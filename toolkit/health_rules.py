@@ -713,7 +713,7 @@ def _metric_label(metric: str) -> str:
 
 
 def feedback_rule(coverage: pd.DataFrame | None, windows: Sequence[str], rules: Rules = Rules(),
-                  expected_delay_days: float | None = None) -> pd.DataFrame:
+                  expected_delay_days: float | None = None, has_estimate: bool = True) -> pd.DataFrame:
     """Feedback verdict per window from label coverage.
 
     ``coverage``: ``window, n_predictions, n_labelled, n_waiting, n_overdue`` (and optionally
@@ -754,11 +754,13 @@ def feedback_rule(coverage: pd.DataFrame | None, windows: Sequence[str], rules: 
                                  "Check the label pipeline (source, join key, delays). Details: 03_estimate_degradation.",
                                  column=""))
         elif k / n < rules.coverage_ok:
+            rests = ("on the labelled part and on the label-free estimate" if has_estimate else
+                     "on the labelled part alone (this model logs no score for a label-free estimate)")
             rows.append(_verdict(window, "watch", "labels not arrived",
                                  f"{base}; {int(waiting):,} are still waiting for their label{delay}, so performance "
-                                 "here rests on the labelled part and on the label-free estimate.", evidence,
-                                 "Wait for the labels; meanwhile read the estimate. Details: 03_estimate_degradation.",
-                                 column=""))
+                                 f"here rests {rests}.", evidence,
+                                 "Wait for the labels" + ("; meanwhile read the estimate" if has_estimate else "")
+                                 + ". Details: 03_estimate_degradation.", column=""))
         else:
             rows.append(_verdict(window, "ok", "ok", f"{base}.", evidence, "Nothing to do.", column=""))
     return pd.DataFrame(rows)

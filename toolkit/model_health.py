@@ -215,12 +215,14 @@ def _compute(cfg, rules: Rules) -> _Stats:
     perf = pd.DataFrame(columns=["window", "value", "lower", "upper", "n", "baseline", "delta_vs_baseline",
                                  "delta_lower", "delta_upper", "delta_p_value", "degraded", "weighted"])
     labelled_ref = target is not None and target in reference.columns
-    outcome_kw = {}
-    if spec.task == "multiclass" and spec.prediction is None:   # predicted class = argmax of the p_<class> columns
+    class_kw = {}
+    if spec.task == "multiclass":   # per-class probabilities: the estimate and the abstain confidence need them
         from .outcomes.setup import detect_class_scores
 
         found = detect_class_scores(reference, target, exclude=spec.features)
-        outcome_kw = {"class_scores": found} if found else {}
+        class_kw = {"class_scores": found} if found else {}
+    # without a prediction column, the predicted class is the argmax of the class scores
+    outcome_kw = class_kw if spec.prediction is None else {}
     if joined is not None and labelled_ref:
         perf = tk.performance(joined, spec=spec, metric=metric, by="window", reference=reference,
                               n_resamples=200, **outcome_kw).to_frame()
@@ -236,7 +238,7 @@ def _compute(cfg, rules: Rules) -> _Stats:
         analysis = analysis[analysis["window"].astype(str).isin(needed)]
         try:
             est = tk.estimate_performance(reference, analysis, spec=spec, metric=metric, by="window",
-                                          n_resamples=200, **outcome_kw).to_frame()
+                                          n_resamples=200, **class_kw).to_frame()
             estimate = est.rename(columns={"chunk": "window"})
             estimate["window"] = estimate["window"].astype(str)
         except (ValueError, TypeError, KeyError) as exc:
@@ -250,12 +252,12 @@ def _compute(cfg, rules: Rules) -> _Stats:
         reason = ("a regression model: its abstain cut-off on the predicted uncertainty is chosen in 04, not checked "
                   "here" if find_uncertainty(reference, spec.prediction) is not None
                   else "a regression model has no confidence to abstain on")
-    elif spec.score is None:
+    elif spec.score is None and not class_kw:
         reason = "no score column to abstain on"
     else:
         try:
             decision = tk.abstain_threshold(reference, spec=spec, target_accuracy=rules.target_accuracy,
-                                            level=rules.confidence)
+                                            level=rules.confidence, **class_kw)
             feasible = decision.abstain_at is not None
             baseline_routed = float(decision.routed_share)
             routing = decision.apply(joined if joined is not None else production, by="window")
@@ -436,7 +438,8 @@ def _evaluate(stats: _Stats, window: str, rules: Rules) -> "HealthReport":
     schema = schema_rule(findings, windows, stats.n_rows, steps)
     covariate = {w: ("covariate" in k) for w, k in zip(perf["window"], perf["kind"]) if w}
     drift = drift_rule(stats.drift, windows, stats.outputs, findings, covariate)
-    feedback = feedback_rule(stats.coverage, windows, rules, stats.expected_delay_days)
+    feedback = feedback_rule(stats.coverage, windows, rules, stats.expected_delay_days,
+                             has_estimate=stats.estimate is not None)
     by_cause = {"schema": schema, "drift": drift, "feedback": feedback, "performance": perf, "fallback": fallback}
     history = []
     for cause, frame in by_cause.items():

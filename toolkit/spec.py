@@ -202,8 +202,9 @@ class ModelSpec:
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
         out["kinds"] = {c: k.value for c, k in self.kinds.items()}
-        if self.task != "binary":   # a score cut-off means nothing for regression or multiclass: model.yaml omits it
-            out.pop("threshold")
+        if self.task != "binary":   # a positive class and a score cut-off mean nothing for regression or
+            out.pop("threshold")    # multiclass: model.yaml omits both
+            out.pop("positive_label")
         return out
 
     @classmethod
