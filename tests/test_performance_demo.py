@@ -73,7 +73,7 @@ def test_week_16_concept_drift_is_a_significant_drop(realized, truth):
 
 
 def test_label_free_estimate_tracks_truth_until_concept_drift(estimate, truth):
-    f = estimate.to_frame().set_index("chunk")
+    f = estimate.to_frame().set_index("window")
     t = weeks(truth)
     pre = [f"2026-{w:02d}" for w in range(1, 16)]
     mae = np.mean(np.abs(f.loc[pre, "estimate"] - t.loc[pre, "roc_auc"]))

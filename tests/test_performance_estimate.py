@@ -35,12 +35,12 @@ def test_cbpe_tracks_realized_under_covariate_shift(reference):
     f = est.to_frame()
     assert len(f) == 20 * 3 and not f["unreliable"].any() and f["realized"].isna().all()
     errors, covered = [], []
-    for i, chunk in enumerate(est.chunks):
+    for i, chunk in enumerate(est.windows):
         part = analysis.iloc[i * 2000:(i + 1) * 2000]
         for metric, fn in (("roc_auc", lambda d: skm.roc_auc_score(d.y, d.score)),
                            ("accuracy", lambda d: skm.accuracy_score(d.y, d.score >= 0.5)),
                            ("f1", lambda d: skm.f1_score(d.y, d.score >= 0.5))):
-            row = f[(f.chunk == chunk) & (f.metric == metric)].iloc[0]
+            row = f[(f.window == chunk) & (f.metric == metric)].iloc[0]
             truth = fn(part)
             errors.append(abs(row.estimate - truth))
             covered.append(row.lower <= truth <= row.upper)
@@ -71,7 +71,7 @@ def test_concept_drift_makes_the_estimate_unreliable(reference):
     analysis = pd.concat([world(3000, rng).assign(week="w1"), world(3000, rng, flip=True).assign(week="w2")],
                          ignore_index=True)
     est = tk.estimate_performance(reference, analysis, target="y", score="score", metric="roc_auc", by="week")
-    f = est.to_frame().set_index("chunk")
+    f = est.to_frame().set_index("window")
     assert f.loc["w2", "realized"] < f.loc["w2", "check_lower"] and f.loc["w2", "unreliable"]
     assert "concept drift suspected" in f.loc["w2", "note"]
     assert not f.loc["w1", "unreliable"] and f.loc["w1", "check_lower"] <= f.loc["w1", "realized"]
@@ -127,12 +127,12 @@ def test_multiclass_cbpe():
                                   class_scores={"a": "pa", "b": "pb", "c": "pc"}, by=2000)
     f = est.to_frame()
     pred = np.array(["a", "b", "c"])[ana[["pa", "pb", "pc"]].to_numpy().argmax(axis=1)]
-    for i, chunk in enumerate(est.chunks):
+    for i, chunk in enumerate(est.windows):
         part = slice(i * 2000, (i + 1) * 2000)
-        acc = f[(f.chunk == chunk) & (f.metric == "accuracy")].iloc[0]
+        acc = f[(f.window == chunk) & (f.metric == "accuracy")].iloc[0]
         assert acc.estimate == pytest.approx(skm.accuracy_score(ana.y[part], pred[part]), abs=0.03)
         assert acc.realized == pytest.approx(skm.accuracy_score(ana.y[part], pred[part]))
-        f1 = f[(f.chunk == chunk) & (f.metric == "macro_f1")].iloc[0]
+        f1 = f[(f.window == chunk) & (f.metric == "macro_f1")].iloc[0]
         assert f1.estimate == pytest.approx(skm.f1_score(ana.y[part], pred[part], average="macro"), abs=0.03)
     assert not f["unreliable"].any()
 
@@ -152,7 +152,7 @@ def test_regression_loss_model_tracks_mae_under_covariate_shift():
         week=np.repeat(["w1", "w2"], 2000))
     est = tk.estimate_performance(ref, ana.drop(columns="y"), target="y", prediction="pred", task="regression",
                                   features=["x", "g"], metric=["mae", "rmse"], by="week")
-    f = est.to_frame().set_index(["chunk", "metric"])
+    f = est.to_frame().set_index(["window", "metric"])
     for week in ("w1", "w2"):
         part = ana[ana.week == week]
         assert f.loc[(week, "mae"), "estimate"] == pytest.approx(skm.mean_absolute_error(part.y, part.pred), rel=0.05)
@@ -192,3 +192,13 @@ def test_estimate_chart_and_html(reference):
     perf = tk.performance(analysis, target="y", score="score", metric="roc_auc", by="week", reference=reference)
     both = perf.chart(estimate=est).to_dict()
     assert {row["series"] for row in next(iter(both["datasets"].values()))} == {"estimate", "realized", "baseline"}
+
+
+def test_estimate_windows_are_called_windows_and_chunks_is_a_deprecated_alias():
+    rng = np.random.default_rng(4)
+    p = rng.random(1200)
+    frame = pd.DataFrame({"p": p, "y": (rng.random(1200) < p).astype(int)})
+    est = tk.estimate_performance(frame.iloc[:600], frame.iloc[600:], target="y", score="p", by=200)
+    assert list(est.to_frame().columns[:2]) == ["window", "window_start"] and len(est.windows) == 3
+    with pytest.warns(DeprecationWarning, match="use windows"):
+        assert est.chunks == est.windows

@@ -103,7 +103,7 @@ def test_outcome_entry_points_warn_nothing_with_the_new_names(frames, spec, stri
     assert perf.windows == ["w1", "w2", "w3"] and perf.to_frame()["baseline"].notna().all()
     est = tk.estimate_performance(reference, production.drop(columns="y"), spec, by=400, metric="accuracy",
                                   n_resamples=100)
-    assert est.chunks == ["[0:399]", "[400:799]", "[800:1199]"]
+    assert est.windows == ["[0:399]", "[400:799]", "[800:1199]"]
     att = tk.attribute_drop(reference, production, spec, metric="accuracy", n_resamples=30)
     assert att.features is not None
     curve = tk.risk_coverage(production, spec, n_thresholds=5, n_resamples=50)

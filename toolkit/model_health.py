@@ -239,7 +239,7 @@ def _compute(cfg, rules: Rules) -> _Stats:
         try:
             est = tk.estimate_performance(reference, analysis, spec=spec, metric=metric, by="window",
                                           n_resamples=200, **class_kw).to_frame()
-            estimate = est.rename(columns={"chunk": "window"})
+            estimate = est
             estimate["window"] = estimate["window"].astype(str)
         except (ValueError, TypeError, KeyError) as exc:
             notes.append(f"no label-free estimate: {exc}")

@@ -49,13 +49,13 @@ def series_frame(report=None, estimate=None) -> pd.DataFrame:
     if estimate is not None:
         e = estimate.frame
         parts.append(pd.DataFrame({
-            "window": e["chunk"].astype(str), "metric": e["metric"], "series": "estimate", "value": e["estimate"],
+            "window": e["window"].astype(str), "metric": e["metric"], "series": "estimate", "value": e["estimate"],
             "lower": e["lower"], "upper": e["upper"], "n": e["n"].astype(float), "flag": e["unreliable"],
             "note": e["note"].fillna("")}))
         if report is None:
             lab = e[e["realized"].notna()]
             parts.append(pd.DataFrame({
-                "window": lab["chunk"].astype(str), "metric": lab["metric"], "series": "realized",
+                "window": lab["window"].astype(str), "metric": lab["metric"], "series": "realized",
                 "value": lab["realized"], "lower": lab["realized_lower"], "upper": lab["realized_upper"],
                 "n": lab["n_labelled"].astype(float), "flag": lab["unreliable"], "note": lab["note"].fillna("")}))
             ref = e.groupby("metric", sort=False)["reference_value"].first().reset_index()
@@ -75,7 +75,7 @@ def _windows(long: pd.DataFrame, report=None, estimate=None) -> list[str]:
     if report is not None:
         order += [str(w) for w in report.frame["window"]]
     if estimate is not None:
-        order += [str(c) for c in estimate.frame["chunk"]]
+        order += [str(c) for c in estimate.frame["window"]]
     return list(dict.fromkeys(order))
 
 

@@ -12,6 +12,7 @@ whose realized value falls outside the range the estimate allows is flagged as u
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 from typing import Unpack
 
@@ -31,7 +32,7 @@ from ..results import Result
 __all__ = ["estimate_performance", "PerformanceEstimate"]
 
 FRAME_COLUMNS = [
-    "chunk", "chunk_start", "metric", "estimate", "lower", "upper", "n", "n_labelled", "realized",
+    "window", "window_start", "metric", "estimate", "lower", "upper", "n", "n_labelled", "realized",
     "realized_lower", "realized_upper", "check_lower", "check_upper", "unreliable", "reference_value",
     "method", "note",
 ]
@@ -219,7 +220,7 @@ def estimate_performance(
     Returns
     -------
     PerformanceEstimate
-        ``to_frame()``: one row per chunk and metric with chunk, chunk_start, metric, estimate,
+        ``to_frame()``: one row per window and metric with window, window_start, metric, estimate,
         lower, upper, n, n_labelled, realized, realized_lower, realized_upper, check_lower,
         check_upper (the range the realized value should fall in, on the labelled rows),
         unreliable, reference_value, method, note. ``assumptions`` lists what the estimate assumes.
@@ -249,8 +250,8 @@ def estimate_performance(
     >>> reference, analysis = scored(4000), scored(3000)
     >>> est = tk.estimate_performance(reference, analysis.drop(columns="y"), target="y", score="p",
     ...                               metric="roc_auc", by=1000)
-    >>> est.to_frame()[["chunk", "estimate", "lower", "upper", "n"]].round(3)
-             chunk  estimate  lower  upper     n
+    >>> est.to_frame()[["window", "estimate", "lower", "upper", "n"]].round(3)
+            window  estimate  lower  upper     n
     0      [0:999]     0.709  0.674  0.740  1000
     1  [1000:1999]     0.712  0.678  0.747  1000
     2  [2000:2999]     0.718  0.684  0.748  1000
@@ -306,7 +307,7 @@ def estimate_performance(
                 notes.append(f"realized from {fmt_int(len(lab))} of {fmt_int(len(ok))} rows"
                              + (" (weighted by 1/inclusion_prob)" if np.any(w_lab != 1) else ""))
         for m in metrics:
-            rec = {"chunk": chunk, "chunk_start": start, "metric": m, "n": len(ok), "n_labelled": len(lab),
+            rec = {"window": chunk, "window_start": start, "metric": m, "n": len(ok), "n_labelled": len(lab),
                    "reference_value": ref_values[m], "method": "CBPE", "unreliable": False}
             est, low, high, _, _ = estimates[m]
             rec.update(estimate=est, lower=low, upper=high)
@@ -556,7 +557,7 @@ def _estimate_regression(reference, analysis, roles, metrics, chunks, positions,
             if len(ok) < len(rows):
                 notes.append(f"{fmt_int(len(rows) - len(ok))} rows with missing prediction excluded")
             est, low, high = _regression_interval(m, loss_full[m][ok], resid_var[m], z)
-            rec = {"chunk": chunk, "chunk_start": start, "metric": m, "estimate": est, "lower": low, "upper": high,
+            rec = {"window": chunk, "window_start": start, "metric": m, "estimate": est, "lower": low, "upper": high,
                    "n": len(ok), "n_labelled": len(lab), "realized": np.nan, "realized_lower": np.nan,
                    "realized_upper": np.nan, "check_lower": np.nan, "check_upper": np.nan, "unreliable": False,
                    "reference_value": ref_values[m], "method": "loss model"}
@@ -646,16 +647,24 @@ class PerformanceEstimate(Result):
     assumptions: tuple[str, ...]
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per chunk and metric (a copy)."""
+        """One row per window and metric (a copy)."""
         return self.frame.copy()
 
     @property
+    def windows(self) -> list[str]:
+        """Window labels in order (the same name as in every other result)."""
+        return list(dict.fromkeys(self.frame["window"]))
+
+    @property
     def chunks(self) -> list[str]:
-        return list(dict.fromkeys(self.frame["chunk"]))
+        """Deprecated name of :attr:`windows`."""
+        warnings.warn("PerformanceEstimate.chunks is deprecated and will be removed in the next release; use windows",
+                      DeprecationWarning, stacklevel=2)
+        return self.windows
 
     @property
     def unreliable(self) -> list[str]:
-        return list(dict.fromkeys(self.frame.loc[self.frame["unreliable"], "chunk"]))
+        return list(dict.fromkeys(self.frame.loc[self.frame["unreliable"], "window"]))
 
     def chart(self, realized=None, metric: str | None = None):
         """Estimate per chunk with its interval band, beside the realized values (from the labels in
@@ -666,8 +675,8 @@ class PerformanceEstimate(Result):
 
     def _headline(self) -> str:
         bad = self.unreliable
-        lab = int((self.frame["n_labelled"] > 0).groupby(self.frame["chunk"]).any().sum())
-        text = f"{self.method} estimate of {', '.join(self.metrics)} over {len(self.chunks)} chunks"
+        lab = int((self.frame["n_labelled"] > 0).groupby(self.frame["window"]).any().sum())
+        text = f"{self.method} estimate of {', '.join(self.metrics)} over {len(self.windows)} windows"
         if lab:
             text += f"; {lab} chunks have labels to check against"
         if bad:
@@ -679,7 +688,7 @@ class PerformanceEstimate(Result):
 
     def to_html(self) -> str:
         items = "".join(f"<li>{escape(a)}</li>" for a in self.assumptions)
-        body = f"<p>Assumes:</p><ul>{items}</ul>" + frame_to_html(self.frame.drop(columns=["chunk_start"]), max_rows=60)
+        body = f"<p>Assumes:</p><ul>{items}</ul>" + frame_to_html(self.frame.drop(columns=["window_start"]), max_rows=60)
         body += "<p>Calibration on the reference:</p>" + frame_to_html(self.calibration)
         colour = SEVERITY_COLOURS["warning"] if self.unreliable else SEVERITY_COLOURS["info"]
         return card(f"Estimated performance without labels ({self.level:.0%} intervals)", body,
