@@ -34,3 +34,18 @@ def test_functions_named_like_their_module_are_not_shadowed_by_imports():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "True"]
+
+
+def test_single_thread_covers_the_openmp_runtime_even_when_nothing_loaded_it_yet():
+    """threadpoolctl only limits runtimes already loaded; the first gradient-boosting fit in a fresh kernel
+    must not start one spinning OpenMP thread per core."""
+    import subprocess
+    import sys
+
+    code = ("from toolkit.outcomes.features import single_thread\n"
+            "from threadpoolctl import threadpool_info\n"
+            "with single_thread():\n"
+            "    info = [i for i in threadpool_info() if i['user_api'] == 'openmp']\n"
+            "    print(len(info), max(i['num_threads'] for i in info))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) >= 1 and out[1] == "1"

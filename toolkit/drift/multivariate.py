@@ -297,6 +297,7 @@ def multivariate_drift(
     # scikit-learn wants string feature names: positional aliases in, the analyst's names back out
     alias = {f"f{i}": col for i, col in enumerate(features)}
     xr.columns = xc.columns = list(alias)
+    import sklearn.ensemble  # noqa: F401  (loads its OpenMP runtime, so that the limit below covers it)
     from threadpoolctl import threadpool_limits
 
     # one thread: at these sample sizes OpenMP/BLAS threads gain little, and on a busy machine their

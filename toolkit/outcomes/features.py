@@ -28,7 +28,11 @@ def single_thread():
         import contextlib
 
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="openmp")
+    # threadpoolctl limits only the runtimes already loaded: load scikit-learn's OpenMP one first, or the
+    # first fit inside the block starts one spinning thread per core anyway
+    import sklearn.ensemble  # noqa: F401
+
+    return threadpool_limits(limits=1)
 
 
 class FeatureEncoder:

@@ -476,6 +476,7 @@ def retraining_plan(
         raise ValueError("the plan compares candidates with the current model's logged output: set spec.score "
                          "(binary) or spec.prediction (regression) in model.yaml")
 
+    import sklearn.ensemble  # noqa: F401  (loads its OpenMP runtime, so that the limit below covers it)
     from threadpoolctl import threadpool_limits
 
     # one OpenMP/BLAS thread per fit: gradient boosting oversubscribes badly on shared machines, and the
