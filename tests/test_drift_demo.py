@@ -2,10 +2,8 @@
 never before; the concept-drift week is not a covariate event; the clean weeks stay clean."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 import toolkit as tk
@@ -19,20 +17,7 @@ SIGNAL = {"covariate_drift": "distribution", "new_category": "unseen", "outlier_
           "null_spike": "missing"}
 
 
-@pytest.fixture(scope="module")
-def truth():
-    return json.loads((DATA / "truth.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def baseline():
-    return pd.read_parquet(DATA / "baseline.parquet")
-
-
-@pytest.fixture(scope="module")
-def spec(baseline):
-    return tk.ModelSpec.infer(baseline, target="churned", score="churn_score", prediction="churn_pred",
-                              timestamp="event_time", id="customer_id")
+# truth, baseline and spec: the demo's session fixtures in conftest.py
 
 
 @pytest.fixture(scope="module")

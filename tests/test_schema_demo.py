@@ -6,7 +6,6 @@ spike in days_since_last_login. The production batches carry no label column.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -22,20 +21,12 @@ pytestmark = pytest.mark.skipif(not (DATA / "truth.json").exists(), reason="demo
 
 
 @pytest.fixture(scope="module")
-def truth():
-    return json.loads((DATA / "truth.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def events(truth):
+def events(truth):   # truth, baseline and spec: the demo's session fixtures in conftest.py
     return {e["name"]: e for e in truth["events"]}
 
 
 @pytest.fixture(scope="module")
-def contract():
-    baseline = pd.read_parquet(DATA / "baseline.parquet")
-    spec = tk.ModelSpec.infer(baseline, target="churned", score="churn_score", prediction="churn_pred",
-                              timestamp="event_time", id="customer_id")
+def contract(baseline, spec):
     return tk.infer_contract(baseline, spec)
 
 
