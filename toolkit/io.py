@@ -7,6 +7,7 @@ forced into the first file's schema, which is what a plain ``pd.read_parquet(fol
 from __future__ import annotations
 
 import glob as _glob
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,9 +79,10 @@ def restore_csv_timestamps(frame: pd.DataFrame) -> pd.DataFrame:
         if not (pd.api.types.is_object_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)):
             continue
         text = col.dropna()
-        if text.empty or not text.map(lambda v: isinstance(v, str)).all():
+        # the first value rejects ordinary text at once; only likely time columns are scanned in full
+        if text.empty or not isinstance(text.iloc[0], str) or not re.match(_ISO_DATE, text.iloc[0]):
             continue
-        if not text.str.match(_ISO_DATE).all():
+        if pd.api.types.infer_dtype(text, skipna=True) != "string" or not text.str.match(_ISO_DATE).all():
             continue
         try:
             parsed = pd.to_datetime(col, format="ISO8601")

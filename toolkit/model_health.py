@@ -215,12 +215,11 @@ def _compute(cfg, rules: Rules) -> _Stats:
     perf = pd.DataFrame(columns=["window", "value", "lower", "upper", "n", "baseline", "delta_vs_baseline",
                                  "delta_lower", "delta_upper", "delta_p_value", "degraded", "weighted"])
     labelled_ref = target is not None and target in reference.columns
-    class_kw = {}
-    if spec.task == "multiclass":   # per-class probabilities: the estimate and the abstain confidence need them
-        from .outcomes.setup import detect_class_scores
+    from .outcomes.setup import class_scores_for
 
-        found = detect_class_scores(reference, target, exclude=spec.features)
-        class_kw = {"class_scores": found} if found else {}
+    # per-class probabilities (multiclass): the estimate and the abstain confidence need them
+    found = class_scores_for(spec, reference)
+    class_kw = {"class_scores": found} if found else {}
     # without a prediction column, the predicted class is the argmax of the class scores
     outcome_kw = class_kw if spec.prediction is None else {}
     if joined is not None and labelled_ref:

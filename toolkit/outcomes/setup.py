@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["LabelledProduction", "label_production", "OutcomePlan", "outcome_plan", "LABEL_SETUPS",
-           "detect_class_scores"]
+           "detect_class_scores", "class_scores_for"]
 
 #: How a model's production labels can arrive.
 LABEL_SETUPS = ("labels file", "target in production", "none")
@@ -281,6 +281,13 @@ class OutcomePlan:
         return {"class_scores": self.class_scores} if self.class_scores else {}
 
 
+def class_scores_for(spec, reference: pd.DataFrame) -> dict:
+    """``{class: probability column}`` of a multiclass model (found in ``reference``), else ``{}``."""
+    if spec.task != "multiclass":
+        return {}
+    return detect_class_scores(reference, spec.target, exclude=spec.features)
+
+
 def outcome_plan(config, metric: str | None = None) -> OutcomePlan:
     """What 03 and 04 can show for ``config``'s task and label setup; ``metric`` overrides the headline.
 
@@ -294,9 +301,7 @@ def outcome_plan(config, metric: str | None = None) -> OutcomePlan:
     reference = config.reference
     target = spec.target
     reference_labelled = bool(target is not None and target in reference and reference[target].notna().any())
-    class_scores = dict(getattr(spec, "class_scores", None) or {})
-    if task == "multiclass" and not class_scores:
-        class_scores = detect_class_scores(reference, target, exclude=spec.features)
+    class_scores = class_scores_for(spec, reference)
     allowed = METRICS_BY_TASK[task]
     if metric is not None and metric not in allowed:
         raise ValueError(f"metric must be one of {list(allowed)} for this {task} model; got {metric!r}. "
