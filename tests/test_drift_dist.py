@@ -98,3 +98,24 @@ def test_default_compare_does_not_import_scipy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+@pytest.mark.parametrize("engine", ["auto", "duckdb"])
+def test_compare_on_parquet_paths_does_not_import_scipy(tmp_path, engine):
+    """The path input too: read into memory (auto, within the row budget) or profiled in DuckDB."""
+    code = (
+        "import sys, numpy as np, pandas as pd, toolkit as tk\n"
+        "rng = np.random.default_rng(0)\n"
+        "n = 220_000\n"
+        "ref = pd.DataFrame({'x': rng.normal(size=n), 'c': rng.choice(list('abc'), n)})\n"
+        "cur = pd.DataFrame({'x': rng.normal(0.05, size=n), 'c': rng.choice(list('abc'), n)})\n"
+        "ref.loc[::100, 'x'] = np.nan\n"
+        f"ref.to_parquet(sys.argv[1] + '/ref.parquet'); cur.to_parquet(sys.argv[1] + '/cur.parquet')\n"
+        "before = [m for m in sys.modules if m == 'scipy' or m.startswith('scipy.')]\n"
+        f"report = tk.compare(sys.argv[1] + '/ref.parquet', sys.argv[1] + '/cur.parquet', engine={engine!r})\n"
+        "assert report.drifted == ['x'], report.drifted\n"
+        "print(report.engine, before, sorted(m for m in sys.modules if m == 'scipy' or m.startswith('scipy.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, cwd=ROOT,
+                         check=True)
+    assert out.stdout.strip() == f"{'pandas' if engine == 'auto' else 'duckdb'} [] []", out.stdout

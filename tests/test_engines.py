@@ -6,6 +6,7 @@ values and within a stated rank tolerance above it. Spark runs the same SQL: tes
 """
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 
 import numpy as np
@@ -208,13 +209,37 @@ def test_approximate_edges_above_the_exact_limit(tmp_path):
 # ------------------------------------------------------------------------------------------------ compare
 def test_notebook_call_pattern_compare_on_parquet_globs(spec, ref, weekly):
     """What a template parameterised by paths runs: tk.compare(cfg.baseline_path, glob, spec=spec)."""
-    report = tk.compare(BASELINE, PROD_GLOB, spec=spec)
+    report = tk.compare(BASELINE, PROD_GLOB, spec=spec, engine="duckdb")
     assert report.n_reference == ref.n_rows and report.n_current == sum(p.n_rows for p in weekly.values())
     assert {"monthly_charges", "region", "plan"} <= set(report.drifted)
+    assert report.engine == "duckdb" and "engine='duckdb'" in report.engine_note
     # identical to comparing the pandas-built profiles: the engine changes where, not what
     same = tk.compare(ref, weekly.merged(), spec=spec)
     cols = ["column", "statistic", "threshold", "drifted", "p_value"]
     pd.testing.assert_frame_equal(report.to_frame()[cols], same.to_frame()[cols])
+
+
+def test_compare_on_paths_within_the_row_budget_reads_them_and_is_exact(spec, baseline):
+    """engine='auto': files whose footers count at most ROW_BUDGET rows are read into memory and compared on
+    their rows (exact KS), identical to comparing the frames; the report says which path ran."""
+    report = tk.compare(BASELINE, PROD_GLOB, spec=spec)
+    assert report.engine == "pandas" and "read into memory" in report.engine_note
+    production = pd.concat([pd.read_parquet(f) for f in sorted(glob.glob(PROD_GLOB))], ignore_index=True)
+    same = tk.compare(baseline, production, spec=spec)
+    cols = ["column", "statistic", "threshold", "drifted"]
+    pd.testing.assert_frame_equal(report.to_frame()[cols], same.to_frame()[cols], rtol=1e-9)
+    assert not any("binned" in n for n in report.to_frame()["note"])          # KS on the rows, not on bins
+    assert "week" in report.new_columns                                      # the hive key, as the engine sees it
+
+
+def test_compare_row_budget_sends_larger_files_to_the_engine(spec, monkeypatch):
+    """Above the budget (here lowered to 1,000 rows) the same call profiles the files where they live."""
+    import toolkit.io
+
+    monkeypatch.setattr(toolkit.io, "ROW_BUDGET", 1_000)
+    report = tk.compare(BASELINE, PROD_GLOB, spec=spec)
+    assert report.engine == "duckdb" and "above the row budget of 1,000" in report.engine_note
+    assert {"monthly_charges", "region", "plan"} <= set(report.drifted)
 
 
 def test_template_call_pattern_with_model_config(ref):
@@ -239,11 +264,15 @@ def test_compare_week20_path_flags_absent_column_with_rename_hint(spec):
 
 def test_compare_dataframe_reference_with_path_current(baseline, spec, ref, batches):
     path = str(DATA / "production" / "week=2026-14" / "part-0.parquet")
-    mixed = tk.compare(baseline, path, spec=spec)
+    mixed = tk.compare(baseline, path, spec=spec, engine="duckdb")
     profiles = tk.compare(ref, tk.profile(batches["2026-14"], ref), spec=spec)
     cols = ["column", "statistic", "threshold", "drifted"]
     pd.testing.assert_frame_equal(mixed.to_frame()[cols], profiles.to_frame()[cols])
     assert "avg_session_minutes" in mixed.drifted                            # the week-14 outlier burst
+    rows = tk.compare(baseline, path, spec=spec)                             # auto: small, read and compared on rows
+    exact = tk.compare(baseline, pd.read_parquet(path), spec=spec)
+    pd.testing.assert_frame_equal(rows.to_frame()[cols], exact.to_frame()[cols], rtol=1e-9)
+    assert rows.engine == "pandas" and "current" in rows.engine_note and "reference" not in rows.engine_note
 
 
 def test_drift_over_time_on_parquet_partitions(spec, ref, batches, truth):

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._checks import ConfigError, preview, show
+from .io import ROW_BUDGET
 from .spec import ModelSpec
 
 __all__ = ["ModelConfig"]
@@ -86,7 +87,7 @@ class ModelConfig:
     timezone: str | None = None
     model: str | None = None
     engine: str = "auto"
-    row_budget: int = 2_000_000
+    row_budget: int = ROW_BUDGET
     root: Path = dataclasses.field(default=Path("."), compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -250,7 +251,8 @@ class ModelConfig:
         label = self.choose_window(window).label
         if self.engine_used == "pandas" or options.get("multivariate"):
             return compare(self.reference, self.window_frame(label), spec=self.spec, label=label, **options)
-        return compare(self.source("baseline"), self._window_source(label), spec=self.spec, label=label, **options)
+        return compare(self.source("baseline"), self._window_source(label), spec=self.spec, label=label,
+                       **{"engine": self.engine_used, **options})
 
     def drift_over_time(self, **options):
         """:func:`toolkit.drift_over_time` of every production window against the baseline, in the engine

@@ -243,10 +243,16 @@ def count_rows(text: str, root: Path | None = None) -> int | None:
         return int(relation.aggregate("count(*)").fetchall()[0][0])
     if kind == "spark":
         return None
+    return count_file_rows(expand_paths(open_table(text, root)))
+
+
+def count_file_rows(files: list) -> int | None:
+    """Rows in Parquet/CSV ``files`` without reading their data (see :func:`count_rows`); None when only a
+    full pass could tell (CSV files above :data:`CSV_COUNT_BYTES` in all, other formats)."""
     import pyarrow.parquet as pq
 
     total = 0
-    files = expand_paths(open_table(text, root))
+    files = [Path(f) for f in files]
     if any(f.suffix.lower() == ".csv" for f in files):
         # a small CSV must not send a model to DuckDB just because its rows were not counted
         if sum(f.stat().st_size for f in files) > CSV_COUNT_BYTES:
@@ -266,6 +272,9 @@ def count_rows(text: str, root: Path | None = None) -> int | None:
 
 #: CSV inputs up to this size are counted by their line breaks (about 0.1 s per 100 MB).
 CSV_COUNT_BYTES = 512 * 2**20
+#: Rows per input up to which files are read into memory (pandas) rather than profiled where they live:
+#: ``ModelConfig.row_budget``'s default, and the budget of ``tk.compare(path, path)`` with ``engine='auto'``.
+ROW_BUDGET = 2_000_000
 
 
 def _csv_lines(file: Path) -> int:

@@ -564,26 +564,106 @@ def _assess_categorical(a: _Assessment, column: str, method: str, ref: _Side, cu
 # ------------------------------------------------------------------------------------------------
 # the comparator
 # ------------------------------------------------------------------------------------------------
-def _as_window_input(name: str, data, reference=None, **options) -> object:
-    """A DataFrame or Profile for one side. Given ``options`` (spec, columns, kinds, bins), files (a
-    path, folder, glob or list), DuckDB relations and Spark DataFrames are profiled where they live
-    by :mod:`toolkit.engines`: the reference with derived edges, the current side on ``reference``'s
-    edges (a Profile, or a DataFrame profiled in pandas for them). Without options, paths are read."""
+#: Engines ``tk.compare`` takes for inputs that are files or tables (DataFrames are always compared in pandas).
+_ENGINES = ("auto", "pandas", "duckdb", "spark")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Route:
+    """How one window reached the comparison, for the report's engine line."""
+
+    how: str  # 'rows' (a DataFrame), 'read' (files read into memory), 'engine' (profiled there), 'profile' (given)
+    engine: str = "pandas"
+    rows: int | None = None  # rows counted from the files' footers (read, or above the budget)
+
+
+def _maybe_files(data) -> bool:
+    """True when ``data`` could be files (the engines module decides; DataFrames and Profiles never are)."""
+    return not isinstance(data, (pd.DataFrame, Profile))
+
+
+def _wanted(options: dict, extra=()) -> list | None:
+    """The columns a comparison reads from files: ``columns``, else the spec's monitored ones, else all (None)."""
+    columns, spec = options.get("columns"), options.get("spec")
+    if columns is not None:
+        cols = [columns] if isinstance(columns, str) else list(columns)
+    elif spec is not None:
+        cols = list(spec.monitored)
+    else:
+        return None
+    return cols + [c for c in extra if c is not None and c not in cols]
+
+
+def _reads_files(engine: str, sides: list, budget: int) -> tuple[bool, dict]:
+    """Whether the file inputs among ``sides`` are read into memory, and ``{index: rows}`` of those counted.
+
+    ``engine='pandas'`` always reads them. ``'auto'`` reads them when every side is a DataFrame or files whose
+    rows are known without a pass (Parquet footers, small CSV) and at most ``budget``; a DuckDB relation, a
+    Spark DataFrame or a Profile on either side keeps files where they live (the comparison is binned anyway).
+    """
+    from ..engines import is_files, rows_if_cheap
+
+    files = [i for i, d in enumerate(sides) if _maybe_files(d) and is_files(d)]
+    if not files or engine in ("duckdb", "spark"):
+        return False, {}
+    counts = {i: rows_if_cheap(sides[i]) for i in files}
+    if engine == "pandas":
+        return True, counts
+    others = [d for i, d in enumerate(sides) if i not in files]
+    fits = all(n is not None and n <= budget for n in counts.values())
+    return fits and all(isinstance(d, pd.DataFrame) for d in others), counts
+
+
+def _load(name: str, data, reference, options: dict, *, read: bool, rows: int | None = None, engine: str = "auto",
+          beside=None, extra=()) -> tuple[object, _Route, list | None]:
+    """``(window, route, schema)`` for one side: a DataFrame or Profile, how it got here, and (files read into
+    memory) every column the files have. ``read``: files are read into memory (only the needed columns,
+    plus, for current, the columns ``beside`` lacks); otherwise they are profiled where they live by
+    :mod:`toolkit.engines`: the reference with derived edges, the current side on ``reference``'s edges."""
     if isinstance(data, Profile):
-        return data
+        return data, _Route("profile", "profile"), None
     if isinstance(data, pd.DataFrame):
-        return check_frame(name, data)
-    from ..engines import is_source
+        return check_frame(name, data), _Route("rows"), list(data.columns)
+    from ..engines import engine_of, is_files, is_source, read_rows
 
-    if options and is_source(data):
-        from ..engines import profile as engine_profile
+    if not is_source(data):
+        return check_frame(name, data), _Route("rows"), None  # raises the toolkit's error for the wrong type
+    if read and is_files(data):
+        frame, schema = read_rows(data, _wanted(options, extra), also_new_beside=beside)
+        return check_frame(name, frame), _Route("read", "pandas", len(frame)), schema
+    from ..engines import profile as engine_profile
 
-        return engine_profile(data, reference, include_new=name == "current", **options)
-    if isinstance(data, (str, os.PathLike)):
-        from ..io import read
+    prof = engine_profile(data, reference, include_new=name == "current", engine=engine, **options)
+    return prof, _Route("engine", engine_of(data) if engine == "auto" else engine, rows), None
 
-        data = read(data)
-    return check_frame(name, data)
+
+def _engine_fields(routes: dict, engine: str, budget: int) -> dict:
+    """``engine`` and ``engine_note`` of a report from each window's route: which path ran, and why."""
+    used = [r.engine for r in routes.values() if r.how == "engine"]
+    if used:
+        reasons = []
+        for side, r in routes.items():
+            if r.how != "engine":
+                continue
+            if engine != "auto":
+                reasons.append(f"engine={engine!r}")
+            elif r.rows is not None:
+                reasons.append(f"{side} {r.rows:,} rows, above the row budget of {budget:,}")
+            else:
+                reasons.append(f"{side} not read into memory (no cheap row count, a table, or a profiled reference)")
+        return {"engine": used[0], "engine_note": (
+            f"Profiled where the data lives ({used[0]}; {'; '.join(dict.fromkeys(reasons))}): KS from binned CDFs "
+            "and Wasserstein from bin counts; the notes say so per column.")}
+    if any(r.how == "profile" for r in routes.values()):
+        return {"engine": "profile", "engine_note": "Compared from profiles: KS from binned CDFs, Wasserstein "
+                                                    "from bin counts."}
+    read = {side: r.rows for side, r in routes.items() if r.how == "read"}
+    if not read:
+        return {"engine": "pandas", "engine_note": ""}
+    parts = ", ".join(f"{side} {n:,} rows" for side, n in read.items())
+    why = "engine='pandas'" if engine == "pandas" else f"within the row budget of {budget:,} rows per input"
+    return {"engine": "pandas", "engine_note": f"Files read into memory ({parts}; {why}): KS and Wasserstein "
+                                               "exact on the rows."}
 
 
 def expand_methods(methods) -> dict:
@@ -664,6 +744,10 @@ class DriftComparator:
         Keep the reference's sorted numeric values between comparisons (the default; costs 8 bytes per
         value). False frees them after each comparison and sorts them again when the next one needs
         them: for a single comparison of large frames.
+    engine
+        For inputs that are files or tables, as in :func:`toolkit.compare`: 'auto' reads files of at most
+        :data:`toolkit.io.ROW_BUDGET` rows into memory (the current window too when the reference was),
+        and profiles larger ones where they live.
 
     Attributes
     ----------
@@ -696,9 +780,13 @@ class DriftComparator:
                  thresholds: Mapping[str, float] | None = None, min_effect: float | Mapping[str, float] | None = None,
                  n_resamples: int = 1000, random_state: int = 0, bins: int = DEFAULT_BINS,
                  importance: Mapping[str, float] | None = None, multivariate: bool = False, sample_size: int = 20_000,
-                 dataset_threshold: float = 0.5, n_jobs: int | None = None, keep_values: bool = True):
+                 dataset_threshold: float = 0.5, n_jobs: int | None = None, keep_values: bool = True,
+                 engine: str = "auto"):
         _check_options(alpha, methods, thresholds, min_effect, n_resamples)
         check_choice("multivariate", multivariate, [True, False])
+        check_choice("engine", engine, _ENGINES)
+        self.engine = engine
+        self._routes: dict = {}
         self.alpha = float(alpha)
         self.methods = expand_methods(methods)
         self.thresholds = dict(thresholds or {})
@@ -738,8 +826,13 @@ class DriftComparator:
         kinds
             Kind overrides ``{column: kind}`` (on top of the spec's).
         """
+        from ..io import ROW_BUDGET
+
         self._engine_options = {"spec": spec, "columns": columns, "kinds": kinds, "bins": self.bins}
-        reference = _as_window_input("reference", reference, **self._engine_options)
+        read, counts = _reads_files(self.engine, [reference], ROW_BUDGET) if _maybe_files(reference) else (False, {})
+        reference, route, self._reference_schema = _load("reference", reference, None, self._engine_options,
+                                                         read=read, rows=counts.get(0), engine=self.engine)
+        self._routes = {"reference": route}
         if columns is not None:
             cols = [columns] if isinstance(columns, str) else list(columns)
         elif spec is not None:
@@ -794,8 +887,15 @@ class DriftComparator:
         ref = self._fitted()
         if isinstance(current, Profile):
             return self.compare_profile(current, label=label)
-        current = _as_window_input("current", current, ref.data, **self._engine_options)
-        return self._compare(current, label, self.multivariate if multivariate is None else multivariate)
+        from ..io import ROW_BUDGET
+
+        read, counts = (_reads_files(self.engine, [ref.data, current], ROW_BUDGET) if _maybe_files(current)
+                        else (False, {}))
+        current, route, _ = _load("current", current, ref.data, self._engine_options, read=read, rows=counts.get(1),
+                                  engine=self.engine, beside=self._reference_schema)
+        report = self._compare(current, label, self.multivariate if multivariate is None else multivariate)
+        return dataclasses.replace(report, **_engine_fields({**self._routes, "current": route}, self.engine,
+                                                            ROW_BUDGET))
 
     def compare_profile(self, profile: Profile, *, label: str | None = None) -> DriftReport:
         """Compare a window given as a :class:`~toolkit.Profile` binned on the reference's edges (what the
@@ -803,11 +903,15 @@ class DriftComparator:
 
         KS then comes from the binned CDFs and Wasserstein from the bin counts (the notes say so).
         """
+        from ..io import ROW_BUDGET
+
         self._fitted()
         if not isinstance(profile, Profile):
             raise TypeError(f"compare_profile needs a toolkit Profile; got {type(profile).__name__} "
                             "(pass rows to .compare)")
-        return self._compare(profile, label, self.multivariate)
+        report = self._compare(profile, label, self.multivariate)
+        return dataclasses.replace(report, **_engine_fields({**self._routes, "current": _Route("profile", "profile")},
+                                                            self.engine, ROW_BUDGET))
 
     def _compare(self, current, label, multivariate: bool) -> DriftReport:
         from .ranking import rank
@@ -867,14 +971,16 @@ def compare(
     dataset_threshold: float = 0.5,
     label: str | None = None,
     n_jobs: int | None = None,
+    engine: str = "auto",
 ) -> DriftReport:
     """Compare ``current`` with ``reference`` column by column, with calibrated verdicts.
 
     Parameters
     ----------
     reference, current
-        DataFrames (or file paths, or :class:`~toolkit.Profile` objects built on the same edges,
-        e.g. inside a database; then KS is computed from binned CDFs and the note says so).
+        DataFrames, files (a Parquet/CSV path, folder, glob or list), DuckDB relations, Spark
+        DataFrames, or :class:`~toolkit.Profile` objects built on the same edges (then KS is computed
+        from binned CDFs and the note says so). See ``engine`` for how files are compared.
     spec
         A :class:`~toolkit.ModelSpec`: its monitored columns (features, score, prediction) and kinds.
         Without one, every reference column is compared and kinds are inferred.
@@ -919,6 +1025,14 @@ def compare(
         Name of the current window (shown in the report).
     n_jobs
         Threads over columns (default: 1 below 50k rows, else up to 4).
+    engine
+        For inputs that are files or tables. 'auto' (default): files whose rows are known from their
+        footers (Parquet; CSV up to 512 MB) and number at most :data:`toolkit.io.ROW_BUDGET` per input
+        (2,000,000, ``ModelConfig.row_budget``'s default) are read into memory, only the compared
+        columns, and compared on their rows (exact KS); larger ones, DuckDB relations and Spark
+        DataFrames are profiled where they live (binned KS). 'pandas' always reads files into memory;
+        'duckdb' or 'spark' always profiles them there. ``report.engine`` and ``report.engine_note``
+        say which ran.
 
     Returns
     -------
@@ -939,9 +1053,17 @@ def compare(
     """
     from .ranking import model_importance
 
+    from ..io import ROW_BUDGET
+
+    check_choice("engine", engine, _ENGINES)
     engine_options = {"spec": spec, "columns": columns, "kinds": kinds, "bins": bins}
-    reference = _as_window_input("reference", reference, **engine_options)
-    current = _as_window_input("current", current, reference, **engine_options)
+    read, counts = (_reads_files(engine, [reference, current], ROW_BUDGET)
+                    if _maybe_files(reference) or _maybe_files(current) else (False, {}))
+    extra = (getattr(spec, "target", None),) if model is not None else ()  # model importance needs the labels
+    reference, ref_route, schema = _load("reference", reference, None, engine_options, read=read, rows=counts.get(0),
+                                         engine=engine, extra=extra)
+    current, cur_route, _ = _load("current", current, reference, engine_options, read=read, rows=counts.get(1),
+                                  engine=engine, beside=schema)
     comparator = DriftComparator(alpha=alpha, methods=methods, thresholds=thresholds, min_effect=min_effect,
                                  n_resamples=n_resamples, random_state=random_state, bins=bins, importance=importance,
                                  multivariate=multivariate, sample_size=sample_size,
@@ -952,4 +1074,6 @@ def compare(
             raise ValueError("model importance needs reference rows; pass a DataFrame or importance={column: weight}")
         comparator.importance = model_importance(model, reference, spec, sample_size=min(sample_size, 5000),
                                                  random_state=random_state)
-    return comparator.fit(reference, spec, columns=columns, kinds=kinds).compare(current, label=label)
+    report = comparator.fit(reference, spec, columns=columns, kinds=kinds).compare(current, label=label)
+    return dataclasses.replace(report, **_engine_fields({"reference": ref_route, "current": cur_route}, engine,
+                                                        ROW_BUDGET))

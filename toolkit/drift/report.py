@@ -140,6 +140,10 @@ class DriftReport(Result):
         Share of drifted columns at or above which the dataset counts as drifted.
     label
         Optional name of the current window.
+    engine, engine_note
+        Which path ran: 'pandas' (rows in memory: DataFrames, or files read into memory below the row
+        budget), 'duckdb' or 'spark' (files or tables profiled where they live), 'profile' (profiles given);
+        and one sentence saying why and what it means for KS (exact on rows, binned on profiles).
 
     Examples
     --------
@@ -166,6 +170,8 @@ class DriftReport(Result):
     dataset_threshold: float = 0.5
     label: str | None = None
     settings: dict = dataclasses.field(default_factory=dict)
+    engine: str = "pandas"
+    engine_note: str = ""
 
     # -- headline ---------------------------------------------------------------------------------
     @property
@@ -288,7 +294,7 @@ class DriftReport(Result):
         body += f"<pre style='display:none'>{escape(repr(self))}</pre>"
         title = "Drift report" + (f": {self.label}" if self.label else "")
         head = (f"{self.verdict}. Reference {self.n_reference:,} rows, current {self.n_current:,} rows; "
-                f"alpha {self.alpha:g} per column.")
+                f"alpha {self.alpha:g} per column." + (f" {self.engine_note}" if self.engine_note else ""))
         return card(title, body, head, colour)
 
     def _repr_html_(self) -> str:

@@ -17,6 +17,8 @@ windows in one pass; only a handful of spellings differ between the two dialects
 * :func:`drift_windows` -- the windows :func:`toolkit.drift_over_time` compares, as profiles
 * :func:`confusion_counts`, :func:`score_histogram`, :func:`auc_from_histogram` -- outcome counts per window
 * :func:`read_columns` -- only the named columns of wide logs, as a DataFrame
+* :func:`rows_if_cheap`, :func:`read_rows` -- files small enough to compare on their rows (``tk.compare``'s
+  ``engine='auto'`` below the row budget)
 * :func:`is_source`, :func:`engine_of` -- which inputs go to an engine, and to which
 * :func:`clear_cache` -- per-file profiles are cached (path, size, mtime): re-runs read only new files
 
@@ -37,6 +39,7 @@ from ._api import (ENGINES, auc_from_histogram, confusion_counts, engine_of, pro
                    read_columns, score_histogram)
 from ._contract import SourceBatch, guard_source, source_batch, window_row_counts
 from ._drift import WindowProfile, drift_windows
+from ._memory import is_files, read_rows, rows_if_cheap
 from ._profiles import EXACT_QUANTILES, WindowedProfiles, clear_cache
 from ._source import DUCKDB_SETTINGS, is_source, list_files, open_source
 from ._source import _active_session as active_session
@@ -44,4 +47,5 @@ from ._source import _active_session as active_session
 __all__ = ["open_source", "active_session", "profile", "profile_windows", "WindowedProfiles", "drift_windows", "WindowProfile", "confusion_counts",
            "score_histogram", "read_columns",
            "auc_from_histogram", "is_source", "engine_of", "list_files", "clear_cache", "ENGINES",
-           "DUCKDB_SETTINGS", "EXACT_QUANTILES", "SourceBatch", "source_batch", "window_row_counts", "guard_source"]
+           "DUCKDB_SETTINGS", "EXACT_QUANTILES", "SourceBatch", "source_batch", "window_row_counts", "guard_source",
+           "is_files", "rows_if_cheap", "read_rows"]

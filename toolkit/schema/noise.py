@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
-
 __all__ = ["rate_upper", "count_limit"]
 
 
@@ -29,6 +27,8 @@ def rate_upper(k0: float, n0: int, alpha: float) -> float:
     k0 = min(max(float(k0), 0.0), float(n0))
     if k0 >= n0:
         return 1.0
+    from scipy import stats  # here, not at import: engines import the schema checks, drift must not pay for scipy
+
     return float(stats.beta.ppf(1.0 - alpha, k0 + 0.5, n0 - k0 + 0.5))
 
 
@@ -39,5 +39,7 @@ def count_limit(n: int, *, k0: float, n0: int, alpha: float) -> int:
     p = rate_upper(k0, n0, alpha)
     if p >= 1.0:
         return int(n)
+    from scipy import stats
+
     limit = stats.binom.ppf(1.0 - alpha, n, p)
     return int(n if math.isnan(limit) else limit)
