@@ -23,10 +23,12 @@ Writes reference and current (N rows x 27 columns: 22 numeric, 5 categorical, cu
 import time counts: (1) the **floor**, a bare numpy/pandas pass (import numpy + pandas, read both
 Parquet files, ``np.histogram`` of every numeric column on 20 bins of the reference's range and
 ``value_counts`` of every categorical, both sides); (2) the toolkit in memory (import toolkit, read
-both files with pandas, ``tk.compare(reference, current)``); (3) the toolkit on the paths
-(``tk.compare(ref_path, cur_path)`` through DuckDB). Each process is timed from spawn to exit:
-wall clock, and CPU time (user + system of the child: the parent's ``RUSAGE_CHILDREN`` delta). The three kinds alternate
-within each round, so machine load hits them alike; the ratios (medians over rounds) are the figures.
+both files with pandas, ``tk.compare(reference, current)``); (3) the toolkit on the paths,
+``tk.compare(ref_path, cur_path)`` with ``engine='auto'`` (within the row budget: the files are read
+into memory and compared on their rows); (4) the same paths with ``engine='duckdb'`` forced (profiled
+where they live, binned KS). Each process is timed from spawn to exit: wall clock, and CPU time
+(user + system of the child: the parent's ``RUSAGE_CHILDREN`` delta). The kinds rotate within each
+round, so machine load hits them alike; the ratios (medians over rounds) are the figures.
 Toolkit's bytecode is written first (as an installed package has it), so no process pays for compiling it.
 """
 from __future__ import annotations
@@ -123,6 +125,18 @@ import sys
 import toolkit as tk
 print(",".join(tk.compare(sys.argv[1], sys.argv[2]).drifted))
 """,
+    "duckdb": """
+import sys
+import toolkit as tk
+print(",".join(tk.compare(sys.argv[1], sys.argv[2], engine="duckdb").drifted))
+""",
+}
+KINDS = ["floor", "memory", "path", "duckdb"]
+LABELS = {
+    "floor": "floor: numpy histograms + value_counts",
+    "memory": "toolkit, in memory (`pd.read_parquet` + `tk.compare(df, df)`)",
+    "path": "toolkit, path input, engine='auto' (`tk.compare(path, path)`)",
+    "duckdb": "toolkit, path input, engine='duckdb' forced",
 }
 
 
@@ -152,12 +166,12 @@ def run_whole(n: int, rounds: int) -> dict:
 
     ref, cur = _whole_data(n)
     _compile_toolkit()
-    kinds = ["floor", "memory", "path"]
+    kinds = KINDS
     walls = {k: [] for k in kinds}
     cpus = {k: [] for k in kinds}
     loads, drifted = [], {}
     for r in range(rounds):
-        order = kinds[r % 3:] + kinds[:r % 3]  # rotate, so no kind always runs first
+        order = kinds[r % len(kinds):] + kinds[:r % len(kinds)]  # rotate, so no kind always runs first
         for k in order:
             loads.append(os.getloadavg()[0])
             c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -174,8 +188,8 @@ def run_whole(n: int, rounds: int) -> dict:
         "wall": {k: round(v, 3) for k, v in med.items()}, "cpu": {k: round(v, 3) for k, v in cmed.items()},
         "wall_all": {k: [round(x, 2) for x in v] for k, v in walls.items()},
         "cpu_all": {k: [round(x, 2) for x in v] for k, v in cpus.items()},
-        "ratio_wall": {k: round(med[k] / med["floor"], 2) for k in ("memory", "path")},
-        "ratio_cpu": {k: round(cmed[k] / cmed["floor"], 2) for k in ("memory", "path")},
+        "ratio_wall": {k: round(med[k] / med["floor"], 2) for k in kinds},
+        "ratio_cpu": {k: round(cmed[k] / cmed["floor"], 2) for k in kinds},
         "path_over_memory": {"wall": round(med["path"] / med["memory"], 2), "cpu": round(cmed["path"] / cmed["memory"], 2)},
         "load_avg": [round(min(loads), 1), round(float(np.median(loads)), 1), round(max(loads), 1)],
         "drifted": drifted,
@@ -191,22 +205,20 @@ def write_whole(res: dict, cmd: str, results: str = "RESULTS-drift.md") -> None:
         f"Command: `{cmd}`  ",
         f"Data: {res['rows']:,} rows x {res['columns']} columns per side (22 numeric, 5 categorical), Parquet. "
         f"Each figure is one fresh Python process (import + Parquet read + work), median of {res['rounds']} "
-        "rounds; the three kinds alternate within each round. 1-minute load average during the run: "
+        "rounds; the kinds rotate within each round. 1-minute load average during the run: "
         f"min {res['load_avg'][0]}, median {res['load_avg'][1]}, max {res['load_avg'][2]} on {os.cpu_count()} cores.",
         "",
         "| process | wall, median (s) | CPU user+sys, median (s) | wall / floor | CPU / floor |",
         "|---|---:|---:|---:|---:|",
-        f"| floor: numpy histograms + value_counts | {w['floor']:.2f} | {c['floor']:.2f} | 1.00 | 1.00 |",
-        f"| toolkit, in memory (`tk.compare(df, df)`) | {w['memory']:.2f} | {c['memory']:.2f} | "
-        f"{res['ratio_wall']['memory']:.2f} | {res['ratio_cpu']['memory']:.2f} |",
-        f"| toolkit, path input (DuckDB) | {w['path']:.2f} | {c['path']:.2f} | "
-        f"{res['ratio_wall']['path']:.2f} | {res['ratio_cpu']['path']:.2f} |",
+        *(f"| {LABELS[k]} | {w[k]:.2f} | {c[k]:.2f} | {res['ratio_wall'][k]:.2f} | {res['ratio_cpu'][k]:.2f} |"
+          for k in KINDS),
         "",
         f"Goals: in memory at most 1.5x the floor; path at most the in-memory time (path / in memory here: "
         f"wall {res['path_over_memory']['wall']:.2f}, CPU {res['path_over_memory']['cpu']:.2f}).  ",
         f"Every round (wall, s): {res['wall_all']}.  ",
         f"Every round (CPU, s): {res['cpu_all']}.  ",
-        f"Columns flagged: in memory {res['drifted'].get('memory')}; path {res['drifted'].get('path')}.",
+        f"Columns flagged: in memory {res['drifted'].get('memory')}; path (auto) {res['drifted'].get('path')}; "
+        f"path (duckdb) {res['drifted'].get('duckdb')} (shifted: num_00, num_06, num_12, cat_1_12).",
         "<!-- whole-process:end -->",
         "",
     ]
