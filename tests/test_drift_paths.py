@@ -118,3 +118,20 @@ def test_engine_must_be_a_known_name(files):
         tk.compare(str(folder / "ref.parquet"), str(folder / "cur.parquet"), engine="polars")
     with pytest.raises(ValueError, match="engine"):
         tk.DriftComparator(engine="sql")
+
+
+def test_read_rows_routes_give_the_same_frame(files, tmp_path):
+    """pyarrow (same-schema local Parquet) and DuckDB (anything else) read the same rows and columns."""
+    folder, ref, cur = files
+    halves = [str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")]
+    ref.iloc[:1000].to_parquet(halves[0])
+    ref.iloc[1000:].to_parquet(halves[1])                       # a stored (non-range) index: pandas metadata
+    fast, schema = tk.engines.read_rows(halves, ["x", "c"])
+    pd.testing.assert_frame_equal(fast, ref[["x", "c"]].reset_index(drop=True))
+    assert schema == list(ref.columns)
+    shuffled = ref.assign(id=np.random.default_rng(1).permutation(len(ref))).set_index("id")
+    shuffled.to_parquet(tmp_path / "indexed.parquet")            # a stored named index: DuckDB sees a column
+    frame, schema = tk.engines.read_rows(str(tmp_path / "indexed.parquet"))
+    assert "id" in schema and sorted(frame.columns) == sorted(ref.columns)
+    csv, _ = tk.engines.read_rows(str(folder / "ref.csv"), ["x", "c"])
+    pd.testing.assert_frame_equal(csv, ref[["x", "c"]], check_dtype=False)
