@@ -318,3 +318,72 @@ def test_engines_counts_resolve_roles_in_the_same_place(frames, spec):
     assert int(counts[["tp", "fp", "fn", "tn"]].to_numpy().sum()) == len(frames[1])
     with pytest.raises(ValueError, match="no score or prediction column"):
         confusion_counts(frames[1], target="y", engine="pandas")
+
+
+def _owner_error(frame, role, column):
+    """The text the one resolver gives for a missing role column, as tk.performance shows it."""
+    with pytest.raises(KeyError) as caught:
+        tk.spec.resolve_roles(frame, None, name="reference", require=(), present=(role,), **{role: column})
+    return caught.value.args[0]
+
+
+def test_relationships_contract_and_importance_resolve_roles_through_the_spec(frames, spec, monkeypatch):
+    """feature_relationships, infer_contract and model importance call the one resolver (a spy sees each)."""
+    from toolkit.drift.ranking import model_importance
+    from toolkit.relationships import feature_relationships
+
+    reference, production = frames
+    calls = []
+    real = tk.spec.resolve_roles
+    monkeypatch.setattr(tk.spec, "resolve_roles", lambda *a, **k: calls.append(k["caller"]) or real(*a, **k))
+    rel = feature_relationships(reference, production, spec, columns=["x"])
+    contract = tk.infer_contract(reference, spec)
+
+    class Model:  # predicts from x alone, so permuting x must matter and plan must not
+        def fit(self, X, y):
+            return self
+
+        def predict(self, X):
+            return (X["x"].to_numpy() > 0).astype(int)
+
+        def score(self, X, y):
+            return float((self.predict(X) == np.asarray(y)).mean())
+
+    importance = model_importance(Model(), reference, spec, sample_size=500, n_repeats=2)
+    assert calls == ["feature_relationships", "infer_contract", "model_importance"]
+    assert rel.has_labels and contract["y"].role == "target" and contract["id"].role == "id"
+    assert importance["x"] > 0.1 and importance["plan"] == 0.0
+
+
+def test_relationships_contract_and_importance_name_a_misspelt_role_like_performance(frames, spec):
+    from toolkit.drift.ranking import model_importance
+    from toolkit.relationships import feature_relationships
+
+    reference, production = frames
+    renamed = reference.rename(columns={"y": "churned"})
+    expected = _owner_error(renamed, "target", "churn")
+    assert "Did you mean 'churned'" in expected and "(the target)" in expected
+    with pytest.raises(KeyError) as caught:
+        feature_relationships(renamed, production.drop(columns="y"), target="churn", score="p", columns=["x"])
+    assert caught.value.args[0] == expected
+    with pytest.raises(KeyError) as caught:
+        tk.infer_contract(renamed, spec.replace(target="churn"))
+    assert caught.value.args[0] == expected
+    with pytest.raises(KeyError) as caught:
+        model_importance(object(), renamed, spec.replace(target="churn"))
+    assert caught.value.args[0] == expected
+    # the same sentence tk.performance gives, but for the frame it names
+    with pytest.raises(KeyError) as caught:
+        tk.performance(renamed, target="churn", score="p")
+    assert caught.value.args[0] == expected.replace("reference lacks", "production lacks")
+
+
+def test_relationships_accept_a_target_only_the_current_window_has(frames):
+    """Labels are optional in feature_relationships: a keyword role present in either frame is fine."""
+    from toolkit.relationships import feature_relationships
+
+    reference, production = frames
+    rel = feature_relationships(reference.drop(columns="y"), production, target="y", score="p", columns=["x"])
+    assert rel.has_labels
+    assert rel.to_frame().query("side == 'reference'")["n_labelled"].sum() == 0
+    assert rel.to_frame().query("side == 'current'")["n_labelled"].sum() == len(production)

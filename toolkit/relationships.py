@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
@@ -204,19 +205,24 @@ def feature_relationships(reference: pd.DataFrame, current: pd.DataFrame, spec=N
     By task, the outcome per bin is the positive rate (binary), the mean target (regression, the model
     output being the mean prediction) or the share predicted right (multiclass).
     """
-    check_frame("reference", reference)
+    from .spec import resolve_roles
+
     check_frame("current", current)
-    target = target or (spec.target if spec else None)
-    score = score or (spec.score if spec else None)
-    positive = positive_label if positive_label is not None else (spec.positive_label if spec else 1)
-    task = spec.task if spec else "binary"
-    prediction = spec.prediction if spec else None
+    # labels are optional here (no labels: score relationships only), so a role may be absent from a frame;
+    # a role passed by keyword must still name a column of one of them, with the owner's "did you mean"
+    given = {"target": target, "score": score}
+    roles = resolve_roles(reference, spec, name="reference", require=(), caller="feature_relationships",
+                          present=tuple(r for r, c in given.items()
+                                        if isinstance(c, Hashable) and c is not None and c not in current.columns),
+                          target=target, score=score, positive_label=positive_label)
+    target, score, prediction = roles.target, roles.score, roles.prediction
+    positive, task = roles.positive_label, roles.task
     if task == "multiclass" and class_scores is None:
         from .outcomes.setup import detect_class_scores
 
         class_scores = detect_class_scores(reference, target, exclude=columns or ())
     if columns is None:
-        columns = spec.features if spec else [c for c in reference.columns if c not in (target, score)]
+        columns = list(roles.features) if spec else [c for c in reference.columns if c not in (target, score)]
     check_columns("reference", reference, columns)
     parts = []
     for column in columns:

@@ -187,7 +187,8 @@ class ModelSpec:
         return dataclasses.replace(self, **changes)
 
     def resolve(self, frame: pd.DataFrame | None = None, *, name: str = "current",
-                require: tuple[str, ...] = ("target",), **overrides: Unpack["RoleOverrides"]) -> "Roles":
+                require: tuple[str, ...] = ("target",), present: tuple[str, ...] = (), caller: str = "resolve",
+                **overrides: Unpack["RoleOverrides"]) -> "Roles":
         """The roles an analysis uses: this spec with keyword ``overrides`` applied (they win).
 
         See :func:`resolve_roles` (which also serves callers without a spec).
@@ -196,7 +197,7 @@ class ModelSpec:
         >>> spec.resolve(threshold=0.3).threshold, spec.resolve(target="y2").target
         (0.3, 'y2')
         """
-        return resolve_roles(frame, self, name=name, require=require, **overrides)
+        return resolve_roles(frame, self, name=name, require=require, present=present, caller=caller, **overrides)
 
     # -- persistence -------------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -283,6 +284,15 @@ class Roles:
     segments: tuple[str, ...] = ()
     spec: "ModelSpec | None" = None
 
+    @property
+    def by_column(self) -> dict:
+        """``{column: role}`` for the id, timestamp, target, score and prediction that are set.
+
+        >>> ModelSpec(features=["x"], target="y", score="p").resolve().by_column
+        {'y': 'target', 'p': 'score'}
+        """
+        return {getattr(self, r): r for r in _ROLES if getattr(self, r) is not None}
+
 
 def resolve_roles(
     frame: pd.DataFrame | None,
@@ -290,6 +300,7 @@ def resolve_roles(
     *,
     name: str = "current",
     require: tuple[str, ...] = ("target",),
+    present: tuple[str, ...] = (),
     caller: str = "resolve_roles",
     **overrides: Unpack[RoleOverrides],
 ) -> Roles:
@@ -305,6 +316,7 @@ def resolve_roles(
       ``"score|prediction"`` means either one. A missing one raises ``ValueError`` saying which
       keyword to pass; a column absent from ``frame`` raises ``KeyError`` naming the role, the
       column, close matches and the fix.
+    - ``present``: roles that may be unset, but when set must be columns of ``frame`` (same error).
 
     >>> frame = pd.DataFrame({"churned": [0, 1, 1], "p": [0.1, 0.9, 0.5]})
     >>> roles = resolve_roles(frame, None, target="churned", score="p")
@@ -359,9 +371,12 @@ def resolve_roles(
             raise ValueError(f"no {' or '.join(options)} column: pass {' or '.join(example[r] for r in options)}, "
                              f"or a spec with spec.{options[0]} set")
         if frame is not None:
-            present = [r for r in options if roles[r] is not None]
-            if not any(roles[r] in frame.columns for r in present):
-                _missing_role_column(frame, name, present[0], roles[present[0]])
+            given_roles = [r for r in options if roles[r] is not None]
+            if not any(roles[r] in frame.columns for r in given_roles):
+                _missing_role_column(frame, name, given_roles[0], roles[given_roles[0]])
+    for role in present if frame is not None else ():
+        if roles[role] is not None and roles[role] not in frame.columns:
+            _missing_role_column(frame, name, role, roles[role])
     return Roles(**roles, task=task, positive_label=positive_label, threshold=float(threshold),
                  features=tuple(features if features is not None else getattr(spec, "features", ())),
                  segments=tuple(getattr(spec, "segments", ())), spec=spec)
