@@ -387,3 +387,46 @@ def test_relationships_accept_a_target_only_the_current_window_has(frames):
     assert rel.has_labels
     assert rel.to_frame().query("side == 'reference'")["n_labelled"].sum() == 0
     assert rel.to_frame().query("side == 'current'")["n_labelled"].sum() == len(production)
+
+
+# -- role keywords take any hashable column label ------------------------------------------------------------
+
+def _tuple_named(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with flattened-MultiIndex names, as ``df.groupby(...).agg(["mean"])`` leaves them."""
+    names = {"id": ("id", ""), "x": ("x", "mean"), "plan": ("plan", "first"), "p": ("p", "mean"),
+             "pred": ("pred", ""), "y": ("y", "max"), "t": ("t", "")}
+    out = frame.copy()
+    out.columns = pd.Index([names.get(c, (c, "")) for c in frame.columns], tupleize_cols=False)
+    return out
+
+
+def test_role_keywords_accept_tuple_column_names(frames):
+    reference, production = frames
+    plain = tk.performance(production, target="y", score="p", prediction="pred", by="W", timestamp="t")
+    tupled = tk.performance(_tuple_named(production), target=("y", "max"), score=("p", "mean"),
+                            prediction=("pred", ""), by="W", timestamp=("t", ""))
+    pd.testing.assert_frame_equal(tupled.to_frame(), plain.to_frame())
+    spec = tk.ModelSpec.infer(_tuple_named(reference), target=("y", "max"), score=("p", "mean"), id=("id", ""))
+    assert spec.features == [("x", "mean"), ("plan", "first"), ("pred", "")]
+    plain_spec = tk.ModelSpec.infer(reference, target="y", score="p", id="id")
+    est = tk.estimate_performance(_tuple_named(reference), _tuple_named(production), spec=spec).to_frame()
+    pd.testing.assert_frame_equal(est, tk.estimate_performance(reference, production, spec=plain_spec).to_frame())
+    assert len(est) > 0
+
+
+@pytest.mark.parametrize("conflicts", ["latest", "drop"])
+def test_join_labels_accepts_tuple_column_names(frames, conflicts):
+    production = frames[1].drop(columns="y")
+    labels = pd.concat([frames[1][["id", "y"]], frames[1][["id", "y"]].head(4).assign(y=lambda d: 1 - d["y"])])
+    plain = tk.join_labels(production, labels, on="id", target="y", conflicts=conflicts)
+    tupled = tk.join_labels(_tuple_named(production), _tuple_named(labels), on=("id", ""), target=("y", "max"),
+                            conflicts=conflicts)
+    assert tupled.report.n_conflicts == plain.report.n_conflicts == 4
+    assert tupled.joined[("y", "max")].equals(plain.joined["y"])
+    assert tupled.report.conflicts[("id", "")].tolist() == plain.report.conflicts["id"].tolist()
+
+
+@pytest.mark.parametrize("wrong", [["p"], {"p": 1}, {"p"}, (["p"], 1), 0.5, True, ""])
+def test_role_keywords_still_reject_what_cannot_name_one_column(frames, wrong):
+    with pytest.raises(TypeError, match=r"score= must be one column's name; got"):
+        tk.performance(frames[1], target="y", score=wrong)

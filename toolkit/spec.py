@@ -26,7 +26,8 @@ import pandas as pd
 from ._checks import ConfigError, check_columns, check_frame, preview, show
 from .kinds import Kind, infer_kind
 
-__all__ = ["ModelSpec", "Roles", "RoleOverrides", "ROLE_OVERRIDES", "TASKS", "infer_threshold", "resolve_roles"]
+__all__ = ["ModelSpec", "Roles", "RoleOverrides", "ROLE_OVERRIDES", "TASKS", "infer_threshold", "resolve_roles",
+           "is_column_label"]
 
 TASKS = ("binary", "multiclass", "regression")
 _ROLES = ("id", "timestamp", "target", "score", "prediction")
@@ -129,11 +130,13 @@ class ModelSpec:
             segments = [segments]
         roles = {"target": target, "score": score, "prediction": prediction, "timestamp": timestamp, "id": id}
         check_columns("reference", reference, [c for c in roles.values() if c is not None] + list(features or []))
-        inferred = {str(c): infer_kind(reference[c]) for c in reference.columns}
+        # kinds and features keep the frame's own labels (an int, or a flattened MultiIndex tuple such as
+        # ("price", "mean")), so that the spec's names index the frame they came from
+        inferred = {c: infer_kind(reference[c]) for c in reference.columns}
         if id is not None:
-            inferred[str(id)] = Kind.IDENTIFIER
+            inferred[id] = Kind.IDENTIFIER
         if timestamp is not None:
-            inferred[str(timestamp)] = Kind.DATETIME
+            inferred[timestamp] = Kind.DATETIME
         if kinds is not None and not isinstance(kinds, Mapping):
             raise TypeError(f"kinds must be a mapping of column -> kind, e.g. {{'zip': 'categorical'}}; "
                             f"got {type(kinds).__name__}")
@@ -144,8 +147,8 @@ class ModelSpec:
         if features is None:
             taken = {c for c in roles.values() if c is not None}
             features = [
-                str(c) for c in reference.columns
-                if c not in taken and not inferred[str(c)].skipped and inferred[str(c)] is not Kind.DATETIME
+                c for c in reference.columns
+                if c not in taken and not inferred[c].skipped and inferred[c] is not Kind.DATETIME
             ]
         if task is None:
             task = infer_task(reference[target]) if target is not None else "binary"
@@ -344,8 +347,9 @@ def resolve_roles(
                         "Build one with tk.ModelSpec.infer(reference, target=..., score=...)")
     given = {"target": target, "score": score, "prediction": prediction, "timestamp": timestamp, "id": id}
     for role, value in given.items():
-        if value is not None and not isinstance(value, (str, int)) or isinstance(value, bool) or value == "":
-            raise TypeError(f"{role}= must be one column's name; got {show(value)}")
+        if value is not None and not is_column_label(value):
+            raise TypeError(f"{role}= must be one column's name; got {show(value)}"
+                            + (" (a list names several columns: pass one)" if isinstance(value, list) else ""))
     roles = {role: value if value is not None else getattr(spec, role, None) for role, value in given.items()}
     positive_label = positive_label if positive_label is not None else getattr(spec, "positive_label", 1)
     threshold = threshold if threshold is not None else getattr(spec, "threshold", 0.5)
@@ -380,6 +384,23 @@ def resolve_roles(
     return Roles(**roles, task=task, positive_label=positive_label, threshold=float(threshold),
                  features=tuple(features if features is not None else getattr(spec, "features", ())),
                  segments=tuple(getattr(spec, "segments", ())), spec=spec)
+
+
+def is_column_label(value: object) -> bool:
+    """Whether ``value`` can name one column: text, an integer, or any hashable label such as the tuple
+    ``("price", "mean")`` a flattened MultiIndex leaves; never a bool, a float (``score=0.5`` is a threshold),
+    empty text or a container of names.
+
+    >>> [is_column_label(v) for v in ("p", 3, ("price", "mean"), ["p"], {"p": 1}, True, 0.5, "")]
+    [True, True, True, False, False, False, False, False]
+    """
+    if isinstance(value, (bool, float, frozenset)) or value is None or value == "":
+        return False
+    try:
+        hash(value)
+    except TypeError:  # a list, dict or set, or a tuple holding one
+        return False
+    return True
 
 
 def _missing_role_column(frame: pd.DataFrame, name: str, role: str, column: str) -> None:
@@ -473,7 +494,7 @@ def infer_threshold(frame: pd.DataFrame, score: str | None, prediction: str | No
     ok = s.notna() & frame[prediction].notna()
     if not ok.any():
         return None
-    positive = (frame.loc[ok, prediction] == positive_label).to_numpy()
+    positive = (frame[prediction][ok] == positive_label).to_numpy()  # not .loc[ok, name]: a tuple name
     values = s[ok].to_numpy(dtype=float)
     if positive.all() or not positive.any():
         return None
