@@ -430,3 +430,38 @@ def test_join_labels_accepts_tuple_column_names(frames, conflicts):
 def test_role_keywords_still_reject_what_cannot_name_one_column(frames, wrong):
     with pytest.raises(TypeError, match=r"score= must be one column's name; got"):
         tk.performance(frames[1], target="y", score=wrong)
+
+
+# -- Rules.level and RiskCoverage.at(abstain_at) -------------------------------------------------------------
+
+def test_rules_confidence_is_the_old_name_of_level():
+    from toolkit.health_rules import Rules, fallback_rule
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        new = Rules(level=0.9)
+    with pytest.warns(DeprecationWarning, match=r"Rules\(\): 'confidence' is deprecated .*use 'level'"):
+        old = Rules(confidence=0.9)
+    assert old == new and old.level == 0.9
+    with pytest.warns(DeprecationWarning, match="Rules.confidence is deprecated .*use level"):
+        assert new.confidence == 0.9
+    with pytest.raises(TypeError, match=r"Rules\(\) got both 'confidence' \(its old name\) and 'level'"):
+        Rules(confidence=0.9, level=0.9)
+    with pytest.raises(ValueError, match=r"Rules.level must be a number in \[0, 1\]"):
+        Rules(level=1.5)
+    # the rule that uses it reads the same value either way
+    said = [fallback_rule(pd.DataFrame(), ["w1"], rules=r, feasible=False)["summary"].iloc[0] for r in (new, old)]
+    assert said[0] == said[1] and "with 90.0% confidence" in said[0]
+
+
+def test_risk_coverage_at_takes_abstain_at(frames, spec):
+    curve = tk.risk_coverage(frames[1], spec, n_thresholds=5, n_resamples=50)
+    cut = float(curve.to_frame()["threshold"].iloc[2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        new, positional = curve.at(abstain_at=cut), curve.at(cut)
+    with pytest.warns(DeprecationWarning, match=r"RiskCoverage.at\(\): 'threshold' is deprecated .*use 'abstain_at'"):
+        old = curve.at(threshold=cut)
+    assert old == new == positional
+    row = curve.to_frame().iloc[2]
+    assert new["coverage"] == pytest.approx(row["coverage"]) and new["value"] == pytest.approx(row["value"])

@@ -174,7 +174,7 @@ def risk_coverage(
     RiskCoverage
         ``to_frame()``: threshold, coverage (share of scored rows with confidence >= threshold),
         routed_share (1 - coverage), n_accepted (labelled rows accepted), metric, value, lower,
-        upper. ``at(threshold)`` evaluates one threshold exactly.
+        upper. ``at(abstain_at)`` evaluates one cut-off exactly.
 
     Examples
     --------
@@ -256,7 +256,7 @@ class RiskCoverage(Result):
     confidence
         How confidence was computed.
 
-    Made by :func:`risk_coverage` (see its example); ``at(threshold)`` gives one point as plain numbers.
+    Made by :func:`risk_coverage` (see its example); ``at(abstain_at)`` gives one point as plain numbers.
     """
 
     frame: pd.DataFrame
@@ -270,15 +270,18 @@ class RiskCoverage(Result):
     _conf_fn: Callable = dataclasses.field(default=None, repr=False, compare=False)
     _cov_weights: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
 
-    def at(self, threshold: float) -> dict:
-        """The curve at one threshold: dict with threshold, coverage, routed_share, n_accepted, the metric
-        (under its own name and as ``value``), lower and upper.
+    @renamed_arguments(threshold="abstain_at")
+    def at(self, abstain_at: float) -> dict:
+        """The curve at one abstain cut-off (cases with confidence >= ``abstain_at`` are answered): dict
+        with threshold (that cut-off, as in :meth:`to_frame`), coverage, routed_share, n_accepted, the
+        metric (under its own name and as ``value``), lower and upper.
 
-        Plain numbers, for widgets and reports: ``rc.at(0.8)["accuracy"]``.
+        Plain numbers, for widgets and reports: ``rc.at(0.8)["accuracy"]``. ``at(threshold=...)`` is the
+        deprecated keyword (``threshold`` is the spec's decision threshold).
         """
         from .realized import measure
 
-        threshold = float(threshold)
+        threshold = float(abstain_at)
         conf, prep = self._conf, self._prep
         scored = ~np.isnan(conf)
         accepted = scored & (conf >= threshold)
