@@ -465,3 +465,20 @@ def test_risk_coverage_at_takes_abstain_at(frames, spec):
     assert old == new == positional
     row = curve.to_frame().iloc[2]
     assert new["coverage"] == pytest.approx(row["coverage"]) and new["value"] == pytest.approx(row["value"])
+
+
+def test_both_abstain_rules_apply_to_production_and_warn_on_new_window():
+    rng = np.random.default_rng(4)
+    sd = rng.uniform(0.5, 3, 2000)
+    frame = pd.DataFrame({"y": rng.normal(0, sd), "pred": 0.0, "pred_std": sd, "week": np.repeat(["w1", "w2"], 1000)})
+    rule = tk.abstain_on_uncertainty(frame, target="y", prediction="pred", max_mae=1.0)
+    new = rule.apply(production=frame, by="week")
+    with pytest.warns(DeprecationWarning, match=r"UncertaintyAbstain.apply\(\): 'new_window' is deprecated"):
+        old = rule.apply(new_window=frame, by="week")
+    pd.testing.assert_frame_equal(old, new)
+    assert list(new.columns[-5:]) == ["n_accepted_labelled", "mae_accepted", "lower", "upper", "above_max"]
+    p = rng.random(2000)
+    scored = pd.DataFrame({"p": p, "y": (rng.random(2000) < p).astype(int), "week": np.repeat(["w1", "w2"], 1000)})
+    decision = tk.abstain_threshold(scored, target="y", score="p", target_accuracy=0.8)
+    with pytest.warns(DeprecationWarning, match=r"AbstainDecision.apply\(\): 'new_window' is deprecated"):
+        pd.testing.assert_frame_equal(decision.apply(new_window=scored, by="week"), decision.apply(scored, by="week"))

@@ -28,6 +28,7 @@ import pandas as pd
 from ._checks import check_columns, check_frame
 from ._html import card, frame_to_html
 from .kinds import Kind, infer_kind
+from .results import Result
 
 __all__ = ["feature_relationships", "FeatureRelationships"]
 
@@ -122,16 +123,16 @@ def _side(frame: pd.DataFrame, labels: pd.Series, side: str, score, target, posi
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class FeatureRelationships:
-    """Score and outcome per feature bin, reference vs current (see :func:`feature_relationships`)."""
+class FeatureRelationships(Result):
+    """Score and outcome per feature bin, reference vs current (see :func:`feature_relationships`).
+
+    ``to_frame()`` is tidy: column, bin, order, side, n, mean_score, n_labelled, outcome_rate,
+    outcome_lower, outcome_upper.
+    """
 
     frame: pd.DataFrame
     has_labels: bool
     outcome: str = "outcome rate"   # what outcome_rate holds: "outcome rate", "mean outcome" or "accuracy"
-
-    def to_frame(self) -> pd.DataFrame:
-        """Tidy: column, bin, order, side, n, mean_score, n_labelled, outcome_rate, outcome_lower, outcome_upper."""
-        return self.frame.copy()
 
     def changed(self, min_labels: int = 30) -> pd.DataFrame:
         """Features whose outcome rate moved beyond both intervals in some bin, largest gap first.
@@ -166,14 +167,14 @@ class FeatureRelationships:
         first = [c for c in dict.fromkeys([*changed, *(order or []), *frame["column"]]) if c in present]
         return relationship_chart(frame, outcome=self.outcome, order=first)
 
+    def _headline(self) -> str:
+        if not self.has_labels:
+            return "no labels in the current window: score relationships only"
+        return f"{len(self.changed())} feature(s) whose outcome rate changed in some bin beyond sampling noise"
+
     def to_html(self) -> str:
         changed = self.changed() if self.has_labels else pd.DataFrame()
-        headline = (f"{len(changed)} feature(s) whose outcome rate changed in some bin beyond sampling noise"
-                    if self.has_labels else "no labels in the current window: score relationships only")
-        return card("Feature relationships with score and outcome", frame_to_html(changed), headline)
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
+        return card("Feature relationships with score and outcome", frame_to_html(changed), self.headline)
 
     def __repr__(self) -> str:
         return f"FeatureRelationships({self.frame['column'].nunique()} features, labels={self.has_labels})"

@@ -118,30 +118,28 @@ def performance_chart(report, estimate=None, metric: str | None = None):
 
     Degraded windows (significantly worse than the baseline) are drawn as red-edged triangles.
     """
-    long = series_frame(report, estimate)
-    if metric is not None:
-        if metric not in set(long["metric"]):
-            raise ValueError(f"metric must be one of {sorted(set(long['metric']))}; got {metric!r}")
-        long = long[long["metric"] == metric]
-    check_small(long, "performance")
-    chart = _series_chart(long, _windows(long, report, estimate), "degraded / unreliable")
     title = "Realized performance per window" + (" vs label-free estimate" if estimate is not None else "")
     if report.weight_column:
         title += f" (weighted by 1/{report.weight_column} where sampled)"
-    return themed(chart, title) if len(set(long["metric"])) == 1 else _themed_multi(chart, title)
+    return _realized_and_estimated(report, estimate, metric, "performance", title)
 
 
 def estimate_chart(estimate, realized=None, metric: str | None = None):
     """Label-free estimate per chunk (band = sampling interval), realized where labels exist, the
     reference value as a rule; unreliable chunks (realized outside the interval) as red-edged triangles."""
+    return _realized_and_estimated(realized, estimate, metric, "estimate",
+                                   f"Estimated performance ({estimate.method}) and realized")
+
+
+def _realized_and_estimated(realized, estimate, metric: str | None, what: str, title: str):
+    """The one drawing behind :func:`performance_chart` and :func:`estimate_chart` (``metric``: one of them)."""
     long = series_frame(realized, estimate)
     if metric is not None:
         if metric not in set(long["metric"]):
             raise ValueError(f"metric must be one of {sorted(set(long['metric']))}; got {metric!r}")
         long = long[long["metric"] == metric]
-    check_small(long, "estimate")
+    check_small(long, what)
     chart = _series_chart(long, _windows(long, realized, estimate), "degraded / unreliable")
-    title = f"Estimated performance ({estimate.method}) and realized"
     return themed(chart, title) if len(set(long["metric"])) == 1 else _themed_multi(chart, title)
 
 

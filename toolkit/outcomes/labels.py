@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_choice, check_columns, check_frame, preview, show
-from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
+from .._html import SEVERITY_COLOURS, card, escape, frame_to_html, notes_html
 from .._compat import renamed_arguments
 from ..spec import ModelSpec, resolve_roles
 from ..results import Result
@@ -499,7 +499,7 @@ def _mixed(values: pd.Series) -> bool:
     return kinds not in ("string", "empty", "unicode")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)  # the Result base's one-line repr, not a dump of its frames
 class FeedbackReport(Result):
     """Where the labels are: coverage and delay per window, and every label that could not be used.
 
@@ -586,17 +586,10 @@ class FeedbackReport(Result):
                 f"{self.n_waiting:,} waiting, {self.n_overdue:,} overdue; {self.n_orphans:,} orphan labels, "
                 f"{self.n_duplicates:,} duplicates, {self.n_conflicts:,} conflicts")
 
-    def __repr__(self) -> str:
-        return f"FeedbackReport({self._headline()})"
-
     def to_html(self) -> str:
         body = frame_to_html(self.issues)
         body += frame_to_html(self.coverage.drop(columns=["window_start"]), max_rows=60)
-        if self.notes:
-            body += "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in self.notes) + "</ul>"
+        body += notes_html(self.notes)
         bad = self.n_conflicts or self.n_orphans or self.n_overdue
         colour = SEVERITY_COLOURS["warning"] if bad else SEVERITY_COLOURS["ok"]
         return card("Label feedback", body, headline=self._headline(), colour=colour)
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
