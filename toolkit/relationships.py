@@ -8,7 +8,7 @@ the score did not is where the model is now wrong: concept drift shows up here f
 Examples
 --------
 >>> import numpy as np, pandas as pd
->>> import toolkit as tk
+>>> from toolkit.relationships import feature_relationships
 >>> rng = np.random.default_rng(0)
 >>> x = rng.integers(0, 4, 4000)
 >>> ref = pd.DataFrame({"x": x, "p": 0.1 + 0.2 * x, "y": (rng.random(4000) < 0.1 + 0.2 * x).astype(int)})

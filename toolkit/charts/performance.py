@@ -31,16 +31,19 @@ SERIES_COLOURS = {"realized": PALETTE["current"], "estimate": PALETTE["estimate"
 _LONG = ["window", "metric", "series", "value", "lower", "upper", "n", "flag", "note"]
 
 
+def _series(f: pd.DataFrame, series: str, value: str, lower: str, upper: str, n: str, flag: str) -> pd.DataFrame:
+    """One series of the long frame from a result's table, given which of its columns hold each field."""
+    return pd.DataFrame({"window": f["window"].astype(str), "metric": f["metric"], "series": series,
+                         "value": f[value], "lower": f[lower], "upper": f[upper], "n": f[n].astype(float),
+                         "flag": f[flag], "note": f["note"].fillna("")})
+
+
 def series_frame(report=None, estimate=None) -> pd.DataFrame:
     """Long frame for the charts: window, metric, series (realized | estimate | baseline), value, lower,
     upper, n, flag (degraded or unreliable), note."""
     parts = []
     if report is not None:
-        f = report.frame
-        parts.append(pd.DataFrame({
-            "window": f["window"].astype(str), "metric": f["metric"], "series": "realized", "value": f["value"],
-            "lower": f["lower"], "upper": f["upper"], "n": f["n"].astype(float), "flag": f["degraded"],
-            "note": f["note"].fillna("")}))
+        parts.append(_series(report.frame, "realized", "value", "lower", "upper", "n", "degraded"))
         b = report.baseline
         if len(b):
             parts.append(pd.DataFrame({
@@ -48,16 +51,11 @@ def series_frame(report=None, estimate=None) -> pd.DataFrame:
                 "upper": b["upper"], "n": pd.to_numeric(b["n"], errors="coerce"), "flag": False, "note": "baseline"}))
     if estimate is not None:
         e = estimate.frame
-        parts.append(pd.DataFrame({
-            "window": e["window"].astype(str), "metric": e["metric"], "series": "estimate", "value": e["estimate"],
-            "lower": e["lower"], "upper": e["upper"], "n": e["n"].astype(float), "flag": e["unreliable"],
-            "note": e["note"].fillna("")}))
+        parts.append(_series(e, "estimate", "estimate", "lower", "upper", "n", "unreliable"))
         if report is None:
             lab = e[e["realized"].notna()]
-            parts.append(pd.DataFrame({
-                "window": lab["window"].astype(str), "metric": lab["metric"], "series": "realized",
-                "value": lab["realized"], "lower": lab["realized_lower"], "upper": lab["realized_upper"],
-                "n": lab["n_labelled"].astype(float), "flag": lab["unreliable"], "note": lab["note"].fillna("")}))
+            parts.append(_series(lab, "realized", "realized", "realized_lower", "realized_upper", "n_labelled",
+                                 "unreliable"))
             ref = e.groupby("metric", sort=False)["reference_value"].first().reset_index()
             parts.append(pd.DataFrame({
                 "window": None, "metric": ref["metric"], "series": "baseline", "value": ref["reference_value"],

@@ -247,8 +247,8 @@ def estimate_performance(
     >>> def scored(n):
     ...     p = rng.beta(2, 5, n)
     ...     return pd.DataFrame({"p": p, "y": (rng.random(n) < p).astype(int)})
-    >>> reference, analysis = scored(4000), scored(3000)
-    >>> est = tk.estimate_performance(reference, analysis.drop(columns="y"), target="y", score="p",
+    >>> reference, production = scored(4000), scored(3000)
+    >>> est = tk.estimate_performance(reference, production.drop(columns="y"), target="y", score="p",
     ...                               metric="roc_auc", by=1000)
     >>> est.to_frame()[["window", "estimate", "lower", "upper", "n"]].round(3)
             window  estimate  lower  upper     n
