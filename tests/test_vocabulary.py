@@ -414,6 +414,21 @@ def test_role_keywords_accept_tuple_column_names(frames):
     assert len(est) > 0
 
 
+def test_relationships_accept_tuple_column_names(frames):
+    from toolkit.relationships import feature_relationships
+
+    reference, production = frames
+    plain = feature_relationships(reference, production, target="y", score="p", columns=["x", "plan"])
+    tupled = feature_relationships(_tuple_named(reference), _tuple_named(production), target=("y", "max"),
+                                   score=("p", "mean"), columns=[("x", "mean"), ("plan", "first")])
+    names = {"x": ("x", "mean"), "plan": ("plan", "first")}
+    expected = plain.to_frame().assign(column=lambda f: f["column"].map(names))
+    pd.testing.assert_frame_equal(tupled.to_frame(), expected)
+    chart = tupled.chart().to_dict()   # the dropdown filters on text, so a tuple name is shown as its str
+    assert chart["params"][0]["bind"]["options"] == [str(("plan", "first")), str(("x", "mean"))]
+    assert {row["column"] for rows in chart["datasets"].values() for row in rows} == set(chart["params"][0]["bind"]["options"])
+
+
 @pytest.mark.parametrize("conflicts", ["latest", "drop"])
 def test_join_labels_accepts_tuple_column_names(frames, conflicts):
     production = frames[1].drop(columns="y")

@@ -235,7 +235,8 @@ def feature_relationships(reference: pd.DataFrame, current: pd.DataFrame, spec=N
         rank = {b: i for i, b in enumerate(order)}
         for side, frame, labels in (("reference", reference, ref_bins), ("current", current, cur_bins)):
             part = _side(frame, labels, side, score, target, positive, weights, task, prediction, class_scores)
-            part.insert(0, "column", column)
+            # one label per row: a tuple name such as ("price", "mean") is one label, not a sequence of values
+            part.insert(0, "column", pd.Series([column] * len(part), index=part.index, dtype=object))
             part["order"] = part["bin"].map(rank).fillna(len(order)).astype(int)
             parts.append(part)
     frame = pd.concat(parts, ignore_index=True)[FRAME_COLUMNS].sort_values(["column", "side", "order"])
