@@ -429,6 +429,13 @@ def test_relationships_accept_tuple_column_names(frames):
     assert {row["column"] for rows in chart["datasets"].values() for row in rows} == set(chart["params"][0]["bind"]["options"])
 
 
+def test_a_spec_with_tuple_names_says_how_to_save_it(frames, tmp_path):
+    spec = tk.ModelSpec.infer(_tuple_named(frames[0]), target=("y", "max"), score=("p", "mean"))
+    with pytest.raises(ValueError, match=r"spec names column \('y', 'max'\).*rename the columns to text first"):
+        spec.save(tmp_path / "spec.yaml")
+    assert not (tmp_path / "spec.yaml").exists()
+
+
 @pytest.mark.parametrize("conflicts", ["latest", "drop"])
 def test_join_labels_accepts_tuple_column_names(frames, conflicts):
     production = frames[1].drop(columns="y")

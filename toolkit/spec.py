@@ -236,9 +236,17 @@ class ModelSpec:
             raise ConfigError(f"{source}.{text}") from None
 
     def save(self, path: str | Path) -> Path:
-        """Write the spec as YAML (human-editable)."""
+        """Write the spec as YAML (human-editable).
+
+        Column names must be text or integers there: a tuple name (a flattened MultiIndex, fine in memory)
+        raises a ``ValueError`` saying how to rename the columns.
+        """
         from ._yaml import write_yaml
 
+        odd = [c for c in self.columns + list(self.kinds) if not isinstance(c, (str, int)) or isinstance(c, bool)]
+        if odd:
+            raise ValueError(f"spec names column {show(odd[0])}, which model.yaml cannot hold as a name; rename the "
+                             "columns to text first, e.g. frame.columns = ['_'.join(map(str, c)) for c in frame.columns]")
         return write_yaml(path, self.to_dict())
 
     @classmethod
