@@ -48,10 +48,10 @@ def test_confidence_follows_the_decision_threshold(frame):
 
 
 def test_decision_meets_the_target_with_its_lower_bound(frame):
-    d = tk.abstain_threshold(frame, target="y", score="p", target_accuracy=0.9, confidence=0.95)
+    d = tk.abstain_threshold(frame, target="y", score="p", target_accuracy=0.9, level=0.95)
     assert d.feasible and d.lower_bound >= 0.9 and d.accuracy >= d.lower_bound
     conf = np.maximum(frame.p, 1 - frame.p)
-    acc = conf >= d.threshold
+    acc = conf >= d.abstain_at
     k, n = int(((frame.p >= 0.5) == (frame.y == 1))[acc].sum()), int(acc.sum())
     assert d.n_accepted == n
     assert d.lower_bound == pytest.approx(stats.binomtest(k, n).proportion_ci(0.90, method="exact").low)
@@ -79,7 +79,7 @@ def test_the_guarantee_holds_by_simulation():
         d = tk.abstain_threshold(calibrated(2000, rng), target="y", score="p", target_accuracy=target)
         if not d.feasible:
             continue
-        misses += true_accuracy(d.threshold) < target
+        misses += true_accuracy(d.abstain_at) < target
         coverages.append(d.coverage)
     assert misses / 300 <= 0.07
     oracle_coverage = np.mean(np.maximum(big, 1 - big) >= oracle)
@@ -88,7 +88,7 @@ def test_the_guarantee_holds_by_simulation():
 
 def test_infeasible_target_routes_everything(frame):
     d = tk.abstain_threshold(frame, target="y", score="p", target_accuracy=0.9999)
-    assert not d.feasible and d.threshold is None and d.routed_share == 1.0
+    assert not d.feasible and d.abstain_at is None and d.routed_share == 1.0
     assert d.routes(frame).all() and "infeasible" in repr(d)
     assert any("no threshold" in n for n in d.notes)
 
@@ -142,7 +142,7 @@ def test_apply_reports_accuracy_of_answered_cases_where_labels_exist(frame):
     broken = calibrated(3000, rng).assign(week="w2")
     broken["y"] = np.where(rng.random(3000) < 0.4, 1 - broken["y"], broken["y"])      # labels drift away
     out = d.apply(pd.concat([fine, broken], ignore_index=True), by="week").set_index("window")
-    accepted = fine[np.maximum(fine.p, 1 - fine.p) >= d.threshold]
+    accepted = fine[np.maximum(fine.p, 1 - fine.p) >= d.abstain_at]
     assert out.loc["w1", "n_accepted_labelled"] == len(accepted)
     assert out.loc["w1", "accuracy_accepted"] == pytest.approx(((accepted.p >= 0.5) == (accepted.y == 1)).mean())
     assert not out.loc["w1", "below_target"] and out.loc["w2", "below_target"]

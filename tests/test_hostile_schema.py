@@ -142,11 +142,13 @@ def test_guard_never_loses_a_row_and_never_overwrites_a_column(contract, batch, 
 
 
 def test_integer_column_names_and_a_role_named_0():
-    """Int names are text in the contract; a role named 0 is a role (0 is not 'no column')."""
+    """Int names are text in the contract (YAML keys); the spec keeps the frame's own labels, roles and
+    features alike; a role named 0 is a role (0 is not 'no column')."""
     rng = np.random.default_rng(4)
     ref = pd.DataFrame({0: np.arange(300), 1: rng.normal(size=300), 2: rng.integers(0, 2, 300)})
     spec = tk.ModelSpec.infer(ref, id=0, target=2)
-    assert spec.features == ["1"] and spec.kind("0") is tk.Kind.IDENTIFIER
+    assert spec.features == [1] and spec.target == 2 and spec.kind(0) is tk.Kind.IDENTIFIER
+    assert tk.compare(ref, ref, spec=spec).to_frame()["column"].tolist() == [1]
     contract = tk.infer_contract(ref, spec=spec)
     assert contract["0"].role == "id" and contract["2"].role == "target"
     later = ref.assign(**{}).rename(columns=str)

@@ -67,6 +67,7 @@ def results(tmp_path_factory) -> dict[str, Result]:
         "DropAttribution": tk.attribute_drop(ref, cur, spec=spec, n_resamples=50),
         "RiskCoverage": tk.risk_coverage(cur, spec=spec, n_resamples=50),
         "AbstainDecision": tk.abstain_threshold(cur, spec=spec, target_accuracy=0.8),
+        "FeatureRelationships": tk.relationships.feature_relationships(ref, cur, spec),
     }
     demo = tk.ModelConfig.load(ROOT / "notebooks" / "model.yaml")
     out["HealthReport"] = tk.health(demo)
@@ -76,7 +77,7 @@ def results(tmp_path_factory) -> dict[str, Result]:
 
 EXPECTED = ["DriftReport", "DriftOverTime", "Profile", "ValidationResult", "GuardResult", "WindowValidation",
             "FeedbackReport", "PerformanceReport", "PerformanceEstimate", "DropAttribution", "RiskCoverage",
-            "AbstainDecision", "HealthReport", "RetrainingSet"]
+            "AbstainDecision", "FeatureRelationships", "HealthReport", "RetrainingSet"]
 
 
 def test_every_result_type_derives_from_the_base(results):

@@ -318,3 +318,189 @@ def test_engines_counts_resolve_roles_in_the_same_place(frames, spec):
     assert int(counts[["tp", "fp", "fn", "tn"]].to_numpy().sum()) == len(frames[1])
     with pytest.raises(ValueError, match="no score or prediction column"):
         confusion_counts(frames[1], target="y", engine="pandas")
+
+
+def _owner_error(frame, role, column):
+    """The text the one resolver gives for a missing role column, as tk.performance shows it."""
+    with pytest.raises(KeyError) as caught:
+        tk.spec.resolve_roles(frame, None, name="reference", require=(), present=(role,), **{role: column})
+    return caught.value.args[0]
+
+
+def test_relationships_contract_and_importance_resolve_roles_through_the_spec(frames, spec, monkeypatch):
+    """feature_relationships, infer_contract and model importance call the one resolver (a spy sees each)."""
+    from toolkit.drift.ranking import model_importance
+    from toolkit.relationships import feature_relationships
+
+    reference, production = frames
+    calls = []
+    real = tk.spec.resolve_roles
+    monkeypatch.setattr(tk.spec, "resolve_roles", lambda *a, **k: calls.append(k["caller"]) or real(*a, **k))
+    rel = feature_relationships(reference, production, spec, columns=["x"])
+    contract = tk.infer_contract(reference, spec)
+
+    class Model:  # predicts from x alone, so permuting x must matter and plan must not
+        def fit(self, X, y):
+            return self
+
+        def predict(self, X):
+            return (X["x"].to_numpy() > 0).astype(int)
+
+        def score(self, X, y):
+            return float((self.predict(X) == np.asarray(y)).mean())
+
+    importance = model_importance(Model(), reference, spec, sample_size=500, n_repeats=2)
+    assert calls == ["feature_relationships", "infer_contract", "model_importance"]
+    assert rel.has_labels and contract["y"].role == "target" and contract["id"].role == "id"
+    assert importance["x"] > 0.1 and importance["plan"] == 0.0
+
+
+def test_relationships_contract_and_importance_name_a_misspelt_role_like_performance(frames, spec):
+    from toolkit.drift.ranking import model_importance
+    from toolkit.relationships import feature_relationships
+
+    reference, production = frames
+    renamed = reference.rename(columns={"y": "churned"})
+    expected = _owner_error(renamed, "target", "churn")
+    assert "Did you mean 'churned'" in expected and "(the target)" in expected
+    with pytest.raises(KeyError) as caught:
+        feature_relationships(renamed, production.drop(columns="y"), target="churn", score="p", columns=["x"])
+    assert caught.value.args[0] == expected
+    with pytest.raises(KeyError) as caught:
+        tk.infer_contract(renamed, spec.replace(target="churn"))
+    assert caught.value.args[0] == expected
+    with pytest.raises(KeyError) as caught:
+        model_importance(object(), renamed, spec.replace(target="churn"))
+    assert caught.value.args[0] == expected
+    # the same sentence tk.performance gives, but for the frame it names
+    with pytest.raises(KeyError) as caught:
+        tk.performance(renamed, target="churn", score="p")
+    assert caught.value.args[0] == expected.replace("reference lacks", "production lacks")
+
+
+def test_relationships_accept_a_target_only_the_current_window_has(frames):
+    """Labels are optional in feature_relationships: a keyword role present in either frame is fine."""
+    from toolkit.relationships import feature_relationships
+
+    reference, production = frames
+    rel = feature_relationships(reference.drop(columns="y"), production, target="y", score="p", columns=["x"])
+    assert rel.has_labels
+    assert rel.to_frame().query("side == 'reference'")["n_labelled"].sum() == 0
+    assert rel.to_frame().query("side == 'current'")["n_labelled"].sum() == len(production)
+
+
+# -- role keywords take any hashable column label ------------------------------------------------------------
+
+def _tuple_named(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with flattened-MultiIndex names, as ``df.groupby(...).agg(["mean"])`` leaves them."""
+    names = {"id": ("id", ""), "x": ("x", "mean"), "plan": ("plan", "first"), "p": ("p", "mean"),
+             "pred": ("pred", ""), "y": ("y", "max"), "t": ("t", "")}
+    out = frame.copy()
+    out.columns = pd.Index([names.get(c, (c, "")) for c in frame.columns], tupleize_cols=False)
+    return out
+
+
+def test_role_keywords_accept_tuple_column_names(frames):
+    reference, production = frames
+    plain = tk.performance(production, target="y", score="p", prediction="pred", by="W", timestamp="t")
+    tupled = tk.performance(_tuple_named(production), target=("y", "max"), score=("p", "mean"),
+                            prediction=("pred", ""), by="W", timestamp=("t", ""))
+    pd.testing.assert_frame_equal(tupled.to_frame(), plain.to_frame())
+    spec = tk.ModelSpec.infer(_tuple_named(reference), target=("y", "max"), score=("p", "mean"), id=("id", ""))
+    assert spec.features == [("x", "mean"), ("plan", "first"), ("pred", "")]
+    plain_spec = tk.ModelSpec.infer(reference, target="y", score="p", id="id")
+    est = tk.estimate_performance(_tuple_named(reference), _tuple_named(production), spec=spec).to_frame()
+    pd.testing.assert_frame_equal(est, tk.estimate_performance(reference, production, spec=plain_spec).to_frame())
+    assert len(est) > 0
+
+
+def test_relationships_accept_tuple_column_names(frames):
+    from toolkit.relationships import feature_relationships
+
+    reference, production = frames
+    plain = feature_relationships(reference, production, target="y", score="p", columns=["x", "plan"])
+    tupled = feature_relationships(_tuple_named(reference), _tuple_named(production), target=("y", "max"),
+                                   score=("p", "mean"), columns=[("x", "mean"), ("plan", "first")])
+    names = {"x": ("x", "mean"), "plan": ("plan", "first")}
+    expected = plain.to_frame().assign(column=lambda f: f["column"].map(names))
+    pd.testing.assert_frame_equal(tupled.to_frame(), expected)
+    chart = tupled.chart().to_dict()   # the dropdown filters on text, so a tuple name is shown as its str
+    assert chart["params"][0]["bind"]["options"] == [str(("plan", "first")), str(("x", "mean"))]
+    assert {row["column"] for rows in chart["datasets"].values() for row in rows} == set(chart["params"][0]["bind"]["options"])
+
+
+def test_a_spec_with_tuple_names_says_how_to_save_it(frames, tmp_path):
+    spec = tk.ModelSpec.infer(_tuple_named(frames[0]), target=("y", "max"), score=("p", "mean"))
+    with pytest.raises(ValueError, match=r"spec names column \('y', 'max'\).*rename the columns to text first"):
+        spec.save(tmp_path / "spec.yaml")
+    assert not (tmp_path / "spec.yaml").exists()
+
+
+@pytest.mark.parametrize("conflicts", ["latest", "drop"])
+def test_join_labels_accepts_tuple_column_names(frames, conflicts):
+    production = frames[1].drop(columns="y")
+    labels = pd.concat([frames[1][["id", "y"]], frames[1][["id", "y"]].head(4).assign(y=lambda d: 1 - d["y"])])
+    plain = tk.join_labels(production, labels, on="id", target="y", conflicts=conflicts)
+    tupled = tk.join_labels(_tuple_named(production), _tuple_named(labels), on=("id", ""), target=("y", "max"),
+                            conflicts=conflicts)
+    assert tupled.report.n_conflicts == plain.report.n_conflicts == 4
+    assert tupled.joined[("y", "max")].equals(plain.joined["y"])
+    assert tupled.report.conflicts[("id", "")].tolist() == plain.report.conflicts["id"].tolist()
+
+
+@pytest.mark.parametrize("wrong", [["p"], {"p": 1}, {"p"}, (["p"], 1), 0.5, True, ""])
+def test_role_keywords_still_reject_what_cannot_name_one_column(frames, wrong):
+    with pytest.raises(TypeError, match=r"score= must be one column's name; got"):
+        tk.performance(frames[1], target="y", score=wrong)
+
+
+# -- Rules.level and RiskCoverage.at(abstain_at) -------------------------------------------------------------
+
+def test_rules_confidence_is_the_old_name_of_level():
+    from toolkit.health_rules import Rules, fallback_rule
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        new = Rules(level=0.9)
+    with pytest.warns(DeprecationWarning, match=r"Rules\(\): 'confidence' is deprecated .*use 'level'"):
+        old = Rules(confidence=0.9)
+    assert old == new and old.level == 0.9
+    with pytest.warns(DeprecationWarning, match="Rules.confidence is deprecated .*use level"):
+        assert new.confidence == 0.9
+    with pytest.raises(TypeError, match=r"Rules\(\) got both 'confidence' \(its old name\) and 'level'"):
+        Rules(confidence=0.9, level=0.9)
+    with pytest.raises(ValueError, match=r"Rules.level must be a number in \[0, 1\]"):
+        Rules(level=1.5)
+    # the rule that uses it reads the same value either way
+    said = [fallback_rule(pd.DataFrame(), ["w1"], rules=r, feasible=False)["summary"].iloc[0] for r in (new, old)]
+    assert said[0] == said[1] and "with 90.0% confidence" in said[0]
+
+
+def test_risk_coverage_at_takes_abstain_at(frames, spec):
+    curve = tk.risk_coverage(frames[1], spec, n_thresholds=5, n_resamples=50)
+    cut = float(curve.to_frame()["threshold"].iloc[2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        new, positional = curve.at(abstain_at=cut), curve.at(cut)
+    with pytest.warns(DeprecationWarning, match=r"RiskCoverage.at\(\): 'threshold' is deprecated .*use 'abstain_at'"):
+        old = curve.at(threshold=cut)
+    assert old == new == positional
+    row = curve.to_frame().iloc[2]
+    assert new["coverage"] == pytest.approx(row["coverage"]) and new["value"] == pytest.approx(row["value"])
+
+
+def test_both_abstain_rules_apply_to_production_and_warn_on_new_window():
+    rng = np.random.default_rng(4)
+    sd = rng.uniform(0.5, 3, 2000)
+    frame = pd.DataFrame({"y": rng.normal(0, sd), "pred": 0.0, "pred_std": sd, "week": np.repeat(["w1", "w2"], 1000)})
+    rule = tk.abstain_on_uncertainty(frame, target="y", prediction="pred", max_mae=1.0)
+    new = rule.apply(production=frame, by="week")
+    with pytest.warns(DeprecationWarning, match=r"UncertaintyAbstain.apply\(\): 'new_window' is deprecated"):
+        old = rule.apply(new_window=frame, by="week")
+    pd.testing.assert_frame_equal(old, new)
+    assert list(new.columns[-5:]) == ["n_accepted_labelled", "mae_accepted", "lower", "upper", "above_max"]
+    p = rng.random(2000)
+    scored = pd.DataFrame({"p": p, "y": (rng.random(2000) < p).astype(int), "week": np.repeat(["w1", "w2"], 1000)})
+    decision = tk.abstain_threshold(scored, target="y", score="p", target_accuracy=0.8)
+    with pytest.warns(DeprecationWarning, match=r"AbstainDecision.apply\(\): 'new_window' is deprecated"):
+        pd.testing.assert_frame_equal(decision.apply(new_window=scored, by="week"), decision.apply(scored, by="week"))

@@ -33,15 +33,18 @@ def renamed_arguments(**renames: str):
             if new not in parameters:  # a typo here would silently swallow the argument
                 raise TypeError(f"{func.__qualname__} has no argument {new!r} to rename {old!r} to")
 
+        # how the message names the call: "risk_coverage()", "RiskCoverage.at()", "Rules()" (a class's __init__)
+        shown = func.__qualname__.removesuffix(".__init__")
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             for old, new in renames.items():
                 if old not in kwargs:
                     continue
                 if new in kwargs:
-                    raise TypeError(f"{func.__name__}() got both {old!r} (its old name) and {new!r}: "
+                    raise TypeError(f"{shown}() got both {old!r} (its old name) and {new!r}: "
                                     f"pass only {new!r}")
-                warnings.warn(f"{func.__name__}(): {old!r} is deprecated and will be removed in the next "
+                warnings.warn(f"{shown}(): {old!r} is deprecated and will be removed in the next "
                               f"release; use {new!r}", DeprecationWarning, stacklevel=2)
                 kwargs[new] = kwargs.pop(old)
             return func(*args, **kwargs)

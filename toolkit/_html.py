@@ -37,6 +37,15 @@ def frame_to_html(frame: pd.DataFrame, max_rows: int = 50, float_format: str | N
     return table
 
 
+def notes_html(notes) -> str:
+    """A result's notes as an escaped bullet list ('' for none).
+
+    >>> notes_html(["a < b"]), notes_html([])
+    ('<ul><li>a &lt; b</li></ul>', '')
+    """
+    return "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>" if notes else ""
+
+
 def card(title: str, body_html: str, headline: str = "", colour: str = SEVERITY_COLOURS["info"]) -> str:
     """Wrap already-escaped ``body_html`` in a titled box with CSS scoped to a fresh id."""
     uid = f"tk-{uuid.uuid4().hex[:8]}"

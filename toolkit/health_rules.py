@@ -47,7 +47,7 @@ least watch: the estimate cannot see concept drift.
 on ``>= overdue_act`` of a window's predictions -> act (the loop broke); coverage below
 ``coverage_ok`` otherwise -> watch (labels not arrived yet); no labels configured -> watch.
 
-**fallback** (abstain threshold chosen on the baseline for ``target_accuracy`` at ``confidence``).
+**fallback** (abstain threshold chosen on the baseline for ``target_accuracy`` at ``level``).
 Accuracy of the answered cases with its interval wholly below the target by ``material_drop`` of
 the target -> act; wholly below the target -> watch; routed share moved from the baseline's by
 ``>= routing_min_change`` with ``z >= z_burst`` -> watch; no threshold reaches the target -> watch.
@@ -67,10 +67,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+
+from ._compat import renamed_arguments
 
 __all__ = ["Rules", "STATUSES", "CAUSES", "worst", "episode_start", "share_z", "step_z", "wilson",
            "schema_findings", "schema_rule", "drift_rule", "performance_rule", "feedback_rule", "fallback_rule",
@@ -104,13 +107,13 @@ class Rules:
     overdue_act: float = 0.1          # share of a window's predictions overdue: feedback act
     routing_min_change: float = 0.05  # routed share vs the baseline's (absolute)
     target_accuracy: float = 0.85     # fallback promise for the answered cases (as template 04)
-    confidence: float = 0.95          # ... with this confidence
+    level: float = 0.95               # ... at this confidence level (its lower bound's)
     relationship_min_effect: float = 0.05  # change of a feature's residual pattern, in target units
     relationship_q: float = 0.05      # Benjamini-Hochberg level of the relationship screen
 
     def __post_init__(self) -> None:
         for name in ("material_drop", "burst_min_share", "coverage_ok", "overdue_act", "routing_min_change",
-                     "target_accuracy", "confidence", "relationship_q"):
+                     "target_accuracy", "level", "relationship_q"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"Rules.{name} must be a number in [0, 1]; got {value!r}")
@@ -118,6 +121,18 @@ class Rules:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"Rules.{name} must be a number >= 0; got {value!r}")
+
+
+    @property
+    def confidence(self) -> float:
+        """Deprecated name of :attr:`level` (the one name of a confidence level)."""
+        warnings.warn("Rules.confidence is deprecated and will be removed in the next release; use level",
+                      DeprecationWarning, stacklevel=2)
+        return self.level
+
+
+# Rules(confidence=0.9) keeps working for one release, with a DeprecationWarning
+Rules.__init__ = renamed_arguments(confidence="level")(Rules.__init__)
 
 
 # ----------------------------------------------------------------------------- small statistics
@@ -796,7 +811,7 @@ def fallback_rule(routing: pd.DataFrame | None, windows: Sequence[str], rules: R
         for window in windows:
             rows.append(_verdict(window, "watch", "infeasible",
                                  f"No confidence threshold keeps the answered cases at {pct(target)} accuracy on the "
-                                 f"baseline with {pct(rules.confidence)} confidence: every case would be routed.",
+                                 f"baseline with {pct(rules.level)} confidence: every case would be routed.",
                                  reason, "Choose a reachable target in 04_fallback_thresholds.", column="",
                                  routing_step=""))
         return pd.DataFrame(rows)

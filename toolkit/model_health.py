@@ -152,7 +152,7 @@ def _cache_key(cfg, rules: Rules):
             except OSError:
                 files.append((str(p), None))
     return (str(Path(cfg.root).resolve()), json.dumps(cfg.to_dict(), default=str, sort_keys=True), tuple(files),
-            rules.target_accuracy, rules.confidence)
+            rules.target_accuracy, rules.level)
 
 
 def _headline_metric(spec) -> str:
@@ -256,7 +256,7 @@ def _compute(cfg, rules: Rules) -> _Stats:
     else:
         try:
             decision = tk.abstain_threshold(reference, spec=spec, target_accuracy=rules.target_accuracy,
-                                            level=rules.confidence, **class_kw)
+                                            level=rules.level, **class_kw)
             feasible = decision.abstain_at is not None
             baseline_routed = float(decision.routed_share)
             routing = decision.apply(joined if joined is not None else production, by="window")
@@ -316,7 +316,7 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
         Thresholds of the rules (:class:`toolkit.health_rules.Rules`); the defaults are documented there.
     target_accuracy, level
         The fallback's promise for the answered cases: their accuracy, and the confidence level of
-        its lower bound (defaults 0.85 and 0.95, as template 04; ``rules.confidence``).
+        its lower bound (defaults 0.85 and 0.95, as template 04; ``rules.level``).
     retrain
         Add a ``retraining`` row: when the performance row is act, what :func:`toolkit.retraining_plan`
         recommends (with the model's ``model:`` estimator, else the default learner) and its evidence.
@@ -337,7 +337,7 @@ def health(config, window: str | None = None, *, rules: Rules | None = None, tar
     "'plan' has 1 value(s) the baseline never had, in 8.03% of rows: 'family' (8.03%) (...; new this window)."
     """
     rules = rules or Rules()
-    overrides = {k: v for k, v in (("target_accuracy", target_accuracy), ("confidence", level)) if v is not None}
+    overrides = {k: v for k, v in (("target_accuracy", target_accuracy), ("level", level)) if v is not None}
     if overrides:
         rules = dataclasses.replace(rules, **overrides)
     cfg = _load_config(config)

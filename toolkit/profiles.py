@@ -23,10 +23,9 @@ Examples
 --------
 >>> import numpy as np, pandas as pd
 >>> import toolkit as tk
->>> rng = np.random.default_rng(0)
->>> ref = pd.DataFrame({"x": rng.normal(size=1000), "plan": rng.choice(["a", "b"], 1000)})
+>>> ref = pd.DataFrame({"x": np.linspace(-3, 3, 1000), "plan": ["a", "b"] * 500})
 >>> base = tk.profile(ref)                       # edges derived from ref itself
->>> cur = pd.DataFrame({"x": rng.normal(size=500), "plan": ["a"] * 500})
+>>> cur = pd.DataFrame({"x": np.sin(np.arange(500)), "plan": ["a"] * 500})
 >>> merged = tk.profile(cur[:200], base).merge(tk.profile(cur[200:], base))
 >>> merged.equals(tk.profile(cur, base))
 True

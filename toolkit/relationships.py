@@ -8,7 +8,7 @@ the score did not is where the model is now wrong: concept drift shows up here f
 Examples
 --------
 >>> import numpy as np, pandas as pd
->>> import toolkit as tk
+>>> from toolkit.relationships import feature_relationships
 >>> rng = np.random.default_rng(0)
 >>> x = rng.integers(0, 4, 4000)
 >>> ref = pd.DataFrame({"x": x, "p": 0.1 + 0.2 * x, "y": (rng.random(4000) < 0.1 + 0.2 * x).astype(int)})
@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ import pandas as pd
 from ._checks import check_columns, check_frame
 from ._html import card, frame_to_html
 from .kinds import Kind, infer_kind
+from .results import Result
 
 __all__ = ["feature_relationships", "FeatureRelationships"]
 
@@ -121,16 +123,16 @@ def _side(frame: pd.DataFrame, labels: pd.Series, side: str, score, target, posi
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class FeatureRelationships:
-    """Score and outcome per feature bin, reference vs current (see :func:`feature_relationships`)."""
+class FeatureRelationships(Result):
+    """Score and outcome per feature bin, reference vs current (see :func:`feature_relationships`).
+
+    ``to_frame()`` is tidy: column, bin, order, side, n, mean_score, n_labelled, outcome_rate,
+    outcome_lower, outcome_upper.
+    """
 
     frame: pd.DataFrame
     has_labels: bool
     outcome: str = "outcome rate"   # what outcome_rate holds: "outcome rate", "mean outcome" or "accuracy"
-
-    def to_frame(self) -> pd.DataFrame:
-        """Tidy: column, bin, order, side, n, mean_score, n_labelled, outcome_rate, outcome_lower, outcome_upper."""
-        return self.frame.copy()
 
     def changed(self, min_labels: int = 30) -> pd.DataFrame:
         """Features whose outcome rate moved beyond both intervals in some bin, largest gap first.
@@ -165,14 +167,14 @@ class FeatureRelationships:
         first = [c for c in dict.fromkeys([*changed, *(order or []), *frame["column"]]) if c in present]
         return relationship_chart(frame, outcome=self.outcome, order=first)
 
+    def _headline(self) -> str:
+        if not self.has_labels:
+            return "no labels in the current window: score relationships only"
+        return f"{len(self.changed())} feature(s) whose outcome rate changed in some bin beyond sampling noise"
+
     def to_html(self) -> str:
         changed = self.changed() if self.has_labels else pd.DataFrame()
-        headline = (f"{len(changed)} feature(s) whose outcome rate changed in some bin beyond sampling noise"
-                    if self.has_labels else "no labels in the current window: score relationships only")
-        return card("Feature relationships with score and outcome", frame_to_html(changed), headline)
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
+        return card("Feature relationships with score and outcome", frame_to_html(changed), self.headline)
 
     def __repr__(self) -> str:
         return f"FeatureRelationships({self.frame['column'].nunique()} features, labels={self.has_labels})"
@@ -204,19 +206,24 @@ def feature_relationships(reference: pd.DataFrame, current: pd.DataFrame, spec=N
     By task, the outcome per bin is the positive rate (binary), the mean target (regression, the model
     output being the mean prediction) or the share predicted right (multiclass).
     """
-    check_frame("reference", reference)
+    from .spec import resolve_roles
+
     check_frame("current", current)
-    target = target or (spec.target if spec else None)
-    score = score or (spec.score if spec else None)
-    positive = positive_label if positive_label is not None else (spec.positive_label if spec else 1)
-    task = spec.task if spec else "binary"
-    prediction = spec.prediction if spec else None
+    # labels are optional here (no labels: score relationships only), so a role may be absent from a frame;
+    # a role passed by keyword must still name a column of one of them, with the owner's "did you mean"
+    given = {"target": target, "score": score}
+    roles = resolve_roles(reference, spec, name="reference", require=(), caller="feature_relationships",
+                          present=tuple(r for r, c in given.items()
+                                        if isinstance(c, Hashable) and c is not None and c not in current.columns),
+                          target=target, score=score, positive_label=positive_label)
+    target, score, prediction = roles.target, roles.score, roles.prediction
+    positive, task = roles.positive_label, roles.task
     if task == "multiclass" and class_scores is None:
         from .outcomes.setup import detect_class_scores
 
         class_scores = detect_class_scores(reference, target, exclude=columns or ())
     if columns is None:
-        columns = spec.features if spec else [c for c in reference.columns if c not in (target, score)]
+        columns = list(roles.features) if spec else [c for c in reference.columns if c not in (target, score)]
     check_columns("reference", reference, columns)
     parts = []
     for column in columns:
@@ -228,7 +235,8 @@ def feature_relationships(reference: pd.DataFrame, current: pd.DataFrame, spec=N
         rank = {b: i for i, b in enumerate(order)}
         for side, frame, labels in (("reference", reference, ref_bins), ("current", current, cur_bins)):
             part = _side(frame, labels, side, score, target, positive, weights, task, prediction, class_scores)
-            part.insert(0, "column", column)
+            # one label per row: a tuple name such as ("price", "mean") is one label, not a sequence of values
+            part.insert(0, "column", pd.Series([column] * len(part), index=part.index, dtype=object))
             part["order"] = part["bin"].map(rank).fillna(len(order)).astype(int)
             parts.append(part)
     frame = pd.concat(parts, ignore_index=True)[FRAME_COLUMNS].sort_values(["column", "side", "order"])

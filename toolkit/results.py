@@ -10,7 +10,7 @@ Every result (``DriftReport``, ``PerformanceReport``, ``HealthReport``, ...) ans
   inlined once, nothing fetched), to attach to a ticket or an e-mail;
 - ``repr(result)`` -- a short text line, never a dumped DataFrame.
 
-A subclass provides ``to_frame``, ``chart`` and either a ``headline`` property or a ``_headline()``
+A subclass provides ``chart``, ``to_frame`` (unless it keeps its table as ``frame``) and either a ``headline`` property or a ``_headline()``
 method; the rest comes from here. Subclasses that draw their own card keep their ``to_html``.
 
 Examples
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["Result", "page_html"]
+__all__ = ["Result", "WindowedResult", "page_html"]
 
 
 class Result:
@@ -52,8 +52,11 @@ class Result:
             cls._repr_html_ = cls.__dict__["to_html"]
 
     def to_frame(self):
-        """The result's table as a DataFrame."""
-        raise NotImplementedError(f"{type(self).__name__} does not define to_frame()")
+        """The result's table as a DataFrame: a copy of its ``frame`` where it keeps one."""
+        frame = getattr(self, "frame", None)
+        if frame is None:
+            raise NotImplementedError(f"{type(self).__name__} does not define to_frame()")
+        return frame.copy()
 
     def chart(self):
         """The result drawn as an Altair chart."""
@@ -90,6 +93,15 @@ class Result:
         offline, with tooltips, in any browser.
         """
         return write_page(path, title or self.title, [self.to_html()], [self.chart()])
+
+
+class WindowedResult(Result):
+    """A result whose ``frame`` has one row per window (and metric): ``windows`` lists the labels in order."""
+
+    @property
+    def windows(self) -> list[str]:
+        """Window labels in order (the same name in every result)."""
+        return list(dict.fromkeys(self.frame["window"]))
 
 
 def page_html(title: str, parts: list[str], charts: list = ()) -> str:

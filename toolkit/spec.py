@@ -26,7 +26,8 @@ import pandas as pd
 from ._checks import ConfigError, check_columns, check_frame, preview, show
 from .kinds import Kind, infer_kind
 
-__all__ = ["ModelSpec", "Roles", "RoleOverrides", "ROLE_OVERRIDES", "TASKS", "infer_threshold", "resolve_roles"]
+__all__ = ["ModelSpec", "Roles", "RoleOverrides", "ROLE_OVERRIDES", "TASKS", "infer_threshold", "resolve_roles",
+           "is_column_label"]
 
 TASKS = ("binary", "multiclass", "regression")
 _ROLES = ("id", "timestamp", "target", "score", "prediction")
@@ -129,11 +130,13 @@ class ModelSpec:
             segments = [segments]
         roles = {"target": target, "score": score, "prediction": prediction, "timestamp": timestamp, "id": id}
         check_columns("reference", reference, [c for c in roles.values() if c is not None] + list(features or []))
-        inferred = {str(c): infer_kind(reference[c]) for c in reference.columns}
+        # kinds and features keep the frame's own labels (an int, or a flattened MultiIndex tuple such as
+        # ("price", "mean")), so that the spec's names index the frame they came from
+        inferred = {c: infer_kind(reference[c]) for c in reference.columns}
         if id is not None:
-            inferred[str(id)] = Kind.IDENTIFIER
+            inferred[id] = Kind.IDENTIFIER
         if timestamp is not None:
-            inferred[str(timestamp)] = Kind.DATETIME
+            inferred[timestamp] = Kind.DATETIME
         if kinds is not None and not isinstance(kinds, Mapping):
             raise TypeError(f"kinds must be a mapping of column -> kind, e.g. {{'zip': 'categorical'}}; "
                             f"got {type(kinds).__name__}")
@@ -144,8 +147,8 @@ class ModelSpec:
         if features is None:
             taken = {c for c in roles.values() if c is not None}
             features = [
-                str(c) for c in reference.columns
-                if c not in taken and not inferred[str(c)].skipped and inferred[str(c)] is not Kind.DATETIME
+                c for c in reference.columns
+                if c not in taken and not inferred[c].skipped and inferred[c] is not Kind.DATETIME
             ]
         if task is None:
             task = infer_task(reference[target]) if target is not None else "binary"
@@ -187,7 +190,8 @@ class ModelSpec:
         return dataclasses.replace(self, **changes)
 
     def resolve(self, frame: pd.DataFrame | None = None, *, name: str = "current",
-                require: tuple[str, ...] = ("target",), **overrides: Unpack["RoleOverrides"]) -> "Roles":
+                require: tuple[str, ...] = ("target",), present: tuple[str, ...] = (), caller: str = "resolve",
+                **overrides: Unpack["RoleOverrides"]) -> "Roles":
         """The roles an analysis uses: this spec with keyword ``overrides`` applied (they win).
 
         See :func:`resolve_roles` (which also serves callers without a spec).
@@ -196,7 +200,7 @@ class ModelSpec:
         >>> spec.resolve(threshold=0.3).threshold, spec.resolve(target="y2").target
         (0.3, 'y2')
         """
-        return resolve_roles(frame, self, name=name, require=require, **overrides)
+        return resolve_roles(frame, self, name=name, require=require, present=present, caller=caller, **overrides)
 
     # -- persistence -------------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -232,9 +236,17 @@ class ModelSpec:
             raise ConfigError(f"{source}.{text}") from None
 
     def save(self, path: str | Path) -> Path:
-        """Write the spec as YAML (human-editable)."""
+        """Write the spec as YAML (human-editable).
+
+        Column names must be text or integers there: a tuple name (a flattened MultiIndex, fine in memory)
+        raises a ``ValueError`` saying how to rename the columns.
+        """
         from ._yaml import write_yaml
 
+        odd = [c for c in self.columns + list(self.kinds) if not isinstance(c, (str, int)) or isinstance(c, bool)]
+        if odd:
+            raise ValueError(f"spec names column {show(odd[0])}, which model.yaml cannot hold as a name; rename the "
+                             "columns to text first, e.g. frame.columns = ['_'.join(map(str, c)) for c in frame.columns]")
         return write_yaml(path, self.to_dict())
 
     @classmethod
@@ -283,6 +295,15 @@ class Roles:
     segments: tuple[str, ...] = ()
     spec: "ModelSpec | None" = None
 
+    @property
+    def by_column(self) -> dict:
+        """``{column: role}`` for the id, timestamp, target, score and prediction that are set.
+
+        >>> ModelSpec(features=["x"], target="y", score="p").resolve().by_column
+        {'y': 'target', 'p': 'score'}
+        """
+        return {getattr(self, r): r for r in _ROLES if getattr(self, r) is not None}
+
 
 def resolve_roles(
     frame: pd.DataFrame | None,
@@ -290,6 +311,7 @@ def resolve_roles(
     *,
     name: str = "current",
     require: tuple[str, ...] = ("target",),
+    present: tuple[str, ...] = (),
     caller: str = "resolve_roles",
     **overrides: Unpack[RoleOverrides],
 ) -> Roles:
@@ -305,6 +327,7 @@ def resolve_roles(
       ``"score|prediction"`` means either one. A missing one raises ``ValueError`` saying which
       keyword to pass; a column absent from ``frame`` raises ``KeyError`` naming the role, the
       column, close matches and the fix.
+    - ``present``: roles that may be unset, but when set must be columns of ``frame`` (same error).
 
     >>> frame = pd.DataFrame({"churned": [0, 1, 1], "p": [0.1, 0.9, 0.5]})
     >>> roles = resolve_roles(frame, None, target="churned", score="p")
@@ -332,8 +355,9 @@ def resolve_roles(
                         "Build one with tk.ModelSpec.infer(reference, target=..., score=...)")
     given = {"target": target, "score": score, "prediction": prediction, "timestamp": timestamp, "id": id}
     for role, value in given.items():
-        if value is not None and not isinstance(value, (str, int)) or isinstance(value, bool) or value == "":
-            raise TypeError(f"{role}= must be one column's name; got {show(value)}")
+        if value is not None and not is_column_label(value):
+            raise TypeError(f"{role}= must be one column's name; got {show(value)}"
+                            + (" (a list names several columns: pass one)" if isinstance(value, list) else ""))
     roles = {role: value if value is not None else getattr(spec, role, None) for role, value in given.items()}
     positive_label = positive_label if positive_label is not None else getattr(spec, "positive_label", 1)
     threshold = threshold if threshold is not None else getattr(spec, "threshold", 0.5)
@@ -359,12 +383,32 @@ def resolve_roles(
             raise ValueError(f"no {' or '.join(options)} column: pass {' or '.join(example[r] for r in options)}, "
                              f"or a spec with spec.{options[0]} set")
         if frame is not None:
-            present = [r for r in options if roles[r] is not None]
-            if not any(roles[r] in frame.columns for r in present):
-                _missing_role_column(frame, name, present[0], roles[present[0]])
+            given_roles = [r for r in options if roles[r] is not None]
+            if not any(roles[r] in frame.columns for r in given_roles):
+                _missing_role_column(frame, name, given_roles[0], roles[given_roles[0]])
+    for role in present if frame is not None else ():
+        if roles[role] is not None and roles[role] not in frame.columns:
+            _missing_role_column(frame, name, role, roles[role])
     return Roles(**roles, task=task, positive_label=positive_label, threshold=float(threshold),
                  features=tuple(features if features is not None else getattr(spec, "features", ())),
                  segments=tuple(getattr(spec, "segments", ())), spec=spec)
+
+
+def is_column_label(value: object) -> bool:
+    """Whether ``value`` can name one column: text, an integer, or any hashable label such as the tuple
+    ``("price", "mean")`` a flattened MultiIndex leaves; never a bool, a float (``score=0.5`` is a threshold),
+    empty text or a container of names.
+
+    >>> [is_column_label(v) for v in ("p", 3, ("price", "mean"), ["p"], {"p": 1}, True, 0.5, "")]
+    [True, True, True, False, False, False, False, False]
+    """
+    if isinstance(value, (bool, float, frozenset)) or value is None or value == "":
+        return False
+    try:
+        hash(value)
+    except TypeError:  # a list, dict or set, or a tuple holding one
+        return False
+    return True
 
 
 def _missing_role_column(frame: pd.DataFrame, name: str, role: str, column: str) -> None:
@@ -458,7 +502,7 @@ def infer_threshold(frame: pd.DataFrame, score: str | None, prediction: str | No
     ok = s.notna() & frame[prediction].notna()
     if not ok.any():
         return None
-    positive = (frame.loc[ok, prediction] == positive_label).to_numpy()
+    positive = (frame[prediction][ok] == positive_label).to_numpy()  # not .loc[ok, name]: a tuple name
     values = s[ok].to_numpy(dtype=float)
     if positive.all() or not positive.any():
         return None

@@ -196,7 +196,7 @@ class WindowSpec:
                 f"by={by!r} is not a column of {name}, so it is read as a time period, which needs a timestamp "
                 "column, and there is no timestamp column: pass timestamp='...' (or a spec with timestamp)"
                 + (f". Columns: {preview(cols)}" if cols is not None else ""))
-        if cols is not None and timestamp not in cols:
+        if cols is not None and timestamp not in list(columns) and timestamp not in cols:  # any hashable label
             raise KeyError(f"timestamp column {timestamp!r} is not in {name}; it has {preview(cols)}")
         return cls("period", timestamp, unit=PERIODS.get(by), freq=freq, tz=tz)
 

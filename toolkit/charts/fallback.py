@@ -3,9 +3,8 @@ abstain threshold and the target marked. Drawn from ``RiskCoverage.frame`` (one 
 
 >>> import numpy as np, pandas as pd
 >>> import toolkit as tk
->>> rng = np.random.default_rng(0)
->>> p = rng.random(1000)
->>> frame = pd.DataFrame({"p": p, "y": (rng.random(1000) < p).astype(int)})
+>>> p = np.linspace(0, 1, 1000)     # the chart's layers, not its numbers: any scored, labelled frame will do
+>>> frame = pd.DataFrame({"p": p, "y": (p > 0.3).astype(int)})
 >>> decision = tk.abstain_threshold(frame, target="y", score="p", target_accuracy=0.85)
 >>> spec = decision.chart().to_dict()
 >>> [layer["mark"]["type"] for layer in spec["layer"]]

@@ -31,16 +31,19 @@ SERIES_COLOURS = {"realized": PALETTE["current"], "estimate": PALETTE["estimate"
 _LONG = ["window", "metric", "series", "value", "lower", "upper", "n", "flag", "note"]
 
 
+def _series(f: pd.DataFrame, series: str, value: str, lower: str, upper: str, n: str, flag: str) -> pd.DataFrame:
+    """One series of the long frame from a result's table, given which of its columns hold each field."""
+    return pd.DataFrame({"window": f["window"].astype(str), "metric": f["metric"], "series": series,
+                         "value": f[value], "lower": f[lower], "upper": f[upper], "n": f[n].astype(float),
+                         "flag": f[flag], "note": f["note"].fillna("")})
+
+
 def series_frame(report=None, estimate=None) -> pd.DataFrame:
     """Long frame for the charts: window, metric, series (realized | estimate | baseline), value, lower,
     upper, n, flag (degraded or unreliable), note."""
     parts = []
     if report is not None:
-        f = report.frame
-        parts.append(pd.DataFrame({
-            "window": f["window"].astype(str), "metric": f["metric"], "series": "realized", "value": f["value"],
-            "lower": f["lower"], "upper": f["upper"], "n": f["n"].astype(float), "flag": f["degraded"],
-            "note": f["note"].fillna("")}))
+        parts.append(_series(report.frame, "realized", "value", "lower", "upper", "n", "degraded"))
         b = report.baseline
         if len(b):
             parts.append(pd.DataFrame({
@@ -48,16 +51,11 @@ def series_frame(report=None, estimate=None) -> pd.DataFrame:
                 "upper": b["upper"], "n": pd.to_numeric(b["n"], errors="coerce"), "flag": False, "note": "baseline"}))
     if estimate is not None:
         e = estimate.frame
-        parts.append(pd.DataFrame({
-            "window": e["window"].astype(str), "metric": e["metric"], "series": "estimate", "value": e["estimate"],
-            "lower": e["lower"], "upper": e["upper"], "n": e["n"].astype(float), "flag": e["unreliable"],
-            "note": e["note"].fillna("")}))
+        parts.append(_series(e, "estimate", "estimate", "lower", "upper", "n", "unreliable"))
         if report is None:
             lab = e[e["realized"].notna()]
-            parts.append(pd.DataFrame({
-                "window": lab["window"].astype(str), "metric": lab["metric"], "series": "realized",
-                "value": lab["realized"], "lower": lab["realized_lower"], "upper": lab["realized_upper"],
-                "n": lab["n_labelled"].astype(float), "flag": lab["unreliable"], "note": lab["note"].fillna("")}))
+            parts.append(_series(lab, "realized", "realized", "realized_lower", "realized_upper", "n_labelled",
+                                 "unreliable"))
             ref = e.groupby("metric", sort=False)["reference_value"].first().reset_index()
             parts.append(pd.DataFrame({
                 "window": None, "metric": ref["metric"], "series": "baseline", "value": ref["reference_value"],
@@ -118,30 +116,28 @@ def performance_chart(report, estimate=None, metric: str | None = None):
 
     Degraded windows (significantly worse than the baseline) are drawn as red-edged triangles.
     """
-    long = series_frame(report, estimate)
-    if metric is not None:
-        if metric not in set(long["metric"]):
-            raise ValueError(f"metric must be one of {sorted(set(long['metric']))}; got {metric!r}")
-        long = long[long["metric"] == metric]
-    check_small(long, "performance")
-    chart = _series_chart(long, _windows(long, report, estimate), "degraded / unreliable")
     title = "Realized performance per window" + (" vs label-free estimate" if estimate is not None else "")
     if report.weight_column:
         title += f" (weighted by 1/{report.weight_column} where sampled)"
-    return themed(chart, title) if len(set(long["metric"])) == 1 else _themed_multi(chart, title)
+    return _realized_and_estimated(report, estimate, metric, "performance", title)
 
 
 def estimate_chart(estimate, realized=None, metric: str | None = None):
     """Label-free estimate per chunk (band = sampling interval), realized where labels exist, the
     reference value as a rule; unreliable chunks (realized outside the interval) as red-edged triangles."""
+    return _realized_and_estimated(realized, estimate, metric, "estimate",
+                                   f"Estimated performance ({estimate.method}) and realized")
+
+
+def _realized_and_estimated(realized, estimate, metric: str | None, what: str, title: str):
+    """The one drawing behind :func:`performance_chart` and :func:`estimate_chart` (``metric``: one of them)."""
     long = series_frame(realized, estimate)
     if metric is not None:
         if metric not in set(long["metric"]):
             raise ValueError(f"metric must be one of {sorted(set(long['metric']))}; got {metric!r}")
         long = long[long["metric"] == metric]
-    check_small(long, "estimate")
+    check_small(long, what)
     chart = _series_chart(long, _windows(long, realized, estimate), "degraded / unreliable")
-    title = f"Estimated performance ({estimate.method}) and realized"
     return themed(chart, title) if len(set(long["metric"])) == 1 else _themed_multi(chart, title)
 
 

@@ -19,8 +19,10 @@ def relationship_chart(frame: pd.DataFrame, title: str = "Score and outcome per 
     regression, whose axis is then in the target's units, not a percentage). ``order``: the dropdown's
     order, most severe first (it starts on the first)."""
     check_small(frame, "feature relationships")
+    # the dropdown and its filter compare text: a tuple name (a flattened MultiIndex) becomes its str, as in drift
+    frame = frame.assign(column=frame["column"].map(str))
     present = list(dict.fromkeys(frame["column"]))
-    columns = [c for c in dict.fromkeys([*(order or []), *present]) if c in set(present)]
+    columns = [c for c in dict.fromkeys([*map(str, order or []), *present]) if c in set(present)]
     long = pd.concat([
         frame.assign(measure="mean score", value=frame["mean_score"], lower=float("nan"), upper=float("nan")),
         frame.assign(measure=outcome, value=frame["outcome_rate"], lower=frame["outcome_lower"],

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._checks import check_choice, check_frame, preview
 from .._compat import renamed_arguments
-from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
+from .._html import SEVERITY_COLOURS, card, escape, frame_to_html, notes_html
 from ..kinds import Kind
 from ..profiles import DEFAULT_BINS, Profile
 from ..windows import REFERENCE_TYPES, as_windows, references, split
@@ -157,8 +157,7 @@ class DriftOverTime(Result):
         head = (f"{n_win} windows ({self.by!r}), {self.reference_type} reference; "
                 + (f"columns that drifted: {preview(drifted)}" if drifted else "no column drifted"))
         body = frame_to_html(summary)
-        if self.notes:
-            body += "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in self.notes) + "</ul>"
+        body += notes_html(self.notes)
         colour = SEVERITY_COLOURS["warning" if drifted else "ok"]
         return card("Drift over time", body, head, colour)
 

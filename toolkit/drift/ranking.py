@@ -62,14 +62,13 @@ def model_importance(model, reference: pd.DataFrame, spec, *, sample_size: int =
     if spec is None or spec.target is None:
         raise ValueError("model importance needs spec with a target (ModelSpec.infer(reference, target=...)); "
                          "or pass importance={column: weight}")
-    if spec.target not in reference.columns:
-        raise KeyError(f"reference lacks the target column {spec.target!r} needed for model importance")
-    features = list(spec.features)
-    sample = reference.dropna(subset=[spec.target])
+    roles = spec.resolve(reference, name="reference", caller="model_importance")  # the target must be a column
+    features = list(roles.features)
+    sample = reference.dropna(subset=[roles.target])
     if len(sample) > sample_size:
         sample = sample.sample(sample_size, random_state=random_state)
     try:
-        result = permutation_importance(model, sample[features], sample[spec.target], n_repeats=n_repeats,
+        result = permutation_importance(model, sample[features], sample[roles.target], n_repeats=n_repeats,
                                         random_state=random_state)
     except Exception as exc:  # the model's own error, with context
         raise ValueError(f"permutation importance failed on the reference features {preview(features)}: {exc}") from exc

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .._checks import check_frame, preview
-from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
+from .._html import SEVERITY_COLOURS, card, escape, frame_to_html, notes_html
 from ..kinds import Kind, coerce_numeric, infer_kind
 from .._compat import renamed_arguments
 from ..spec import ModelSpec, RoleOverrides
@@ -482,7 +482,7 @@ def _wmean(x, w):
     return float(np.sum(w[ok] * x[ok]) / np.sum(w[ok])) if ok.any() else np.nan
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)  # the Result base's one-line repr, not a dump of its frames
 class DropAttribution(Result):
     """What explains a change in a metric between two labelled windows (see :func:`attribute_drop`).
 
@@ -561,19 +561,12 @@ class DropAttribution(Result):
             text += f"; relationship changed for {preview(self.changed_features)}"
         return text
 
-    def __repr__(self) -> str:
-        return f"DropAttribution({self._headline()})"
-
     def to_html(self) -> str:
         body = frame_to_html(self.split)
         body += f"<p>Domain classifier AUC {self.domain_auc:.3f}; reweighted reference effective size " \
                 f"{self.effective_sample_size:,.0f}.</p>"
         body += "<p>Features whose link to the label changed:</p>" + frame_to_html(self.features, max_rows=20)
         body += "<p>Segments:</p>" + frame_to_html(self.segments, max_rows=20)
-        if self.notes:
-            body += "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in self.notes) + "</ul>"
+        body += notes_html(self.notes)
         colour = SEVERITY_COLOURS["error"] if self.concept_drift else SEVERITY_COLOURS["info"]
         return card("Attribution of the performance change", body, headline=self._headline(), colour=colour)
-
-    def _repr_html_(self) -> str:
-        return self.to_html()

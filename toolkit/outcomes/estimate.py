@@ -27,7 +27,7 @@ from .measure import assign_windows, check_probabilities, fmt_int, numeric_colum
 from .intervals import percentile_interval, z_value
 from .metrics import BinaryKernel, MulticlassKernel
 from .realized import measure, prepare, resolve_metrics
-from ..results import Result
+from ..results import WindowedResult
 
 __all__ = ["estimate_performance", "PerformanceEstimate"]
 
@@ -247,8 +247,8 @@ def estimate_performance(
     >>> def scored(n):
     ...     p = rng.beta(2, 5, n)
     ...     return pd.DataFrame({"p": p, "y": (rng.random(n) < p).astype(int)})
-    >>> reference, analysis = scored(4000), scored(3000)
-    >>> est = tk.estimate_performance(reference, analysis.drop(columns="y"), target="y", score="p",
+    >>> reference, production = scored(4000), scored(3000)
+    >>> est = tk.estimate_performance(reference, production.drop(columns="y"), target="y", score="p",
     ...                               metric="roc_auc", by=1000)
     >>> est.to_frame()[["window", "estimate", "lower", "upper", "n"]].round(3)
             window  estimate  lower  upper     n
@@ -609,8 +609,8 @@ def _regression_interval(metric, loss, resid_var, z, w=None):
     return mean, max(mean - z * se, 0.0), mean + z * se
 
 
-@dataclasses.dataclass(frozen=True)
-class PerformanceEstimate(Result):
+@dataclasses.dataclass(frozen=True, repr=False)  # the Result base's one-line repr, not a dump of its frames
+class PerformanceEstimate(WindowedResult):
     """Label-free performance per chunk (see :func:`estimate_performance` for the columns).
 
     Attributes
@@ -646,15 +646,6 @@ class PerformanceEstimate(Result):
     calibration: pd.DataFrame
     assumptions: tuple[str, ...]
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per window and metric (a copy)."""
-        return self.frame.copy()
-
-    @property
-    def windows(self) -> list[str]:
-        """Window labels in order (the same name as in every other result)."""
-        return list(dict.fromkeys(self.frame["window"]))
-
     @property
     def chunks(self) -> list[str]:
         """Deprecated name of :attr:`windows`."""
@@ -683,9 +674,6 @@ class PerformanceEstimate(Result):
             text += f"; unreliable (concept drift suspected) in {len(bad)}: {preview(bad)}"
         return text
 
-    def __repr__(self) -> str:
-        return f"PerformanceEstimate({self._headline()})"
-
     def to_html(self) -> str:
         items = "".join(f"<li>{escape(a)}</li>" for a in self.assumptions)
         body = f"<p>Assumes:</p><ul>{items}</ul>" + frame_to_html(self.frame.drop(columns=["window_start"]), max_rows=60)
@@ -693,7 +681,3 @@ class PerformanceEstimate(Result):
         colour = SEVERITY_COLOURS["warning"] if self.unreliable else SEVERITY_COLOURS["info"]
         return card(f"Estimated performance without labels ({self.level:.0%} intervals)", body,
                     headline=self._headline(), colour=colour)
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
-

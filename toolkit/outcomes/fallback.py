@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_columns, check_frame
-from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
+from .._html import SEVERITY_COLOURS, card, escape, frame_to_html, notes_html
 from .._compat import renamed_arguments
 from ..spec import ModelSpec, RoleOverrides
 from ..results import Result
@@ -174,7 +174,7 @@ def risk_coverage(
     RiskCoverage
         ``to_frame()``: threshold, coverage (share of scored rows with confidence >= threshold),
         routed_share (1 - coverage), n_accepted (labelled rows accepted), metric, value, lower,
-        upper. ``at(threshold)`` evaluates one threshold exactly.
+        upper. ``at(abstain_at)`` evaluates one cut-off exactly.
 
     Examples
     --------
@@ -256,7 +256,7 @@ class RiskCoverage(Result):
     confidence
         How confidence was computed.
 
-    Made by :func:`risk_coverage` (see its example); ``at(threshold)`` gives one point as plain numbers.
+    Made by :func:`risk_coverage` (see its example); ``at(abstain_at)`` gives one point as plain numbers.
     """
 
     frame: pd.DataFrame
@@ -270,15 +270,18 @@ class RiskCoverage(Result):
     _conf_fn: Callable = dataclasses.field(default=None, repr=False, compare=False)
     _cov_weights: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
 
-    def at(self, threshold: float) -> dict:
-        """The curve at one threshold: dict with threshold, coverage, routed_share, n_accepted, the metric
-        (under its own name and as ``value``), lower and upper.
+    @renamed_arguments(threshold="abstain_at")
+    def at(self, abstain_at: float) -> dict:
+        """The curve at one abstain cut-off (cases with confidence >= ``abstain_at`` are answered): dict
+        with threshold (that cut-off, as in :meth:`to_frame`), coverage, routed_share, n_accepted, the
+        metric (under its own name and as ``value``), lower and upper.
 
-        Plain numbers, for widgets and reports: ``rc.at(0.8)["accuracy"]``.
+        Plain numbers, for widgets and reports: ``rc.at(0.8)["accuracy"]``. ``at(threshold=...)`` is the
+        deprecated keyword (``threshold`` is the spec's decision threshold).
         """
         from .realized import measure
 
-        threshold = float(threshold)
+        threshold = float(abstain_at)
         conf, prep = self._conf, self._prep
         scored = ~np.isnan(conf)
         accepted = scored & (conf >= threshold)
@@ -298,10 +301,6 @@ class RiskCoverage(Result):
         risk, cov = 1 - f["value"].to_numpy(dtype=float), f["coverage"].to_numpy(dtype=float)
         return float(np.trapezoid(risk, cov) / (cov.max() - cov.min()))
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per threshold (a copy)."""
-        return self.frame.copy()
-
     def chart(self, decision: "AbstainDecision | None" = None):
         """Risk-coverage curve with its interval band (and a chosen threshold, if given)."""
         from ..charts.fallback import risk_coverage_chart
@@ -317,9 +316,6 @@ class RiskCoverage(Result):
         body = f"<p>Confidence: {escape(self.confidence)}.</p>" + frame_to_html(self.frame, max_rows=60)
         return card(f"Risk-coverage ({self.metric}, {self.level:.0%} intervals)", body,
                     headline=repr(self), colour=SEVERITY_COLOURS["info"])
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
 
 
 # -- abstain threshold ---------------------------------------------------------------------------------
@@ -514,13 +510,13 @@ def _select_threshold(conf, correct, w, target, alpha, min_accepted, n_grid) -> 
     return out
 
 
-def _routing_table(new_window, routed, missing, roles, by, timestamp, missing_name):
-    """Per window of ``new_window``: window, n, n_routed, routed_share and the rows with no confidence
+def _routing_table(production, routed, missing, roles, by, timestamp, missing_name):
+    """Per window of ``production``: window, n, n_routed, routed_share and the rows with no confidence
     (``missing_name``); and each row's window."""
     from .measure import assign_windows
 
     timestamp = timestamp or (roles.timestamp if roles is not None else None)
-    windows, order = assign_windows(new_window, by, timestamp, name="new_window")
+    windows, order = assign_windows(production, by, timestamp, name="production")
     work = pd.DataFrame({"window": windows.to_numpy(), "routed": routed, "missing": missing})
     g = work.groupby("window", sort=False)
     out = pd.DataFrame({"n": g.size(), "n_routed": g["routed"].sum(), missing_name: g["missing"].sum()})
@@ -532,12 +528,28 @@ def _routing_table(new_window, routed, missing, roles, by, timestamp, missing_na
     return out[["window", "n", "n_routed", "routed_share", missing_name]], windows
 
 
-def _answered_per_window(new_window, roles, windows, routed, labels, metric, inclusion_prob) -> list:
+def _routing(production: pd.DataFrame, routed: np.ndarray, missing: np.ndarray, roles, by, timestamp, inclusion_prob,
+             missing_what: str, metric: str, flag: tuple[str, Callable], class_scores: dict | None = None) -> pd.DataFrame:
+    """Routing per window (the ``apply`` of both abstain rules) and, where ``production`` is labelled,
+    ``metric`` on the cases answered; ``flag`` is (column, test on the window's Measure) for a broken promise."""
+    out, windows = _routing_table(production, routed, missing, roles, by, timestamp, f"n_missing_{missing_what}")
+    if roles is None or roles.target not in production.columns or production[roles.target].isna().all():
+        return out
+    if class_scores:  # the predicted class was the most probable one: derive it here too
+        production = _assign_predicted(production, class_scores)
+    answered = _answered_per_window(production, roles, windows, routed, out["window"], metric, inclusion_prob)
+    column, broken = flag
+    rows = [{"n_accepted_labelled": m.n, f"{metric}_accepted": m.value, "lower": m.lower, "upper": m.upper,
+             column: bool(broken(m))} for m in answered]
+    return pd.concat([out, pd.DataFrame(rows)], axis=1)
+
+
+def _answered_per_window(production, roles, windows, routed, labels, metric, inclusion_prob) -> list:
     """``metric`` (value and interval) on the answered, labelled rows of each window in ``labels``."""
     from .realized import measure, prepare
 
-    prep = prepare(new_window, roles, (metric,), inclusion_prob, name="new_window")
-    positions = pd.Series(np.arange(len(new_window))).groupby(windows.to_numpy()).indices
+    prep = prepare(production, roles, (metric,), inclusion_prob, name="production")
+    positions = pd.Series(np.arange(len(production))).groupby(windows.to_numpy()).indices
     out = []
     for window in labels:
         rows = positions.get(window, np.array([], dtype=np.int64))
@@ -626,19 +638,10 @@ class AbstainDecision(Result):
         inclusion probabilities) and below_target (the interval lies below ``target_accuracy``).
         ``by`` is a column or a period alias on ``timestamp``; None gives one row.
         """
-        new_window = production
-        routed = self.routes(new_window).to_numpy()
-        missing = np.isnan(self._conf_fn(new_window))
-        out, windows = _routing_table(new_window, routed, missing, self._roles, by, timestamp, "n_missing_confidence")
-        roles = self._roles
-        if roles is None or roles.target not in new_window.columns or new_window[roles.target].isna().all():
-            return out
-        if self._class_scores:       # the predicted class was the most probable one: derive it here too
-            new_window = _assign_predicted(new_window, self._class_scores)
-        answered = _answered_per_window(new_window, roles, windows, routed, out["window"], "accuracy", inclusion_prob)
-        rows_out = [{"n_accepted_labelled": m.n, "accuracy_accepted": m.value, "lower": m.lower, "upper": m.upper,
-                     "below_target": bool(m.upper < self.target_accuracy)} for m in answered]
-        return pd.concat([out, pd.DataFrame(rows_out)], axis=1)
+        routed = self.routes(production).to_numpy()
+        missing = np.isnan(self._conf_fn(production))
+        return _routing(production, routed, missing, self._roles, by, timestamp, inclusion_prob, "confidence",
+                        "accuracy", ("below_target", lambda m: m.upper < self.target_accuracy), self._class_scores)
 
     def to_frame(self) -> pd.DataFrame:
         """The decision as a one-row frame."""
@@ -662,8 +665,7 @@ class AbstainDecision(Result):
     def to_html(self) -> str:
         body = frame_to_html(self.to_frame())
         body += f"<p>Confidence: {escape(self.confidence_measure)}.</p>"
-        if self.notes:
-            body += "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in self.notes) + "</ul>"
+        body += notes_html(self.notes)
         colour = SEVERITY_COLOURS["ok"] if self.feasible else SEVERITY_COLOURS["error"]
         if self.feasible:   # a sentence for people, not the repr
             head = (f"Answer when confidence >= {self.abstain_at:.3g}: {self.coverage:.1%} answered with accuracy "
@@ -672,10 +674,6 @@ class AbstainDecision(Result):
         else:
             head = f"No threshold meets accuracy {self.target_accuracy:.3g}: route everything to the fallback."
         return card("Abstain threshold", body, headline=head, colour=colour)
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
 
 
 # -- regression: abstain on the model's own predicted uncertainty --------------------------------------------
@@ -877,7 +875,7 @@ def _select_mean_threshold(conf, loss, w, max_loss, alpha, min_accepted, n_grid)
     return out
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)  # the Result base's one-line repr, not a dump of its frames
 class UncertaintyAbstain(Result):
     """Where a regression model abstains on its own predicted uncertainty (see :func:`abstain_on_uncertainty`).
 
@@ -918,21 +916,16 @@ class UncertaintyAbstain(Result):
         routed = np.ones(len(frame), dtype=bool) if self.abstain_at is None else ~(u <= self.abstain_at)
         return pd.Series(routed, index=frame.index, name="routed")
 
-    def apply(self, new_window: pd.DataFrame, by: str | None = None, timestamp: str | None = None,
+    @renamed_arguments(new_window="production")
+    def apply(self, production: pd.DataFrame, by: str | None = None, timestamp: str | None = None,
               inclusion_prob: str | None = "auto") -> pd.DataFrame:
         """Expected routing per window: window, n, n_routed, routed_share, n_missing_uncertainty and, where labelled,
         n_accepted_labelled, mae_accepted, lower, upper (studentized bootstrap) and above_max (the interval
         lies above ``max_mae``)."""
-        routed = self.routes(new_window).to_numpy()
-        missing = np.isnan(_uncertainty_values(new_window, self.uncertainty_column))
-        out, windows = _routing_table(new_window, routed, missing, self._roles, by, timestamp, "n_missing_uncertainty")
-        roles = self._roles
-        if roles is None or roles.target not in new_window.columns or new_window[roles.target].isna().all():
-            return out
-        answered = _answered_per_window(new_window, roles, windows, routed, out["window"], "mae", inclusion_prob)
-        rows_out = [{"n_accepted_labelled": m.n, "mae_accepted": m.value, "lower": m.lower, "upper": m.upper,
-                     "above_max": bool(m.lower > self.max_mae)} for m in answered]
-        return pd.concat([out, pd.DataFrame(rows_out)], axis=1)
+        routed = self.routes(production).to_numpy()
+        missing = np.isnan(_uncertainty_values(production, self.uncertainty_column))
+        return _routing(production, routed, missing, self._roles, by, timestamp, inclusion_prob, "uncertainty", "mae",
+                        ("above_max", lambda m: m.lower > self.max_mae))
 
     def to_frame(self) -> pd.DataFrame:
         keys = ["abstain_at", "max_mae", "level", "coverage", "routed_share", "mae", "upper_bound",
@@ -952,16 +945,9 @@ class UncertaintyAbstain(Result):
                 f"MAE {self.mae:.4g} (upper {self.level:.0%} bound {self.upper_bound:.4g} <= {self.max_mae:.4g}); "
                 f"{self.routed_share:.1%} routed to the fallback (chosen on {self.n_labelled:,} labelled cases).")
 
-    def __repr__(self) -> str:
-        return f"UncertaintyAbstain({self._headline()})"
-
     def to_html(self) -> str:
         body = frame_to_html(self.to_frame())
         body += f"<p>Ranked by {escape(self.curve.confidence.replace('minus the ', ''))}, lowest first.</p>"
-        if self.notes:
-            body += "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in self.notes) + "</ul>"
+        body += notes_html(self.notes)
         colour = SEVERITY_COLOURS["ok"] if self.feasible else SEVERITY_COLOURS["error"]
         return card("Abstain on predicted uncertainty", body, headline=self._headline(), colour=colour)
-
-    def _repr_html_(self) -> str:
-        return self.to_html()

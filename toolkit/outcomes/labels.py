@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_choice, check_columns, check_frame, preview, show
-from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
+from .._html import SEVERITY_COLOURS, card, escape, frame_to_html, notes_html
 from .._compat import renamed_arguments
 from ..spec import ModelSpec, resolve_roles
 from ..results import Result
@@ -241,18 +241,19 @@ def join_labels(
     # duplicates and conflicts among the labels of one prediction
     sort_cols = ["_tk_row"] + ([label_time] if label_time else []) + ["_tk_label_row"]
     matched = matched.sort_values(sort_cols, kind="stable")
-    group = matched.groupby("_tk_row", sort=False)
-    n_labels = group[target].transform("size")
-    n_values = group[target].transform("nunique")
+    # the target's values grouped by the row (not ``group[target]``: a tuple column name would mean two columns)
+    group = matched[target].groupby(matched["_tk_row"], sort=False)
+    n_labels = group.transform("size")
+    n_values = group.transform("nunique")
     conflict_rows = matched[n_values > 1]
     dup_rows = matched[(n_labels > 1) & (n_values == 1)]
     n_duplicates = int(len(dup_rows) - dup_rows["_tk_row"].nunique())
     conflict_table = pd.DataFrame(columns=[on, "n_labels", "values"])
     if len(conflict_rows):
-        conflict_table = (conflict_rows.groupby("_tk_row", sort=True)
-                          .agg(n_labels=(target, "size"), values=(target, lambda v: sorted(set(v.tolist()), key=str)))
+        conflict_table = (conflict_rows[target].groupby(conflict_rows["_tk_row"], sort=True)
+                          .agg(n_labels="size", values=lambda v: sorted(set(v.tolist()), key=str))
                           .reset_index())
-        conflict_table.insert(0, on, preds.loc[conflict_table["_tk_row"], on].to_numpy())
+        conflict_table.insert(0, on, preds[on].loc[conflict_table["_tk_row"]].to_numpy())
         conflict_table = conflict_table.drop(columns="_tk_row")
         if conflicts == "raise":
             raise ValueError(
@@ -273,8 +274,8 @@ def join_labels(
     joined["label_conflict"] = np.isin(rows, list(conflicted_rows))
     if conflicts == "drop" and conflicted_rows:
         drop = joined["label_conflict"].to_numpy()
-        for col in label_cols:
-            joined.loc[drop, col] = np.nan
+        for col in label_cols:  # where, not .loc[drop, col]: a tuple column name would index two axes
+            joined[col] = joined[col].where(~drop)
     if label_time and timestamp:
         joined["label_delay"] = (_utc(joined[label_time], f"labels column {show(label_time)} (label_time=)")
                                  - keys["_tk_time"].set_axis(joined.index))
@@ -498,7 +499,7 @@ def _mixed(values: pd.Series) -> bool:
     return kinds not in ("string", "empty", "unicode")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)  # the Result base's one-line repr, not a dump of its frames
 class FeedbackReport(Result):
     """Where the labels are: coverage and delay per window, and every label that could not be used.
 
@@ -585,17 +586,10 @@ class FeedbackReport(Result):
                 f"{self.n_waiting:,} waiting, {self.n_overdue:,} overdue; {self.n_orphans:,} orphan labels, "
                 f"{self.n_duplicates:,} duplicates, {self.n_conflicts:,} conflicts")
 
-    def __repr__(self) -> str:
-        return f"FeedbackReport({self._headline()})"
-
     def to_html(self) -> str:
         body = frame_to_html(self.issues)
         body += frame_to_html(self.coverage.drop(columns=["window_start"]), max_rows=60)
-        if self.notes:
-            body += "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in self.notes) + "</ul>"
+        body += notes_html(self.notes)
         bad = self.n_conflicts or self.n_orphans or self.n_overdue
         colour = SEVERITY_COLOURS["warning"] if bad else SEVERITY_COLOURS["ok"]
         return card("Label feedback", body, headline=self._headline(), colour=colour)
-
-    def _repr_html_(self) -> str:
-        return self.to_html()

@@ -28,7 +28,7 @@ from .intervals import (auc_interval, bca_interval, delong, hanley_mcneil_varian
 STUDENTIZED = ("brier", "log_loss", "mae", "rmse", "mape")
 from .metrics import (DEFAULT_METRICS, HIGHER_IS_BETTER, METRICS_BY_TASK, PROPORTIONS, SCORE_METRICS,
                       BinaryKernel, MulticlassKernel, RegressionKernel, bootstrap_counts)
-from ..results import Result
+from ..results import WindowedResult
 
 __all__ = ["performance", "PerformanceReport", "Prepared", "Measure", "prepare", "measure", "resolve_metrics"]
 
@@ -548,7 +548,7 @@ def performance(
 
 
 @dataclasses.dataclass(frozen=True)
-class PerformanceReport(Result):
+class PerformanceReport(WindowedResult):
     """Realized performance per window and metric (see :func:`performance` for the columns).
 
     Attributes
@@ -582,14 +582,6 @@ class PerformanceReport(Result):
     baseline: pd.DataFrame
     by: str | None = None
     weight_column: str | None = None
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per window and metric (a copy)."""
-        return self.frame.copy()
-
-    @property
-    def windows(self) -> list[str]:
-        return list(dict.fromkeys(self.frame["window"]))
 
     @property
     def degraded(self) -> list[tuple[str, str]]:

@@ -631,10 +631,10 @@ def infer_contract(
             kinds={str(c): k for c, k in spec.kinds.items()},
             **{r: (None if getattr(spec, r) is None else str(getattr(spec, r)))
                for r in ("id", "timestamp", "target", "score", "prediction")})
+    # the spec's one resolver names a missing role column with its role and a "did you mean"
+    roles = spec.resolve(reference, name="reference", require=(), caller="infer_contract",
+                         present=("id", "timestamp", "target", "score", "prediction")).by_column
     check_columns("reference", reference, spec.columns)
-    roles = {spec.id: "id", spec.timestamp: "timestamp", spec.target: "target", spec.score: "score",
-             spec.prediction: "prediction"}
-    roles.pop(None, None)
     now = pd.Timestamp.now(tz="UTC")
     rules: dict[str, ColumnRule] = {}
     for name in reference.columns:

@@ -98,9 +98,6 @@ class GuardResult(Result):
                     f"({self.failure_share:.2%})")
         return card("Schema guard", body + self.validation.to_html(), headline=headline, colour=colour)
 
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class SourceGuardResult(Result):
@@ -153,9 +150,6 @@ class SourceGuardResult(Result):
         headline = (f"{self.n_passed:,} rows passed, {self.n_quarantined:,} quarantined "
                     f"({self.failure_share:.2%}); written by the engine")
         return card("Schema guard", body + self.validation.to_html(), headline=headline, colour=colour)
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
 
 
 def guard(batch, contract: Contract, *, max_failure_share: float = 0.05,
@@ -267,7 +261,6 @@ def _short(value: object) -> str:
         return value.isoformat()
     text = repr(value.item() if isinstance(value, np.generic) else value)
     return text if len(text) <= 60 else text[:59] + "…"
-
 
 
 def free_name(columns, *candidates: str) -> str:

@@ -88,9 +88,6 @@ class WindowValidation(Result):
                     f"{len(frame)} failures in all")
         return card("Schema checks over time", frame_to_html(errors[_COLUMNS[:6]]), headline)
 
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
     def __repr__(self) -> str:
         return f"WindowValidation({len(self.windows)} windows, {len(self.to_frame())} failures)"
 

@@ -188,9 +188,6 @@ class ValidationResult(Result):
                          f"{frame_to_html(self.summary, max_rows=200)}</details>")
         return card("Schema validation", "".join(parts), headline=self.headline, colour=colour)
 
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
 
 def _badge(severity: str) -> str:
     colour = SEVERITY_COLOURS.get(severity, "#555")
