@@ -264,12 +264,39 @@ class ModelConfig:
                                **options)
 
     def performance(self, **options):
-        """:func:`toolkit.performance` per window on the labelled production rows (:attr:`labelled`); under
-        DuckDB/Spark those are the rows of the budgeted frames, as :attr:`engine_note` states."""
+        """:func:`toolkit.performance` per window on the labelled production rows (:attr:`labelled`).
+        ``reference="baseline"`` compares with the baseline's own labelled figure. Under DuckDB/Spark a
+        binary model's figures come from counts of every labelled row, joined and aggregated in the engine
+        (:meth:`outcome_counts`); other tasks use the rows of the budgeted frames, as :attr:`engine_note` states."""
         from .outcomes.realized import performance
 
+        if self.engine_used != "pandas" and self.spec.task == "binary":
+            if isinstance(options.get("reference"), str) and options["reference"] == "baseline":
+                options["reference"] = self.outcome_counts("baseline")
+            return performance(self.outcome_counts("production"), self.spec, **options)
+        if isinstance(options.get("reference"), str) and options["reference"] == "baseline":
+            options["reference"] = self.reference
         joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
         return performance(joined, self.spec, by="window", **options)
+
+    def outcome_counts(self, key: str = "production"):
+        """:func:`toolkit.engines.outcome_counts` of ``production`` (joined with ``labels``) per window, or of the
+        ``baseline`` as one window, in :attr:`engine_used` (cached)."""
+        cache = self.__dict__.setdefault("_outcome_counts", {})
+        if key not in cache:
+            from .engines import outcome_counts
+            from .io import source_kind
+
+            def where(k):
+                text = getattr(self, k)
+                return str(self.path(text)) if source_kind(text) == "files" else self.source(k)
+
+            labels = where("labels") if key == "production" and self.labels is not None else None
+            engine = "auto" if self.engine_used == "pandas" else self.engine_used
+            cache[key] = outcome_counts(where(key), labels, self.spec, window=self.window if key == "production" else None,
+                                        inclusion_prob=self.inclusion_prob or "auto", tz=self.timezone, engine=engine,
+                                        progress=False)
+        return cache[key]
 
     def _window_source(self, label: str):
         from .io import source_kind

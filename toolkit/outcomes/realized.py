@@ -499,8 +499,9 @@ def performance(
         if isinstance(reference, pd.DataFrame):
             base_prep = prepare(reference, roles, metrics, inclusion_prob, name="reference")
             base_cells = _frame_cells(reference, base_prep)(np.arange(base_prep.n_rows))
-        return _report_from_cells(window_cells, windows, base_cells, reference, metrics, level, n_resamples, rng,
-                                  roles, by, prep.weight_column)
+        report = _report_from_cells(window_cells, windows, base_cells, reference, metrics, level, n_resamples, rng,
+                                    roles, by, prep.weight_column)
+        return dataclasses.replace(report, engine_note=_pandas_note(prep))
 
     base_measures, base_values, baseline_kind = {}, {}, _baseline_kind(reference, metrics)
     if baseline_kind == "frame":
@@ -517,8 +518,14 @@ def performance(
         return measure(prep, rows_of[window], m, level=level, n_boot=n_resamples, rng=rng,
                        keep_boot=baseline_kind == "frame")
 
-    return _assemble(windows, measure_one, metrics, base_measures, base_values, baseline_kind, level, roles.task,
-                     by, prep.weight_column)
+    report = _assemble(windows, measure_one, metrics, base_measures, base_values, baseline_kind, level, roles.task,
+                       by, prep.weight_column)
+    return dataclasses.replace(report, engine_note=_pandas_note(prep))
+
+
+def _pandas_note(prep: Prepared) -> str:
+    return (f"Realized performance computed in memory (pandas) on the {int(prep.labelled.sum()):,} labelled rows of "
+            f"the {prep.n_rows:,} rows given.")
 
 
 def _check_level(level: float) -> None:
