@@ -271,19 +271,7 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
     wspec = source_timezone(src, window_spec(window, src.columns, ts, has_files=bool(src.files), tz=tz), tz)
     wexpr = src.group_expr if wspec.kind == "file" else wspec.sql(d)
 
-    # the target's values: at most two, one of them the positive label (binary_target's errors, word for word)
-    tsrc, ttype = (lab, ltypes[r.target]) if lab is not None else (src, ptypes[r.target])
-    distinct = _run(src, f"SELECT DISTINCT {q(r.target)} AS v FROM {tsrc.name} WHERE {_present(d, r.target, ttype)} "
-                         f"LIMIT 3", "target values", progress)["v"]
-    binary_target(distinct, r.positive_label, r.target)
-    if r.prediction is not None:
-        pv = _run(src, f"SELECT DISTINCT {q(r.prediction)} AS v FROM {src.name} WHERE "
-                       f"{_present(d, r.prediction, ptypes[r.prediction])} LIMIT 3", "prediction values", progress)["v"]
-        if len(pv) > 2:
-            raise ValueError(f"prediction column {r.prediction!r} has more than 2 values ({preview(pv.tolist())}); "
-                             "a binary task expects two")
-
-    y = S._flag(d, r.target, ttype, r.positive_label)
+    y = S._flag(d, r.target, ltypes[r.target] if lab is not None else ptypes[r.target], r.positive_label)
     if r.prediction is not None:
         p = S._flag(d, r.prediction, ptypes[r.prediction], r.positive_label)
     else:
@@ -294,28 +282,47 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
     t_expr = q(ts) if ts else "CAST(NULL AS TIMESTAMP)"
     pi_prod = f"CAST({q(pi_col)} AS DOUBLE)" if pi_side == "production" else "CAST(NULL AS DOUBLE)"
     notes: list[str] = []
-    label_rows: dict = {}
 
-    if lab is None:
-        joined = (f"SELECT {wexpr} AS w, {t_expr} AS t, {s} AS s, {p} AS p, {y} AS y, "
-                  f"{pi_prod if pi_side else '1e0'} AS pi FROM {src.name}")
-    else:
-        canonical = ptypes[r.id] != ltypes[r.id] and not (ptypes[r.id] == ltypes[r.id] == "numeric")
+    # one statement of checks: the target's (and prediction's) values, repeated ids, label rows without id or value
+    tsrc, ttype = (lab, ltypes[r.target]) if lab is not None else (src, ptypes[r.target])
+    tv = f"CASE WHEN {_present(d, r.target, ttype)} THEN {q(r.target)} END"
+    parts = [f"SELECT COUNT(DISTINCT {tv}) AS ntv, MIN({tv}) AS tv0, MAX({tv}) AS tv1, COUNT(*) AS total"
+             + (f", SUM(CASE WHEN __tk_lk IS NULL THEN 1 ELSE 0 END) AS no_id, SUM(CASE WHEN __tk_lk IS NOT NULL AND {tv} IS NULL "
+                f"THEN 1 ELSE 0 END) AS no_value FROM (SELECT *, {{lk}} AS __tk_lk FROM {tsrc.name}) l0" if lab is not None
+                else f" FROM {tsrc.name}")]
+    pv = (f"CASE WHEN {_present(d, r.prediction, ptypes[r.prediction])} THEN {q(r.prediction)} END"
+          if r.prediction is not None else "CAST(NULL AS DOUBLE)")
+    parts.append(f"SELECT COUNT(DISTINCT {pv}) AS npv" + (", COUNT(__tk_pk) - COUNT(DISTINCT __tk_pk) AS rep FROM (SELECT *, "
+                 f"{{pk}} AS __tk_pk FROM {src.name}) p0" if lab is not None else f" FROM {src.name}"))
+    canonical = lab is not None and ptypes[r.id] != ltypes[r.id] and not (ptypes[r.id] == ltypes[r.id] == "numeric")
+    if lab is not None:
         if canonical:
             notes.append(f"id column {r.id!r} has different types in predictions ({src.raw_types[r.id]}) and labels "
                          f"({lab.raw_types[r.id]}): matched on canonical text keys (whole-number floats without '.0')")
         pk, lk = _id_key(d, r.id, ptypes[r.id], canonical), _id_key(d, r.id, ltypes[r.id], canonical)
+        parts = [x.replace("{lk}", lk).replace("{pk}", pk) for x in parts]
+    checks = _run(src, f"SELECT * FROM ({parts[0]}) a CROSS JOIN ({parts[1]}) b", "checking labels and ids",
+                  progress).iloc[0]
+    if int(checks["ntv"]) > 2:  # binary_target's error, with examples of the values
+        examples = _run(src, f"SELECT DISTINCT {tv} AS v FROM {tsrc.name} WHERE {tv} IS NOT NULL LIMIT 5", "target",
+                        progress)["v"]
+        raise ValueError(f"target {r.target!r} has {int(checks['ntv'])} distinct values ({preview(examples.tolist())}); "
+                         "a binary task expects two. Pass task='multiclass' (or spec.replace(task='multiclass'))")
+    binary_target(pd.Series([v for v in (checks["tv0"], checks["tv1"]) if v is not None and not pd.isna(v)]).drop_duplicates(),
+                  r.positive_label, r.target)
+    if int(checks["npv"]) > 2:
+        raise ValueError(f"prediction column {r.prediction!r} has {int(checks['npv'])} values; a binary task expects two")
+
+    acc_cols = "CAST(NULL AS BIGINT) AS nl, CAST(NULL AS INTEGER) AS conflict"
+    if lab is None:
+        joined = (f"SELECT {wexpr} AS w, {t_expr} AS t, {s} AS s, {p} AS p, {y} AS y, "
+                  f"{pi_prod if pi_side else '1e0'} AS pi, {acc_cols} FROM {src.name}")
+    else:
         lpi = f"CAST({q(pi_col)} AS DOUBLE)" if pi_side == "labels" else "CAST(NULL AS DOUBLE)"
         lt_expr = q(lt) if lt else "CAST(NULL AS TIMESTAMP)"
         pred = f"SELECT {pk} AS k, {wexpr} AS w, {t_expr} AS t, {s} AS s, {p} AS p, {pi_prod} AS ppi FROM {src.name}"
         labs = (f"SELECT {lk} AS k, {y} AS y, {lt_expr} AS lt, {lpi} AS pi FROM {lab.name} "
                 f"WHERE {lk} IS NOT NULL AND {_present(d, r.target, ltypes[r.target])}")
-        checks = _run(src, f"SELECT COUNT(k) - COUNT(DISTINCT k) AS rep, COUNT(*) - COUNT(k) AS no_id FROM ({pred}) t",
-                      "checking ids", progress).iloc[0]
-        account = _run(src, f"SELECT COUNT(*) AS total, SUM(CASE WHEN k IS NULL THEN 1 ELSE 0 END) AS no_id, "
-                            f"SUM(CASE WHEN k IS NOT NULL AND NOT ({_present(d, r.target, ltypes[r.target])}) THEN 1 "
-                            f"ELSE 0 END) AS no_value FROM (SELECT {lk} AS k, {q(r.target)} FROM {lab.name}) t",
-                       "counting labels", progress).iloc[0]
         repeated = int(checks["rep"] or 0) > 0
         if repeated and ts and lt:
             mode = "asof"
@@ -339,39 +346,49 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
                   f"COUNT(*) OVER (PARTITION BY {key}) AS nl, MIN(y) OVER (PARTITION BY {key}) AS y0, "
                   f"MAX(y) OVER (PARTITION BY {key}) AS y1 FROM ({matched}) m")
         chosen = f"SELECT {key}, y, pi, nl, CASE WHEN y0 <> y1 THEN 1 ELSE 0 END AS conflict FROM ({ranked}) rk WHERE rn = 1"
-        acc = _run(src, f"SELECT COUNT(*) AS matched, SUM(nl) AS m_rows, SUM(CASE WHEN conflict = 1 THEN nl - 1 ELSE 0 END)"
-                        f" AS extras, SUM(conflict) AS n_conflicts, MAX(CASE WHEN conflict = 1 THEN k END) AS example "
-                        f"FROM ({chosen}) ch", "joining labels", progress).iloc[0]
-        n_matched, m_rows = int(acc["matched"] or 0), int(acc["m_rows"] or 0)
-        extras, n_conflicts = int(acc["extras"] or 0), int(acc["n_conflicts"] or 0)
-        usable = int(account["total"]) - int(account["no_id"] or 0) - int(account["no_value"] or 0)
+        if conflicts == "raise":
+            bad = _run(src, f"SELECT COUNT(*) AS n, MAX(k) AS example FROM ({chosen}) ch WHERE conflict = 1",
+                       "checking conflicts", progress).iloc[0]
+            if int(bad["n"]):
+                raise ValueError(f"{int(bad['n']):,} predictions have conflicting labels (e.g. {r.id}={bad['example']!r}); "
+                                 "pass conflicts='latest', 'first' or 'drop'")
+        y_kept = "CASE WHEN ch.conflict = 1 THEN NULL ELSE ch.y END" if conflicts == "drop" else "ch.y"
+        pi_kept = "ch.pi" if pi_side == "labels" else "pr.ppi"
+        joined = (f"SELECT pr.w AS w, pr.t AS t, pr.s AS s, pr.p AS p, {y_kept} AS y, "
+                  f"{pi_kept if pi_side else '1e0'} AS pi, ch.nl AS nl, ch.conflict AS conflict "
+                  f"FROM ({pred}) pr LEFT JOIN ({chosen}) ch ON {on}")
+
+    # labelled rows keep their cell; unlabelled ones collapse into one cell per window (they count in n_rows only);
+    # the label accounting (labels per prediction, conflicts) rides along as sums
+    def lab_only(col):
+        return f"CASE WHEN y IS NULL THEN NULL ELSE {col} END"
+
+    cells = (f"SELECT w, y, {lab_only('s')} AS s, {lab_only('p')} AS p, {lab_only('pi')} AS pi, COUNT(*) AS n, "
+             f"MIN(t) AS t0, SUM(nl) AS m_rows, SUM(CASE WHEN nl IS NOT NULL THEN 1 ELSE 0 END) AS matched, "
+             f"SUM(CASE WHEN conflict = 1 THEN nl - 1 ELSE 0 END) AS extras, SUM(conflict) AS conflicts "
+             f"FROM ({joined}) j GROUP BY w, y, {lab_only('s')}, {lab_only('p')}, {lab_only('pi')}")
+    # distinct scores per window without a second pass over the rows: one flag per (window, score), summed
+    first = (f"CASE WHEN y IS NOT NULL AND s IS NOT NULL AND ROW_NUMBER() OVER (PARTITION BY w, "
+             f"CASE WHEN y IS NULL THEN 1 ELSE 0 END, s ORDER BY y, p, pi) = 1 THEN 1 ELSE 0 END")
+    counted = f"SELECT c2.*, SUM(fs) OVER (PARTITION BY w) AS ns FROM (SELECT c.*, {first} AS fs FROM ({cells}) c) c2"
+    grid = d.double(float(_GRID_STEPS))
+    floored = f"CASE WHEN ns > {int(max_scores)} THEN floor(s * {grid}) / {grid} ELSE s END"
+    final = (f"SELECT w, y, {floored} AS s, p, pi, SUM(n) AS n, MIN(t0) AS t0, MAX(CASE WHEN ns > {int(max_scores)} "
+             f"THEN 1 ELSE 0 END) AS fl, SUM(m_rows) AS m_rows, SUM(matched) AS matched, SUM(extras) AS extras, "
+             f"SUM(conflicts) AS conflicts FROM ({counted}) c3 GROUP BY w, y, {floored}, p, pi")
+    res = _run(src, final, f"counting outcomes in {src.description}", progress)
+    label_rows = {}
+    if lab is not None:
+        n_matched, m_rows, extras = (int(res[c].fillna(0).sum()) for c in ("matched", "m_rows", "extras"))
+        no_id, no_value = int(checks["no_id"] or 0), int(checks["no_value"] or 0)
+        usable = int(checks["total"]) - no_id - no_value
         label_rows = {"matched": n_matched, "duplicates": m_rows - n_matched - extras, "conflicting extras": extras,
-                      "orphans": usable - m_rows, "no id": int(account["no_id"] or 0),
-                      "no value": int(account["no_value"] or 0)}
-        if n_conflicts and conflicts == "raise":
-            raise ValueError(f"{n_conflicts:,} predictions have conflicting labels (e.g. {r.id}={acc['example']!r}); "
-                             "pass conflicts='latest', 'first' or 'drop'")
+                      "orphans": usable - m_rows, "no id": no_id, "no value": no_value}
         if mode == "ambiguous":
             notes.append(f"ids repeat in production and labels have no label_time (or production no timestamp): the "
                          f"labels of repeated ids were set aside ({label_rows['orphans']:,} orphan label rows in all), "
                          "not guessed; give labels a label_time column to match each to the latest prediction before it")
-        y_kept = "CASE WHEN ch.conflict = 1 THEN NULL ELSE ch.y END" if conflicts == "drop" else "ch.y"
-        pi_kept = "ch.pi" if pi_side == "labels" else "pr.ppi"
-        joined = (f"SELECT pr.w AS w, pr.t AS t, pr.s AS s, pr.p AS p, {y_kept} AS y, "
-                  f"{pi_kept if pi_side else '1e0'} AS pi FROM ({pred}) pr LEFT JOIN ({chosen}) ch ON {on}")
-
-    # labelled rows keep their cell; unlabelled ones collapse into one cell per window (they count in n_rows only)
-    cells = (f"SELECT w, y, CASE WHEN y IS NULL THEN NULL ELSE s END AS s, CASE WHEN y IS NULL THEN NULL ELSE p END "
-             f"AS p, CASE WHEN y IS NULL THEN NULL ELSE pi END AS pi, COUNT(*) AS n, MIN(t) AS t0 FROM ({joined}) j "
-             f"WHERE w IS NOT NULL GROUP BY w, y, CASE WHEN y IS NULL THEN NULL ELSE s END, CASE WHEN y IS NULL THEN "
-             f"NULL ELSE p END, CASE WHEN y IS NULL THEN NULL ELSE pi END")
-    grid = d.double(float(_GRID_STEPS))
-    final = (f"SELECT c.w AS w, y, CASE WHEN k.ns > {int(max_scores)} THEN floor(s * {grid}) / {grid} ELSE s END AS s, "
-             f"p, pi, SUM(n) AS n, MIN(t0) AS t0, MAX(CASE WHEN k.ns > {int(max_scores)} THEN 1 ELSE 0 END) AS fl "
-             f"FROM ({cells}) c LEFT JOIN (SELECT w, COUNT(DISTINCT s) AS ns FROM ({cells}) c0 WHERE y IS NOT NULL "
-             f"GROUP BY w) k ON c.w = k.w GROUP BY c.w, y, CASE WHEN k.ns > {int(max_scores)} THEN floor(s * {grid}) / "
-             f"{grid} ELSE s END, p, pi")
-    res = _run(src, final, f"counting outcomes in {src.description}", progress)
+    res = res[res["w"].notna()]
     return _tidy(res, src, wspec, window, ts, pi_col, label_rows, tuple(notes), r)
 
 
