@@ -339,7 +339,9 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
             key, on = "k", "pr.k = ch.k"
         else:
             mode = "unique"
-            matched = f"SELECT l.k, l.y, l.lt, l.pi FROM ({labs}) l JOIN (SELECT DISTINCT k FROM ({pred}) p0) u ON l.k = u.k"
+            # every label row; those whose id no prediction has never meet one in the LEFT JOIN below, so the
+            # accounting (summed over joined predictions) leaves them as orphans
+            matched = labs
             key, on = "k", "pr.k = ch.k"
         order = "lt DESC NULLS FIRST, y DESC, pi DESC" if conflicts != "first" else "lt ASC NULLS LAST, y DESC, pi DESC"
         ranked = (f"SELECT {key}, y, pi, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {order}) AS rn, "
@@ -347,7 +349,8 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
                   f"MAX(y) OVER (PARTITION BY {key}) AS y1 FROM ({matched}) m")
         chosen = f"SELECT {key}, y, pi, nl, CASE WHEN y0 <> y1 THEN 1 ELSE 0 END AS conflict FROM ({ranked}) rk WHERE rn = 1"
         if conflicts == "raise":
-            bad = _run(src, f"SELECT COUNT(*) AS n, MAX(k) AS example FROM ({chosen}) ch WHERE conflict = 1",
+            bad = _run(src, f"SELECT COUNT(*) AS n, MAX(k) AS example FROM ({chosen}) ch WHERE conflict = 1 AND k IN "
+                            f"(SELECT k FROM ({pred}) p1)",
                        "checking conflicts", progress).iloc[0]
             if int(bad["n"]):
                 raise ValueError(f"{int(bad['n']):,} predictions have conflicting labels (e.g. {r.id}={bad['example']!r}); "
@@ -410,15 +413,15 @@ def _tidy(res: pd.DataFrame, src, wspec, window, ts, pi_col, label_rows, notes, 
     from ..outcomes.measure import assign_windows
     from ..windows import local_times
 
-    if wspec.kind == "file":
-        labels = [batch_label(src.file_of(v)) for v in res["w"]]
-    else:
-        labels = [wspec.label(v) for v in res["w"]]
+    # one label per distinct window value (a cell row per score would parse its file path again)
+    name = (lambda v: batch_label(src.file_of(v))) if wspec.kind == "file" else wspec.label
+    codes, values = pd.factorize(res["w"])
+    labels = np.array([name(v) for v in values], dtype=object)[codes] if len(res) else []
     res = res.assign(window=labels)
     if res.empty:
         table = pd.DataFrame({"window": [], "window_start": []})
     elif wspec.kind == "period":
-        starts = {lab: wspec.start(v) for lab, v in zip(labels, res["w"])}
+        starts = {name(v): wspec.start(v) for v in values}
         table = pd.DataFrame({"window": list(starts), "window_start": list(starts.values())})
         table = table.sort_values("window_start", kind="stable").reset_index(drop=True)
     else:  # batches and columns: ordered and started as assign_windows does it on the rows (first timestamp)
@@ -439,8 +442,9 @@ def _tidy(res: pd.DataFrame, src, wspec, window, ts, pi_col, label_rows, notes, 
 
         check_probabilities(labelled["s"].to_numpy(float), r.score, "production")
     cells, n_rows, n_lab = {}, [], []
+    parts = dict(tuple(res.groupby("window", sort=False)))
     for w in table["window"]:
-        part = res[res["window"] == w]
+        part = parts.get(w, res.iloc[0:0])
         n_rows.append(int(part["n"].sum()))
         lp = part[part["y"].notna()]
         cells[w] = Cells.from_frame(lp[["y", "s", "p", "pi", "n"]], floored=bool(lp["fl"].max() == 1) if len(lp) else False)
