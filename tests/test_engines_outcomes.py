@@ -254,3 +254,17 @@ def test_bad_labels_and_scores_get_toolkit_errors_not_engine_tracebacks(tmp_path
     paths = _pair(tmp_path, prod, pd.DataFrame({"id": [1, 2, 4], "y": [0, 1, 1]}))
     with pytest.raises(ValueError, match="score column 'p' of production has 1 values outside"):
         E.outcome_counts(*paths, on="id", target="y", score="p", progress=False)
+
+
+def test_windows_with_too_many_distinct_scores_are_floored_alike_and_say_so(tmp_path):
+    rng = np.random.default_rng(8)
+    n = 600
+    prod = pd.DataFrame({"id": np.arange(n), "p": rng.random(n), "y": (rng.random(n) < 0.5).astype(int)})
+    prod.to_parquet(tmp_path / "prod.parquet")
+    kw = dict(target="y", score="p", threshold=0.5, max_scores=100)
+    a = E.outcome_counts(prod, **kw)
+    b = E.outcome_counts(str(tmp_path / "prod.parquet"), progress=False, **kw)
+    assert a.cells["all"].floored and a.cells["all"].equals(b.cells["all"])
+    np.testing.assert_array_equal(np.unique(b.cells["all"].s), np.unique(np.floor(prod["p"].to_numpy() * 1e6) / 1e6))
+    note = tk.performance(b, target="y", score="p", metric="roc_auc").to_frame()["note"].iloc[0]
+    assert "floored to a 1e-06 grid" in note and "AUC within +/-" in note

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_choice, preview
-from ..outcomes.counts import MAX_SCORES, Cells, OutcomeCounts, _GRID_STEPS
+from ..outcomes.counts import GRID_STEPS, MAX_SCORES, Cells, OutcomeCounts, floor_to_grid
 from . import _sql as S
 from ._source import FILE_COLUMN, open_source
 from ._windows import batch_label, source_timezone, window_spec
@@ -147,7 +147,7 @@ def _pandas_counts(production, labels, spec, r, window, label_time, inclusion_pr
     """The reference path: tk.join_labels, then the same cells tk.performance builds from the rows."""
     from ..outcomes.labels import join_labels
     from ..outcomes.measure import assign_windows
-    from ..outcomes.realized import _frame_cells, prepare
+    from ..outcomes.realized import frame_cells, prepare
 
     label_rows, notes = {}, ()
     if labels is not None:
@@ -159,7 +159,7 @@ def _pandas_counts(production, labels, spec, r, window, label_time, inclusion_pr
     win, table = assign_windows(production, window, r.timestamp)
     positions = pd.Series(np.arange(len(production))).groupby(win.to_numpy()).indices
     cells, n_rows = {}, []
-    frame_cells = _frame_cells(production, prep)
+    frame_cells = frame_cells(production, prep)
     for w in table["window"]:
         rows = positions.get(w, np.array([], dtype=np.int64))
         n_rows.append(len(rows))
@@ -175,7 +175,7 @@ def _refloor(c: Cells, max_scores: int) -> Cells:
     if len(np.unique(s)) <= max_scores:
         return c
     f = c.to_frame()
-    f["s"] = np.floor(f["s"].to_numpy(float) * _GRID_STEPS) / _GRID_STEPS
+    f["s"] = floor_to_grid(f["s"].to_numpy(float))
     return Cells.from_frame(f, floored=True)
 
 
@@ -374,7 +374,7 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
     first = (f"CASE WHEN y IS NOT NULL AND s IS NOT NULL AND ROW_NUMBER() OVER (PARTITION BY w, "
              f"CASE WHEN y IS NULL THEN 1 ELSE 0 END, s ORDER BY y, p, pi) = 1 THEN 1 ELSE 0 END")
     counted = f"SELECT c2.*, SUM(fs) OVER (PARTITION BY w) AS ns FROM (SELECT c.*, {first} AS fs FROM ({cells}) c) c2"
-    grid = d.double(float(_GRID_STEPS))
+    grid = d.double(float(GRID_STEPS))
     floored = f"CASE WHEN ns > {int(max_scores)} THEN floor(s * {grid}) / {grid} ELSE s END"
     final = (f"SELECT w, y, {floored} AS s, p, pi, SUM(n) AS n, MIN(t0) AS t0, MAX(CASE WHEN ns > {int(max_scores)} "
              f"THEN 1 ELSE 0 END) AS fl, SUM(m_rows) AS m_rows, SUM(matched) AS matched, SUM(extras) AS extras, "

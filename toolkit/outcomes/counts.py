@@ -56,14 +56,15 @@ __all__ = ["Cells", "OutcomeCounts", "MAX_SCORES", "SCORE_GRID", "delong_counts"
 MAX_SCORES = 1_000_000
 #: Grid the scores of a window with more than MAX_SCORES distinct values are floored onto.
 SCORE_GRID = 1e-6
-_GRID_STEPS = 1_000_000  # 1 / SCORE_GRID, as an exact integer: floor(s * 1e6) / 1e6 in numpy and in SQL
+#: 1 / SCORE_GRID as an exact integer: scores are floored as floor(s * GRID_STEPS) / GRID_STEPS
+GRID_STEPS = 1_000_000  # 1 / SCORE_GRID, as an exact integer: floor(s * 1e6) / 1e6 in numpy and in SQL
 
 CELL_COLUMNS = ["y", "s", "p", "pi", "n"]
 
 
 def floor_to_grid(s: np.ndarray) -> np.ndarray:
     """Scores floored onto :data:`SCORE_GRID` (``floor(s * 1e6) / 1e6``, the same IEEE operations as the SQL)."""
-    return np.floor(np.asarray(s, dtype=float) * _GRID_STEPS) / _GRID_STEPS
+    return np.floor(np.asarray(s, dtype=float) * GRID_STEPS) / GRID_STEPS
 
 
 @dataclasses.dataclass(frozen=True)

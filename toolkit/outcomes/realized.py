@@ -493,12 +493,12 @@ def performance(
 
     if roles.task == "binary":
         # one code path with the engines: the rows become cells, measured by toolkit.outcomes.counts
-        cells = _frame_cells(production, prep)
+        cells = frame_cells(production, prep)
         window_cells = {w: cells(r) for w, r in rows_of.items()}
         base_cells = None
         if isinstance(reference, pd.DataFrame):
             base_prep = prepare(reference, roles, metrics, inclusion_prob, name="reference")
-            base_cells = _frame_cells(reference, base_prep)(np.arange(base_prep.n_rows))
+            base_cells = frame_cells(reference, base_prep)(np.arange(base_prep.n_rows))
         report = _report_from_cells(window_cells, windows, base_cells, reference, metrics, level, n_resamples, rng,
                                     roles, by, prep.weight_column)
         return dataclasses.replace(report, engine_note=_pandas_note(prep))
@@ -558,7 +558,7 @@ def _fixed_values(reference, metrics) -> dict[str, float]:
     return {metrics[0]: float(reference)}
 
 
-def _frame_cells(frame: pd.DataFrame, prep: Prepared):
+def frame_cells(frame: pd.DataFrame, prep: Prepared):
     """``rows -> Cells`` of a binary frame: label, score, predicted label and the raw inclusion probability
     (weights are ``1 / inclusion_prob``, computed from the cells exactly as from the rows)."""
     from .counts import Cells
@@ -612,7 +612,7 @@ def _performance_from_counts(counts, spec, metric, reference, inclusion_prob, le
     elif isinstance(reference, pd.DataFrame):
         base_roles = resolve_roles(reference, spec, name="reference", caller="performance", **roles)
         base_prep = prepare(reference, base_roles, metrics, inclusion_prob, name="reference")
-        base_cells = _frame_cells(reference, base_prep)(np.arange(base_prep.n_rows))
+        base_cells = frame_cells(reference, base_prep)(np.arange(base_prep.n_rows))
     report = _report_from_cells(counts.cells, counts.windows[["window", "window_start", "n_rows"]], base_cells,
                                 reference, metrics, level, n_resamples, np.random.default_rng(random_state), named,
                                 counts.by, counts.weight_column)
