@@ -294,7 +294,8 @@ class ModelConfig:
             labels = where("labels") if key == "production" and self.labels is not None else None
             engine = "auto" if self.engine_used == "pandas" else self.engine_used
             cache[key] = outcome_counts(where(key), labels, self.spec, window=self.window if key == "production" else None,
-                                        inclusion_prob=self.inclusion_prob or "auto", tz=self.timezone, engine=engine,
+                                        inclusion_prob=(self.inclusion_prob if key == "production" else None) or "auto",
+                                        tz=self.timezone, engine=engine,
                                         progress=False)
         return cache[key]
 
