@@ -268,3 +268,15 @@ def test_windows_with_too_many_distinct_scores_are_floored_alike_and_say_so(tmp_
     np.testing.assert_array_equal(np.unique(b.cells["all"].s), np.unique(np.floor(prod["p"].to_numpy() * 1e6) / 1e6))
     note = tk.performance(b, target="y", score="p", metric="roc_auc").to_frame()["note"].iloc[0]
     assert "floored to a 1e-06 grid" in note and "AUC within +/-" in note
+
+
+def test_performance_of_labelled_logs_is_counted_in_the_engine(tmp_path, spec):
+    """tk.performance on files of a binary model whose target is in the logs: counts in DuckDB, same figures."""
+    frame = pd.read_parquet(FILES[0]).merge(pd.read_parquet(LABELS).drop_duplicates("customer_id"), how="left",
+                                            on="customer_id")
+    frame.to_parquet(tmp_path / "logs.parquet")
+    kw = dict(metric=["roc_auc", "accuracy"], by="W", n_resamples=100)
+    got = tk.performance(str(tmp_path / "logs.parquet"), spec, **kw)
+    want = tk.performance(frame, spec, **kw)
+    assert got.engine == "duckdb" and want.engine == "pandas"
+    assert_same(want.to_frame(), got.to_frame())

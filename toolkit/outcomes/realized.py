@@ -475,6 +475,19 @@ def performance(
         from ..engines import read_columns
 
         named = resolve_roles(None, spec, require=(), caller="performance", **roles)
+        if named.task == "binary" and is_source(production) and not class_scores and not isinstance(by, int):
+            # a binary model's labelled logs: counted where they live (every row, bounded memory)
+            from ..engines import outcome_counts
+
+            kw = {k: v for k, v in roles.items() if k in ("target", "score", "prediction", "positive_label",
+                                                          "threshold", "timestamp")}
+            counts = outcome_counts(production, None, spec, window=by, inclusion_prob=inclusion_prob, progress=False,
+                                    **kw)
+            if is_source(reference):
+                reference = outcome_counts(reference, None, spec, window=None, inclusion_prob=inclusion_prob,
+                                           progress=False, **kw)
+            return _performance_from_counts(counts, spec, metric, reference, inclusion_prob, level, n_resamples,
+                                            random_state, roles)
         wanted = [named.target, named.score, named.prediction, named.timestamp, by,
                   "inclusion_prob" if inclusion_prob == "auto" else inclusion_prob]
         wanted += list((class_scores or {}).values())
