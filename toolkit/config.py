@@ -270,7 +270,8 @@ class ModelConfig:
         (:meth:`outcome_counts`); other tasks use the rows of the budgeted frames, as :attr:`engine_note` states."""
         from .outcomes.realized import performance
 
-        if self.engine_used != "pandas" and self.spec.task == "binary":
+        if self.engine_used != "pandas" and self.spec.task == "binary" and (
+                self.labels is not None or self.spec.target in self.outcome_counts("columns")):
             if isinstance(options.get("reference"), str) and options["reference"] == "baseline":
                 options["reference"] = self.outcome_counts("baseline")
             return performance(self.outcome_counts("production"), self.spec, **options)
@@ -284,16 +285,22 @@ class ModelConfig:
         ``baseline`` as one window, in :attr:`engine_used` (cached)."""
         cache = self.__dict__.setdefault("_outcome_counts", {})
         if key not in cache:
-            from .engines import outcome_counts
+            from .engines import open_source, outcome_counts
             from .io import source_kind
 
             def where(k):
                 text = getattr(self, k)
                 return str(self.path(text)) if source_kind(text) == "files" else self.source(k)
 
-            labels = where("labels") if key == "production" and self.labels is not None else None
             engine = "auto" if self.engine_used == "pandas" else self.engine_used
-            cache[key] = outcome_counts(where(key), labels, self.spec, window=self.window if key == "production" else None,
+            if key == "columns":  # production's columns (does it hold the target?)
+                with open_source(where("production"), engine) as src:
+                    return src.columns
+            labels = where("labels") if key == "production" and self.labels is not None else None
+            # a table is one batch ('all'), as the frames held make it
+            window = self.window if key == "production" else None
+            window = None if window == "batch" and source_kind(self.production) != "files" else window
+            cache[key] = outcome_counts(where(key), labels, self.spec, window=window,
                                         inclusion_prob=(self.inclusion_prob if key == "production" else None) or "auto",
                                         tz=self.timezone, engine=engine,
                                         progress=False)
