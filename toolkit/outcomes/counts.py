@@ -243,7 +243,7 @@ def measure_cells(cells: Cells, metric: str, *, level: float = 0.95, n_boot: int
     proportions, DeLong on the logit scale for an unweighted AUC, a studentized bootstrap for Brier and
     log-loss, the BCa and logit-SE union for a weighted AUC, BCa otherwise; ECE without an interval.
     """
-    from .realized import STUDENTIZED, Measure
+    from .realized import STUDENTIZED, Measure, weighted_auc_interval
 
     rng = rng if rng is not None else np.random.default_rng(0)
     scored = metric in SCORE_METRICS
@@ -315,16 +315,9 @@ def measure_cells(cells: Cells, metric: str, *, level: float = 0.95, n_boot: int
             b_low, b_high = bca_interval(boot, value, jack, level, jack_weights=jack_weights)
             if metric == "roc_auc":  # weighted AUC: the union with the boundary-safe logit interval (see measure)
                 pos, neg = y == 1, y == 0
-                m_eff = np.sum(nf[pos] * w[pos]) ** 2 / np.sum(nf[pos] * w[pos] ** 2)
-                k_eff = np.sum(nf[neg] * w[neg]) ** 2 / np.sum(nf[neg] * w[neg] ** 2)
-                l_low, l_high = auc_interval(value, float(np.nanstd(boot, ddof=1)), level, n_positive=m_eff,
-                                             n_negative=k_eff)
-                out.lower, out.upper = float(np.fmin(b_low, l_low)), float(np.fmax(b_high, l_high))
-                out.method = "weighted bootstrap (BCa and logit-SE union)"
-                if min(m_eff, k_eff) < 30:
-                    out.approximate = True
-                    out.notes.append(f"interval approximate: weighted AUC with an effective {min(m_eff, k_eff):.0f} "
-                                     "rows in the smaller class (< 30); simulated coverage 92-99% instead of 95%")
+                weighted_auc_interval(out, value, boot, (b_low, b_high), level,
+                                      np.sum(nf[pos] * w[pos]) ** 2 / np.sum(nf[pos] * w[pos] ** 2),
+                                      np.sum(nf[neg] * w[neg]) ** 2 / np.sum(nf[neg] * w[neg] ** 2))
             else:
                 out.lower, out.upper = b_low, b_high
                 out.method = "weighted BCa bootstrap" if out.weighted else "BCa bootstrap"

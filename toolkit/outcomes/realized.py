@@ -293,19 +293,10 @@ def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.9
             # (bootstrap SE, Kish effective class sizes) does not
             boot = np.concatenate([kernel(metric, y, counts * w)
                                    for counts in bootstrap_counts(len(rows), n_boot, rng)])
-            b_low, b_high = bca_interval(boot, value, kernel(metric, y, jackknife_weights(w, rng)), level)
+            bca = bca_interval(boot, value, kernel(metric, y, jackknife_weights(w, rng)), level)
             pos, neg = w[y == 1], w[y == 0]
-            m_eff, k_eff = pos.sum() ** 2 / np.sum(pos**2), neg.sum() ** 2 / np.sum(neg**2)
-            l_low, l_high = auc_interval(value, float(np.nanstd(boot, ddof=1)), level, n_positive=m_eff,
-                                         n_negative=k_eff)
-            # the union: BCa under-covers near AUC 1 (84% at 0.99, n=50) and the logit interval at
-            # moderate AUC (90% at 0.8, n=50); together they hold 95% in both (conservative)
-            out.lower, out.upper = float(np.fmin(b_low, l_low)), float(np.fmax(b_high, l_high))
-            out.method = "weighted bootstrap (BCa and logit-SE union)"
-            if min(m_eff, k_eff) < 30:
-                out.approximate = True
-                out.notes.append(f"interval approximate: weighted AUC with an effective {min(m_eff, k_eff):.0f} rows "
-                                 "in the smaller class (< 30); simulated coverage 92-99% instead of 95%")
+            weighted_auc_interval(out, value, boot, bca, level, pos.sum() ** 2 / np.sum(pos**2),
+                                  neg.sum() ** 2 / np.sum(neg**2))
         else:
             boot = np.concatenate([kernel(metric, y, counts * w)
                                    for counts in bootstrap_counts(len(rows), n_boot, rng)])
@@ -330,6 +321,21 @@ def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.9
     if len(rows) < 30:
         out.notes.append("fewer than 30 labels: interval approximate")
     return out
+
+
+def weighted_auc_interval(out: Measure, value: float, boot: np.ndarray, bca: tuple[float, float], level: float,
+                          m_eff: float, k_eff: float) -> None:
+    """Set ``out``'s interval for a weighted AUC: the union of the BCa interval and the boundary-safe logit
+    interval (bootstrap SE, Kish effective class sizes ``m_eff``, ``k_eff``)."""
+    l_low, l_high = auc_interval(value, float(np.nanstd(boot, ddof=1)), level, n_positive=m_eff, n_negative=k_eff)
+    # the union: BCa under-covers near AUC 1 (84% at 0.99, n=50) and the logit interval at
+    # moderate AUC (90% at 0.8, n=50); together they hold 95% in both (conservative)
+    out.lower, out.upper = float(np.fmin(bca[0], l_low)), float(np.fmax(bca[1], l_high))
+    out.method = "weighted bootstrap (BCa and logit-SE union)"
+    if min(m_eff, k_eff) < 30:
+        out.approximate = True
+        out.notes.append(f"interval approximate: weighted AUC with an effective {min(m_eff, k_eff):.0f} rows "
+                         "in the smaller class (< 30); simulated coverage 92-99% instead of 95%")
 
 
 def _cochran_n(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
