@@ -211,7 +211,9 @@ class ModelConfig:
                 f"{k} {read:,} of {total:,}" if total is not None else f"{k} at most {read:,}"
                 for k, (read, total) in sampled.items())
             line += (f" Rows held in memory are a seeded uniform sample (seed 0) of at most {self.row_budget:,} "
-                     f"per input: {parts}; drift is profiled on every row, figures from the sample carry its size.")
+                     f"per input: {parts}; drift is profiled on every row"
+                     + (" and realized performance counted on every labelled row" if self.spec.task == "binary" else "")
+                     + ", figures from the sample carry its size.")
         return line
 
     def source(self, key: str):
