@@ -419,7 +419,11 @@ def performance(
     Parameters
     ----------
     production
-        Rows with the target, all windows (e.g. the ``joined`` frame of :func:`toolkit.join_labels`).
+        Rows with the target, all windows (e.g. the ``joined`` frame of :func:`toolkit.join_labels`);
+        or, for a binary model, :class:`~toolkit.outcomes.counts.OutcomeCounts` from
+        :func:`toolkit.engines.outcome_counts` (the label join and counts done in DuckDB or Spark: same
+        figures, every labelled row, bounded memory); files or tables of a binary model whose target is
+        in them are counted that way too. Regression and multiclass figures need the rows.
     {roles}
     metric
         One name, a list, or 'all'. Binary: roc_auc, accuracy, precision, recall, f1, log_loss,
@@ -428,7 +432,7 @@ def performance(
     {by}
     reference
         What each window is compared with: the labelled reference frame (same roles; its own
-        interval enters the difference), a number, or a ``{metric: value}`` dict.
+        interval enters the difference) or its OutcomeCounts, a number, or a ``{metric: value}`` dict.
     {inclusion_prob}
     {level}
     {n_resamples}
@@ -456,6 +460,11 @@ def performance(
     independent estimates (or the bootstrap distribution of the difference); from a fixed value,
     a score test for proportions and the Hanley-McNeil variance for AUC. An AUC with only one
     class in the window is NaN with a note, never 0.5.
+
+    Binary metrics are computed from cells of identical (label, score, prediction, inclusion
+    probability), which gives the row-level figures exactly; the bootstrap resamples the cells
+    multinomially, the same distribution as a row bootstrap (:mod:`toolkit.outcomes.counts`). That
+    is what makes pandas, DuckDB and Spark agree to the last digit.
 
     Examples
     --------
