@@ -212,7 +212,9 @@ class ModelConfig:
                 f"{k} {read:,} of {total:,}" if total is not None else f"{k} at most {read:,}"
                 for k, (read, total) in sampled.items())
             line += (f" Rows held in memory are a seeded uniform sample (seed 0) of at most {self.row_budget:,} "
-                     f"per input: {parts}; drift is profiled on every row, figures from the sample carry its size.")
+                     f"per input: {parts}; drift is profiled on every row"
+                     + (" and realized performance counted on every labelled row" if self.spec.task == "binary" else "")
+                     + ", figures from the sample carry its size.")
         return line
 
     def source(self, key: str):
@@ -266,12 +268,47 @@ class ModelConfig:
                                **options)
 
     def performance(self, **options):
-        """:func:`toolkit.performance` per window on the labelled production rows (:attr:`labelled`); under
-        DuckDB/Spark those are the rows of the budgeted frames, as :attr:`engine_note` states."""
+        """:func:`toolkit.performance` per window on the labelled production rows (:attr:`labelled`).
+        ``reference="baseline"`` compares with the baseline's own labelled figure. Under DuckDB/Spark a
+        binary model's figures come from counts of every labelled row, joined and aggregated in the engine
+        (:meth:`outcome_counts`); other tasks use the rows of the budgeted frames, as :attr:`engine_note` states."""
         from .outcomes.realized import performance
 
+        if self.engine_used != "pandas" and self.spec.task == "binary" and (
+                self.labels is not None or self.spec.target in self.outcome_counts("columns")):
+            if isinstance(options.get("reference"), str) and options["reference"] == "baseline":
+                options["reference"] = self.outcome_counts("baseline")
+            return performance(self.outcome_counts("production"), self.spec, **options)
+        if isinstance(options.get("reference"), str) and options["reference"] == "baseline":
+            options["reference"] = self.reference
         joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
         return performance(joined, self.spec, by="window", **options)
+
+    def outcome_counts(self, key: str = "production"):
+        """:func:`toolkit.engines.outcome_counts` of ``production`` (joined with ``labels``) per window, or of the
+        ``baseline`` as one window, in :attr:`engine_used` (cached)."""
+        cache = self.__dict__.setdefault("_outcome_counts", {})
+        if key not in cache:
+            from .engines import open_source, outcome_counts
+            from .io import source_kind
+
+            def where(k):
+                text = getattr(self, k)
+                return str(self.path(text)) if source_kind(text) == "files" else self.source(k)
+
+            engine = "auto" if self.engine_used == "pandas" else self.engine_used
+            if key == "columns":  # production's columns (does it hold the target?)
+                with open_source(where("production"), engine) as src:
+                    return src.columns
+            labels = where("labels") if key == "production" and self.labels is not None else None
+            # a table is one batch ('all'), as the frames held make it
+            window = self.window if key == "production" else None
+            window = None if window == "batch" and source_kind(self.production) != "files" else window
+            cache[key] = outcome_counts(where(key), labels, self.spec, window=window,
+                                        inclusion_prob=(self.inclusion_prob if key == "production" else None) or "auto",
+                                        tz=self.timezone, engine=engine,
+                                        progress=False)
+        return cache[key]
 
     def _window_source(self, label: str):
         from .io import source_kind

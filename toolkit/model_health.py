@@ -223,8 +223,11 @@ def _compute(cfg, rules: Rules) -> _Stats:
     # without a prediction column, the predicted class is the argmax of the class scores
     outcome_kw = class_kw if spec.prediction is None else {}
     if joined is not None and labelled_ref:
-        perf = tk.performance(joined, spec=spec, metric=metric, by="window", reference=reference,
-                              n_resamples=200, **outcome_kw).to_frame()
+        if cfg.engine_used != "pandas" and spec.task == "binary":  # every labelled row, counted in the engine
+            perf = cfg.performance(metric=metric, reference="baseline", n_resamples=200).to_frame()
+        else:
+            perf = tk.performance(joined, spec=spec, metric=metric, by="window", reference=reference,
+                                  n_resamples=200, **outcome_kw).to_frame()
         perf = perf[perf["metric"] == metric].copy()
         perf["window"] = perf["window"].astype(str)
     estimate = None

@@ -15,6 +15,7 @@ windows in one pass; only a handful of spellings differ between the two dialects
 * :func:`profile` -- one :class:`~toolkit.Profile` of a source (the baseline, or on a reference's edges)
 * :func:`profile_windows` -- a :class:`WindowedProfiles` per period or partition, in one pass
 * :func:`drift_windows` -- the windows :func:`toolkit.drift_over_time` compares, as profiles
+* :func:`outcome_counts` -- the label join and a binary model's cells per window, for :func:`toolkit.performance`
 * :func:`confusion_counts`, :func:`score_histogram`, :func:`auc_from_histogram` -- outcome counts per window
 * :func:`read_columns` -- only the named columns of wide logs, as a DataFrame
 * :func:`rows_if_cheap`, :func:`read_rows` -- files small enough to compare on their rows (``tk.compare``'s
@@ -40,12 +41,13 @@ from ._api import (ENGINES, auc_from_histogram, confusion_counts, engine_of, pro
 from ._contract import SourceBatch, guard_source, source_batch, window_row_counts
 from ._drift import WindowProfile, drift_windows
 from ._memory import is_files, read_rows, rows_if_cheap
+from ._outcomes import outcome_counts
 from ._profiles import EXACT_QUANTILES, WindowedProfiles, clear_cache
 from ._source import DUCKDB_SETTINGS, is_source, list_files, open_source
 from ._source import _active_session as active_session
 
 __all__ = ["open_source", "active_session", "profile", "profile_windows", "WindowedProfiles", "drift_windows", "WindowProfile", "confusion_counts",
-           "score_histogram", "read_columns",
+           "outcome_counts", "score_histogram", "read_columns",
            "auc_from_histogram", "is_source", "engine_of", "list_files", "clear_cache", "ENGINES",
            "DUCKDB_SETTINGS", "EXACT_QUANTILES", "SourceBatch", "source_batch", "window_row_counts", "guard_source",
            "is_files", "rows_if_cheap", "read_rows"]

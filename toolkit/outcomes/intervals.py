@@ -175,11 +175,14 @@ def jackknife_weights(w: np.ndarray, rng: np.random.Generator, max_cells: int = 
     return out
 
 
-def bca_interval(boot: np.ndarray, theta: float, jack: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+def bca_interval(boot: np.ndarray, theta: float, jack: np.ndarray, level: float = 0.95,
+                 jack_weights: np.ndarray | None = None) -> tuple[float, float]:
     """Bias-corrected and accelerated (BCa, Efron 1987) bootstrap interval.
 
     ``boot``: bootstrap replicates; ``theta``: the estimate on the sample; ``jack``: leave-one(-group)-out
-    estimates (:func:`jackknife_weights`) for the acceleration. NaN replicates are ignored. Falls back
+    estimates (:func:`jackknife_weights`) for the acceleration, each standing for ``jack_weights`` identical
+    ones when given (rows of one cell, :func:`toolkit.outcomes.counts.cell_jackknife`). NaN replicates are
+    ignored. Falls back
     to the percentile interval when the bias correction is undefined (every replicate on one side).
 
     >>> rng = np.random.default_rng(0)
@@ -195,16 +198,17 @@ def bca_interval(boot: np.ndarray, theta: float, jack: np.ndarray, level: float 
     boot = np.asarray(boot, dtype=float)
     boot = boot[~np.isnan(boot)]
     jack = np.asarray(jack, dtype=float)
-    jack = jack[~np.isnan(jack)]
+    jw = np.ones(jack.size) if jack_weights is None else np.asarray(jack_weights, dtype=float)
+    jack, jw = jack[~np.isnan(jack)], jw[~np.isnan(jack)]
     if boot.size < 10 or np.isnan(theta):
         return np.nan, np.nan
     share = (np.sum(boot < theta) + 0.5 * np.sum(boot == theta)) / boot.size
-    if not 0 < share < 1 or jack.size < 3:
+    if not 0 < share < 1 or jw.sum() < 3:
         return percentile_interval(boot, level)
     z0 = stats.norm.ppf(share)
-    d = jack.mean() - jack
-    den = 6.0 * np.sum(d**2) ** 1.5
-    a = float(np.sum(d**3) / den) if den > 0 else 0.0
+    d = np.sum(jw * jack) / np.sum(jw) - jack
+    den = 6.0 * np.sum(jw * d**2) ** 1.5
+    a = float(np.sum(jw * d**3) / den) if den > 0 else 0.0
     za = stats.norm.ppf([(1 - level) / 2, (1 + level) / 2])
     adj = stats.norm.cdf(z0 + (z0 + za) / (1 - a * (z0 + za)))
     low, high = np.quantile(boot, adj)
@@ -212,7 +216,8 @@ def bca_interval(boot: np.ndarray, theta: float, jack: np.ndarray, level: float 
 
 
 def studentized_ratio_interval(a: np.ndarray, b: np.ndarray, w: np.ndarray, counts, level: float = 0.95,
-                               transform: str | None = None) -> tuple[float, float, float, np.ndarray]:
+                               transform: str | None = None,
+                               multiplicity: np.ndarray | None = None) -> tuple[float, float, float, np.ndarray]:
     """Bootstrap-t interval for a ratio of weighted sums ``theta = sum(w a) / sum(w b)`` (a Hajek mean:
     accuracy, precision, recall, F1, Brier, log-loss, MAE, MSE, MAPE).
 
@@ -221,7 +226,9 @@ def studentized_ratio_interval(a: np.ndarray, b: np.ndarray, w: np.ndarray, coun
     so the whole bootstrap is vectorised. Studentizing corrects the skew that makes percentile and
     BCa intervals of skewed losses under-cover at small n. ``transform="sqrt"`` reports the interval
     of ``sqrt(theta)`` (RMSE from the MSE). ``counts`` yields blocks of resample counts
-    (:func:`toolkit.outcomes.metrics.bootstrap_counts`). Returns ``low, high, se, replicates``.
+    (:func:`toolkit.outcomes.metrics.bootstrap_counts`). With ``multiplicity`` each entry stands for that
+    many identical rows (cells, :mod:`toolkit.outcomes.counts`) and ``counts`` resample the cells.
+    Returns ``low, high, se, replicates``.
 
     >>> rng = np.random.default_rng(0)
     >>> x = rng.exponential(size=40)
@@ -231,9 +238,10 @@ def studentized_ratio_interval(a: np.ndarray, b: np.ndarray, w: np.ndarray, coun
     (True, True)
     """
     a, b, w = (np.asarray(v, dtype=float) for v in (a, b, w))
-    sb = np.sum(w * b)
-    theta = np.sum(w * a) / sb if sb > 0 else np.nan
-    se = np.sqrt(np.sum(w**2 * (a - theta * b) ** 2)) / sb if sb > 0 else np.nan
+    m = np.ones_like(w) if multiplicity is None else np.asarray(multiplicity, dtype=float)
+    sb = np.sum(m * w * b)
+    theta = np.sum(m * w * a) / sb if sb > 0 else np.nan
+    se = np.sqrt(np.sum(m * w**2 * (a - theta * b) ** 2)) / sb if sb > 0 else np.nan
     w2 = w**2
     ts, reps = [], []
     for c in counts:

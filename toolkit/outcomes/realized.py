@@ -293,19 +293,10 @@ def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.9
             # (bootstrap SE, Kish effective class sizes) does not
             boot = np.concatenate([kernel(metric, y, counts * w)
                                    for counts in bootstrap_counts(len(rows), n_boot, rng)])
-            b_low, b_high = bca_interval(boot, value, kernel(metric, y, jackknife_weights(w, rng)), level)
+            bca = bca_interval(boot, value, kernel(metric, y, jackknife_weights(w, rng)), level)
             pos, neg = w[y == 1], w[y == 0]
-            m_eff, k_eff = pos.sum() ** 2 / np.sum(pos**2), neg.sum() ** 2 / np.sum(neg**2)
-            l_low, l_high = auc_interval(value, float(np.nanstd(boot, ddof=1)), level, n_positive=m_eff,
-                                         n_negative=k_eff)
-            # the union: BCa under-covers near AUC 1 (84% at 0.99, n=50) and the logit interval at
-            # moderate AUC (90% at 0.8, n=50); together they hold 95% in both (conservative)
-            out.lower, out.upper = float(np.fmin(b_low, l_low)), float(np.fmax(b_high, l_high))
-            out.method = "weighted bootstrap (BCa and logit-SE union)"
-            if min(m_eff, k_eff) < 30:
-                out.approximate = True
-                out.notes.append(f"interval approximate: weighted AUC with an effective {min(m_eff, k_eff):.0f} rows "
-                                 "in the smaller class (< 30); simulated coverage 92-99% instead of 95%")
+            weighted_auc_interval(out, value, boot, bca, level, pos.sum() ** 2 / np.sum(pos**2),
+                                  neg.sum() ** 2 / np.sum(neg**2))
         else:
             boot = np.concatenate([kernel(metric, y, counts * w)
                                    for counts in bootstrap_counts(len(rows), n_boot, rng)])
@@ -330,6 +321,21 @@ def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.9
     if len(rows) < 30:
         out.notes.append("fewer than 30 labels: interval approximate")
     return out
+
+
+def weighted_auc_interval(out: Measure, value: float, boot: np.ndarray, bca: tuple[float, float], level: float,
+                          m_eff: float, k_eff: float) -> None:
+    """Set ``out``'s interval for a weighted AUC: the union of the BCa interval and the boundary-safe logit
+    interval (bootstrap SE, Kish effective class sizes ``m_eff``, ``k_eff``)."""
+    l_low, l_high = auc_interval(value, float(np.nanstd(boot, ddof=1)), level, n_positive=m_eff, n_negative=k_eff)
+    # the union: BCa under-covers near AUC 1 (84% at 0.99, n=50) and the logit interval at
+    # moderate AUC (90% at 0.8, n=50); together they hold 95% in both (conservative)
+    out.lower, out.upper = float(np.fmin(bca[0], l_low)), float(np.fmax(bca[1], l_high))
+    out.method = "weighted bootstrap (BCa and logit-SE union)"
+    if min(m_eff, k_eff) < 30:
+        out.approximate = True
+        out.notes.append(f"interval approximate: weighted AUC with an effective {min(m_eff, k_eff):.0f} rows "
+                         "in the smaller class (< 30); simulated coverage 92-99% instead of 95%")
 
 
 def _cochran_n(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
@@ -413,7 +419,11 @@ def performance(
     Parameters
     ----------
     production
-        Rows with the target, all windows (e.g. the ``joined`` frame of :func:`toolkit.join_labels`).
+        Rows with the target, all windows (e.g. the ``joined`` frame of :func:`toolkit.join_labels`);
+        or, for a binary model, :class:`~toolkit.outcomes.counts.OutcomeCounts` from
+        :func:`toolkit.engines.outcome_counts` (the label join and counts done in DuckDB or Spark: same
+        figures, every labelled row, bounded memory); files or tables of a binary model whose target is
+        in them are counted that way too. Regression and multiclass figures need the rows.
     {roles}
     metric
         One name, a list, or 'all'. Binary: roc_auc, accuracy, precision, recall, f1, log_loss,
@@ -422,7 +432,7 @@ def performance(
     {by}
     reference
         What each window is compared with: the labelled reference frame (same roles; its own
-        interval enters the difference), a number, or a ``{metric: value}`` dict.
+        interval enters the difference) or its OutcomeCounts, a number, or a ``{metric: value}`` dict.
     {inclusion_prob}
     {level}
     {n_resamples}
@@ -451,6 +461,11 @@ def performance(
     a score test for proportions and the Hanley-McNeil variance for AUC. An AUC with only one
     class in the window is NaN with a note, never 0.5.
 
+    Binary metrics are computed from cells of identical (label, score, prediction, inclusion
+    probability), which gives the row-level figures exactly; the bootstrap resamples the cells
+    multinomially, the same distribution as a row bootstrap (:mod:`toolkit.outcomes.counts`). That
+    is what makes pandas, DuckDB and Spark agree to the last digit.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -466,11 +481,28 @@ def performance(
     (-0.014, 0.47)
     """
     from ..engines import is_source
+    from .counts import Cells, OutcomeCounts
 
+    if isinstance(production, OutcomeCounts):  # aggregates from an engine (toolkit.engines.outcome_counts)
+        return _performance_from_counts(production, spec, metric, reference, inclusion_prob, level, n_resamples,
+                                        random_state, roles)
     if is_source(production) or is_source(reference):  # files, DuckDB, Spark: read only the role columns
         from ..engines import read_columns
 
         named = resolve_roles(None, spec, require=(), caller="performance", **roles)
+        if named.task == "binary" and is_source(production) and not class_scores and not isinstance(by, int):
+            # a binary model's labelled logs: counted where they live (every row, bounded memory)
+            from ..engines import outcome_counts
+
+            kw = {k: v for k, v in roles.items() if k in ("target", "score", "prediction", "positive_label",
+                                                          "threshold", "timestamp")}
+            counts = outcome_counts(production, None, spec, window=by, inclusion_prob=inclusion_prob, progress=False,
+                                    **kw)
+            if is_source(reference):
+                reference = outcome_counts(reference, None, spec, window=None, inclusion_prob=inclusion_prob,
+                                           progress=False, **kw)
+            return _performance_from_counts(counts, spec, metric, reference, inclusion_prob, level, n_resamples,
+                                            random_state, roles)
         wanted = [named.target, named.score, named.prediction, named.timestamp, by,
                   "inclusion_prob" if inclusion_prob == "auto" else inclusion_prob]
         wanted += list((class_scores or {}).values())
@@ -478,45 +510,150 @@ def performance(
         reference = read_columns(reference, wanted) if is_source(reference) else reference
     roles = resolve_roles(production, spec, name="production", caller="performance", **roles)
     metrics = resolve_metrics(metric, roles.task)
-    if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1 (e.g. 0.95); got {level!r}")
+    _check_level(level)
     class_scores = class_scores if class_scores is not None else getattr(spec, "class_scores", None)
     prep = prepare(production, roles, metrics, inclusion_prob, class_scores=class_scores)
     labels, windows = assign_windows(production, by, roles.timestamp)
     rng = np.random.default_rng(random_state)
+    positions = pd.Series(np.arange(len(production))).groupby(labels.to_numpy()).indices
+    rows_of = {w: positions.get(w, np.array([], dtype=np.int64)) for w in windows["window"]}
+    windows = windows.assign(n_rows=[len(rows_of[w]) for w in windows["window"]])
 
-    base_measures: dict[str, Measure] = {}
-    base_values: dict[str, float] = {}
-    baseline_kind = None
-    if isinstance(reference, pd.DataFrame):
-        baseline_kind = "frame"
+    if roles.task == "binary":
+        # one code path with the engines: the rows become cells, measured by toolkit.outcomes.counts
+        cells = frame_cells(production, prep)
+        window_cells = {w: cells(r) for w, r in rows_of.items()}
+        base_cells = None
+        if isinstance(reference, pd.DataFrame):
+            base_prep = prepare(reference, roles, metrics, inclusion_prob, name="reference")
+            base_cells = frame_cells(reference, base_prep)(np.arange(base_prep.n_rows))
+        report = _report_from_cells(window_cells, windows, base_cells, reference, metrics, level, n_resamples, rng,
+                                    roles, by, prep.weight_column)
+        return dataclasses.replace(report, engine_note=_pandas_note(prep))
+
+    base_measures, base_values, baseline_kind = {}, {}, _baseline_kind(reference, metrics)
+    if baseline_kind == "frame":
         base_prep = prepare(reference, roles, metrics, inclusion_prob, name="reference", classes=prep.classes,
                             class_scores=class_scores)
         rows = np.arange(base_prep.n_rows)
         for m in metrics:
             base_measures[m] = measure(base_prep, rows, m, level=level, n_boot=n_resamples, rng=rng)
             base_values[m] = base_measures[m].value
-    elif isinstance(reference, dict):
-        baseline_kind = "value"
+    elif baseline_kind == "value":
+        base_values = _fixed_values(reference, metrics)
+
+    def measure_one(window, m):
+        return measure(prep, rows_of[window], m, level=level, n_boot=n_resamples, rng=rng,
+                       keep_boot=baseline_kind == "frame")
+
+    report = _assemble(windows, measure_one, metrics, base_measures, base_values, baseline_kind, level, roles.task,
+                       by, prep.weight_column)
+    return dataclasses.replace(report, engine_note=_pandas_note(prep))
+
+
+def _pandas_note(prep: Prepared) -> str:
+    return (f"Realized performance computed in memory (pandas) on the {int(prep.labelled.sum()):,} labelled rows of "
+            f"the {prep.n_rows:,} rows given.")
+
+
+def _check_level(level: float) -> None:
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1 (e.g. 0.95); got {level!r}")
+
+
+def _baseline_kind(reference, metrics) -> str | None:
+    """'frame' (labelled rows or their counts), 'value' (a number or a dict) or None; checks the type."""
+    from .counts import OutcomeCounts
+
+    if isinstance(reference, (pd.DataFrame, OutcomeCounts)):
+        return "frame"
+    if isinstance(reference, (dict, int, float, np.floating)) and not isinstance(reference, bool):
+        return "value"
+    if reference is not None:
+        raise TypeError(f"reference must be a labelled DataFrame, a number or a dict; got {type(reference).__name__}")
+    return None
+
+
+def _fixed_values(reference, metrics) -> dict[str, float]:
+    if isinstance(reference, dict):
         unknown = sorted(set(reference) - set(metrics))
         if unknown:
             raise ValueError(f"reference has metric(s) {unknown} that were not requested; metrics are {list(metrics)}")
-        base_values = {m: float(v) for m, v in reference.items()}
-    elif isinstance(reference, (int, float, np.floating)) and not isinstance(reference, bool):
-        baseline_kind = "value"
-        if len(metrics) > 1:
-            raise ValueError(f"a single reference number needs a single metric; got metrics {list(metrics)}. "
-                             "Pass reference={'roc_auc': 0.84, ...}")
-        base_values = {metrics[0]: float(reference)}
-    elif reference is not None:
-        raise TypeError(f"reference must be a labelled DataFrame, a number or a dict; got {type(reference).__name__}")
+        return {m: float(v) for m, v in reference.items()}
+    if len(metrics) > 1:
+        raise ValueError(f"a single reference number needs a single metric; got metrics {list(metrics)}. "
+                         "Pass reference={'roc_auc': 0.84, ...}")
+    return {metrics[0]: float(reference)}
 
-    positions = pd.Series(np.arange(len(production))).groupby(labels.to_numpy()).indices
-    records = []
-    for window, start in zip(windows["window"], windows["window_start"]):
-        rows = positions.get(window, np.array([], dtype=np.int64))
+
+def frame_cells(frame: pd.DataFrame, prep: Prepared):
+    """``rows -> Cells`` of a binary frame: label, score, predicted label and the raw inclusion probability
+    (weights are ``1 / inclusion_prob``, computed from the cells exactly as from the rows)."""
+    from .counts import Cells
+
+    pi = np.ones(prep.n_rows)
+    if prep.weight_column is not None:
+        pi = np.where(prep.labelled, pd.to_numeric(frame[prep.weight_column], errors="coerce").to_numpy(dtype=float),
+                      1.0)
+
+    def cells(rows: np.ndarray) -> "Cells":
+        rows = rows[prep.labelled[rows]]
+        return Cells.from_rows(prep.y[rows], None if prep.score is None else prep.score[rows],
+                               None if prep.prediction is None else prep.prediction[rows], pi[rows])
+
+    return cells
+
+
+def _report_from_cells(window_cells: dict, windows: pd.DataFrame, base_cells, reference, metrics, level: float,
+                       n_resamples: int, rng, roles, by, weight_column) -> "PerformanceReport":
+    """The binary report from cells per window (pandas rows and engine aggregates alike, in one order)."""
+    from .counts import measure_cells
+
+    baseline_kind = _baseline_kind(reference, metrics)
+    kw = dict(level=level, n_boot=n_resamples, rng=rng, score_name=roles.score, weight_column=weight_column)
+    base_measures, base_values = {}, {}
+    if baseline_kind == "frame":
         for m in metrics:
-            res = measure(prep, rows, m, level=level, n_boot=n_resamples, rng=rng, keep_boot=baseline_kind == "frame")
+            base_measures[m] = measure_cells(base_cells, m, **kw)
+            base_values[m] = base_measures[m].value
+    elif baseline_kind == "value":
+        base_values = _fixed_values(reference, metrics)
+
+    def measure_one(window, m):
+        return measure_cells(window_cells[window], m, keep_boot=baseline_kind == "frame", **kw)
+
+    return _assemble(windows, measure_one, metrics, base_measures, base_values, baseline_kind, level, "binary", by,
+                     weight_column)
+
+
+def _performance_from_counts(counts, spec, metric, reference, inclusion_prob, level, n_resamples, random_state,
+                             roles) -> "PerformanceReport":
+    """:func:`performance` of :class:`~toolkit.outcomes.counts.OutcomeCounts` (binary models)."""
+    from .counts import OutcomeCounts
+
+    named = resolve_roles(None, spec, require=(), caller="performance", **roles)
+    metrics = resolve_metrics(metric, "binary")
+    _check_level(level)
+    base_cells = None
+    if isinstance(reference, OutcomeCounts):
+        base_cells = reference.merged()
+    elif isinstance(reference, pd.DataFrame):
+        base_roles = resolve_roles(reference, spec, name="reference", caller="performance", **roles)
+        base_prep = prepare(reference, base_roles, metrics, inclusion_prob, name="reference")
+        base_cells = frame_cells(reference, base_prep)(np.arange(base_prep.n_rows))
+    report = _report_from_cells(counts.cells, counts.windows[["window", "window_start", "n_rows"]], base_cells,
+                                reference, metrics, level, n_resamples, np.random.default_rng(random_state), named,
+                                counts.by, counts.weight_column)
+    return dataclasses.replace(report, engine=counts.engine, engine_note=counts.note)
+
+
+def _assemble(windows: pd.DataFrame, measure_one, metrics, base_measures, base_values, baseline_kind, level, task,
+              by, weight_column) -> "PerformanceReport":
+    """Measure every window and metric in order (the seeded draws follow this order) and build the report."""
+    records = []
+    for window, start, n_rows in zip(windows["window"], windows["window_start"], windows["n_rows"]):
+        for m in metrics:
+            res = measure_one(window, m)
             base_value = base_values.get(m, np.nan)
             if baseline_kind == "frame":
                 delta = compare(res, base_measures[m], level)
@@ -527,7 +664,7 @@ def performance(
             worse = delta[0] < 0 if HIGHER_IS_BETTER[m] else delta[0] > 0
             records.append({
                 "window": window, "window_start": start, "metric": m, "value": res.value, "lower": res.lower,
-                "upper": res.upper, "n": res.n, "n_positive": res.n_positive, "n_rows": len(rows),
+                "upper": res.upper, "n": res.n, "n_positive": res.n_positive, "n_rows": int(n_rows),
                 "weighted": res.weighted, "method": res.method, "baseline": base_value,
                 "delta_vs_baseline": delta[0], "delta_lower": delta[1], "delta_upper": delta[2],
                 "delta_p_value": delta[3], "degraded": bool(worse and delta[3] < 1 - level),
@@ -543,8 +680,8 @@ def performance(
          "method": base_measures[m].method if m in base_measures else ("fixed" if m in base_values else "")}
         for m in metrics if m in base_values
     ], columns=["metric", "value", "lower", "upper", "n", "method"])
-    return PerformanceReport(frame=frame, metrics=metrics, task=roles.task, level=level, baseline=base_frame,
-                             by=by, weight_column=prep.weight_column)
+    return PerformanceReport(frame=frame, metrics=metrics, task=task, level=level, baseline=base_frame,
+                             by=by, weight_column=weight_column)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -582,6 +719,10 @@ class PerformanceReport(WindowedResult):
     baseline: pd.DataFrame
     by: str | None = None
     weight_column: str | None = None
+    #: where the figures were computed: 'pandas' (rows in memory), 'duckdb' or 'spark' (aggregates)
+    engine: str = "pandas"
+    #: one sentence on how (engine, rows, label join), printed by the report
+    engine_note: str = ""
 
     @property
     def degraded(self) -> list[tuple[str, str]]:
@@ -627,6 +768,8 @@ class PerformanceReport(WindowedResult):
         body = frame_to_html(shown, max_rows=60)
         if self.weight_column:
             body += f"<p>Weighted rows use 1/{escape(self.weight_column)} (Hajek estimator).</p>"
+        if self.engine_note:
+            body += f"<p>{escape(self.engine_note)}</p>"
         colour = SEVERITY_COLOURS["error"] if self.frame["degraded"].any() else SEVERITY_COLOURS["ok"]
         return card(f"Realized performance ({self.level:.0%} intervals)", body, headline=self._headline(), colour=colour)
 
