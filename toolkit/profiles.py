@@ -170,8 +170,8 @@ def quantile_edges(values: np.ndarray, bins: int = DEFAULT_BINS, *, sorted: bool
     discount) gets a bin holding only that value. Non-finite values are ignored.
 
     >>> e = quantile_edges(np.array([1.0, 2.0, 2.0, 3.0]), bins=10)
-    >>> e.size - 1, e[0], e[2], e[-1]                # 5 bins: =1, (1, 2), =2, (2, 3), =3
-    (5, 1.0, 2.0, 3.0)
+    >>> e.size - 1, e[[0, 2, -1]].tolist()          # 5 bins: =1, (1, 2), =2, (2, 3), =3
+    (5, [1.0, 2.0, 3.0])
     """
     v = np.asarray(values, dtype="float64")
     if sorted:  # infinities sit at the ends: the finite part is a view
@@ -719,7 +719,7 @@ def profile(
     >>> import pandas as pd
     >>> p = profile(pd.DataFrame({"x": [1.5, 2.5, None, float("inf")]}))
     >>> p["x"].kind.value, p["x"].n_missing, p["x"].n_pos_inf, p["x"].counts.tolist()
-    ('numeric', 1, 1, [0, 1, 1, 1])
+    ('numeric', 1, 1, [0, 1, 0, 1, 1])
     """
     from .spec import ModelSpec
 
