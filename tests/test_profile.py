@@ -70,7 +70,9 @@ def test_quantile_edges_give_heavy_values_their_own_bin():
     assert counts[1] == 600  # the zeros, alone
     assert counts.sum() == values.size and counts[0] == counts[-1] == 0
     few = quantile_edges(np.array([3.0, 1.0, 2.0, 2.0]), bins=10)
-    assert few.tolist() == [1.0, 1.5, 2.5, 3.0]
+    # a point bin per value and a bin per gap: =1, (1, 2), =2, (2, 3), =3
+    assert few.tolist() == [1.0, np.nextafter(1.0, 2.0), 2.0, np.nextafter(2.0, 3.0), 3.0, 3.0]
+    assert bin_counts(np.array([1.0, 1.5, 2.0, 2.0, 2.5, 3.0]), few).tolist() == [0, 1, 1, 2, 1, 1, 0]
     assert quantile_edges(np.array([4.0, 4.0])).tolist() == [4.0, 4.0]
 
 

@@ -153,6 +153,11 @@ def _numeric_rows(ref, cur, target_bins: int = 20) -> list[dict]:
     total = inner.sum()
     before = (np.cumsum(inner) - inner) / total if total > 0 else np.zeros_like(inner)
     groups = np.minimum((before * target_bins).astype(int), target_bins - 1)
+    # a bin the reference never saw that holds current rows (a gap between a discrete column's
+    # values, see toolkit.profiles.discrete_edges) is shown on its own
+    alone = (inner == 0) & (cc[1:-1] > 0)
+    if alone.any():
+        groups = np.cumsum(np.r_[True, (np.diff(groups) != 0) | alone[1:] | alone[:-1]]) - 1
     _, groups = np.unique(groups, return_inverse=True)
     edges = ref.edges
     rows = []
@@ -168,15 +173,31 @@ def _numeric_rows(ref, cur, target_bins: int = 20) -> list[dict]:
             rows.append(dict(bin=label, lower=lo, upper=hi, order=order, ref=r, cur=c))
     for g in range(int(groups.max()) + 1 if groups.size else 0):
         idx = np.flatnonzero(groups == g)
+        held = idx[(inner[idx] > 0) | (cc[1:-1][idx] > 0)]
+        idx = held if held.size else idx          # empty gap bins at a group's ends add nothing to say
         lo, hi = edges[idx[0]], edges[idx[-1] + 1]
-        label = fmt(lo) if lo == hi or np.nextafter(lo, math.inf) == hi else f"{fmt(lo)} to {fmt(hi)}"
+        label = _bins_label(edges, idx[0], idx[-1], fmt)
         rows.append(dict(bin=label, lower=lo, upper=hi, order=g, ref=inner[idx].sum(), cur=cc[1:-1][idx].sum()))
     if rc[-1] or cc[-1]:
         rows.append(dict(bin="above range", lower=edges[-1], upper=math.inf, order=10_000, ref=rc[-1], cur=cc[-1]))
     for row in rows:
         row["share_ref"], row["share_cur"] = row["ref"] / n_ref, row["cur"] / n_cur
-        row["new"] = row["bin"] in ("below range", "above range") and row["cur"] > 0
+        row["new"] = (row["bin"] in ("below range", "above range") or row["ref"] == 0) and row["cur"] > 0
     return rows
+
+
+def _bins_label(edges: np.ndarray, i: int, j: int, fmt) -> str:
+    """Label of inner bins i..j: "= v" for a point bin, "(v1, v2)" for a gap between point bins, else "lo to hi"."""
+    lo, hi = edges[i], edges[j + 1]
+    point_last = hi == edges[j] or np.nextafter(edges[j], math.inf) == hi
+    if i == j and point_last:
+        return f"= {fmt(lo)}"
+    after_point = i > 0 and np.nextafter(edges[i - 1], math.inf) == lo
+    if not (after_point or point_last):
+        return f"{fmt(lo)} to {fmt(hi)}"
+    left = f"({fmt(edges[i - 1])}" if after_point else f"[{fmt(lo)}"
+    right = f"{fmt(edges[j])}]" if point_last else f"{fmt(hi)})"
+    return f"{left}, {right}"
 
 
 def _categorical_rows(ref, cur, top: int) -> list[dict]:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .._checks import preview
 from ..kinds import Kind
-from ..profiles import ColumnProfile, Profile, profile_column, category_key, merge_moments, resolve_kinds
+from ..profiles import ColumnProfile, Profile, profile_column, category_key, discrete_edges, merge_moments, resolve_kinds
 from . import _sql as S
 from ._source import FILE_COLUMN, Source, partition_value
 from ._windows import WindowSpec
@@ -67,12 +67,8 @@ def edges_from_quantiles(q: np.ndarray) -> np.ndarray:
 
 
 def edges_from_distinct(values: np.ndarray) -> np.ndarray:
-    """Edges for a column with few distinct values: one bin per value (``quantile_edges``' first branch)."""
-    d = np.sort(np.asarray(values, dtype="float64"))
-    if d.size == 1:
-        return np.array([d[0], d[0]])
-    mids = (d[1:] + d[:-1]) / 2.0
-    return np.concatenate([d[:1], mids, d[-1:]])
+    """Edges for a column with few distinct values: point and gap bins (``quantile_edges``' first branch)."""
+    return discrete_edges(values)
 
 
 # ------------------------------------------------------------------------------------------------
