@@ -57,7 +57,7 @@ def test_every_chart_stays_small_on_ten_million_rows(big):
 
     _assert_small(feature_relationships(reference, current, spec).chart(), "feature relationships")
 
-    perf = tk.performance(big, spec=spec, metric=["roc_auc", "accuracy"], by="window", baseline=reference)
+    perf = tk.performance(big, spec=spec, metric=["roc_auc", "accuracy"], by="window", reference=reference)
     _assert_small(perf.chart(), "realized performance")
     curve = tk.risk_coverage(big, spec=spec)
     _assert_small(curve.chart(), "risk coverage")
