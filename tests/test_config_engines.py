@@ -47,12 +47,30 @@ def _with(folder: Path, name: str, **keys) -> Path:
     ({"row_budget": 0}, ["bad-engine.yaml", "row_budget", "at least 1"]),
     ({"row_budget": "1M"}, ["bad-engine.yaml", "row_budget", "'1M'", "whole number"]),
     ({"row_budget": True}, ["bad-engine.yaml", "row_budget"]),
+    ({"spark": "local[4]"}, ["bad-engine.yaml", "spark:", "'local[4]'", "mapping of master"]),
+    ({"spark": {"mastr": "local[4]"}}, ["bad-engine.yaml", "unknown key(s) ['mastr']", "'master'"]),
+    ({"spark": {"master": 7077}}, ["bad-engine.yaml", "spark.master", "7077", "as text"]),
+    ({"spark": {"master": "sc://host:15002"}}, ["bad-engine.yaml", "spark.master", "Spark Connect", "spark://"]),
+    ({"spark": {"conf": ["spark.executor.memory=4g"]}}, ["bad-engine.yaml", "spark.conf", "mapping"]),
+    ({"spark": {"conf": {"spark.executor": {"memory": "4g"}}}}, ["bad-engine.yaml", "spark.conf.spark.executor",
+                                                                 "one value"]),
 ])
 def test_bad_engine_keys_are_config_errors_naming_file_key_and_allowed_values(folder, keys, words):
     with pytest.raises(tk.ConfigError) as err:
         tk.ModelConfig.load(_with(folder, "bad-engine.yaml", **keys))
     for word in words:
         assert word in str(err.value)
+
+
+def test_the_spark_mapping_round_trips_and_is_left_out_when_unset(folder, tmp_path):
+    cfg = tk.ModelConfig.load(folder / "model.yaml")
+    assert cfg.spark is None and "spark" not in cfg.to_dict()  # existing model.yaml files stay as they were
+    settings = {"master": "spark://host:7077", "app_name": "churn", "conf": {"spark.executor.memory": "4g",
+                                                                            "spark.sql.shuffle.partitions": 64}}
+    path = _with(folder, "spark.yaml", engine="spark", spark=settings)
+    again = tk.ModelConfig.load(path)
+    assert again.spark == settings and again.engine_used == "spark"
+    assert tk.ModelConfig.load(again.save(tmp_path / "model.yaml")).spark == settings
 
 
 def test_auto_is_pandas_within_the_budget_and_duckdb_above_it(folder):

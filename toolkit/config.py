@@ -67,6 +67,12 @@ class ModelConfig:
         DuckDB or Spark engine. Drift is profiled where the data lives (:meth:`compare`,
         :meth:`drift_over_time`); what needs rows (the frames below, performance, multivariate
         checks) gets a seeded uniform sample of at most this many rows, and :attr:`engine_note` says so.
+    spark
+        Optional Spark session to start when ``engine: spark`` runs and no session is running:
+        ``{master: "spark://host:7077", app_name: "toolkit", conf: {"spark.executor.memory": "4g"}}``
+        (``master`` defaults to ``local[2]``; any master URL ``spark-submit`` takes, except Spark Connect's
+        ``sc://``). A running session (the notebook's own, or one made by ``spark-submit``/``pyspark``) is
+        used as it is and its conf is never changed; these keys are then ignored, and the report says so.
 
     Data locations (``baseline``, ``production``, ``labels``) are Parquet/CSV files, globs or
     hive-partitioned folders, ``duckdb:<database file>::<table>`` (a DuckDB table, opened read-only),
@@ -87,6 +93,7 @@ class ModelConfig:
     model: str | None = None
     engine: str = "auto"
     row_budget: int = 2_000_000
+    spark: dict | None = None
     root: Path = dataclasses.field(default=Path("."), compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +105,8 @@ class ModelConfig:
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("root", "spec")}
         out["spec"] = self.spec.to_dict()
+        if out["spark"] is None:  # optional and rare: a model.yaml without it stays as it was
+            del out["spark"]
         return out
 
     def save(self, path: str | Path) -> Path:
@@ -197,6 +206,10 @@ class ModelConfig:
                            for k, n in self.row_counts.items())
         why = f" ({self.engine} in model.yaml)" if self.engine != "auto" else f" (auto, row budget {self.row_budget:,})"
         line = f"Engine: {self.engine_used}{why}; {counts}."
+        if self.engine_used == "spark":
+            from .engines import session_note
+
+            line += " " + session_note(self.spark_session, self.spark)
         if self.engine_used == "pandas":
             return line
         # known before anything is read: an input above the budget is held as a sample of the budget
@@ -221,12 +234,20 @@ class ModelConfig:
 
         text = getattr(self, key)
         if self.engine_used == "spark" and source_kind(text) == "files":
-            from .engines import active_session, list_files
+            from .engines import list_files, spark_read
 
-            return active_session().read.option("basePath", str(self.path(text))).parquet(
-                *list_files(self.path(text))) if self.path(text).is_dir() else \
-                active_session().read.parquet(*list_files(self.path(text)))
+            return spark_read(self.spark_session, list_files(self.path(text)))
+        if source_kind(text) == "spark":  # a table of the session (started from model.yaml's spark: if none runs)
+            return self.spark_session.table(text.split(":", 1)[1])
         return open_table(text, self.root)
+
+    @property
+    def spark_session(self):
+        """The Spark session ``engine: spark`` runs on: the running one as it is, else one started from the
+        ``spark:`` keys (master, app_name, conf; default ``local[2]``). Started at most once per process."""
+        from .engines import active_session
+
+        return active_session(self.spark)
 
     def _frame(self, key: str, files: list | None = None, budget: int | None = None) -> pd.DataFrame:
         """Rows of an input as a DataFrame: all of them under pandas, else at most ``budget`` (seeded sample)."""
@@ -447,6 +468,8 @@ class ModelConfig:
 
         if self.engine_used == "pandas":
             return dict(self.batches)
+        if self.engine_used == "spark":
+            _ = self.spark_session  # the files are read on the session model.yaml describes (if none runs yet)
         if self.window == "batch" and _is_files(self.production):
             files = self._batch_files()
             return {label: [str(f) for f in files[label]] for label in self.batches}
@@ -517,8 +540,45 @@ def _check_fields(source) -> str | None:
     budget = get("row_budget")
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         return f"row_budget: {show(budget)} is not allowed; write a whole number of rows of at least 1 (e.g. row_budget: 2000000)"
+    problem = _check_spark(get("spark"))
+    if problem:
+        return problem
     if not isinstance(get("spec"), ModelSpec):
         return f"spec: expected a ModelSpec; got {type(get('spec')).__name__}"
+    return None
+
+
+def _check_spark(value) -> str | None:
+    """The ``spark:`` mapping's first problem as 'spark.key: problem; fix', or None."""
+    if value is None:
+        return None
+    example = "(e.g. spark: {master: 'spark://host:7077', conf: {spark.executor.memory: 4g}})"
+    if not isinstance(value, dict):
+        return f"spark: {show(value)} is not allowed; write a mapping of master, app_name, conf {example}"
+    from .engines import SPARK_KEYS
+
+    unknown = sorted((str(k) for k in value if k not in SPARK_KEYS))
+    if unknown:
+        return f"spark: unknown key(s) {unknown}; valid keys are {list(SPARK_KEYS)} {example}"
+    for key in ("master", "app_name"):
+        text = value.get(key)
+        if text is not None and (not isinstance(text, str) or not text.strip()):
+            return f"spark.{key}: {show(text)} is not allowed; write it as text {example}"
+    master = value.get("master")
+    if isinstance(master, str) and master.strip().startswith("sc://"):
+        return (f"spark.master: {show(master)} is a Spark Connect URL, which the toolkit does not support yet; "
+                "use the cluster's master URL (spark://host:7077, yarn, k8s://https://host:443, local[4]) or "
+                "start the session yourself before the report runs")
+    conf = value.get("conf")
+    if conf is not None:
+        if not isinstance(conf, dict):
+            return f"spark.conf: {show(conf)} is not allowed; write a mapping of Spark settings {example}"
+        for key, item in conf.items():
+            if not isinstance(key, str) or not key.strip():
+                return f"spark.conf: key {show(key)} is not allowed; write Spark setting names as text"
+            if not isinstance(item, (str, int, float, bool)):
+                return (f"spark.conf.{key}: {show(item)} is not allowed; write one value (text, number or "
+                        "true/false)")
     return None
 
 
