@@ -158,7 +158,27 @@ class ModelConfig:
     @cached_property
     def reference(self) -> pd.DataFrame:
         """The baseline frame (at most ``row_budget`` rows, seeded sample, unless the engine is pandas)."""
-        return self._frame("baseline")
+        if self.engine_used == "pandas":
+            return self._frame("baseline")
+        return self._shared("reference", lambda: self._frame("baseline"), "baseline")
+
+    def _shared(self, name: str, compute, *sampled_keys: str):
+        """``compute()`` once per model state across the processes of a report run, under DuckDB/Spark.
+
+        Every template's kernel (and ``toolkit check``) holds the same seeded samples, and drawing one reads
+        every row of its input (100M rows: about a minute per kernel). The first process draws it and
+        stores it (:mod:`toolkit._diskcache`, keyed by model.yaml, the files' sizes and times and the code),
+        the others load it; :attr:`engine_note`'s sample sizes come along (``sampled_keys``)."""
+        from ._diskcache import cached, model_fingerprint
+
+        def draw():
+            value = compute()
+            return value, {k: self._sampled[k] for k in sampled_keys if k in self._sampled}
+
+        # samples are large (up to row_budget rows each): keep those of the last few model states only
+        value, sampled = cached("frames", model_fingerprint(self, "frames", name), draw, keep=6)
+        self._sampled.update(sampled)
+        return value
 
     # -- engines -----------------------------------------------------------------------------------
     @cached_property
@@ -299,7 +319,12 @@ class ModelConfig:
         if source_kind(text) != "files" or self.window != "batch":
             raise ValueError(f"engine {self.engine_used!r}: per-window comparison in the engine needs a folder of "
                              f"batch files (window: batch); got production {text!r} with window {self.window!r}")
-        return [str(f) for f in self._batch_files()[label]]
+        files = [str(f) for f in self._batch_files()[label]]
+        if self.engine_used == "spark":  # read by Spark too, not by DuckDB as plain paths would be
+            from .engines import spark_read
+
+            return spark_read(self.spark_session, files)
+        return files
 
     def _batch_files(self) -> dict[str, list]:
         from .io import expand_paths, hive_partition
@@ -318,7 +343,7 @@ class ModelConfig:
         source = self.path(self.production)
         ts = self.spec.timestamp
         if self.engine_used != "pandas" or not _is_files(self.production):
-            batches_iter = self._budgeted_batches()
+            batches_iter = self._shared("batches", self._budgeted_batches, "production")
         else:
             batches_iter = read_batches(source)
         if self.window == "batch":
@@ -409,15 +434,18 @@ class ModelConfig:
         """The labels file, or None when the config has none."""
         if self.labels is None:
             return None
-        if self.engine_used == "pandas" or not self._production_sampled() or self.spec.id is None:
+        if self.engine_used == "pandas":
             return self._frame("labels")
-        return self._labels_of_sampled_rows()
+        if not self._production_sampled() or self.spec.id is None:
+            return self._shared("labels", lambda: self._frame("labels"), "labels")
+        batches = self.batches  # drawn (or loaded) first: the labels are those of its rows
+        return self._shared("labels-of-held-rows", lambda: self._labels_of_sampled_rows(batches), "labels")
 
     def _production_sampled(self) -> bool:
         n = self.row_counts.get("production")
         return n is None or n > self.row_budget
 
-    def _labels_of_sampled_rows(self) -> pd.DataFrame:
+    def _labels_of_sampled_rows(self, batches: dict) -> pd.DataFrame:
         """The labels of the production rows held (a semi-join in the engine on ``spec.id``), so the sampled
         windows keep their true label coverage: two independent samples would keep only the product of the
         shares of the labelled rows. At most ``row_budget`` rows (a seeded sample of them if ids repeat)."""
@@ -425,7 +453,7 @@ class ModelConfig:
         from .io import open_table
 
         ident = self.spec.id
-        ids = pd.DataFrame({"id": pd.concat([f[ident] for f in self.batches.values() if ident in f],
+        ids = pd.DataFrame({"id": pd.concat([f[ident] for f in batches.values() if ident in f],
                                             ignore_index=True).drop_duplicates()})
         src = open_source(open_table(self.labels, self.root), "duckdb")
         try:
