@@ -185,3 +185,6 @@ def test_model_yaml_spark_starts_a_session_from_its_keys_only_when_none_runs(mon
     monkeypatch.setattr(_source, "existing_session", lambda: "the user's")
     calls.clear()
     assert _source._active_session(settings) == "the user's" and calls == []
+    # a report's note does not start a session to describe it
+    note = _source.session_note(None, settings)
+    assert "no Spark session started in this process" in note and "spark://host:7077 (model.yaml" in note

@@ -227,9 +227,10 @@ class ModelConfig:
         why = f" ({self.engine} in model.yaml)" if self.engine != "auto" else f" (auto, row budget {self.row_budget:,})"
         line = f"Engine: {self.engine_used}{why}; {counts}."
         if self.engine_used == "spark":
-            from .engines import session_note
+            from .engines import existing_session, session_note
 
-            line += " " + session_note(self.spark_session, self.spark)
+            # described, not started: a kernel whose Spark results came from the shared cache needs no JVM
+            line += " " + session_note(existing_session(), self.spark)
         if self.engine_used == "pandas":
             return line
         # known before anything is read: an input above the budget is held as a sample of the budget

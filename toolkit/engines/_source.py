@@ -614,7 +614,12 @@ def _conf_text(value) -> str:
 
 
 def session_note(session, settings: dict | None = None) -> str:
-    """Which Spark session ran, for a report: the user's (as it was) or one started from model.yaml."""
+    """Which Spark session ran, for a report: the user's (as it was), one started from model.yaml, or none yet
+    (``session`` None: what this process needed from Spark came from the shared cache, or has not run)."""
+    if session is None:
+        master = (settings or {}).get("master")
+        where = f"{master} (model.yaml spark.master)" if master else "local[2] (the default)"
+        return f"Spark: no Spark session started in this process so far; one starts on {where} when needed."
     master = session.sparkContext.master
     if any(s is session for s in _BUILT):
         where = "model.yaml spark.master" if (settings or {}).get("master") else "the default"
