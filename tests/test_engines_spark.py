@@ -188,3 +188,25 @@ def test_model_yaml_spark_starts_a_session_from_its_keys_only_when_none_runs(mon
     # a report's note does not start a session to describe it
     note = _source.session_note(None, settings)
     assert "no Spark session started in this process" in note and "spark://host:7077 (model.yaml" in note
+
+
+@pytest.mark.parametrize("before", [None, "false"])
+def test_the_fallback_for_unmapped_types_sets_the_flag_only_for_the_read_and_restores_it(spark, before, monkeypatch):
+    """A column type the explicit schema cannot express falls back to Spark's own schema resolution with the
+    nanosecond flag set for that moment only; afterwards the session holds exactly what it held before."""
+    from toolkit.engines import _source
+
+    key = "spark.sql.legacy.parquet.nanosAsLong"
+    spark.conf.unset(key)
+    if before is not None:
+        spark.conf.set(key, before)
+    monkeypatch.setattr(_source, "_spark_schema", lambda files, nanos: None)
+    seen = []
+    original = type(spark.conf).set
+    monkeypatch.setattr(type(spark.conf), "set", lambda self, k, v: (seen.append((k, v)), original(self, k, v))[1])
+    frame = _source.spark_read(spark, [BASELINE])
+    assert (key, "true") in seen                                   # the fallback did need the flag
+    assert spark.conf.get(key, None) == before                     # and put back what was there
+    assert dict(frame.dtypes)["event_time"] == "timestamp"
+    assert frame.count() == len(pd.read_parquet(BASELINE, columns=["event_time"]))
+    spark.conf.unset(key)
