@@ -47,12 +47,30 @@ def _with(folder: Path, name: str, **keys) -> Path:
     ({"row_budget": 0}, ["bad-engine.yaml", "row_budget", "at least 1"]),
     ({"row_budget": "1M"}, ["bad-engine.yaml", "row_budget", "'1M'", "whole number"]),
     ({"row_budget": True}, ["bad-engine.yaml", "row_budget"]),
+    ({"spark": "local[4]"}, ["bad-engine.yaml", "spark:", "'local[4]'", "mapping of master"]),
+    ({"spark": {"mastr": "local[4]"}}, ["bad-engine.yaml", "unknown key(s) ['mastr']", "'master'"]),
+    ({"spark": {"master": 7077}}, ["bad-engine.yaml", "spark.master", "7077", "as text"]),
+    ({"spark": {"master": "sc://host:15002"}}, ["bad-engine.yaml", "spark.master", "Spark Connect", "spark://"]),
+    ({"spark": {"conf": ["spark.executor.memory=4g"]}}, ["bad-engine.yaml", "spark.conf", "mapping"]),
+    ({"spark": {"conf": {"spark.executor": {"memory": "4g"}}}}, ["bad-engine.yaml", "spark.conf.spark.executor",
+                                                                 "one value"]),
 ])
 def test_bad_engine_keys_are_config_errors_naming_file_key_and_allowed_values(folder, keys, words):
     with pytest.raises(tk.ConfigError) as err:
         tk.ModelConfig.load(_with(folder, "bad-engine.yaml", **keys))
     for word in words:
         assert word in str(err.value)
+
+
+def test_the_spark_mapping_round_trips_and_is_left_out_when_unset(folder, tmp_path):
+    cfg = tk.ModelConfig.load(folder / "model.yaml")
+    assert cfg.spark is None and "spark" not in cfg.to_dict()  # existing model.yaml files stay as they were
+    settings = {"master": "spark://host:7077", "app_name": "churn", "conf": {"spark.executor.memory": "4g",
+                                                                            "spark.sql.shuffle.partitions": 64}}
+    path = _with(folder, "spark.yaml", engine="spark", spark=settings)
+    again = tk.ModelConfig.load(path)
+    assert again.spark == settings and again.engine_used == "spark"
+    assert tk.ModelConfig.load(again.save(tmp_path / "model.yaml")).spark == settings
 
 
 def test_auto_is_pandas_within_the_budget_and_duckdb_above_it(folder):
@@ -177,3 +195,34 @@ def test_labels_held_are_those_of_the_sampled_production_rows(tmp_path):
     assert set(cfg.label_frame["customer_id"]) == expected  # every label of a held row, no other
     assert len(expected) > 50  # about 10% of 1000, not 10% x 25%
     assert "labels: those of the production rows held" in cfg.engine_note
+
+
+def test_the_samples_are_drawn_once_and_shared_by_the_processes_of_a_report_run(folder, monkeypatch):
+    """Every template's kernel holds the same seeded samples; drawing them reads every row (about a minute
+    per kernel on 100M rows), so the first process draws them and the others load them from the cache."""
+    import toolkit.config as config_module
+
+    path = _with(folder, "shared.yaml", row_budget=1000)
+    first = tk.ModelConfig.load(path)
+    drawn = (first.reference, first.batches, first.window_table)
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("the sample was drawn again instead of being loaded")
+
+    monkeypatch.setattr(config_module, "_read_files_budgeted", no_read)
+    monkeypatch.setattr("toolkit.io.read_budgeted", no_read)
+    again = tk.ModelConfig.load(path)  # a new process would start here: nothing held in memory
+    pd.testing.assert_frame_equal(again.reference, drawn[0])
+    assert list(again.batches) == list(drawn[1])
+    for label, frame in drawn[1].items():
+        pd.testing.assert_frame_equal(again.batches[label], frame)
+        assert again.batches[label].attrs == frame.attrs  # the batch's true row count comes along
+    pd.testing.assert_frame_equal(again.window_table, drawn[2])
+    assert again.engine_note == first.engine_note  # the sample sizes are stated as when drawn
+    assert "baseline 1,000 of 3,000" in again.engine_note
+    # another budget is another sample: drawn, not loaded
+    with pytest.raises(AssertionError, match="drawn again"):
+        tk.ModelConfig.load(_with(folder, "shared2.yaml", row_budget=999)).reference
+    monkeypatch.setenv("TOOLKIT_CACHE", "off")  # no cache: drawn in every process
+    with pytest.raises(AssertionError, match="drawn again"):
+        tk.ModelConfig.load(path).reference

@@ -90,7 +90,7 @@ def test_spark_case_binning_and_one_scan_shape_agree(spark, spec, ref, batches):
 
 
 @pytest.mark.parametrize("before", [None, "false"])
-def test_reading_nanosecond_parquet_leaves_the_session_conf_as_it_was(spark, before):
+def test_reading_nanosecond_parquet_leaves_the_session_conf_as_it_was(spark, before, monkeypatch):
     # issue 15: the nanosecond-timestamp flag is scoped to the read, never left on the user's session
     key = "spark.sql.legacy.parquet.nanosAsLong"
     spark.conf.unset(key)
@@ -98,8 +98,12 @@ def test_reading_nanosecond_parquet_leaves_the_session_conf_as_it_was(spark, bef
         spark.conf.set(key, before)
     from toolkit.engines._source import open_source
 
+    seen = []  # the conf is not even set for a moment (another thread may be using the session)
+    original = type(spark.conf).set
+    monkeypatch.setattr(type(spark.conf), "set", lambda self, k, v: (seen.append(k), original(self, k, v))[1])
     src = open_source(BASELINE, engine="spark", session=spark)
     try:
+        assert seen == []
         assert spark.conf.get(key, None) == before
         assert src.types["event_time"] == "timestamp"  # still read as a timestamp, not a long
         got = src.run(f"SELECT COUNT(*) AS n, MIN(event_time) AS lo FROM {src.name}", progress=False)
@@ -110,4 +114,99 @@ def test_reading_nanosecond_parquet_leaves_the_session_conf_as_it_was(spark, bef
     finally:
         src.close()
     assert spark.conf.get(key, None) == before
+    spark.conf.unset(key)
+
+
+def _sample_config(tmp_path, **keys) -> Path:
+    import yaml
+
+    data = yaml.safe_load((Path(__file__).resolve().parents[1] / "notebooks" / "model.yaml").read_text())
+    for key in ("baseline", "production", "labels"):
+        if data.get(key):
+            data[key] = str((Path(__file__).resolve().parents[1] / "notebooks" / data[key]).resolve())
+    data.update(keys)
+    path = tmp_path / "model.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_model_yaml_spark_uses_the_running_session_as_it_is(spark, tmp_path):
+    """issue 15: a running session is used as it is, whatever model.yaml's spark: says, and a run leaves
+    every one of its settings as it was (the nanosecond flag included)."""
+    settings = {"master": "spark://nowhere:7077", "conf": {"spark.sql.shuffle.partitions": 64}}
+    cfg = tk.ModelConfig.load(_sample_config(tmp_path, engine="spark", spark=settings))
+    before = dict(spark.conf.getAll)
+    assert cfg.spark_session is spark
+    assert isinstance(cfg.source("baseline"), type(spark.range(1)))
+    report = cfg.compare(WEEKS[0])                                    # files read and profiled on the session
+    assert "plan" in report.drifted                                   # the new 'family' plan, as in pandas
+    assert dict(spark.conf.getAll) == before
+    assert spark.sparkContext.master == "local[2]"
+    note = cfg.engine_note
+    assert "Engine: spark (spark in model.yaml)" in note
+    assert "running session on local[2], used as it is" in note and "apply only when no session runs" in note
+
+
+def test_model_yaml_spark_starts_a_session_from_its_keys_only_when_none_runs(monkeypatch):
+    """Without a running session the builder gets model.yaml's master, app name and conf (bools as
+    true/false); with one, no builder is touched (getOrCreate would set the conf on the user's session)."""
+    from pyspark.sql import SparkSession
+
+    from toolkit.engines import _source
+
+    calls = []
+
+    class Builder:
+        def master(self, url):
+            calls.append(("master", url))
+            return self
+
+        def appName(self, name):
+            calls.append(("app", name))
+            return self
+
+        def config(self, key, value):
+            calls.append((key, value))
+            return self
+
+        def getOrCreate(self):
+            return "started"
+
+    monkeypatch.setattr(SparkSession, "builder", Builder())
+    monkeypatch.setattr(_source, "existing_session", lambda: None)
+    monkeypatch.setattr(_source, "_BUILT", [])
+    settings = {"master": "spark://host:7077", "conf": {"spark.executor.memory": "4g", "spark.eventLog.enabled": True,
+                                                        "spark.sql.shuffle.partitions": 64}}
+    assert _source._active_session(settings) == "started"
+    assert calls == [("master", "spark://host:7077"), ("app", "toolkit"), ("spark.executor.memory", "4g"),
+                     ("spark.eventLog.enabled", "true"), ("spark.sql.shuffle.partitions", "64")]
+    calls.clear()
+    assert _source._active_session(None) == "started" and calls == [("master", "local[2]"), ("app", "toolkit")]
+    monkeypatch.setattr(_source, "existing_session", lambda: "the user's")
+    calls.clear()
+    assert _source._active_session(settings) == "the user's" and calls == []
+    # a report's note does not start a session to describe it
+    note = _source.session_note(None, settings)
+    assert "no Spark session started in this process" in note and "spark://host:7077 (model.yaml" in note
+
+
+@pytest.mark.parametrize("before", [None, "false"])
+def test_the_fallback_for_unmapped_types_sets_the_flag_only_for_the_read_and_restores_it(spark, before, monkeypatch):
+    """A column type the explicit schema cannot express falls back to Spark's own schema resolution with the
+    nanosecond flag set for that moment only; afterwards the session holds exactly what it held before."""
+    from toolkit.engines import _source
+
+    key = "spark.sql.legacy.parquet.nanosAsLong"
+    spark.conf.unset(key)
+    if before is not None:
+        spark.conf.set(key, before)
+    monkeypatch.setattr(_source, "_spark_schema", lambda files, nanos: None)
+    seen = []
+    original = type(spark.conf).set
+    monkeypatch.setattr(type(spark.conf), "set", lambda self, k, v: (seen.append((k, v)), original(self, k, v))[1])
+    frame = _source.spark_read(spark, [BASELINE])
+    assert (key, "true") in seen                                   # the fallback did need the flag
+    assert spark.conf.get(key, None) == before                     # and put back what was there
+    assert dict(frame.dtypes)["event_time"] == "timestamp"
+    assert frame.count() == len(pd.read_parquet(BASELINE, columns=["event_time"]))
     spark.conf.unset(key)

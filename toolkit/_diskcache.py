@@ -109,16 +109,17 @@ def _locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _prune(folder: Path, namespace: str) -> None:
+def _prune(folder: Path, namespace: str, keep: int = KEEP) -> None:
     entries = sorted(folder.glob(f"{namespace}-*.pkl"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    for old in entries[KEEP:]:
+    for old in entries[keep:]:
         for p in (old, old.with_suffix(".lock")):
             with contextlib.suppress(OSError):
                 p.unlink()
 
 
-def cached(namespace: str, key: str | None, compute):
+def cached(namespace: str, key: str | None, compute, keep: int = KEEP):
     """``compute()``'s value, computed once per ``(namespace, key)`` across processes; ``key`` None: not cached.
+    The newest ``keep`` entries of the namespace are kept (fewer for large values).
 
     The first caller computes under a lock and stores the value (pickled, written atomically); callers that
     come meanwhile wait for it, later callers read it. An unreadable entry is recomputed. Errors of
@@ -159,5 +160,5 @@ def cached(namespace: str, key: str | None, compute):
                 tmp.unlink()
             return value
     with contextlib.suppress(OSError):
-        _prune(folder, namespace)
+        _prune(folder, namespace, keep)
     return value

@@ -68,6 +68,12 @@ class ModelConfig:
         DuckDB or Spark engine. Drift is profiled where the data lives (:meth:`compare`,
         :meth:`drift_over_time`); what needs rows (the frames below, performance, multivariate
         checks) gets a seeded uniform sample of at most this many rows, and :attr:`engine_note` says so.
+    spark
+        Optional Spark session to start when ``engine: spark`` runs and no session is running:
+        ``{master: "spark://host:7077", app_name: "toolkit", conf: {"spark.executor.memory": "4g"}}``
+        (``master`` defaults to ``local[2]``; any master URL ``spark-submit`` takes, except Spark Connect's
+        ``sc://``). A running session (the notebook's own, or one made by ``spark-submit``/``pyspark``) is
+        used as it is and its conf is never changed; these keys are then ignored, and the report says so.
 
     Data locations (``baseline``, ``production``, ``labels``) are Parquet/CSV files, globs or
     hive-partitioned folders, ``duckdb:<database file>::<table>`` (a DuckDB table, opened read-only),
@@ -88,6 +94,7 @@ class ModelConfig:
     model: str | None = None
     engine: str = "auto"
     row_budget: int = ROW_BUDGET
+    spark: dict | None = None
     root: Path = dataclasses.field(default=Path("."), compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -99,6 +106,8 @@ class ModelConfig:
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("root", "spec")}
         out["spec"] = self.spec.to_dict()
+        if out["spark"] is None:  # optional and rare: a model.yaml without it stays as it was
+            del out["spark"]
         return out
 
     def save(self, path: str | Path) -> Path:
@@ -150,7 +159,27 @@ class ModelConfig:
     @cached_property
     def reference(self) -> pd.DataFrame:
         """The baseline frame (at most ``row_budget`` rows, seeded sample, unless the engine is pandas)."""
-        return self._frame("baseline")
+        if self.engine_used == "pandas":
+            return self._frame("baseline")
+        return self._shared("reference", lambda: self._frame("baseline"), "baseline")
+
+    def _shared(self, name: str, compute, *sampled_keys: str):
+        """``compute()`` once per model state across the processes of a report run, under DuckDB/Spark.
+
+        Every template's kernel (and ``toolkit check``) holds the same seeded samples, and drawing one reads
+        every row of its input (100M rows: about a minute per kernel). The first process draws it and
+        stores it (:mod:`toolkit._diskcache`, keyed by model.yaml, the files' sizes and times and the code),
+        the others load it; :attr:`engine_note`'s sample sizes come along (``sampled_keys``)."""
+        from ._diskcache import cached, model_fingerprint
+
+        def draw():
+            value = compute()
+            return value, {k: self._sampled[k] for k in sampled_keys if k in self._sampled}
+
+        # samples are large (up to row_budget rows each): keep those of the last few model states only
+        value, sampled = cached("frames", model_fingerprint(self, "frames", name), draw, keep=6)
+        self._sampled.update(sampled)
+        return value
 
     # -- engines -----------------------------------------------------------------------------------
     @cached_property
@@ -198,6 +227,11 @@ class ModelConfig:
                            for k, n in self.row_counts.items())
         why = f" ({self.engine} in model.yaml)" if self.engine != "auto" else f" (auto, row budget {self.row_budget:,})"
         line = f"Engine: {self.engine_used}{why}; {counts}."
+        if self.engine_used == "spark":
+            from .engines import existing_session, session_note
+
+            # described, not started: a kernel whose Spark results came from the shared cache needs no JVM
+            line += " " + session_note(existing_session(), self.spark)
         if self.engine_used == "pandas":
             return line
         # known before anything is read: an input above the budget is held as a sample of the budget
@@ -224,12 +258,20 @@ class ModelConfig:
 
         text = getattr(self, key)
         if self.engine_used == "spark" and source_kind(text) == "files":
-            from .engines import active_session, list_files
+            from .engines import list_files, spark_read
 
-            return active_session().read.option("basePath", str(self.path(text))).parquet(
-                *list_files(self.path(text))) if self.path(text).is_dir() else \
-                active_session().read.parquet(*list_files(self.path(text)))
+            return spark_read(self.spark_session, list_files(self.path(text)))
+        if source_kind(text) == "spark":  # a table of the session (started from model.yaml's spark: if none runs)
+            return self.spark_session.table(text.split(":", 1)[1])
         return open_table(text, self.root)
+
+    @property
+    def spark_session(self):
+        """The Spark session ``engine: spark`` runs on: the running one as it is, else one started from the
+        ``spark:`` keys (master, app_name, conf; default ``local[2]``). Started at most once per process."""
+        from .engines import active_session
+
+        return active_session(self.spark)
 
     def _frame(self, key: str, files: list | None = None, budget: int | None = None) -> pd.DataFrame:
         """Rows of an input as a DataFrame: all of them under pandas, else at most ``budget`` (seeded sample)."""
@@ -317,7 +359,12 @@ class ModelConfig:
         if source_kind(text) != "files" or self.window != "batch":
             raise ValueError(f"engine {self.engine_used!r}: per-window comparison in the engine needs a folder of "
                              f"batch files (window: batch); got production {text!r} with window {self.window!r}")
-        return [str(f) for f in self._batch_files()[label]]
+        files = [str(f) for f in self._batch_files()[label]]
+        if self.engine_used == "spark":  # read by Spark too, not by DuckDB as plain paths would be
+            from .engines import spark_read
+
+            return spark_read(self.spark_session, files)
+        return files
 
     def _batch_files(self) -> dict[str, list]:
         from .io import expand_paths, hive_partition
@@ -336,7 +383,7 @@ class ModelConfig:
         source = self.path(self.production)
         ts = self.spec.timestamp
         if self.engine_used != "pandas" or not _is_files(self.production):
-            batches_iter = self._budgeted_batches()
+            batches_iter = self._shared("batches", self._budgeted_batches, "production")
         else:
             batches_iter = read_batches(source)
         if self.window == "batch":
@@ -427,15 +474,18 @@ class ModelConfig:
         """The labels file, or None when the config has none."""
         if self.labels is None:
             return None
-        if self.engine_used == "pandas" or not self._production_sampled() or self.spec.id is None:
+        if self.engine_used == "pandas":
             return self._frame("labels")
-        return self._labels_of_sampled_rows()
+        if not self._production_sampled() or self.spec.id is None:
+            return self._shared("labels", lambda: self._frame("labels"), "labels")
+        batches = self.batches  # drawn (or loaded) first: the labels are those of its rows
+        return self._shared("labels-of-held-rows", lambda: self._labels_of_sampled_rows(batches), "labels")
 
     def _production_sampled(self) -> bool:
         n = self.row_counts.get("production")
         return n is None or n > self.row_budget
 
-    def _labels_of_sampled_rows(self) -> pd.DataFrame:
+    def _labels_of_sampled_rows(self, batches: dict) -> pd.DataFrame:
         """The labels of the production rows held (a semi-join in the engine on ``spec.id``), so the sampled
         windows keep their true label coverage: two independent samples would keep only the product of the
         shares of the labelled rows. At most ``row_budget`` rows (a seeded sample of them if ids repeat)."""
@@ -443,7 +493,7 @@ class ModelConfig:
         from .io import open_table
 
         ident = self.spec.id
-        ids = pd.DataFrame({"id": pd.concat([f[ident] for f in self.batches.values() if ident in f],
+        ids = pd.DataFrame({"id": pd.concat([f[ident] for f in batches.values() if ident in f],
                                             ignore_index=True).drop_duplicates()})
         src = open_source(open_table(self.labels, self.root), "duckdb")
         try:
@@ -486,6 +536,8 @@ class ModelConfig:
 
         if self.engine_used == "pandas":
             return dict(self.batches)
+        if self.engine_used == "spark":
+            _ = self.spark_session  # the files are read on the session model.yaml describes (if none runs yet)
         if self.window == "batch" and _is_files(self.production):
             files = self._batch_files()
             return {label: [str(f) for f in files[label]] for label in self.batches}
@@ -556,8 +608,45 @@ def _check_fields(source) -> str | None:
     budget = get("row_budget")
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         return f"row_budget: {show(budget)} is not allowed; write a whole number of rows of at least 1 (e.g. row_budget: 2000000)"
+    problem = _check_spark(get("spark"))
+    if problem:
+        return problem
     if not isinstance(get("spec"), ModelSpec):
         return f"spec: expected a ModelSpec; got {type(get('spec')).__name__}"
+    return None
+
+
+def _check_spark(value) -> str | None:
+    """The ``spark:`` mapping's first problem as 'spark.key: problem; fix', or None."""
+    if value is None:
+        return None
+    example = "(e.g. spark: {master: 'spark://host:7077', conf: {spark.executor.memory: 4g}})"
+    if not isinstance(value, dict):
+        return f"spark: {show(value)} is not allowed; write a mapping of master, app_name, conf {example}"
+    from .engines import SPARK_KEYS
+
+    unknown = sorted((str(k) for k in value if k not in SPARK_KEYS))
+    if unknown:
+        return f"spark: unknown key(s) {unknown}; valid keys are {list(SPARK_KEYS)} {example}"
+    for key in ("master", "app_name"):
+        text = value.get(key)
+        if text is not None and (not isinstance(text, str) or not text.strip()):
+            return f"spark.{key}: {show(text)} is not allowed; write it as text {example}"
+    master = value.get("master")
+    if isinstance(master, str) and master.strip().startswith("sc://"):
+        return (f"spark.master: {show(master)} is a Spark Connect URL, which the toolkit does not support yet; "
+                "use the cluster's master URL (spark://host:7077, yarn, k8s://https://host:443, local[4]) or "
+                "start the session yourself before the report runs")
+    conf = value.get("conf")
+    if conf is not None:
+        if not isinstance(conf, dict):
+            return f"spark.conf: {show(conf)} is not allowed; write a mapping of Spark settings {example}"
+        for key, item in conf.items():
+            if not isinstance(key, str) or not key.strip():
+                return f"spark.conf: key {show(key)} is not allowed; write Spark setting names as text"
+            if not isinstance(item, (str, int, float, bool)):
+                return (f"spark.conf.{key}: {show(item)} is not allowed; write one value (text, number or "
+                        "true/false)")
     return None
 
 

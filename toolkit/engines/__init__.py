@@ -45,9 +45,10 @@ from ._outcomes import outcome_counts
 from ._profiles import EXACT_QUANTILES, WindowedProfiles, clear_cache
 from ._source import DUCKDB_SETTINGS, is_source, list_files, open_source
 from ._source import _active_session as active_session
+from ._source import SPARK_KEYS, existing_session, session_note, spark_read
 
 __all__ = ["open_source", "active_session", "profile", "profile_windows", "WindowedProfiles", "drift_windows", "WindowProfile", "confusion_counts",
            "outcome_counts", "score_histogram", "read_columns",
            "auc_from_histogram", "is_source", "engine_of", "list_files", "clear_cache", "ENGINES",
            "DUCKDB_SETTINGS", "EXACT_QUANTILES", "SourceBatch", "source_batch", "window_row_counts", "guard_source",
-           "is_files", "rows_if_cheap", "read_rows"]
+           "is_files", "rows_if_cheap", "read_rows", "SPARK_KEYS", "existing_session", "session_note", "spark_read"]

@@ -20,7 +20,8 @@ from .._checks import FileReadError, preview
 from ._progress import progress_bar
 from ._sql import DUCKDB, SPARK, Dialect, normalise_type
 
-__all__ = ["Source", "open_source", "is_source", "list_files", "partition_value", "DUCKDB_SETTINGS", "FILE_COLUMN"]
+__all__ = ["Source", "open_source", "is_source", "list_files", "partition_value", "DUCKDB_SETTINGS", "FILE_COLUMN",
+           "spark_read", "existing_session", "session_note", "SPARK_KEYS"]
 
 #: Settings of the embedded DuckDB connection opened for file inputs (edit to taste).
 #: ``memory_limit`` bounds DuckDB's own buffers; larger-than-memory aggregations spill to ``temp_directory``.
@@ -402,21 +403,7 @@ class SparkSource(Source):
             self.spark = session or _active_session()
             from pyspark.sql import functions as F
 
-            reader = self.spark.read
-            bases = {_base_path(f) for f in files}
-            if len(bases) == 1 and next(iter(bases)) is not None:
-                reader = reader.option("basePath", next(iter(bases)))
-            if fmt == "parquet":
-                nanos = _nanosecond_columns(files)
-                # pandas writes ns timestamps, which Spark only reads as longs: the flag is needed while
-                # the schema is resolved, and is restored at once so the user's session is left as it was
-                with _scoped_conf(self.spark, "spark.sql.legacy.parquet.nanosAsLong", "true" if nanos else None):
-                    frame = reader.option("mergeSchema", "true").parquet(*files)
-                for col in nanos:
-                    if dict(frame.dtypes).get(col) == "bigint":
-                        frame = frame.withColumn(col, F.expr(f"timestamp_micros(div({SPARK.quote(col)}, 1000))"))
-            else:
-                frame = reader.option("header", "true").option("inferSchema", "true").csv(list(files))
+            frame = spark_read(self.spark, files)
             frame = frame.withColumn(FILE_COLUMN, F.input_file_name())
             self.files = files
             self.file_columns = _file_columns(files, fmt)
@@ -477,6 +464,62 @@ class SparkSource(Source):
         self._views = []
 
 
+def spark_read(spark, files: list[str]):
+    """A Spark DataFrame over Parquet or CSV files (hive ``key=value`` folders become columns), read on
+    ``spark`` without touching its conf.
+
+    Spark reads Parquet nanosecond timestamps (which pandas writes) only as longs, and only when the
+    session flag ``spark.sql.legacy.parquet.nanosAsLong`` is set; there is no per-read option. So such
+    files are read with an explicit schema (built from the Parquet footers, those columns as longs) and the
+    columns converted to timestamps (microseconds, Spark's resolution): the user's session stays as it was.
+    """
+    from pyspark.sql import functions as F
+
+    fmt = _format(files)
+    reader = spark.read
+    bases = {_base_path(f) for f in files}
+    if len(bases) == 1 and next(iter(bases)) is not None:
+        reader = reader.option("basePath", next(iter(bases)))
+    if fmt != "parquet":
+        return reader.option("header", "true").option("inferSchema", "true").csv(list(files))
+    nanos = _nanosecond_columns(files)
+    if not nanos:
+        return reader.option("mergeSchema", "true").parquet(*files)
+    schema = _spark_schema(files, nanos)
+    if schema is not None:
+        frame = reader.schema(schema).parquet(*files)
+    else:  # a type the schema mapping does not know: the flag for the schema resolution only, then put back
+        with _scoped_conf(spark, "spark.sql.legacy.parquet.nanosAsLong", "true"):
+            frame = reader.option("mergeSchema", "true").parquet(*files)
+    for col in nanos:
+        if dict(frame.dtypes).get(col) == "bigint":
+            frame = frame.withColumn(col, F.expr(f"timestamp_micros(div({SPARK.quote(col)}, 1000))"))
+    return frame
+
+
+def _spark_schema(files: list[str], nanos: list[str]):
+    """The files' merged schema for Spark with the nanosecond timestamps as longs (hive partition keys
+    are left to Spark's discovery), or None when a column type has no Spark equivalent here."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyspark.sql import types as T
+    from pyspark.sql.pandas.types import from_arrow_type
+
+    try:
+        merged = pa.unify_schemas([pq.read_schema(f) for f in files], promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        raise FileReadError(f"the files {preview(files, 3)} disagree on a column's type ({_first_line(err)}); "
+                            "re-export them with one type per column") from None
+    fields = []
+    for field in merged:
+        try:
+            kind = T.LongType() if field.name in nanos else from_arrow_type(field.type)
+        except Exception:  # e.g. a nested or extension type: let Spark infer the schema itself
+            return None
+        fields.append(T.StructField(field.name, kind, True))
+    return T.StructType(fields)
+
+
 @contextlib.contextmanager
 def _scoped_conf(spark, key: str, value: str | None):
     """Set ``key`` on the session only inside the block, then put back exactly what was there (or unset it)."""
@@ -518,15 +561,71 @@ def _base_path(file: str) -> str | None:
     return None
 
 
-def _active_session():
+#: Keys of model.yaml's ``spark:`` mapping (see :func:`spark_session`).
+SPARK_KEYS = ("master", "conf", "app_name")
+_BUILT: list = []  # sessions this module started (the others are the user's)
+
+
+def existing_session():
+    """The user's running Spark session: the thread's active one, else the process's default one (made
+    in another thread), else None. Nothing is started."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    session = SparkSession.getActiveSession()
+    if session is None:
+        # the default session of another thread (PySpark keeps no public handle on it); a stopped one is gone
+        session = getattr(SparkSession, "_instantiatedSession", None)
+        if session is not None and getattr(getattr(session, "_sc", None), "_jsc", None) is None:
+            session = None
+    return session
+
+
+def _active_session(settings: dict | None = None):
+    """The Spark session to run on.
+
+    A running session (:func:`existing_session`) is used as it is: its master and conf are never
+    changed (``builder.config(...).getOrCreate()`` would set them on it, so it is never called then).
+    Only when none runs is one started, from ``settings`` (model.yaml's ``spark:``): ``master``
+    (default ``local[2]``), ``app_name`` (default ``toolkit``) and ``conf`` (``{key: value}``).
+
+    >>> _active_session({"master": "local[2]", "conf": {"spark.sql.shuffle.partitions": 8}})  # doctest: +SKIP
+    """
+    session = existing_session()
+    if session is not None:
+        return session
     try:
         from pyspark.sql import SparkSession
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("engine='spark' needs pyspark: pip install 'toolkit[spark]' (and Java 17)") from err
-    session = SparkSession.getActiveSession()
-    if session is None:
-        session = SparkSession.builder.master("local[2]").appName("toolkit").getOrCreate()
+    settings = settings or {}
+    builder = SparkSession.builder.master(settings.get("master") or "local[2]")
+    builder = builder.appName(settings.get("app_name") or "toolkit")
+    for key, value in (settings.get("conf") or {}).items():
+        builder = builder.config(str(key), _conf_text(value))
+    session = builder.getOrCreate()
+    _BUILT.append(session)
     return session
+
+
+def _conf_text(value) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def session_note(session, settings: dict | None = None) -> str:
+    """Which Spark session ran, for a report: the user's (as it was), one started from model.yaml, or none yet
+    (``session`` None: what this process needed from Spark came from the shared cache, or has not run)."""
+    if session is None:
+        master = (settings or {}).get("master")
+        where = f"{master} (model.yaml spark.master)" if master else "local[2] (the default)"
+        return f"Spark: no Spark session started in this process so far; one starts on {where} when needed."
+    master = session.sparkContext.master
+    if any(s is session for s in _BUILT):
+        where = "model.yaml spark.master" if (settings or {}).get("master") else "the default"
+        return f"Spark session started by the toolkit on {master} ({where})."
+    ignored = "; model.yaml's spark settings apply only when no session runs" if settings else ""
+    return f"Spark: the running session on {master}, used as it is (its conf left unchanged){ignored}."
 
 
 ENGINES = ("auto", "duckdb", "spark")
