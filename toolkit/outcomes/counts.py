@@ -45,7 +45,6 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from .intervals import auc_interval, bca_interval, studentized_ratio_interval, wilson
 from .measure import fmt_int
 from .metrics import PROPORTIONS, SCORE_METRICS, BinaryKernel
 
@@ -243,6 +242,8 @@ def measure_cells(cells: Cells, metric: str, *, level: float = 0.95, n_boot: int
     proportions, DeLong on the logit scale for an unweighted AUC, a studentized bootstrap for Brier and
     log-loss, the BCa and logit-SE union for a weighted AUC, BCa otherwise; ECE without an interval.
     """
+    # imported here: the intervals need scipy, which stays off the import path of toolkit.engines
+    from .intervals import auc_interval, bca_interval, studentized_ratio_interval, wilson
     from .realized import STUDENTIZED, Measure, weighted_auc_interval
 
     rng = rng if rng is not None else np.random.default_rng(0)
