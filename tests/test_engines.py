@@ -415,3 +415,18 @@ def test_inputs_are_validated(tmp_path, baseline):
     with pytest.raises(TypeError, match="reference must be a Profile"):
         E.profile(BASELINE, reference="baseline.parquet")
     assert E.is_source(PROD_GLOB) and not E.is_source(baseline)
+
+
+def test_duckdb_out_of_memory_names_the_limit_and_the_fix_not_a_corrupt_file(tmp_path, monkeypatch):
+    """A statement that needs more than DuckDB's memory_limit is a MemoryError saying how to raise the limit;
+    it used to read as "a corrupt or malformed file" (found at 100M rows)."""
+    from toolkit.engines import DUCKDB_SETTINGS, open_source
+
+    path = tmp_path / "x.parquet"
+    pd.DataFrame({"k": np.arange(300_000), "s": np.random.default_rng(0).random(300_000)}).to_parquet(path)
+    monkeypatch.setitem(DUCKDB_SETTINGS, "memory_limit", "1MB")
+    with open_source(str(path), "duckdb") as src, pytest.raises(MemoryError) as err:
+        src.run(f"SELECT k, ROW_NUMBER() OVER (PARTITION BY k % 7 ORDER BY s) AS r FROM {src.name}", progress=False)
+    message = str(err.value)
+    assert "memory_limit 1MB" in message and "DUCKDB_SETTINGS['memory_limit']" in message
+    assert "corrupt" not in message

@@ -338,6 +338,14 @@ class DuckDBSource(Source):
             return self._con.sql(sql).to_arrow_table().to_pandas()
         except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException):
             raise  # a statement the toolkit wrote wrongly: a bug to report, not the user's file
+        except duckdb.OutOfMemoryException as err:
+            # not the file's fault: the statement needs more than DuckDB's memory_limit (and could not spill)
+            limit = DUCKDB_SETTINGS.get("memory_limit")
+            raise MemoryError(
+                f"DuckDB ran out of memory reading {self.description} ({_first_line(err)}) under memory_limit "
+                f"{limit}; raise it before the run (toolkit.engines.DUCKDB_SETTINGS['memory_limit'] = '8GB') or "
+                "use engine: spark for this input"
+            ) from None
         except duckdb.Error as err:
             # damage past a file's footer (a corrupt page or row group, a malformed CSV line) shows only when read
             where = f" ({preview(self.files, 3)})" if self.files else ""
