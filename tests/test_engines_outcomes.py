@@ -120,6 +120,28 @@ def test_config_under_duckdb_measures_every_labelled_row_not_the_sample(tmp_path
     assert perf.engine == "duckdb" and "in DuckDB" in perf.engine_note and f"{n_labelled:,} labelled" in perf.engine_note
 
 
+def test_config_above_the_label_budget_uses_the_sample_and_says_so(tmp_path, monkeypatch):
+    """Counts keep one cell per distinct score, so far more labels than the budget would hold about as much as the
+    rows (10M labels: 12 GB): then the figures come from the sample held, and the note says why."""
+    import shutil
+
+    import toolkit.config
+
+    for w in WEEKS[:1]:
+        shutil.copytree(DATA / "production" / f"week={w}", tmp_path / "production" / f"week={w}")
+    monkeypatch.setattr(toolkit.config, "ROW_BUDGET", 1000)
+    demo_cfg = tk.ModelConfig.load(ROOT / "notebooks" / "model.yaml")
+    cfg = dataclasses.replace(demo_cfg, production=str(tmp_path / "production"), labels=LABELS, engine="duckdb",
+                              baseline=str(DATA / "baseline.parquet"), row_budget=2000)
+    object.__setattr__(cfg, "root", tmp_path)
+    assert cfg.row_counts["labels"] > 2000 and not cfg.performance_in_engine
+    perf = cfg.performance(metric="accuracy")
+    assert perf.to_frame()["n_rows"].sum() <= 2000
+    assert "seeded sample held under engine duckdb" in perf.engine_note
+    assert "more than 2,000 label rows" in perf.engine_note
+    assert "realized performance counted on every labelled row" not in cfg.engine_note
+
+
 # ----------------------------------------------------------------------------- counts == rows
 
 

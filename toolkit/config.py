@@ -247,7 +247,7 @@ class ModelConfig:
                 for k, (read, total) in sampled.items())
             line += (f" Rows held in memory are a seeded uniform sample (seed 0) of at most {self.row_budget:,} "
                      f"per input: {parts}; drift is profiled on every row"
-                     + (" and realized performance counted on every labelled row" if self.spec.task == "binary" else "")
+                     + (" and realized performance counted on every labelled row" if self.performance_in_engine else "")
                      + ", figures from the sample carry its size.")
         return line
 
@@ -313,18 +313,43 @@ class ModelConfig:
         """:func:`toolkit.performance` per window on the labelled production rows (:attr:`labelled`).
         ``reference="baseline"`` compares with the baseline's own labelled figure. Under DuckDB/Spark a
         binary model's figures come from counts of every labelled row, joined and aggregated in the engine
-        (:meth:`outcome_counts`); other tasks use the rows of the budgeted frames, as :attr:`engine_note` states."""
+        (:meth:`outcome_counts`) while there are at most ``max(row_budget, toolkit.io.ROW_BUDGET)`` of them (:attr:`performance_in_engine`); otherwise,
+        and for other tasks, from the rows of the budgeted frames, and the result's ``engine_note`` says so."""
         from .outcomes.realized import performance
 
-        if self.engine_used != "pandas" and self.spec.task == "binary" and (
-                self.labels is not None or self.spec.target in self.outcome_counts("columns")):
+        if self.performance_in_engine:
             if isinstance(options.get("reference"), str) and options["reference"] == "baseline":
                 options["reference"] = self.outcome_counts("baseline")
             return performance(self.outcome_counts("production"), self.spec, **options)
         if isinstance(options.get("reference"), str) and options["reference"] == "baseline":
             options["reference"] = self.reference
         joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
-        return performance(joined, self.spec, by="window", **options)
+        report = performance(joined, self.spec, by="window", **options)
+        if self.engine_used == "pandas":
+            return report
+        why = ("a multiclass or regression metric needs rows" if self.spec.task != "binary" else
+               f"more than {max(self.row_budget, ROW_BUDGET):,} label rows, whose counts of distinct scores would be "
+               "about as large as the rows")
+        return dataclasses.replace(report, engine_note=(
+            f"{report.engine_note} These are the rows of the seeded sample held under engine {self.engine_used} "
+            f"(not every labelled row): {why}."))
+
+    @property
+    def performance_in_engine(self) -> bool:
+        """Whether :meth:`performance` counts every labelled row in the engine: a binary model under DuckDB or
+        Spark with at most ``max(row_budget, toolkit.io.ROW_BUDGET)`` label rows (the labels' rows, or
+        production's when the target is in the logs). The counts keep one cell per distinct score, so with many
+        more labels they are about as large as the rows themselves (10M labels: 12 GB peak); there the figures
+        come from the budgeted sample, and the result's ``engine_note`` says which."""
+        if self.engine_used == "pandas" or self.spec.task != "binary":
+            return False
+        if self.labels is not None:
+            n = self.row_counts.get("labels")
+        elif self.spec.target in self.outcome_counts("columns"):
+            n = self.row_counts.get("production")
+        else:
+            return False
+        return n is not None and n <= max(self.row_budget, ROW_BUDGET)
 
     def outcome_counts(self, key: str = "production"):
         """:func:`toolkit.engines.outcome_counts` of ``production`` (joined with ``labels``) per window, or of the
