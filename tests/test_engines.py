@@ -430,3 +430,20 @@ def test_duckdb_out_of_memory_names_the_limit_and_the_fix_not_a_corrupt_file(tmp
     message = str(err.value)
     assert "memory_limit 1MB" in message and "DUCKDB_SETTINGS['memory_limit']" in message
     assert "corrupt" not in message
+
+
+def test_toolkit_progress_off_turns_engine_progress_bars_off(monkeypatch):
+    """``toolkit report`` sets TOOLKIT_PROGRESS=off for its kernels: the bar's poll is then never called."""
+    from toolkit.engines._progress import progress_bar
+
+    calls = []
+    monkeypatch.setenv("TOOLKIT_PROGRESS", "off")
+    with progress_bar("scan", lambda: calls.append(1) or 50.0, delay=0):
+        import time
+
+        time.sleep(0.6)
+    assert calls == []
+    monkeypatch.setenv("TOOLKIT_PROGRESS", "on")
+    with progress_bar("scan", lambda: calls.append(1) or -1.0, delay=0):
+        time.sleep(0.6)
+    assert calls  # polled when on

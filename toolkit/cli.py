@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -121,6 +122,9 @@ def _add_report(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace
             _error(f"{str(not_notebooks[0])!r} is not a notebook; pass a template .ipynb or a model folder made by "
                    "`toolkit new`")
             return 2
+        # the kernels inherit it: engine progress bars in an unwatched notebook only add widget messages (a
+        # 100M-row report run once waited on a kernel that had finished)
+        os.environ.setdefault("TOOLKIT_PROGRESS", "off")
         folders = [p for p in args.notebooks if p.is_dir()]
         if folders:
             return _report_folder(args, folders)

@@ -6,6 +6,7 @@ small files) print nothing; in JupyterLab ``tqdm.auto`` draws a widget, in a ter
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +21,12 @@ _INTERVAL = 0.25
 @contextlib.contextmanager
 def progress_bar(desc: str, poll: Callable[[], float | None] | None, *, enabled: bool = True,
                  delay: float | None = None) -> Iterator[None]:
-    """Show a 0-100 % bar while the body runs; ``poll()`` returns the percentage done (< 0: unknown)."""
+    """Show a 0-100 % bar while the body runs; ``poll()`` returns the percentage done (< 0: unknown).
+
+    ``TOOLKIT_PROGRESS=off`` turns every bar off: ``toolkit report`` sets it for its kernels, where a bar
+    would only add widget messages to a notebook that no one watches."""
+    if os.environ.get("TOOLKIT_PROGRESS", "").strip().lower() in ("off", "0", "false", "no"):
+        enabled = False
     if not enabled or poll is None:
         yield
         return
