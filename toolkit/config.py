@@ -345,28 +345,37 @@ class ModelConfig:
             return False
         if self.labels is not None:
             n = self.row_counts.get("labels")
-        elif self.spec.target in self.outcome_counts("columns"):
+        elif self.spec.target in self._production_columns:
             n = self.row_counts.get("production")
         else:
             return False
         return n is not None and n <= max(self.row_budget, ROW_BUDGET)
+
+    def _engine_input(self, key: str):
+        """``baseline``, ``production`` or ``labels`` as the engines take it: a path for files, else the source."""
+        from .io import source_kind
+
+        text = getattr(self, key)
+        return str(self.path(text)) if source_kind(text) == "files" else self.source(key)
+
+    @cached_property
+    def _production_columns(self) -> list:
+        """Production's columns, read from the engine's schema (does it hold the target?)."""
+        from .engines import open_source
+
+        with open_source(self._engine_input("production"), self.engine_used) as src:
+            return src.columns
 
     def outcome_counts(self, key: str = "production"):
         """:func:`toolkit.engines.outcome_counts` of ``production`` (joined with ``labels``) per window, or of the
         ``baseline`` as one window, in :attr:`engine_used` (cached)."""
         cache = self.__dict__.setdefault("_outcome_counts", {})
         if key not in cache:
-            from .engines import open_source, outcome_counts
+            from .engines import outcome_counts
             from .io import source_kind
 
-            def where(k):
-                text = getattr(self, k)
-                return str(self.path(text)) if source_kind(text) == "files" else self.source(k)
-
+            where = self._engine_input
             engine = "auto" if self.engine_used == "pandas" else self.engine_used
-            if key == "columns":  # production's columns (does it hold the target?)
-                with open_source(where("production"), engine) as src:
-                    return src.columns
             labels = where("labels") if key == "production" and self.labels is not None else None
             # a table is one batch ('all'), as the frames held make it
             window = self.window if key == "production" else None

@@ -159,12 +159,12 @@ def _pandas_counts(production, labels, spec, r, window, label_time, inclusion_pr
     win, table = assign_windows(production, window, r.timestamp)
     positions = pd.Series(np.arange(len(production))).groupby(win.to_numpy()).indices
     cells, n_rows = {}, []
-    frame_cells = frame_cells(production, prep)
+    cells_of = frame_cells(production, prep)
     for w in table["window"]:
         rows = positions.get(w, np.array([], dtype=np.int64))
         n_rows.append(len(rows))
         rows = rows[prep.labelled[rows]]
-        c = frame_cells(rows)
+        c = cells_of(rows)
         cells[w] = c if c.floored or max_scores == MAX_SCORES else _refloor(c, max_scores)
     windows = table.assign(n_rows=n_rows, n_labelled=[cells[w].n_labelled for w in table["window"]])
     return OutcomeCounts(windows, cells, "pandas", window, prep.weight_column, label_rows, notes)
