@@ -142,6 +142,24 @@ def test_config_above_the_label_budget_uses_the_sample_and_says_so(tmp_path, mon
     assert "realized performance counted on every labelled row" not in cfg.engine_note
 
 
+def test_config_within_the_budget_does_not_claim_a_sample(tmp_path, monkeypatch):
+    """Production within row_budget is held whole under DuckDB: the note must not speak of a sample."""
+    import shutil
+
+    import toolkit.config
+
+    shutil.copytree(DATA / "production" / f"week={WEEKS[0]}", tmp_path / "production" / f"week={WEEKS[0]}")
+    monkeypatch.setattr(toolkit.config, "ROW_BUDGET", 1000)
+    demo_cfg = tk.ModelConfig.load(ROOT / "notebooks" / "model.yaml")
+    cfg = dataclasses.replace(demo_cfg, production=str(tmp_path / "production"), labels=LABELS, engine="duckdb",
+                              baseline=str(DATA / "baseline.parquet"), row_budget=20_000)
+    object.__setattr__(cfg, "root", tmp_path)
+    assert not cfg.performance_in_engine and cfg.row_counts["production"] <= 20_000
+    perf = cfg.performance(metric="accuracy")
+    assert perf.to_frame()["n_rows"].sum() == cfg.row_counts["production"]
+    assert "sample" not in perf.engine_note
+
+
 # ----------------------------------------------------------------------------- counts == rows
 
 

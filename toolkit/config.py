@@ -325,8 +325,8 @@ class ModelConfig:
             options["reference"] = self.reference
         joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
         report = performance(joined, self.spec, by="window", **options)
-        if self.engine_used == "pandas":
-            return report
+        if self.engine_used == "pandas" or not self._production_sampled():
+            return report  # every production row is held: the pandas note is the whole truth
         why = ("a multiclass or regression metric needs rows" if self.spec.task != "binary" else
                f"more than {max(self.row_budget, ROW_BUDGET):,} label rows, whose counts of distinct scores would be "
                "about as large as the rows")
