@@ -282,6 +282,23 @@ def test_relative_paths_resolve_in_notebook_folder(tmp_path, monkeypatch):
     assert "total 6000" in html and "vega-bundle" not in html  # no charts: no Vega JavaScript at all
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no ipc transport")
+def test_report_kernels_talk_over_unix_sockets_not_raced_tcp_ports(tmp_path):
+    # over TCP two kernels starting at once can pick the same free port and one dies ("Address already in use",
+    # "Kernel died before replying to kernel_info": a CI run failed so); a Unix socket has nothing to race for
+    import glob
+    import tempfile
+
+    before = set(glob.glob(f"{tempfile.gettempdir()}/toolkit-kernel-*"))
+    nb = _notebook(tmp_path / "t.ipynb", new_code_cell(
+        "from ipykernel.kernelapp import IPKernelApp\n"
+        "app = IPKernelApp.instance()\n"
+        "print('transport', app.transport, 'socket-dir', app.ip.rsplit('/', 1)[0])"))
+    html = run_report(nb, tmp_path / "t.html").read_text()
+    assert f"transport ipc socket-dir {tempfile.gettempdir()}" in html
+    assert set(glob.glob(f"{tempfile.gettempdir()}/toolkit-kernel-*")) <= before   # the sockets are removed
+
+
 # ----------------------------------------------------------------------------- command line
 
 

@@ -8,6 +8,7 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 import warnings
 from pathlib import Path
 
@@ -377,27 +378,39 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 
 def _kernel_manager(options: dict) -> dict:
-    """``{"kernel_manager_class": ...}`` starting kernels with one OpenMP/BLAS thread each, when notebooks run in parallel.
+    """``{"kernel_manager_class": ...}`` for papermill: kernels on Unix sockets, with one thread each when run in parallel.
 
-    :func:`run_many` runs one kernel per core; a kernel whose gradient boosting or BLAS starts a thread per core
-    on top of that oversubscribes the machine, and OpenMP's waiting threads spin: measured on the demo's
+    Sockets: over TCP, jupyter_client picks five free ports, closes them and lets the kernel bind them, so two
+    kernels starting at once on one machine (``toolkit report`` runs one per core; a CI job may run more) can
+    pick the same port, and one dies with "Address already in use" / "Kernel died before replying to
+    kernel_info". A Unix socket has a fresh file name instead, so there is nothing to race for. Windows has no
+    ``ipc`` transport and keeps TCP.
+
+    Threads: :func:`run_many` runs one kernel per core; a kernel whose gradient boosting or BLAS starts a thread
+    per core on top of that oversubscribes the machine, and OpenMP's waiting threads spin: measured on the demo's
     retraining plan, 79 CPU-s with the default threads against 15 CPU-s with one thread (machine under load).
     A variable the user set is kept. Results do not depend on the thread count."""
+    import os
+
     threads = options.get("kernel_threads")
-    if not threads:
+    if os.name != "posix" and not threads:
         return {}
     from jupyter_client.manager import AsyncKernelManager
 
-    env = {name: str(threads) for name in THREAD_VARIABLES}
+    env = {name: str(threads) for name in THREAD_VARIABLES} if threads else {}
 
-    class _ThreadLimitedKernelManager(AsyncKernelManager):
+    class _ReportKernelManager(AsyncKernelManager):
         async def start_kernel(self, **kw):
-            import os
-
-            kw["env"] = {**env, **(kw.get("env") or os.environ)}
+            if os.name == "posix":
+                # short absolute names: a socket path is limited to ~100 bytes, and a relative one would resolve
+                # against two different working directories (this process's and the kernel's)
+                self.transport = "ipc"
+                self.ip = os.path.join(tempfile.gettempdir(), f"toolkit-kernel-{uuid.uuid4().hex[:12]}")
+            if env:
+                kw["env"] = {**env, **(kw.get("env") or os.environ)}
             return await super().start_kernel(**kw)
 
-    return {"kernel_manager_class": _ThreadLimitedKernelManager}
+    return {"kernel_manager_class": _ReportKernelManager}
 
 
 def _quiet_kernel_arguments(kernel_name: str) -> list[str]:
