@@ -61,6 +61,7 @@ def outcome_counts(
     progress: bool = True,
     connection=None,
     session=None,
+    all_rows: bool = False,
 ) -> OutcomeCounts:
     """Per window: rows, labelled rows and the cells of a binary model, with the label join in the engine.
 
@@ -88,11 +89,17 @@ def outcome_counts(
         1e-6 grid (the report says so, with the most the AUC can move).
     engine, progress, connection, session
         As in :func:`toolkit.engines.profile`.
+    all_rows
+        Also count every production row, labelled or not, per (label or none, score, predicted label,
+        inclusion probability): :attr:`OutcomeCounts.scores`, from which :func:`toolkit.estimate_performance`
+        estimates without labels and :meth:`toolkit.AbstainDecision.apply` routes. Scores stay exact (never
+        floored; ``max_scores`` is ignored), so the result has one cell per distinct score and window: bound it
+        first (:func:`distinct_scores`).
 
     Returns
     -------
     OutcomeCounts
-        Pass it to :func:`toolkit.performance`.
+        Pass it to :func:`toolkit.performance` (and, with ``all_rows``, to :func:`toolkit.estimate_performance`).
 
     Examples
     --------
@@ -128,13 +135,15 @@ def outcome_counts(
                          "tk.performance on the rows (cfg.performance reads them within the row budget)")
     engine = _check_engine(engine, production)
     if engine == "pandas":
-        return _pandas_counts(production, labels, spec, r, window, label_time, inclusion_prob, conflicts, max_scores)
+        return _pandas_counts(production, labels, spec, r, window, label_time, inclusion_prob, conflicts, max_scores,
+                              all_rows)
     with open_source(production, engine, connection=connection, session=session) as src:
         lab = None
         try:
             if labels is not None:
                 lab = _open_labels(labels, src)
-            return _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, max_scores, progress, tz)
+            return _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, max_scores, progress, tz,
+                                  all_rows)
         finally:
             if lab is not None and lab is not src:
                 lab.close()
@@ -143,7 +152,8 @@ def outcome_counts(
 # ------------------------------------------------------------------------------------------------ pandas
 
 
-def _pandas_counts(production, labels, spec, r, window, label_time, inclusion_prob, conflicts, max_scores):
+def _pandas_counts(production, labels, spec, r, window, label_time, inclusion_prob, conflicts, max_scores,
+                   all_rows=False):
     """The reference path: tk.join_labels, then the same cells tk.performance builds from the rows."""
     from ..outcomes.labels import join_labels
     from ..outcomes.measure import assign_windows
@@ -158,16 +168,45 @@ def _pandas_counts(production, labels, spec, r, window, label_time, inclusion_pr
     prep = prepare(production, r, metrics, inclusion_prob)
     win, table = assign_windows(production, window, r.timestamp)
     positions = pd.Series(np.arange(len(production))).groupby(win.to_numpy()).indices
-    cells, n_rows = {}, []
+    cells, n_rows, scores = {}, [], {} if all_rows else None
     cells_of = frame_cells(production, prep)
+    every = _all_row_cells(production, prep, r) if all_rows else None
     for w in table["window"]:
         rows = positions.get(w, np.array([], dtype=np.int64))
         n_rows.append(len(rows))
+        if all_rows:
+            scores[w] = every(rows)
+            lab = scores[w].to_frame()
+            cells[w] = Cells.from_frame(lab[lab["y"].notna()])
+            continue
         rows = rows[prep.labelled[rows]]
         c = cells_of(rows)
         cells[w] = c if c.floored or max_scores == MAX_SCORES else _refloor(c, max_scores)
     windows = table.assign(n_rows=n_rows, n_labelled=[cells[w].n_labelled for w in table["window"]])
-    return OutcomeCounts(windows, cells, "pandas", window, prep.weight_column, label_rows, notes)
+    return OutcomeCounts(windows, cells, "pandas", window, prep.weight_column, label_rows, notes, scores)
+
+
+def _all_row_cells(frame: pd.DataFrame, prep, r):
+    """``rows -> Cells`` of every row (label NaN where there is none; the inclusion probability only where
+    labelled), as the engines count them; the scores of every row are checked as probabilities."""
+    from ..outcomes.measure import check_probabilities
+
+    if prep.score is not None:
+        check_probabilities(prep.score, r.score, "production")
+    if prep.weight_column is not None:
+        raw = pd.to_numeric(frame[prep.weight_column], errors="coerce").to_numpy(dtype=float)
+        pi = np.where(prep.labelled, raw, np.nan)
+    else:
+        pi = np.where(prep.labelled, 1.0, np.nan)
+    y = np.where(prep.labelled, prep.y, np.nan)
+    s = np.full(prep.n_rows, np.nan) if prep.score is None else prep.score
+    p = np.full(prep.n_rows, np.nan) if prep.prediction is None else prep.prediction
+
+    def cells(rows: np.ndarray) -> Cells:
+        return Cells.from_frame(pd.DataFrame({"y": y[rows], "s": s[rows], "p": p[rows], "pi": pi[rows],
+                                              "n": np.ones(len(rows), np.int64)}))
+
+    return cells
 
 
 def _refloor(c: Cells, max_scores: int) -> Cells:
@@ -239,7 +278,7 @@ def _present(d, column: str, ctype: str) -> str:
 
 
 def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, max_scores, progress,
-                   tz=None) -> OutcomeCounts:
+                   tz=None, all_rows=False) -> OutcomeCounts:
     from ..outcomes.measure import binary_target
 
     d = src.dialect
@@ -366,10 +405,12 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
     def lab_only(col):
         return f"CASE WHEN y IS NULL THEN NULL ELSE {col} END"
 
-    cells = (f"SELECT w, y, {lab_only('s')} AS s, {lab_only('p')} AS p, {lab_only('pi')} AS pi, COUNT(*) AS n, "
+    # with all_rows, unlabelled rows keep their score and predicted label (one cell per distinct score), exact
+    sc, pc = ("s", "p") if all_rows else (lab_only("s"), lab_only("p"))
+    cells = (f"SELECT w, y, {sc} AS s, {pc} AS p, {lab_only('pi')} AS pi, COUNT(*) AS n, "
              f"MIN(t) AS t0, SUM(nl) AS m_rows, SUM(CASE WHEN nl IS NOT NULL THEN 1 ELSE 0 END) AS matched, "
              f"SUM(CASE WHEN conflict = 1 THEN nl - 1 ELSE 0 END) AS extras, SUM(conflict) AS conflicts "
-             f"FROM ({joined}) j GROUP BY w, y, {lab_only('s')}, {lab_only('p')}, {lab_only('pi')}")
+             f"FROM ({joined}) j GROUP BY w, y, {sc}, {pc}, {lab_only('pi')}")
     # distinct scores per window without a second pass over the rows: one flag per (window, score), summed
     first = (f"CASE WHEN y IS NOT NULL AND s IS NOT NULL AND ROW_NUMBER() OVER (PARTITION BY w, "
              f"CASE WHEN y IS NULL THEN 1 ELSE 0 END, s ORDER BY y, p, pi) = 1 THEN 1 ELSE 0 END")
@@ -379,6 +420,8 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
     final = (f"SELECT w, y, {floored} AS s, p, pi, SUM(n) AS n, MIN(t0) AS t0, MAX(CASE WHEN ns > {int(max_scores)} "
              f"THEN 1 ELSE 0 END) AS fl, SUM(m_rows) AS m_rows, SUM(matched) AS matched, SUM(extras) AS extras, "
              f"SUM(conflicts) AS conflicts FROM ({counted}) c3 GROUP BY w, y, {floored}, p, pi")
+    if all_rows:
+        final = f"SELECT c.*, 0 AS fl FROM ({cells}) c"
     res = _run(src, final, f"counting outcomes in {src.description}", progress)
     label_rows = {}
     if lab is not None:
@@ -392,7 +435,7 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
                          f"labels of repeated ids were set aside ({label_rows['orphans']:,} orphan label rows in all), "
                          "not guessed; give labels a label_time column to match each to the latest prediction before it")
     res = res[res["w"].notna()]
-    return _tidy(res, src, wspec, window, ts, pi_col, label_rows, tuple(notes), r)
+    return _tidy(res, src, wspec, window, ts, pi_col, label_rows, tuple(notes), r, all_rows)
 
 
 def _require(what: str, types: dict, needed: list, source) -> None:
@@ -407,7 +450,7 @@ def _run(src, sql: str, desc: str, progress: bool) -> pd.DataFrame:
     return src.run(sql, desc, progress)
 
 
-def _tidy(res: pd.DataFrame, src, wspec, window, ts, pi_col, label_rows, notes, r) -> OutcomeCounts:
+def _tidy(res: pd.DataFrame, src, wspec, window, ts, pi_col, label_rows, notes, r, all_rows=False) -> OutcomeCounts:
     """Engine rows -> OutcomeCounts: window labels, order and starts as the pandas path makes them."""
     from ..outcomes.counts import check_inclusion
     from ..outcomes.measure import assign_windows
@@ -440,8 +483,9 @@ def _tidy(res: pd.DataFrame, src, wspec, window, ts, pi_col, label_rows, notes, 
     if r.score is not None and len(labelled):
         from ..outcomes.measure import check_probabilities
 
-        check_probabilities(labelled["s"].to_numpy(float), r.score, "production")
-    cells, n_rows, n_lab = {}, [], []
+        checked = res if all_rows else labelled
+        check_probabilities(checked["s"].to_numpy(float), r.score, "production")
+    cells, n_rows, n_lab, scores = {}, [], [], {} if all_rows else None
     parts = dict(tuple(res.groupby("window", sort=False)))
     for w in table["window"]:
         part = parts.get(w, res.iloc[0:0])
@@ -449,8 +493,10 @@ def _tidy(res: pd.DataFrame, src, wspec, window, ts, pi_col, label_rows, notes, 
         lp = part[part["y"].notna()]
         cells[w] = Cells.from_frame(lp[["y", "s", "p", "pi", "n"]], floored=bool(lp["fl"].max() == 1) if len(lp) else False)
         n_lab.append(cells[w].n_labelled)
+        if all_rows:
+            scores[w] = Cells.from_frame(part[["y", "s", "p", "pi", "n"]])
     windows = table[["window", "window_start"]].assign(n_rows=n_rows, n_labelled=n_lab)
-    return OutcomeCounts(windows.reset_index(drop=True), cells, src.engine, window, pi_col, label_rows, notes)
+    return OutcomeCounts(windows.reset_index(drop=True), cells, src.engine, window, pi_col, label_rows, notes, scores)
 
 
 def _zone(src, column: str) -> str | None:

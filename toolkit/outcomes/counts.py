@@ -358,6 +358,10 @@ class OutcomeCounts:
         Where every label row went (as :attr:`toolkit.FeedbackReport.label_rows`; empty without a labels input).
     notes
         What the label join set aside or coerced.
+    scores
+        ``{window: Cells}`` of every production row, labelled or not (label and inclusion probability NaN
+        where there is no label), with exact scores; None unless counted with ``all_rows=True``. The
+        label-free estimate and the routing of an abstain rule read these.
     """
 
     windows: pd.DataFrame
@@ -367,6 +371,7 @@ class OutcomeCounts:
     weight_column: str | None = None
     label_rows: dict = dataclasses.field(default_factory=dict)
     notes: tuple = ()
+    scores: dict | None = None
 
     def merged(self) -> Cells:
         """All windows' cells in one (the baseline's figure)."""
