@@ -195,6 +195,11 @@ def estimate_performance(
     production
         Rows to estimate, labels not needed. Labels that are present (e.g. after
         :func:`toolkit.join_labels`) are used only to show the realized value beside the estimate.
+        Binary models: or :class:`~toolkit.outcomes.counts.OutcomeCounts` counted with ``all_rows=True``
+        (:func:`toolkit.engines.outcome_counts`, in pandas, DuckDB or Spark): the windows are the counts',
+        every production row enters through its cell (rows of one score and predicted label are
+        exchangeable), and the labels are simulated per cell (binomial), so the three engines give the same
+        figures. ``by`` is then ignored.
     {roles}
     metric
         Name(s) as in :func:`toolkit.performance`; 'all' for every metric of the task.
@@ -256,8 +261,12 @@ def estimate_performance(
     1  [1000:1999]     0.712  0.678  0.747  1000
     2  [2000:2999]     0.718  0.684  0.748  1000
     """
+    from .counts import OutcomeCounts
+
     check_frame("reference", reference)
-    check_frame("production", production)
+    counted = isinstance(production, OutcomeCounts)
+    if not counted:
+        check_frame("production", production)
     check_choice("calibration", calibration, _CALIBRATIONS)
     if not 0 < level < 1 or not 0 < flag_level < 1:
         raise ValueError(f"level and flag_level must be between 0 and 1; got {level!r}, {flag_level!r}")
@@ -266,6 +275,9 @@ def estimate_performance(
     roles = resolve_roles(reference, spec, name="reference", caller="estimate_performance", features=features,
                           **roles)
     metrics = resolve_metrics(metric, roles.task)
+    if counted:  # per-window counts of every production row (toolkit.engines.outcome_counts(all_rows=True))
+        return _estimate_from_counts(reference, production, roles, metrics, calibration, level, flag_level,
+                                     n_resamples, random_state, inclusion_prob)
     labels, chunks = assign_windows(production, by, roles.timestamp, name="production")
     positions = pd.Series(np.arange(len(production))).groupby(labels.to_numpy()).indices
     rng = np.random.default_rng(random_state)
@@ -322,15 +334,18 @@ def estimate_performance(
             rec["note"] = "; ".join(chunk_notes)
             records.append(rec)
     frame = pd.DataFrame.from_records(records, columns=FRAME_COLUMNS)
-    assumptions = (
+    return PerformanceEstimate(frame=frame, metrics=metrics, task=roles.task, level=level, method="CBPE",
+                               calibration=calibrator["table"], assumptions=_cbpe_assumptions(calibrator["name"]))
+
+
+def _cbpe_assumptions(calibration: str) -> tuple[str, ...]:  # noqa: N802 - reads as the constant it nearly is
+    return (
         "scores are calibrated probabilities on the production data once calibrated on the reference "
-        f"(calibration: {calibrator['name']})",
+        f"(calibration: {calibration})",
         "no concept drift: P(label | score) is the same as on the reference (input drift alone is fine)",
         "the interval covers the sampling error of the labels only (labels simulated from the calibrated "
         "probabilities), not calibration error",
     )
-    return PerformanceEstimate(frame=frame, metrics=metrics, task=roles.task, level=level, method="CBPE",
-                               calibration=calibrator["table"], assumptions=assumptions)
 
 
 def _prepare_classification(frame, roles, metrics, name, class_scores, classes,
@@ -454,16 +469,26 @@ def _estimate_chunk(metrics, task, probs, ana, rows, w, n_sim, rng, level, flag_
                 # spread of the expected value over half-sample refits (= the full fit's spread for a sqrt(n)
                 # functional), and the full fit's bias from the half-samples' mean shift: the isotonic fit
                 # over-fits the reference's noise (too spread out, so e.g. AUC reads high) by ~ n^(-2/3)
-                full = _binary_expected(m, p, s, pred, w)
-                spread, n_half = float(np.nanstd(vals, ddof=1)), int(np.sum(~np.isnan(vals)))
-                # the bias correction is itself a mean over n_half refits: its noise enters the check's variance
-                cal_sd[m] = (float(np.hypot(spread, _HALF_BIAS * spread / np.sqrt(max(n_half, 1)))),
-                             float(np.nanmean(vals) - full) * _HALF_BIAS, max(n_half - 1, 1))
+                cal_sd[m] = _calibration_terms(vals, _binary_expected(m, p, s, pred, w))
     else:
         cal_sd = {}
         P, pred = probs[rows], ana["pred"][rows].astype(np.int64)
         sims = _simulate_multiclass(metrics, P, pred, w, n_sim, rng)
         est = {m: _multiclass_expected(m, P, pred, w) for m in metrics}
+    return _summarise(metrics, sims, est, cal_sd, level, flag_level)
+
+
+def _calibration_terms(vals: np.ndarray, full: float) -> tuple[float, float, int]:
+    """(sd, bias, degrees of freedom) of the calibration from the expected values ``vals`` under half-sample refits."""
+    spread, n_half = float(np.nanstd(vals, ddof=1)), int(np.sum(~np.isnan(vals)))
+    # the bias correction is itself a mean over n_half refits: its noise enters the check's variance
+    return (float(np.hypot(spread, _HALF_BIAS * spread / np.sqrt(max(n_half, 1)))),
+            float(np.nanmean(vals) - full) * _HALF_BIAS, max(n_half - 1, 1))
+
+
+def _summarise(metrics, sims: dict, est: dict, cal_sd: dict, level: float, flag_level: float) -> dict:
+    """``{metric: (estimate, lower, upper, check_lower, check_upper)}`` from the simulated realized values,
+    the expected values and the calibration's spread and bias (see :func:`_estimate_chunk`)."""
     out = {}
     for m in metrics:
         finite_sims = sims[m][~np.isnan(sims[m])]
@@ -487,6 +512,176 @@ def _estimate_chunk(metrics, task, probs, ana, rows, w, n_sim, rng, level, flag_
             check = (np.nan, np.nan)
         out[m] = (e, *percentile_interval(sims[m], level), *check)
     return out
+
+
+# -- binary, from counts --------------------------------------------------------------------------------------
+#
+# Rows of one window with the same score and predicted label are exchangeable for CBPE: they get the same
+# calibrated probability, and every metric is a weighted sum over rows or positive-negative pairs. So a
+# window is its cells (score, predicted label, rows): the expected values are the rows' sums computed per
+# cell, and the simulated label vectors draw, per cell, Binomial(rows, probability) positives -- exactly the
+# distribution of the row-by-row draws. The same cells in the same order meet the same seeded draws, so
+# pandas, DuckDB and Spark counts give identical figures.
+
+
+def _merge_cells(s: np.ndarray, p: np.ndarray, n: np.ndarray, pi: np.ndarray | None = None):
+    """Cells merged on (score, predicted label[, inclusion probability]), sorted by score: ``s, p, n, pi``."""
+    frame = pd.DataFrame({"s": s, "p": p, "pi": np.ones(len(s)) if pi is None else pi, "n": n})
+    g = frame.groupby(["s", "p", "pi"], sort=True)["n"].sum().reset_index()
+    return (g["s"].to_numpy(float), g["p"].to_numpy(float), g["n"].to_numpy(np.int64), g["pi"].to_numpy(float))
+
+
+def _expected_auc(s: np.ndarray, P: np.ndarray, n: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Expected ROC AUC (ratio of expected pair counts, ties one half) of cells of ``n`` rows of weight ``w`` at
+    sorted scores ``s`` whose rows are positive with probability ``P`` (one row of ``P`` per probability vector).
+
+    The rows' form (:meth:`BinaryKernel.auc` with soft labels) leaves out a row's pair with itself only: rows of
+    one cell do pair with each other, tied, so the self-pair term is ``n w^2 P (1 - P)`` per cell, not the cell's
+    square (which the kernel would take on cell weights)."""
+    P = np.atleast_2d(P)
+    nw = n * w
+    pos, neg = P * nw, (1 - P) * nw
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]]) if s.size else np.array([], dtype=np.int64)
+    if s.size == 0:
+        return np.full(P.shape[0], np.nan)
+    pos_g, neg_g = np.add.reduceat(pos, starts, axis=1), np.add.reduceat(neg, starts, axis=1)
+    below = np.cumsum(neg_g, axis=1) - neg_g
+    self_pairs = (n * w**2 * P * (1 - P)).sum(axis=1)
+    num = (pos_g * (below + 0.5 * neg_g)).sum(axis=1) - 0.5 * self_pairs
+    den = pos_g.sum(axis=1) * neg_g.sum(axis=1) - self_pairs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _expected_cells(metric: str, P: np.ndarray, s: np.ndarray, pred: np.ndarray, n: np.ndarray,
+                    w: np.ndarray) -> np.ndarray:
+    """:func:`_binary_expected` over cells, for each row of ``P`` (calibrated probabilities per cell)."""
+    P = np.atleast_2d(P)
+    nw = n * w
+    if metric == "roc_auc":
+        return _expected_auc(s, P, n, w)
+    if metric == "brier":
+        return np.sum(nw * ((P - s) ** 2 + P * (1 - P)), axis=1) / np.sum(nw)
+    if metric == "ece":
+        return np.full(P.shape[0], np.nan)
+    return BinaryKernel(score=s, prediction=pred)(metric, P, nw)  # linear in the labels: per cell as per row
+
+
+def _simulate_cells(metrics, P: np.ndarray, s, pred, n, w, n_sim: int, rng) -> dict:
+    """Realized value of each metric under ``n_sim`` label draws: Binomial(n, P) positives per cell, as a
+    positive and a negative pseudo-row per cell (weights ``k w`` and ``(n - k) w``)."""
+    kernel = BinaryKernel(score=np.r_[s, s], prediction=np.r_[pred, pred])
+    labels = np.r_[np.ones(s.size), np.zeros(s.size)]
+    block = max(1, min(n_sim, _MAX_CELLS // max(2 * s.size, 1)))
+    out, done = {m: [] for m in metrics}, 0
+    while done < n_sim:
+        b = min(block, n_sim - done)
+        k = rng.binomial(n, P, size=(b, s.size)).astype(float)
+        W = np.hstack([k * w, (n - k) * w])
+        for m in metrics:
+            out[m].append(kernel(m, labels, W))
+        done += b
+    return {m: np.concatenate(v) for m, v in out.items()}
+
+
+def _estimate_cells(metrics, calibrator, s, pred, n, w, n_sim, rng, level, flag_level) -> dict:
+    """:func:`_estimate_chunk` of one window's cells (binary): ``{metric: (estimate, lower, upper, check_lower,
+    check_upper)}``."""
+    if n.sum() == 0:
+        return {m: (np.nan,) * 5 for m in metrics}
+    cal = calibrator["models"][0]
+    P = cal(s)
+    sims = _simulate_cells(metrics, P, s, pred, n, w, n_sim, rng)
+    est = {m: float(_expected_cells(m, P, s, pred, n, w)[0]) for m in metrics}
+    cal_sd = {}
+    if cal.boot_models:
+        PB = np.vstack([model.predict(s) for model in cal.boot_models])
+        for m in metrics:
+            if m != "ece":
+                cal_sd[m] = _calibration_terms(_expected_cells(m, PB, s, pred, n, w), est[m])
+    return _summarise(metrics, sims, est, cal_sd, level, flag_level)
+
+
+def _estimate_from_counts(reference, counts, roles, metrics, calibration, level, flag_level, n_resamples,
+                          random_state, inclusion_prob) -> "PerformanceEstimate":
+    """CBPE per window from :class:`~toolkit.outcomes.counts.OutcomeCounts` of every production row (binary)."""
+    from .counts import Cells, measure_cells
+
+    if roles.task != "binary":
+        raise ValueError(f"estimation from counts is for binary models; this model's task is {roles.task!r}. Pass "
+                         "the production rows (a DataFrame) instead")
+    if counts.scores is None:
+        raise ValueError("these outcome counts hold the labelled rows only; the estimate needs every production row: "
+                         "count them with tk.engines.outcome_counts(..., all_rows=True)")
+    if roles.score is None:
+        raise ValueError("label-free estimation needs the model's score; pass score='churn_score'")
+    ref_prep = _prepare_classification(reference, roles, metrics, "reference", None, None,
+                                       inclusion_prob=inclusion_prob)
+    ref_values = {m: measure(ref_prep["prep"], np.arange(len(reference)), m, interval=False).value for m in metrics}
+    calibrator = _fit_calibrators(ref_prep, calibration, random_state, "binary")
+    rng = np.random.default_rng(random_state)
+    records = []
+    for chunk, start in zip(counts.windows["window"], counts.windows["window_start"]):
+        c = counts.scores[chunk] if chunk in counts.scores else Cells.empty()
+        usable = ~np.isnan(c.s) & ~np.isnan(c.p)
+        n_all, n_ok = int(c.n.sum()), int(c.n[usable].sum())
+        labelled = usable & ~np.isnan(c.y)
+        n_lab = int(c.n[labelled].sum())
+        notes = []
+        if n_ok < n_all:
+            notes.append(f"{fmt_int(n_all - n_ok)} rows with missing score/prediction excluded")
+        s, pred, n, _ = _merge_cells(c.s[usable], c.p[usable], c.n[usable])
+        estimates = _estimate_cells(metrics, calibrator, s, pred, n, np.ones(n.size), n_resamples, rng, level,
+                                    flag_level)
+        checks = estimates
+        real_cells = Cells(c.y[labelled], c.s[labelled], c.p[labelled], c.pi[labelled], c.n[labelled])
+        weighted = bool(np.any(real_cells.pi != 1))
+        if n_lab:
+            if n_lab < n_ok or weighted:
+                ls, lp, ln, lpi = _merge_cells(c.s[labelled], c.p[labelled], c.n[labelled], c.pi[labelled])
+                checks = _estimate_cells(metrics, calibrator, ls, lp, ln, 1.0 / lpi, n_resamples, rng, level,
+                                         flag_level)
+                notes.append(f"realized from {fmt_int(n_lab)} of {fmt_int(n_ok)} rows"
+                             + (" (weighted by 1/inclusion_prob)" if weighted else ""))
+        for m in metrics:
+            rec = {"window": chunk, "window_start": start, "metric": m, "n": n_ok, "n_labelled": n_lab,
+                   "reference_value": ref_values[m], "method": "CBPE", "unreliable": False,
+                   "realized": np.nan, "realized_lower": np.nan, "realized_upper": np.nan, "check_lower": np.nan,
+                   "check_upper": np.nan}
+            est, low, high, _, _ = estimates[m]
+            rec.update(estimate=est, lower=low, upper=high)
+            chunk_notes = list(notes)
+            if n_ok == 0:
+                chunk_notes.append("no scored rows")
+            if n_lab:
+                real = measure_cells(real_cells, m, level=level, n_boot=300, rng=rng, keep_boot=False,
+                                     score_name=roles.score, weight_column=counts.weight_column)
+                _flag_realized(rec, real, checks[m][3:], chunk_notes, " (or scores no longer calibrated)", True)
+            rec["note"] = "; ".join(chunk_notes)
+            records.append(rec)
+    frame = pd.DataFrame.from_records(records, columns=FRAME_COLUMNS)
+    n_rows = int(counts.windows["n_rows"].sum())
+    where = "in memory (pandas)" if counts.engine == "pandas" else f"in {counts.engine_name}"
+    note = (f"Label-free estimate computed {where} from counts per distinct score of all {n_rows:,} production rows "
+            f"({len(counts.windows)} windows), not from a sample; the calibration was fitted on the "
+            f"{fmt_int(len(reference))} reference rows held in memory.")
+    return PerformanceEstimate(frame=frame, metrics=metrics, task=roles.task, level=level, method="CBPE",
+                               calibration=calibrator["table"], assumptions=_cbpe_assumptions(calibrator["name"]),
+                               engine=counts.engine, engine_note=note)
+
+
+def _flag_realized(rec: dict, real, check: tuple, notes: list[str], cause: str, with_notes: bool) -> None:
+    """Put a window's realized :class:`Measure` and the range ``check`` it should fall in on ``rec``; flag the
+    window ``unreliable`` (with a note) when the value falls outside."""
+    if with_notes:
+        notes.extend(n for n in real.notes if "Hajek" not in n)
+    c_low, c_high = check
+    rec.update(realized=real.value, realized_lower=real.lower, realized_upper=real.upper, check_lower=c_low,
+               check_upper=c_high)
+    if not np.isnan(real.value) and not c_low <= real.value <= c_high:
+        rec["unreliable"] = True
+        notes.append(f"realized outside the estimate's interval: concept drift suspected{cause}; do not trust the "
+                     "estimate here")
 
 
 # -- regression -------------------------------------------------------------------------------------------
@@ -585,15 +780,7 @@ def _check_realized(rec: dict, prep, rows: np.ndarray, metric: str, level: float
     ``unreliable`` (with a note) when the value falls outside. ``with_notes``: add the measure's notes
     (the Hajek one aside: the window's note already says the rows are weighted)."""
     real = measure(prep, rows, metric, level=level, n_boot=300, rng=rng, keep_boot=False)
-    if with_notes:
-        notes.extend(n for n in real.notes if "Hajek" not in n)
-    c_low, c_high = check
-    rec.update(realized=real.value, realized_lower=real.lower, realized_upper=real.upper, check_lower=c_low,
-               check_upper=c_high)
-    if not np.isnan(real.value) and not c_low <= real.value <= c_high:
-        rec["unreliable"] = True
-        notes.append(f"realized outside the estimate's interval: concept drift suspected{cause}; do not trust the "
-                     "estimate here")
+    _flag_realized(rec, real, check, notes, cause, with_notes)
 
 
 def _regression_interval(metric, loss, resid_var, z, w=None):
@@ -622,6 +809,9 @@ class PerformanceEstimate(WindowedResult):
         scores, and which was chosen. Regression: the loss models' residual variances.
     unreliable
         Chunks whose realized value fell outside the range the estimate allows (``flag_level``).
+    engine, engine_note
+        Where the figures were computed and from how many rows (set when estimated from counts, or by
+        :meth:`toolkit.ModelConfig.estimate`).
 
     Examples
     --------
@@ -645,6 +835,8 @@ class PerformanceEstimate(WindowedResult):
     method: str
     calibration: pd.DataFrame
     assumptions: tuple[str, ...]
+    engine: str = "pandas"
+    engine_note: str = ""
 
     @property
     def chunks(self) -> list[str]:
