@@ -16,6 +16,8 @@ windows in one pass; only a handful of spellings differ between the two dialects
 * :func:`profile_windows` -- a :class:`WindowedProfiles` per period or partition, in one pass
 * :func:`drift_windows` -- the windows :func:`toolkit.drift_over_time` compares, as profiles
 * :func:`outcome_counts` -- the label join and a binary model's cells per window, for :func:`toolkit.performance`
+  (with ``all_rows=True`` every production row's, for :func:`toolkit.estimate_performance`); :func:`distinct_scores`
+  bounds their number first
 * :func:`confusion_counts`, :func:`score_histogram`, :func:`auc_from_histogram` -- outcome counts per window
 * :func:`read_columns` -- only the named columns of wide logs, as a DataFrame
 * :func:`rows_if_cheap`, :func:`read_rows` -- files small enough to compare on their rows (``tk.compare``'s
@@ -41,14 +43,14 @@ from ._api import (ENGINES, auc_from_histogram, confusion_counts, engine_of, pro
 from ._contract import SourceBatch, guard_source, source_batch, window_row_counts
 from ._drift import WindowProfile, drift_windows
 from ._memory import is_files, read_rows, rows_if_cheap
-from ._outcomes import outcome_counts
+from ._outcomes import distinct_scores, outcome_counts
 from ._profiles import EXACT_QUANTILES, WindowedProfiles, clear_cache
 from ._source import DUCKDB_SETTINGS, is_source, list_files, open_source
 from ._source import _active_session as active_session
 from ._source import SPARK_KEYS, existing_session, session_note, spark_read
 
 __all__ = ["open_source", "active_session", "profile", "profile_windows", "WindowedProfiles", "drift_windows", "WindowProfile", "confusion_counts",
-           "outcome_counts", "score_histogram", "read_columns",
+           "outcome_counts", "distinct_scores", "score_histogram", "read_columns",
            "auc_from_histogram", "is_source", "engine_of", "list_files", "clear_cache", "ENGINES",
            "DUCKDB_SETTINGS", "EXACT_QUANTILES", "SourceBatch", "source_batch", "window_row_counts", "guard_source",
            "is_files", "rows_if_cheap", "read_rows", "SPARK_KEYS", "existing_session", "session_note", "spark_read"]

@@ -34,7 +34,7 @@ from . import _sql as S
 from ._source import FILE_COLUMN, open_source
 from ._windows import batch_label, source_timezone, window_spec
 
-__all__ = ["outcome_counts"]
+__all__ = ["outcome_counts", "distinct_scores"]
 
 _CONFLICTS = ("latest", "first", "drop", "raise")
 
@@ -149,6 +149,41 @@ def outcome_counts(
                 lab.close()
 
 
+def distinct_scores(production, spec=None, *, window: str | None = None, timestamp: str | None = None,
+                    score: str | None = None, tz: str | None = None, engine: str = "auto", progress: bool = False,
+                    connection=None, session=None) -> int:
+    """About how many cells ``outcome_counts(..., all_rows=True)`` returns: distinct scores summed over the
+    windows, counted in the engine with HyperLogLog (``approx_count_distinct``, a few % off, no hash table of
+    the scores); exact (``nunique``) for a DataFrame. Cheap enough to decide, before counting, whether the
+    cells fit in memory.
+
+    >>> import pandas as pd
+    >>> distinct_scores(pd.DataFrame({"p": [0.1, 0.2, 0.2, None]}), score="p")
+    2
+    """
+    from ..spec import resolve_roles
+    from ._api import _check_engine
+
+    r = resolve_roles(None, spec, require=("score",), score=score, timestamp=timestamp)
+    engine = _check_engine(engine, production)
+    if engine == "pandas":
+        from ..outcomes.measure import assign_windows
+
+        win, _ = assign_windows(production, window, r.timestamp)
+        s = pd.to_numeric(production[r.score], errors="coerce")
+        return int(s.groupby(win.to_numpy()).nunique().sum())
+    with open_source(production, engine, connection=connection, session=session) as src:
+        _require("production", src.types, [r.score], src)
+        ts = r.timestamp if r.timestamp in src.types else None
+        wspec = source_timezone(src, window_spec(window, src.columns, ts, has_files=bool(src.files), tz=tz), tz)
+        wexpr = src.group_expr if wspec.kind == "file" else wspec.sql(src.dialect)
+        sv, _ = S.numeric_value(src.dialect, r.score, src.types[r.score])
+        sql = (f"SELECT SUM(k) AS k FROM (SELECT approx_count_distinct(s) AS k FROM (SELECT {wexpr} AS w, "
+               f"CASE WHEN {S._missing(sv)} THEN NULL ELSE {sv} END AS s FROM {src.name}) t GROUP BY w) g")
+        k = src.run(sql, "counting distinct scores", progress)["k"].iloc[0]
+    return 0 if k is None or pd.isna(k) else int(k)
+
+
 # ------------------------------------------------------------------------------------------------ pandas
 
 
@@ -165,6 +200,8 @@ def _pandas_counts(production, labels, spec, r, window, label_time, inclusion_pr
                          label_time=label_time, by=None, conflicts=conflicts)
         production, label_rows, notes = fb.joined, dict(fb.label_rows), tuple(fb.notes)
     metrics = [m for m, col in (("roc_auc", r.score), ("accuracy", True)) if col]
+    if all_rows and labels is None and r.target not in production.columns:
+        production = production.assign(**{r.target: np.nan})  # every row counted for a label-free estimate
     prep = prepare(production, r, metrics, inclusion_prob)
     win, table = assign_windows(production, window, r.timestamp)
     positions = pd.Series(np.arange(len(production))).groupby(win.to_numpy()).indices
@@ -286,7 +323,9 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
     ptypes = src.types
     ltypes = lab.types if lab is not None else {}
     need_prod = [c for c in (r.score, r.prediction) if c is not None]
-    if lab is None:
+    # every row counted for a label-free estimate: production need not hold any label
+    unlabelled = all_rows and lab is None and r.target not in ptypes
+    if lab is None and not unlabelled:
         need_prod.append(r.target)
     if lab is not None:
         need_prod.append(r.id)
@@ -310,7 +349,8 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
     wspec = source_timezone(src, window_spec(window, src.columns, ts, has_files=bool(src.files), tz=tz), tz)
     wexpr = src.group_expr if wspec.kind == "file" else wspec.sql(d)
 
-    y = S._flag(d, r.target, ltypes[r.target] if lab is not None else ptypes[r.target], r.positive_label)
+    y = ("CAST(NULL AS DOUBLE)" if unlabelled else
+         S._flag(d, r.target, ltypes[r.target] if lab is not None else ptypes[r.target], r.positive_label))
     if r.prediction is not None:
         p = S._flag(d, r.prediction, ptypes[r.prediction], r.positive_label)
     else:
@@ -323,8 +363,8 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
     notes: list[str] = []
 
     # one statement of checks: the target's (and prediction's) values, repeated ids, label rows without id or value
-    tsrc, ttype = (lab, ltypes[r.target]) if lab is not None else (src, ptypes[r.target])
-    tv = f"CASE WHEN {_present(d, r.target, ttype)} THEN {q(r.target)} END"
+    tsrc, ttype = (lab, ltypes[r.target]) if lab is not None else (src, ptypes.get(r.target))
+    tv = "CAST(NULL AS DOUBLE)" if unlabelled else f"CASE WHEN {_present(d, r.target, ttype)} THEN {q(r.target)} END"
     parts = [f"SELECT COUNT(DISTINCT {tv}) AS ntv, MIN({tv}) AS tv0, MAX({tv}) AS tv1, COUNT(*) AS total"
              + (f", SUM(CASE WHEN __tk_lk IS NULL THEN 1 ELSE 0 END) AS no_id, SUM(CASE WHEN __tk_lk IS NOT NULL AND {tv} IS NULL "
                 f"THEN 1 ELSE 0 END) AS no_value FROM (SELECT *, {{lk}} AS __tk_lk FROM {tsrc.name}) l0" if lab is not None
