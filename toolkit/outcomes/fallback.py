@@ -446,6 +446,7 @@ def abstain_threshold(
         confidence_measure=conf_text, curve=curve, notes=tuple(notes), n_rows=len(labelled),
         n_candidates=sel["n_candidates"], _conf_fn=conf_fn, _roles=roles,
         _class_scores=class_scores if roles.prediction == "_tk_predicted" else None,
+        _confidence_column=confidence_column,
     )
 
 
@@ -600,6 +601,7 @@ class AbstainDecision(Result):
     _conf_fn: Callable = dataclasses.field(default=None, repr=False, compare=False)
     _roles: object = dataclasses.field(default=None, repr=False, compare=False)
     _class_scores: dict | None = dataclasses.field(default=None, repr=False, compare=False)
+    _confidence_column: str | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def threshold(self) -> float | None:
@@ -637,11 +639,62 @@ class AbstainDecision(Result):
         n_accepted_labelled, accuracy_accepted, lower, upper (Wilson, or weighted bootstrap with
         inclusion probabilities) and below_target (the interval lies below ``target_accuracy``).
         ``by`` is a column or a period alias on ``timestamp``; None gives one row.
+
+        ``production`` may also be :class:`~toolkit.outcomes.counts.OutcomeCounts` of every production row
+        (``tk.engines.outcome_counts(..., all_rows=True)``, counted in pandas, DuckDB or Spark) for a binary
+        model whose confidence comes from its score: the windows are the counts', each cell of one score and
+        predicted label is routed as its rows are, and the accuracy comes from the answered labelled cells
+        (:func:`~toolkit.outcomes.counts.measure_cells`), so the three engines give the same table.
+        ``by``, ``timestamp`` and ``inclusion_prob`` are then the counts'.
         """
+        from .counts import OutcomeCounts
+
+        if isinstance(production, OutcomeCounts):
+            return self._apply_counts(production)
         routed = self.routes(production).to_numpy()
         missing = np.isnan(self._conf_fn(production))
         return _routing(production, routed, missing, self._roles, by, timestamp, inclusion_prob, "confidence",
                         "accuracy", ("below_target", lambda m: m.upper < self.target_accuracy), self._class_scores)
+
+    def _apply_counts(self, counts) -> pd.DataFrame:
+        """:meth:`apply` on the cells of every production row (see there)."""
+        from .counts import Cells, measure_cells
+
+        roles = self._roles
+        if counts.scores is None:
+            raise ValueError("these outcome counts hold the labelled rows only; routing needs every production row: "
+                             "count them with tk.engines.outcome_counts(..., all_rows=True)")
+        if roles is None or roles.task != "binary" or self._confidence_column is not None or self._class_scores:
+            raise ValueError("routing from counts needs a binary model whose confidence comes from its score "
+                             "(max(p, 1 - p) or the threshold's side); pass the production rows (a DataFrame) for "
+                             "a confidence column or a multiclass model")
+        records, labelled_any = [], False
+        answered_cells = []
+        for window in counts.windows["window"]:
+            c = counts.scores[window] if window in counts.scores else Cells.empty()
+            # the confidence of a cell, as _confidence_function computes it for its rows
+            conf = np.where(c.p == 1, c.s, 1 - c.s) + np.where(np.isnan(c.p), np.nan, 0.0)
+            missing = np.isnan(conf)
+            routed = np.ones(len(conf), dtype=bool) if self.abstain_at is None else missing | (conf < self.abstain_at)
+            n = int(c.n.sum())
+            n_routed = int(c.n[routed].sum())
+            records.append({"window": window, "n": n, "n_routed": n_routed,
+                            "routed_share": n_routed / n if n else np.nan,
+                            "n_missing_confidence": int(c.n[missing].sum())})
+            keep = ~routed & ~np.isnan(c.y)
+            labelled_any = labelled_any or bool((~np.isnan(c.y)).any())
+            answered_cells.append(Cells(c.y[keep], c.s[keep], c.p[keep], c.pi[keep], c.n[keep]))
+        out = pd.DataFrame.from_records(records, columns=["window", "n", "n_routed", "routed_share",
+                                                          "n_missing_confidence"])
+        if not labelled_any:
+            return out
+        rows = []
+        for cells in answered_cells:   # one seeded draw per window, as the rows' path (n_boot=300, seed 0)
+            m = measure_cells(cells, "accuracy", n_boot=300, rng=np.random.default_rng(0), keep_boot=False,
+                              weight_column=counts.weight_column)
+            rows.append({"n_accepted_labelled": m.n, "accuracy_accepted": m.value, "lower": m.lower, "upper": m.upper,
+                         "below_target": bool(m.upper < self.target_accuracy)})
+        return pd.concat([out, pd.DataFrame(rows)], axis=1)
 
     def to_frame(self) -> pd.DataFrame:
         """The decision as a one-row frame."""
