@@ -372,19 +372,121 @@ class ModelConfig:
         cache = self.__dict__.setdefault("_outcome_counts", {})
         if key not in cache:
             from .engines import outcome_counts
-            from .io import source_kind
 
             where = self._engine_input
             engine = "auto" if self.engine_used == "pandas" else self.engine_used
             labels = where("labels") if key == "production" and self.labels is not None else None
-            # a table is one batch ('all'), as the frames held make it
-            window = self.window if key == "production" else None
-            window = None if window == "batch" and source_kind(self.production) != "files" else window
-            cache[key] = outcome_counts(where(key), labels, self.spec, window=window,
+            cache[key] = outcome_counts(where(key), labels, self.spec, window=self._counts_window(key),
                                         inclusion_prob=(self.inclusion_prob if key == "production" else None) or "auto",
                                         tz=self.timezone, engine=engine,
                                         progress=False)
         return cache[key]
+
+    # -- label-free estimate and routing, from counts of every production row ------------------------------
+    @property
+    def scores_in_engine(self) -> bool:
+        """Whether :meth:`estimate` and :meth:`routing` read counts of every production row: a binary model whose
+        production has at most ``max(row_budget, toolkit.io.ROW_BUDGET)`` rows, or (above) about that many cells
+        of distinct score per window (counted first with :func:`toolkit.engines.distinct_scores`). The cells keep
+        each score exactly: rounding would move the calibrated probabilities and the AUC's ties, so it is never
+        done; above the bound the figures come from the seeded sample held, and the result's note says so."""
+        return self.spec.task == "binary" and self.spec.score is not None and self._score_cells_fit
+
+    @cached_property
+    def _score_cells_fit(self) -> bool:
+        cap = max(self.row_budget, ROW_BUDGET)
+        n = self.row_counts.get("production")
+        if self.engine_used == "pandas" or (n is not None and n <= cap):
+            return True  # at most one cell per row: the rows themselves fit
+        from .engines import distinct_scores
+
+        k = distinct_scores(self._engine_input("production"), self.spec, window=self._counts_window("production"),
+                            tz=self.timezone, engine=self.engine_used)
+        n_labels = self.row_counts.get("labels") if self.labels is not None else None
+        # labelled rows add at most one cell each (label, inclusion probability); HyperLogLog is a few % off
+        return 1.05 * k + (n_labels if n_labels is not None else k) <= cap
+
+    def score_counts(self):
+        """Per window, cells of every production row (:func:`toolkit.engines.outcome_counts` with
+        ``all_rows=True``): joined with the labels and counted in :attr:`engine_used`, or under pandas from the
+        joined frame (:attr:`labelled`), so every engine goes through the same counts (cached; shared by the
+        report's kernels). Only when :attr:`scores_in_engine`."""
+        if "_score_counts" not in self.__dict__:
+            from .engines import outcome_counts
+
+            if self.engine_used == "pandas":
+                joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
+                counts = outcome_counts(joined, None, self.spec, window="window", engine="pandas",
+                                        inclusion_prob=self.inclusion_prob or "auto", all_rows=True)
+            else:
+                from ._diskcache import cached, model_fingerprint
+
+                def count():
+                    where = self._engine_input
+                    return outcome_counts(where("production"), where("labels") if self.labels is not None else None,
+                                          self.spec, window=self._counts_window("production"),
+                                          inclusion_prob=self.inclusion_prob or "auto", tz=self.timezone,
+                                          engine=self.engine_used, progress=False, all_rows=True)
+
+                counts = cached("score-counts", model_fingerprint(self, "score-counts"), count, keep=2)
+            self.__dict__["_score_counts"] = counts
+        return self.__dict__["_score_counts"]
+
+    def estimate(self, metric=None, **options):
+        """:func:`toolkit.estimate_performance` per window: calibrated on the baseline held in memory
+        (:attr:`reference`), estimated on every production row through :meth:`score_counts` when
+        :attr:`scores_in_engine` (pandas, DuckDB and Spark give the same figures), else on the rows held
+        (multiclass and regression need rows; above the bound a seeded sample). ``engine_note`` says which."""
+        from .outcomes.estimate import estimate_performance
+
+        if self.scores_in_engine:
+            return estimate_performance(self.reference, self.score_counts(), self.spec, metric=metric, **options)
+        joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
+        est = estimate_performance(self.reference, joined, self.spec, metric=metric, by="window", **options)
+        return dataclasses.replace(est, engine=self.engine_used, engine_note=self._rows_note("Label-free estimate"))
+
+    def routing(self, decision):
+        """``decision.apply`` per production window (an :class:`~toolkit.AbstainDecision` or
+        :class:`~toolkit.outcomes.UncertaintyAbstain`): on every production row through :meth:`score_counts` for a
+        binary model whose confidence is its score, else on the rows held (:attr:`labelled`). The frame's
+        ``attrs['engine_note']`` says which engine computed it, on how many rows."""
+        from .outcomes.fallback import AbstainDecision
+
+        counted = (isinstance(decision, AbstainDecision) and self.scores_in_engine and decision._roles is not None
+                   and decision._roles.task == "binary" and decision._confidence_column is None
+                   and not decision._class_scores)
+        if counted:
+            counts = self.score_counts()
+            out = decision.apply(counts)
+            where = "in memory (pandas)" if counts.engine == "pandas" else f"in {counts.engine_name}"
+            out.attrs["engine_note"] = (f"Routing computed {where} from counts per distinct score of all "
+                                        f"{int(counts.windows['n_rows'].sum()):,} production rows "
+                                        f"({len(counts.windows)} windows), not from a sample.")
+            return out
+        joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
+        out = decision.apply(joined, by="window")
+        out.attrs["engine_note"] = self._rows_note("Routing")
+        return out
+
+    def _rows_note(self, what: str) -> str:
+        """Where figures computed on the rows held came from: all production rows, or the seeded sample."""
+        joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
+        if self.engine_used == "pandas" or not self._production_sampled():
+            return f"{what} computed in memory (pandas) on all {len(joined):,} production rows."
+        why = ("a multiclass or regression model needs rows" if self.spec.task != "binary" or self.spec.score is None
+               else f"more than {max(self.row_budget, ROW_BUDGET):,} cells of distinct scores, about as large as the "
+                    "rows (rounding the scores would change the result)")
+        total = self.row_counts.get("production")
+        of = f" of {total:,}" if total is not None else ""
+        return (f"{what} computed on the seeded sample held under engine {self.engine_used} ({len(joined):,}{of} "
+                f"production rows, seed 0), not on every row: {why}.")
+
+    def _counts_window(self, key: str):
+        """The windows the engine counts ``key`` by: model.yaml's ``window`` (a table is one batch, 'all')."""
+        from .io import source_kind
+
+        window = self.window if key == "production" else None
+        return None if window == "batch" and source_kind(self.production) != "files" else window
 
     def _window_source(self, label: str):
         from .io import source_kind

@@ -595,10 +595,13 @@ def _estimate_cells(metrics, calibrator, s, pred, n, w, n_sim, rng, level, flag_
     est = {m: float(_expected_cells(m, P, s, pred, n, w)[0]) for m in metrics}
     cal_sd = {}
     if cal.boot_models:
-        PB = np.vstack([model.predict(s) for model in cal.boot_models])
-        for m in metrics:
-            if m != "ece":
-                cal_sd[m] = _calibration_terms(_expected_cells(m, PB, s, pred, n, w), est[m])
+        # one refit at a time: a (refits x cells) matrix would hold 40 copies of every cell
+        vals = {m: np.empty(len(cal.boot_models)) for m in metrics if m != "ece"}
+        for i, model in enumerate(cal.boot_models):
+            pb = model.predict(s)
+            for m in vals:
+                vals[m][i] = _expected_cells(m, pb, s, pred, n, w)[0]
+        cal_sd = {m: _calibration_terms(v, est[m]) for m, v in vals.items()}
     return _summarise(metrics, sims, est, cal_sd, level, flag_level)
 
 
