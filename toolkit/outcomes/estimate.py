@@ -572,14 +572,33 @@ def _simulate_cells(metrics, P: np.ndarray, s, pred, n, w, n_sim: int, rng) -> d
     positive and a negative pseudo-row per cell (weights ``k w`` and ``(n - k) w``)."""
     kernel = BinaryKernel(score=np.r_[s, s], prediction=np.r_[pred, pred])
     labels = np.r_[np.ones(s.size), np.zeros(s.size)]
+    unweighted = bool(np.all(w == 1))
+    if unweighted and "roc_auc" in metrics:
+        # Mann-Whitney from the rows' midranks: a cell's rows share the midrank of their score (s is sorted)
+        starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+        tied = np.add.reduceat(n, starts)
+        below = np.cumsum(tied) - tied
+        midrank = np.repeat(below + (tied + 1) / 2.0, np.diff(np.r_[starts, s.size]))
+        total = float(n.sum())
+    # a cell of one row draws a uniform (Bernoulli), the cheaper draw; larger cells a binomial
+    single = n == 1
+    generic = [m for m in metrics if not (m == "roc_auc" and unweighted)]
     block = max(1, min(n_sim, _MAX_CELLS // max(2 * s.size, 1)))
     out, done = {m: [] for m in metrics}, 0
     while done < n_sim:
         b = min(block, n_sim - done)
-        k = rng.binomial(n, P, size=(b, s.size)).astype(float)
-        W = np.hstack([k * w, (n - k) * w])
+        k = np.empty((b, s.size))
+        k[:, single] = rng.random((b, int(single.sum()))) < P[single]
+        k[:, ~single] = rng.binomial(n[~single], P[~single], size=(b, int((~single).sum())))
+        W = np.hstack([k * w, (n - k) * w]) if generic else None
         for m in metrics:
-            out[m].append(kernel(m, labels, W))
+            if m == "roc_auc" and unweighted:
+                n1 = k.sum(axis=1)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    auc = (k @ midrank - n1 * (n1 + 1) / 2) / (n1 * (total - n1))
+                out[m].append(np.where((n1 > 0) & (n1 < total), auc, np.nan))
+            else:
+                out[m].append(kernel(m, labels, W))
         done += b
     return {m: np.concatenate(v) for m, v in out.items()}
 
