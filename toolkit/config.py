@@ -471,9 +471,13 @@ class ModelConfig:
     def _rows_note(self, what: str) -> str:
         """Where figures computed on the rows held came from: all production rows, or the seeded sample."""
         joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
-        if self.engine_used == "pandas" or not self._production_sampled():
+        rows_needed = self.spec.task != "binary" or self.spec.score is None
+        if self.engine_used == "pandas":
             return f"{what} computed in memory (pandas) on all {len(joined):,} production rows."
-        why = ("a multiclass or regression model needs rows" if self.spec.task != "binary" or self.spec.score is None
+        if not self._production_sampled():
+            return (f"{what} computed in memory on all {len(joined):,} production rows, held whole under engine "
+                    f"{self.engine_used}" + (" (a multiclass or regression model needs rows)." if rows_needed else "."))
+        why = ("a multiclass or regression model needs rows" if rows_needed
                else f"more than {max(self.row_budget, ROW_BUDGET):,} cells of distinct scores, about as large as the "
                     "rows (rounding the scores would change the result)")
         total = self.row_counts.get("production")
