@@ -244,4 +244,36 @@ def test_above_the_cell_bound_the_estimate_uses_the_sample_and_says_so(tmp_path,
     assert est.to_frame().groupby("window")["n"].first().sum() <= 2000
     assert "seeded sample held under engine duckdb" in est.engine_note and "38,077 production rows" in est.engine_note
     assert "rounding the scores would change the result" in est.engine_note
-    assert "seeded sample" in routing.attrs["engine_note"] and routing["n"].sum() <= 2000
+    # the routing needs no score, only each row's fate at the cut-off: every row, exactly as with the scores
+    assert routing["n"].sum() == 38_077 and "replaced by its routing at the cut-off" in routing.attrs["engine_note"]
+    decision = tk.abstain_threshold(cfg.reference, spec=cfg.spec, target_accuracy=0.85)
+    exact = decision.apply(E.outcome_counts(cfg._engine_input("production"), cfg._engine_input("labels"), cfg.spec,
+                                            window="batch", all_rows=True, progress=False))
+    _assert_identical(exact, routing)
+
+
+@pytest.mark.parametrize("cut", ["at a score", "none", "zero"])
+def test_routing_counts_with_scores_replaced_by_their_fate_route_exactly(tmp_path, cut):
+    """route_at: a handful of cells per window, and the routing of the exact scores, ties at the cut-off included."""
+    rng = np.random.default_rng(9)
+    prod = _scored(rng, 2000, ties=False).assign(week=np.repeat(["a", "b"], 1000))
+    prod["pred"] = (prod["p"] >= 0.35).astype(float)
+    prod.loc[rng.random(2000) < 0.5, "y"] = np.nan
+    prod.loc[[3, 1500], "p"] = np.nan
+    prod.loc[[4], "pred"] = np.nan
+    for w in ("a", "b"):
+        (tmp_path / f"week={w}").mkdir()
+        prod[prod["week"] == w].drop(columns="week").to_parquet(tmp_path / f"week={w}" / "part-0.parquet")
+    roles = dict(target="y", score="p", prediction="pred", positive_label=1)
+    ref = _scored(rng, 3000).assign(pred=lambda f: (f["p"] >= 0.35).astype(float))
+    decision = tk.abstain_threshold(ref, target_accuracy=0.75, **roles)
+    at = {"at a score": float(1 - prod["p"].iloc[10]) if prod["pred"].iloc[10] == 0 else float(prod["p"].iloc[10]),
+          "none": None, "zero": 0.0}[cut]
+    decision = dataclasses.replace(decision, abstain_at=at)
+    exact = E.outcome_counts(prod, None, window="week", all_rows=True, **roles)
+    fates = E.outcome_counts(str(tmp_path), None, window="batch", all_rows=True, route_at=at, progress=False, **roles)
+    assert max(len(c.n) for c in fates.scores.values()) <= 16   # (label, score fate, prediction, pi) combinations
+    pd.testing.assert_frame_equal(decision.apply(fates), decision.apply(exact), check_exact=False, rtol=0, atol=1e-12)
+    assert decision.apply(exact).equals(decision.apply(prod, by="week"))
+    with pytest.raises(ValueError, match="all_rows=True"):
+        E.outcome_counts(str(tmp_path), None, window="batch", route_at=0.5, progress=False, **roles)

@@ -447,19 +447,34 @@ class ModelConfig:
 
     def routing(self, decision):
         """``decision.apply`` per production window (an :class:`~toolkit.AbstainDecision` or
-        :class:`~toolkit.outcomes.UncertaintyAbstain`): on every production row through :meth:`score_counts` for a
-        binary model whose confidence is its score, else on the rows held (:attr:`labelled`). The frame's
-        ``attrs['engine_note']`` says which engine computed it, on how many rows."""
+        :class:`~toolkit.outcomes.UncertaintyAbstain`): on every production row for a binary model whose confidence
+        is its score -- through :meth:`score_counts`, or above their bound through counts whose scores are replaced
+        by their routing at ``decision.abstain_at`` (the same routing, a few cells per window) -- else on the rows
+        held (:attr:`labelled`). The frame's ``attrs['engine_note']`` says which engine computed it, on how many
+        rows."""
         from .outcomes.fallback import AbstainDecision
 
-        counted = (isinstance(decision, AbstainDecision) and self.scores_in_engine and decision._roles is not None
-                   and decision._roles.task == "binary" and decision._confidence_column is None
-                   and not decision._class_scores)
+        counted = (isinstance(decision, AbstainDecision) and self.spec.task == "binary" and self.spec.score is not None
+                   and decision._roles is not None and decision._roles.task == "binary"
+                   and decision._confidence_column is None and not decision._class_scores)
         if counted:
-            counts = self.score_counts()
+            if self.scores_in_engine:
+                counts, how = self.score_counts(), "per distinct score"
+            else:
+                # too many distinct scores to keep: each is replaced by its row's fate at the cut-off, which
+                # leaves the routing exactly as it is (see outcome_counts' route_at)
+                from .engines import outcome_counts
+
+                where = self._engine_input
+                counts = outcome_counts(where("production"), where("labels") if self.labels is not None else None,
+                                        self.spec, window=self._counts_window("production"),
+                                        inclusion_prob=self.inclusion_prob or "auto", tz=self.timezone,
+                                        engine=self.engine_used, progress=False, all_rows=True,
+                                        route_at=decision.abstain_at)
+                how = "per answered/routed cell (each score replaced by its routing at the cut-off, provably the same)"
             out = decision.apply(counts)
             where = "in memory (pandas)" if counts.engine == "pandas" else f"in {counts.engine_name}"
-            out.attrs["engine_note"] = (f"Routing computed {where} from counts per distinct score of all "
+            out.attrs["engine_note"] = (f"Routing computed {where} from counts {how} of all "
                                         f"{int(counts.windows['n_rows'].sum()):,} production rows "
                                         f"({len(counts.windows)} windows), not from a sample.")
             return out

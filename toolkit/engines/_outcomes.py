@@ -62,6 +62,7 @@ def outcome_counts(
     connection=None,
     session=None,
     all_rows: bool = False,
+    route_at: object = "scores",
 ) -> OutcomeCounts:
     """Per window: rows, labelled rows and the cells of a binary model, with the label join in the engine.
 
@@ -95,6 +96,13 @@ def outcome_counts(
         estimates without labels and :meth:`toolkit.AbstainDecision.apply` routes. Scores stay exact (never
         floored; ``max_scores`` is ignored), so the result has one cell per distinct score and window: bound it
         first (:func:`distinct_scores`).
+    route_at
+        With ``all_rows`` in DuckDB or Spark: an abstain cut-off (``AbstainDecision.abstain_at``; None routes every
+        row) whose routing is all that is wanted. Each score is then replaced by its row's fate -- 1.0 where the
+        confidence (the score if predicted positive, else 1 - score, as :func:`toolkit.abstain_threshold` takes it)
+        is at least ``route_at``, else 0.0 (the reverse for predicted negatives) -- so a window has a handful of
+        cells whatever the scores, and ``AbstainDecision.apply`` on them is provably the routing of the exact
+        scores. Nothing else should be computed from such counts. Default 'scores': keep the scores.
 
     Returns
     -------
@@ -134,6 +142,12 @@ def outcome_counts(
         raise ValueError(f"outcome counts are for binary models; this spec's task is {r.task!r}. Use "
                          "tk.performance on the rows (cfg.performance reads them within the row budget)")
     engine = _check_engine(engine, production)
+    if not (isinstance(route_at, str) and route_at == "scores"):
+        if not all_rows or engine == "pandas":
+            raise ValueError("route_at collapses every production row's score to its routing: pass all_rows=True, "
+                             "with DuckDB or Spark (in pandas the exact scores cost no more)")
+        if route_at is not None and not isinstance(route_at, (int, float)):
+            raise TypeError(f"route_at must be an abstain cut-off (a number), None or 'scores'; got {route_at!r}")
     if engine == "pandas":
         return _pandas_counts(production, labels, spec, r, window, label_time, inclusion_prob, conflicts, max_scores,
                               all_rows)
@@ -143,7 +157,7 @@ def outcome_counts(
             if labels is not None:
                 lab = _open_labels(labels, src)
             return _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, max_scores, progress, tz,
-                                  all_rows)
+                                  all_rows, route_at)
         finally:
             if lab is not None and lab is not src:
                 lab.close()
@@ -315,7 +329,7 @@ def _present(d, column: str, ctype: str) -> str:
 
 
 def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, max_scores, progress,
-                   tz=None, all_rows=False) -> OutcomeCounts:
+                   tz=None, all_rows=False, route_at="scores") -> OutcomeCounts:
     from ..outcomes.measure import binary_target
 
     d = src.dialect
@@ -447,6 +461,13 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
 
     # with all_rows, unlabelled rows keep their score and predicted label (one cell per distinct score), exact
     sc, pc = ("s", "p") if all_rows else (lab_only("s"), lab_only("p"))
+    if all_rows and not (isinstance(route_at, str) and route_at == "scores"):
+        # the score as its row's fate at the cut-off: confidence 1 (answered) or 0 (routed), the same IEEE
+        # operations as AbstainDecision.routes (1 - s in double, then >=)
+        conf = "CASE WHEN p = 1 THEN s ELSE 1e0 - s END"
+        answered = "FALSE" if route_at is None else f"({conf}) >= {d.double(float(route_at))}"
+        sc = (f"CASE WHEN s IS NULL THEN s WHEN p IS NULL THEN 0e0 WHEN {answered} THEN (CASE WHEN p = 1 THEN 1e0 ELSE 0e0 END) "
+              f"ELSE (CASE WHEN p = 1 THEN 0e0 ELSE 1e0 END) END")
     cells = (f"SELECT w, y, {sc} AS s, {pc} AS p, {lab_only('pi')} AS pi, COUNT(*) AS n, "
              f"MIN(t) AS t0, SUM(nl) AS m_rows, SUM(CASE WHEN nl IS NOT NULL THEN 1 ELSE 0 END) AS matched, "
              f"SUM(CASE WHEN conflict = 1 THEN nl - 1 ELSE 0 END) AS extras, SUM(conflict) AS conflicts "

@@ -683,7 +683,10 @@ class AbstainDecision(Result):
                             "n_missing_confidence": int(c.n[missing].sum())})
             keep = ~routed & ~np.isnan(c.y)
             labelled_any = labelled_any or bool((~np.isnan(c.y)).any())
-            answered_cells.append(Cells(c.y[keep], c.s[keep], c.p[keep], c.pi[keep], c.n[keep]))
+            # accuracy reads label, prediction and weight only: cells merged on those, so the seeded bootstrap
+            # meets the same cells whether the counts kept each score or only its routing (route_at)
+            answered_cells.append(Cells.from_frame(pd.DataFrame({"y": c.y[keep], "s": 0.0, "p": c.p[keep],
+                                                                 "pi": c.pi[keep], "n": c.n[keep]})))
         out = pd.DataFrame.from_records(records, columns=["window", "n", "n_routed", "routed_share",
                                                           "n_missing_confidence"])
         if not labelled_any:
