@@ -277,3 +277,23 @@ def test_routing_counts_with_scores_replaced_by_their_fate_route_exactly(tmp_pat
     assert decision.apply(exact).equals(decision.apply(prod, by="week"))
     with pytest.raises(ValueError, match="all_rows=True"):
         E.outcome_counts(str(tmp_path), None, window="batch", route_at=0.5, progress=False, **roles)
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_routing_fates_in_spark_are_duckdbs(spark, tmp_path):
+    rng = np.random.default_rng(10)
+    prod = _scored(rng, 1500, ties=False).assign(week=np.repeat(["a", "b", "c"], 500))
+    prod.loc[rng.random(1500) < 0.3, "y"] = np.nan
+    prod.loc[[2, 700], "p"] = np.nan
+    for w in ("a", "b", "c"):
+        (tmp_path / f"week={w}").mkdir()
+        prod[prod["week"] == w].drop(columns="week").to_parquet(tmp_path / f"week={w}" / "part-0.parquet")
+    roles = dict(target="y", score="p", threshold=0.4)
+    decision = tk.abstain_threshold(_scored(rng, 3000), target_accuracy=0.75, **roles)
+    kw = dict(window="batch", all_rows=True, route_at=decision.abstain_at, progress=False, **roles)
+    duck = E.outcome_counts(str(tmp_path), None, **kw)
+    spk = E.outcome_counts(str(tmp_path), None, engine="spark", session=spark, **kw)
+    assert all(duck.scores[w].equals(spk.scores[w]) for w in ("a", "b", "c"))
+    exact = decision.apply(E.outcome_counts(prod, None, window="week", all_rows=True, **roles))
+    pd.testing.assert_frame_equal(decision.apply(spk), exact, check_exact=False, rtol=0, atol=1e-12)
