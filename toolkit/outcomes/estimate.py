@@ -338,7 +338,8 @@ def estimate_performance(
                                calibration=calibrator["table"], assumptions=_cbpe_assumptions(calibrator["name"]))
 
 
-def _cbpe_assumptions(calibration: str) -> tuple[str, ...]:  # noqa: N802 - reads as the constant it nearly is
+def _cbpe_assumptions(calibration: str) -> tuple[str, ...]:
+    """What CBPE assumes, in words (the calibration chosen named)."""
     return (
         "scores are calibrated probabilities on the production data once calibrated on the reference "
         f"(calibration: {calibration})",
