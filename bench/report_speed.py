@@ -2,7 +2,10 @@
 
 Usage (from the repository root, with the worktree's toolkit importable)::
 
-    PYTHONPATH=$PWD python bench/report_speed.py OUTDIR [--cache cold|warm] [--runs N]
+    PYTHONPATH=$PWD python bench/report_speed.py OUTDIR [--cache cold|warm] [--runs N] [--checkout DIR]
+
+``--checkout DIR`` measures another checkout's toolkit on its own notebooks (e.g. ``/work/main`` for the
+"before" figures): start two of these at once, one per checkout, to compare under the same machine load.
 
 Each run executes ``python -m toolkit report notebooks/ --output-dir OUTDIR/runK --keep-notebook`` as a child
 process and reports its wall seconds and the CPU seconds (user + system) of the whole process tree (the CLI and
@@ -38,13 +41,13 @@ def _seed_cache(folder: Path) -> None:
         shutil.copy(f, folder / "toolkit" / f.name)
 
 
-def run_once(outdir: Path, cache: Path) -> dict:
-    env = dict(os.environ, XDG_CACHE_HOME=str(cache))
-    env.setdefault("PYTHONPATH", str(ROOT))
+def run_once(outdir: Path, cache: Path, checkout: Path = ROOT) -> dict:
+    # the checkout's toolkit: `python -m` puts the working directory first on sys.path, PYTHONPATH the kernels'
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache), PYTHONPATH=str(checkout))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "toolkit", "report", "notebooks/", "--output-dir", str(outdir),
-                           "--keep-notebook"], cwd=ROOT, env=env, capture_output=True, text=True)
+                           "--keep-notebook"], cwd=checkout, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -60,6 +63,7 @@ def run_once(outdir: Path, cache: Path) -> dict:
 _VOLATILE = [
     (re.compile(r"\b[0-9a-f]{32}\b"), "<hex>"),                           # uuid-like ids of chart divs
     (re.compile(r"altair-viz-[0-9a-f]+"), "altair-viz-<id>"),
+    (re.compile(r"\btk-(vega-)?[0-9a-f]{8,12}\b"), r"tk-\1<id>"),             # toolkit's random element ids
     (re.compile(r"\b\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?"), "<now>"),
     (re.compile(r"/tmp/[\w./-]+"), "<tmp>"),
     (re.compile(r"\b\d+(\.\d+)? ?(s|ms|seconds)\b(?= (elapsed|to run|taken))"), "<secs>"),
@@ -93,6 +97,7 @@ def main() -> None:
     ap.add_argument("outdir", type=Path)
     ap.add_argument("--cache", choices=["cold", "warm"], default="cold")
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--checkout", type=Path, default=ROOT, help="repository whose toolkit and notebooks run")
     ap.add_argument("--outputs", action="store_true", help="print the outputs dump of OUTDIR and exit")
     args = ap.parse_args()
     if args.outputs:
@@ -101,13 +106,13 @@ def main() -> None:
     shared = Path(tempfile.mkdtemp(prefix="report-speed-cache-"))
     _seed_cache(shared)
     if args.cache == "warm":
-        run_once(args.outdir / "warmup", shared)
+        run_once(args.outdir.resolve() / "warmup", shared, args.checkout.resolve())
     for k in range(args.runs):
         cache = shared
         if args.cache == "cold":
             cache = Path(tempfile.mkdtemp(prefix="report-speed-cache-"))
             _seed_cache(cache)
-        res = run_once(args.outdir / f"run{k}", cache)
+        res = run_once(args.outdir.resolve() / f"run{k}", cache, args.checkout.resolve())
         (args.outdir / f"run{k}" / "outputs.txt").write_text(outputs_text(args.outdir / f"run{k}"))
         print(json.dumps({k: v for k, v in res.items() if k != "log"}))
         (args.outdir / f"run{k}" / "log.txt").write_text(res["log"])

@@ -787,7 +787,7 @@ def _attribution_evidence(config, data, onset, metric, random_state) -> list[str
     joined = data[data["window"] == onset]
     cur = joined.iloc[np.sort(rng.permutation(len(joined))[:4000])]
     try:
-        att = attribute_drop(ref, cur.drop(columns=[DESIGN_WEIGHT]), spec=spec, metric=metric, n_boot=100,
+        att = attribute_drop(ref, cur.drop(columns=[DESIGN_WEIGHT]), spec=spec, metric=metric, n_resamples=100,
                              random_state=random_state)
     except (ValueError, KeyError, TypeError) as exc:
         return [f"attribution at {onset} not available ({exc})"]
