@@ -77,7 +77,13 @@ def outputs_text(folder: Path) -> str:
         nb = json.loads(nb_path.read_text())
         lines.append(f"=== {nb_path.name}")
         for i, cell in enumerate(nb["cells"]):
+            merged = []   # consecutive stream messages joined: how the kernel splits a print is timing, not content
             for out in cell.get("outputs", []):
+                if merged and "text" in out and "text" in merged[-1] and out.get("name") == merged[-1].get("name"):
+                    merged[-1] = {**merged[-1], "text": "".join(merged[-1]["text"]) + "".join(out["text"])}
+                else:
+                    merged.append(out)
+            for out in merged:
                 if "text" in out:
                     texts = [("stream", "".join(out["text"]))]
                 else:
