@@ -70,3 +70,22 @@ def test_default_workers_is_bounded_by_cores_jobs_and_the_environment(monkeypatc
     monkeypatch.setenv("TOOLKIT_REPORT_JOBS", "many")
     with pytest.raises(ValueError, match="TOOLKIT_REPORT_JOBS must be a whole number"):
         default_workers(4)
+
+
+def test_jobs_marked_later_start_after_the_others_whatever_their_length():
+    started = []
+    run_many(list("abcd"), lambda x: x, workers=2, expected={0: 9.0, 1: 1.0, 2: 5.0},
+             on_start=lambda i, job: started.append(job), later=[0, 2])
+    assert started[:2] == ["b", "d"]   # the jobs not marked, longest first
+    assert sorted(started[2:]) == ["a", "c"]
+
+
+def test_templates_calling_health_are_recognised():
+    from pathlib import Path
+
+    from toolkit.reports._index import _calls_health
+
+    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    calls = {p.stem: _calls_health(p) for p in sorted(notebooks.glob("0[0-5]_*.ipynb")) if p.stem != "00_smoke"}
+    assert calls["00_model_health"] and calls["01_compare_baseline"] and calls["03_estimate_degradation"]
+    assert not calls["05_retrain_decision"] and not calls["02_inspect_drifted_features"]

@@ -98,7 +98,9 @@ def clean_features(frame: pd.DataFrame, spec) -> pd.DataFrame:
 
 
 def is_numeric_feature(spec, column: str, values: pd.Series | None = None) -> bool:
-    kind = str((spec.kinds or {}).get(column, "")).lower()
+    kind = (spec.kinds or {}).get(column, "")
+    # a Kind member: its value ("numeric"); str() of a str-Enum is "Kind.NUMERIC" and read every feature as text
+    kind = str(getattr(kind, "value", kind)).lower()
     if kind:
         return kind == "numeric"
     return values is not None and pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values)

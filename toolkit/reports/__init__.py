@@ -15,6 +15,12 @@ from __future__ import annotations
 import html as _html
 import re
 
+from ._lazy import defer_iri_grammar
+
+# before anything imports jsonschema (Altair, nbformat): its optional "iri" grammar costs ~1.7 CPU-s per
+# process (each report kernel and the CLI) and no report uses it; it now loads on first use
+defer_iri_grammar()
+
 from ._index import execute_folder, is_per_window, production_windows, run_folder
 from ._new import CONFIG_FILE, new_model, parameter_defaults, template_notebooks
 from ._run import CellProgress, ReportError, read_timings, report_options, run_report

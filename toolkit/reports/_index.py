@@ -264,12 +264,27 @@ def _run_reports(plan, params, config, output_dir, kernel_name, timeout, keep_no
         _log(quiet, f"      {name(i, entry) + ' ' if workers > 1 else ''}FAILED in {seconds:.1f} s: {entry.error}")
 
     health_result: list = []
-    # the verdict is computed here while the kernels run the notebooks (they are other processes)
+    # the verdict is computed here while the kernels run the notebooks (they are other processes). A notebook
+    # that calls tk.health waits (idle) on the disk cache's lock until it is there, so the others start first:
+    # with one kernel per core, two waiting kernels left a core idle for the whole verdict (~12 CPU-s)
     health_thread = threading.Thread(target=lambda: health_result.append(_health(config, quiet)), daemon=True)
     health_thread.start()
-    run_many(plan, run, workers=workers, expected=expected, on_start=on_start, on_done=on_done)
+    later = [i for i, e in enumerate(plan) if _calls_health(e.notebook)]
+    run_many(plan, run, workers=workers, expected=expected, on_start=on_start, on_done=on_done,
+             later=later if len(later) < len(plan) else ())
     health_thread.join()
     return health_result[0] if health_result else (None, "the health check did not finish")
+
+
+def _calls_health(notebook: Path) -> bool:
+    """Whether a template's code calls ``tk.health`` (so it waits for the verdict this process computes)."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(notebook, as_version=4).cells
+    except Exception:  # noqa: BLE001 - unreadable: run_report reports it; here it only loses its place in line
+        return False
+    return any(c.cell_type == "code" and "health(" in c.source for c in cells)
 
 
 def _health(config, quiet: bool):

@@ -537,13 +537,14 @@ class _TaggedProgress:
 
 
 def run_many(jobs: list, run, *, workers: int | None = None, expected: dict | None = None,
-             on_start=None, on_done=None) -> list:
+             on_start=None, on_done=None, later=()) -> list:
     """Run ``run(job)`` for every job, ``workers`` at a time; results in the order of ``jobs``.
 
     Each job is one notebook execution (``run`` calls :func:`run_report`); every execution has its
     own kernel process, so threads suffice here: they only wait on their kernels. The longest jobs
     by ``expected`` seconds (``{job index: seconds}``, e.g. from the last run's timings) start first,
-    which shortens the total when the lengths differ. ``on_start(i, job)`` and
+    which shortens the total when the lengths differ; job indices in ``later`` start after the others
+    (e.g. notebooks that would only wait for a result another process is computing). ``on_start(i, job)`` and
     ``on_done(i, job, result, error, seconds)`` are called under a lock, so their log lines never
     interleave. ``run``'s exceptions are passed to ``on_done`` and returned in place of a result;
     the caller decides what a failure means. With one worker the jobs run in order in this thread,
@@ -583,7 +584,8 @@ def run_many(jobs: list, run, *, workers: int | None = None, expected: dict | No
             one(i)
         return results
     expected = expected or {}
-    order = sorted(range(n), key=lambda i: (-expected.get(i, 0.0), i))
+    later = set(later)
+    order = sorted(range(n), key=lambda i: (i in later, -expected.get(i, 0.0), i))
     options = dict(_OPTIONS.get())
     progress = options.get("progress")
     stream = getattr(progress, "stream", sys.stderr)
