@@ -1,4 +1,5 @@
 """The report kernels defer the "iri" grammar jsonschema would build at import (toolkit.reports._lazy)."""
+import os
 import subprocess
 import sys
 import textwrap
@@ -21,8 +22,15 @@ CHECK = textwrap.dedent("""
 """)
 
 
+def _run(code: str, report_kernel: bool) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "TOOLKIT_REPORT_KERNEL"}
+    if report_kernel:
+        env["TOOLKIT_REPORT_KERNEL"] = "1"   # as run_report's kernels and the `toolkit report` command have it
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+
+
 def test_iri_grammar_is_deferred_and_checks_unchanged():
-    out = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, check=True).stdout
+    out = _run(CHECK, report_kernel=True)
     assert "grammar built at import: False" in out
     # the same checks as without the stand-in: jsonschema still registered them, and they answer correctly
     assert "bad iri rejected: True" in out
@@ -30,7 +38,14 @@ def test_iri_grammar_is_deferred_and_checks_unchanged():
     assert "real package on use: True True" in out
 
 
+def test_an_analysts_own_session_keeps_the_real_package():
+    # the stand-in changes sys.modules: only processes a report run starts opt into it
+    out = _run("import sys, toolkit.reports, altair, jsonschema\n"
+               "print(not (sys.modules['rfc3987_syntax'].__doc__ or '').startswith('Stand-in'),"
+               " 'rfc3987_syntax.syntax_helpers' in sys.modules)", report_kernel=False)
+    assert out.strip() == "True True"
+
+
 def test_defer_is_a_no_op_once_jsonschema_is_imported():
     code = "import jsonschema, sys\nfrom toolkit.reports._lazy import defer_iri_grammar\nprint(defer_iri_grammar())"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
+    assert _run(code, report_kernel=True).strip() == "False"

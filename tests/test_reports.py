@@ -293,9 +293,11 @@ def test_report_kernels_talk_over_unix_sockets_not_raced_tcp_ports(tmp_path):
     nb = _notebook(tmp_path / "t.ipynb", new_code_cell(
         "from ipykernel.kernelapp import IPKernelApp\n"
         "app = IPKernelApp.instance()\n"
-        "print('transport', app.transport, 'socket-dir', app.ip.rsplit('/', 1)[0])"))
+        "print('transport', app.transport, 'socket-dir', app.ip.rsplit('/', 1)[0])\n"
+        "import os\nprint('report kernel', os.environ.get('TOOLKIT_REPORT_KERNEL'))"))
     html = run_report(nb, tmp_path / "t.html").read_text()
     assert f"transport ipc socket-dir {tempfile.gettempdir()}" in html
+    assert "report kernel 1" in html   # marked, so it may defer import-time work no report uses
     assert set(glob.glob(f"{tempfile.gettempdir()}/toolkit-kernel-*")) <= before   # the sockets are removed
 
 

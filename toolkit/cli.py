@@ -125,6 +125,9 @@ def _add_report(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace
         # the kernels inherit it: engine progress bars in an unwatched notebook only add widget messages (a
         # 100M-row report run once waited on a kernel that had finished)
         os.environ.setdefault("TOOLKIT_PROGRESS", "off")
+        # this process, like the kernels it starts, is a report run: import-time work no report uses is deferred
+        # (set before toolkit.reports is first imported, which reads it)
+        os.environ.setdefault("TOOLKIT_REPORT_KERNEL", "1")
         folders = [p for p in args.notebooks if p.is_dir()]
         if folders:
             return _report_folder(args, folders)

@@ -13,13 +13,16 @@ linking the reports (``toolkit report FOLDER``).
 from __future__ import annotations
 
 import html as _html
+import os as _os
 import re
 
-from ._lazy import defer_iri_grammar
+from ._lazy import REPORT_KERNEL, defer_iri_grammar
 
 # before anything imports jsonschema (Altair, nbformat): its optional "iri" grammar costs ~1.7 CPU-s per
-# process (each report kernel and the CLI) and no report uses it; it now loads on first use
-defer_iri_grammar()
+# process and no report uses it; in the kernels a report run starts it loads on first use. An analyst's own
+# session is left as it is: the stand-in is a change to sys.modules that only the toolkit's processes opt into
+if _os.environ.get(REPORT_KERNEL) == "1":
+    defer_iri_grammar()
 
 from ._index import execute_folder, is_per_window, production_windows, run_folder
 from ._new import CONFIG_FILE, new_model, parameter_defaults, template_notebooks

@@ -16,9 +16,13 @@ import importlib.util
 import sys
 import types
 
-__all__ = ["defer_iri_grammar"]
+__all__ = ["REPORT_KERNEL", "defer_iri_grammar"]
 
 _NAME = "rfc3987_syntax"
+
+#: Environment variable set to "1" in the kernels :func:`toolkit.reports.run_report` starts (and by the
+#: ``toolkit report`` command for itself): only there does importing ``toolkit.reports`` defer the grammar.
+REPORT_KERNEL = "TOOLKIT_REPORT_KERNEL"
 
 
 def _real_module(stub: types.ModuleType) -> types.ModuleType:

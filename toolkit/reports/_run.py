@@ -378,7 +378,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 
 def _kernel_manager(options: dict) -> dict:
-    """``{"kernel_manager_class": ...}`` for papermill: kernels on Unix sockets, with one thread each when run in parallel.
+    """``{"kernel_manager_class": ...}`` for papermill: kernels on Unix sockets, marked as report kernels, one thread each in parallel.
 
     Sockets: over TCP, jupyter_client picks five free ports, closes them and lets the kernel bind them, so two
     kernels starting at once on one machine (``toolkit report`` runs one per core; a CI job may run more) can
@@ -389,15 +389,18 @@ def _kernel_manager(options: dict) -> dict:
     Threads: :func:`run_many` runs one kernel per core; a kernel whose gradient boosting or BLAS starts a thread
     per core on top of that oversubscribes the machine, and OpenMP's waiting threads spin: measured on the demo's
     retraining plan, 79 CPU-s with the default threads against 15 CPU-s with one thread (machine under load).
-    A variable the user set is kept. Results do not depend on the thread count."""
+    A variable the user set is kept. Results do not depend on the thread count.
+
+    Marked: ``TOOLKIT_REPORT_KERNEL=1`` lets the kernel defer import-time work no report uses
+    (:mod:`toolkit.reports._lazy`)."""
     import os
 
-    threads = options.get("kernel_threads")
-    if os.name != "posix" and not threads:
-        return {}
     from jupyter_client.manager import AsyncKernelManager
 
-    env = {name: str(threads) for name in THREAD_VARIABLES} if threads else {}
+    from ._lazy import REPORT_KERNEL
+
+    threads = options.get("kernel_threads")
+    env = {REPORT_KERNEL: "1", **({name: str(threads) for name in THREAD_VARIABLES} if threads else {})}
 
     class _ReportKernelManager(AsyncKernelManager):
         async def start_kernel(self, **kw):
@@ -406,8 +409,7 @@ def _kernel_manager(options: dict) -> dict:
                 # against two different working directories (this process's and the kernel's)
                 self.transport = "ipc"
                 self.ip = os.path.join(tempfile.gettempdir(), f"toolkit-kernel-{uuid.uuid4().hex[:12]}")
-            if env:
-                kw["env"] = {**env, **(kw.get("env") or os.environ)}
+            kw["env"] = {**env, **(kw.get("env") or os.environ)}
             return await super().start_kernel(**kw)
 
     return {"kernel_manager_class": _ReportKernelManager}
