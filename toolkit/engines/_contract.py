@@ -66,11 +66,48 @@ def engine_family(raw: str) -> str:
     return "mixed"
 
 
+class _Plan:
+    """The aggregates of one statement: derived values projected once (``e0, e1...``), aggregates over them."""
+
+    def __init__(self):
+        self.exprs: dict[str, str] = {}     # SQL expression -> alias in the inner projection
+        self.aggs: dict[str, str] = {}      # result key -> aggregate over the aliases
+
+    def col(self, expr: str) -> str:
+        if expr not in self.exprs:
+            self.exprs[expr] = f"e{len(self.exprs)}"
+        return self.exprs[expr]
+
+    def add(self, key: str, agg: str) -> None:
+        self.aggs[key] = agg
+
+    def sql(self, rel: str, group: str | None = None) -> str:
+        inner = [f"{e} AS {a}" for e, a in self.exprs.items()]
+        outer = [f"{agg} AS a{i}" for i, agg in enumerate(self.aggs.values())]
+        if group is not None:
+            inner.append(f"{group} AS tk_w")
+            return (f"SELECT tk_w, {', '.join(outer)} FROM (SELECT {', '.join(inner) or '1 AS e'} FROM {rel}) t "
+                    "GROUP BY tk_w")
+        return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner) or '1 AS e'} FROM {rel}) t"
+
+    def decode(self, row) -> dict:
+        return {key: row[f"a{i}"] for i, key in enumerate(self.aggs)}
+
+
 class SourceBatch:
     """A source as :meth:`toolkit.schema.Contract._validate_view` reads it: names, true row count, and per
-    column the checks computed as aggregates in the engine."""
+    column the checks computed as aggregates in the engine.
 
-    def __init__(self, source: Source, *, sample_rows: int = SAMPLE_ROWS, own: bool = True):
+    Given the ``contract``, every column's aggregates (row count, nulls, fractional values, out-of-range
+    counts, unseen categories, distinct counts, duplicate ids, timestamp counts and quantiles) come from
+    ONE statement at construction; follow-up statements run only for what failed (the examples shown)
+    and for the stray-timestamp count, which needs the quantiles first. ``where`` restricts the source
+    to one window (with ``rows`` and ``aggregates`` already computed for it by :func:`validate_source_windows`).
+    """
+
+    def __init__(self, source: Source, *, sample_rows: int = SAMPLE_ROWS, own: bool = True, contract=None,
+                 now: pd.Timestamp | None = None, after: pd.Timestamp | None = None, where: str | None = None,
+                 rows: int | None = None, aggregates: dict | None = None):
         check_number("sample_rows", sample_rows, low=1, hint=" (rows)")
         self.src = source
         self._own = own
@@ -78,12 +115,26 @@ class SourceBatch:
         self.d = source.dialect
         self.sample_size = int(sample_rows)
         self.sample_rows: int | None = None
+        self.where = where
+        self.rel = source.name if where is None else f"(SELECT * FROM {source.name} WHERE {where}) tk_rows"
         hive = source.hive_keys
         # partition keys (week=...) are not columns of the files: the pandas reader does not add them either
         self.names = [c for c in source.columns if c != FILE_COLUMN and c not in hive]
-        self.n = self.rows_total = int(self._one(f"SELECT COUNT(*) AS n FROM {source.name}")["n"].iloc[0])
         self._head: pd.DataFrame | None = None
         self._stats: dict[str, dict] = {}
+        #: aggregates per (rule name, column) computed for (now, after)
+        self._aggs: dict[tuple[str, str], dict] = {}
+        self._when = (now, after)
+        if aggregates is not None:
+            self.n = self.rows_total = int(rows or 0)
+            self._load(aggregates, contract)
+        elif contract is not None:
+            plan = self.plan(contract, now, after)
+            res = self._one(plan.sql(self.rel))
+            self.n = self.rows_total = int(_int(res.iloc[0]["a0"]))
+            self._load(plan.decode(res.iloc[0]), contract)
+        else:
+            self.n = self.rows_total = int(self._one(f"SELECT COUNT(*) AS n FROM {self.rel}")["n"].iloc[0])
 
     # -- plumbing --------------------------------------------------------------------------------
     def __enter__(self):
@@ -112,7 +163,7 @@ class SourceBatch:
     def head(self) -> pd.DataFrame:
         if self._head is None:
             cols = ", ".join(self.q(c) for c in self.names)
-            self._head = self._one(f"SELECT {cols} FROM {self.src.name} LIMIT {_HEAD_ROWS}")
+            self._head = self._one(f"SELECT {cols} FROM {self.rel} LIMIT {_HEAD_ROWS}")
         return self._head
 
     def first_values(self, name: str) -> list:
@@ -123,12 +174,13 @@ class SourceBatch:
         k = min(self.sample_size, self.n)
         cols = ", ".join(self.q(c) for c in names)
         if k >= self.n:
-            frame = self._one(f"SELECT {cols} FROM {self.src.name}")
+            frame = self._one(f"SELECT {cols} FROM {self.rel}")
         elif self.engine == "duckdb":
-            frame = self._one(f"SELECT {cols} FROM {self.src.name} USING SAMPLE reservoir({k} ROWS) REPEATABLE (0)")
+            frame = self._one(f"SELECT {cols} FROM {self.rel} USING SAMPLE reservoir({k} ROWS) REPEATABLE (0)")
         else:
             frac = min(1.0, 1.5 * k / self.n)
-            frame = (self.src.frame.select(*names).sample(fraction=frac, seed=0).limit(k).toArrow().to_pandas())
+            rows = self.src.frame if self.where is None else self.src.spark.sql(f"SELECT * FROM {self.rel}")
+            frame = rows.select(*names).sample(fraction=frac, seed=0).limit(k).toArrow().to_pandas()
         if len(frame) < self.n:  # a sample of every row is no sample
             self.sample_rows = max(self.sample_rows or 0, len(frame))
         return frame
@@ -143,6 +195,104 @@ class SourceBatch:
             return "float"
         return fam
 
+    # -- the one statement -----------------------------------------------------------------------
+    def plan(self, contract, now, after) -> _Plan:
+        """Every aggregate the contract's checks need on this source's columns, as one :class:`_Plan`
+        (key ``rows`` first, then ``nulls:<column>``, then ``<rule>:<column>:<what>``)."""
+        plan = _Plan()
+        plan.add("rows", "COUNT(*)")
+        for c in self.names:
+            plan.add(f"nulls\0{c}", f"SUM(CASE WHEN {plan.col(self._null_expr(c))} THEN 1 ELSE 0 END)")
+        present = set(self.names)
+        for name, rule in contract.columns.items():
+            if name in present:
+                self._column_plan(plan, rule, name, now, after)
+        ts = next((r.name for r in contract.columns.values() if r.role == "timestamp"), None)
+        if contract.rows is not None and contract.rows.per and ts in present and \
+                engine_family(self.raw_type(ts)) == "datetime":   # the row-count check's time span
+            q = plan.col(self.q(ts))
+            plan.add(f"span\0{ts}\0lo", f"MIN({q})")
+            plan.add(f"span\0{ts}\0hi", f"MAX({q})")
+        return plan
+
+    def _column_plan(self, plan: _Plan, rule: ColumnRule, name: str, now, after) -> None:
+        """The aggregates of :meth:`check` for ``rule`` on column ``name`` (keyed ``rule\\0column\\0what``)."""
+        fam = engine_family(self.raw_type(name))
+        # an integer column with nulls is "float" to pandas; every expression below is the same for both
+        observed = fam
+        key = f"{rule.name}\0{name}\0"
+        q = self.q(name)
+        if rule.type == "integer" and fam in _NUMBERS:
+            v = plan.col(self._numeric_expr(name, observed))
+            plan.add(key + "frac", f"SUM(CASE WHEN {v} IS NOT NULL AND NOT isinf({v}) AND {v} <> floor({v}) "
+                                   "THEN 1 ELSE 0 END)")
+        numeric = rule.kind is Kind.NUMERIC and observed in _NUMBERS + _TEXTS + ("boolean",)
+        if numeric and (rule.lower is not None or rule.upper is not None):
+            v = plan.col(self._numeric_expr(name, observed))
+            lo, hi, bad = self._range_conds(rule, v)
+            plan.add(key + "below", f"SUM(CASE WHEN {lo} THEN 1 ELSE 0 END)")
+            plan.add(key + "above", f"SUM(CASE WHEN {hi} THEN 1 ELSE 0 END)")
+            plan.add(key + "mn", f"MIN(CASE WHEN {bad} THEN {v} END)")
+            plan.add(key + "mx", f"MAX(CASE WHEN {bad} THEN {v} END)")
+        elif not numeric and rule.kind in (Kind.CATEGORICAL, Kind.BOOLEAN):
+            if rule.categories is None:
+                plan.add(key + "card", f"COUNT(DISTINCT {plan.col(q)})")
+            else:
+                view, unseen = self.category_expr(rule, name, observed)
+                v, u = plan.col(view), plan.col(unseen)
+                plan.add(key + "unseen", f"SUM(CASE WHEN {u} THEN 1 ELSE 0 END)")
+                plan.add(key + "unseen_values", f"COUNT(DISTINCT CASE WHEN {u} THEN {v} END)")
+                if rule.max_cardinality is not None:
+                    plan.add(key + "card", f"COUNT(DISTINCT {v})")
+        if rule.unique:
+            plan.add(key + "distinct", f"COUNT(DISTINCT CASE WHEN NOT {plan.col(self._null_expr(name))} "
+                                       f"THEN {plan.col(q)} END)")
+        if rule.kind is Kind.DATETIME and observed in ("datetime",) + _TEXTS:
+            u = plan.col(self._epoch_us(name, rule, observed))
+            plan.add(key + "valid", f"COUNT({u})")
+            plan.add(key + "lo", f"MIN({u})")
+            plan.add(key + "hi", f"MAX({u})")
+            if not rule.allow_future:
+                plan.add(key + "future", f"SUM(CASE WHEN {u} > {_micros(now + FUTURE_TOLERANCE)} THEN 1 ELSE 0 END)")
+            if after is not None:
+                plan.add(key + "early", f"SUM(CASE WHEN {u} < {_micros(after)} THEN 1 ELSE 0 END)")
+            if rule.role == "timestamp":
+                plan.add(key + "q", self._quantiles(u))
+
+    def _quantiles(self, u: str) -> str:
+        return (f"quantile_cont(CAST({u} AS DOUBLE), [0.01, 0.99])" if self.engine == "duckdb"
+                else f"percentile(CAST({u} AS DOUBLE), array(0.01, 0.99))")
+
+    def _load(self, values: dict, contract) -> None:
+        """Fill the caches from one row of :meth:`plan`'s result (``values``: key -> value)."""
+        for key, value in values.items():
+            parts = key.split("\0")
+            if parts[0] == "nulls":
+                self._stats[parts[1]] = {"nulls": _int(value)}
+            elif parts[0] == "span":
+                self._stats.setdefault(f"span\0{parts[1]}", {})[parts[2]] = value
+            elif len(parts) == 3:
+                self._aggs.setdefault((parts[0], parts[1]), {})[parts[2]] = value
+        for name in self.names:
+            self._stats.setdefault(name, {"nulls": 0})
+        for name, rule in (contract.columns.items() if contract is not None else ()):
+            if name in self._stats:   # a present column whose rule needs no aggregate still has its entry
+                self._aggs.setdefault((rule.name, name), {})
+
+    def _column(self, rule: ColumnRule, name: str, ctx: Context) -> dict:
+        """The aggregates of ``rule`` on ``name``: from the one statement, else (a renamed column, another
+        ``now``) a statement of this column's aggregates only."""
+        key = (rule.name, name)
+        if key not in self._aggs or self._when != (ctx.now, ctx.after):
+            plan = _Plan()
+            self._column_plan(plan, rule, name, ctx.now, ctx.after)
+            values = plan.decode(self._one(plan.sql(self.rel)).iloc[0]) if plan.aggs else {}
+            self._aggs[key] = {k.split("\0")[2]: v for k, v in values.items()}
+            if self._when != (ctx.now, ctx.after):
+                self._aggs = {key: self._aggs[key]}
+                self._when = (ctx.now, ctx.after)
+        return self._aggs[key]
+
     # -- aggregates ------------------------------------------------------------------------------
     def _null_expr(self, name: str) -> str:
         q = self.q(name)
@@ -151,12 +301,11 @@ class SourceBatch:
         return f"({q} IS NULL)"
 
     def _stat(self, name: str) -> dict:
-        if not self._stats and self.names:  # every column's null count in one scan
+        if name not in self._stats and self.names:  # every column's null count in one scan
             parts = ", ".join(f"SUM(CASE WHEN {self._null_expr(c)} THEN 1 ELSE 0 END) AS c{i}"
                               for i, c in enumerate(self.names))
-            res = self._one(f"SELECT {parts} FROM {self.src.name}").iloc[0]
-            self._stats = {c: {"nulls": int(0 if pd.isna(res[f"c{i}"]) else res[f"c{i}"])}
-                           for i, c in enumerate(self.names)}
+            res = self._one(f"SELECT {parts} FROM {self.rel}").iloc[0]
+            self._stats.update({c: {"nulls": _int(res[f"c{i}"])} for i, c in enumerate(self.names)})
         return self._stats[name]
 
     def _numeric_expr(self, name: str, family: str) -> str:
@@ -209,8 +358,11 @@ class SourceBatch:
     def time_span(self, name: str):
         if name not in self.names or engine_family(self.raw_type(name)) != "datetime":
             return None
-        res = self._one(f"SELECT MIN({self.q(name)}) AS lo, MAX({self.q(name)}) AS hi FROM {self.src.name}")
-        lo, hi = res["lo"].iloc[0], res["hi"].iloc[0]
+        span = self._stats.get(f"span\0{name}")
+        if span is None:
+            res = self._one(f"SELECT MIN({self.q(name)}) AS lo, MAX({self.q(name)}) AS hi FROM {self.rel}")
+            span = {"lo": res["lo"].iloc[0], "hi": res["hi"].iloc[0]}
+        lo, hi = span["lo"], span["hi"]
         if lo is None or pd.isna(lo):
             return None
         return pd.Timestamp(lo), pd.Timestamp(hi)
@@ -232,31 +384,27 @@ class SourceBatch:
         }
         if n == 0:
             return out
+        agg = self._column(rule, name, ctx)
         numeric = rule.kind is Kind.NUMERIC and observed in _NUMBERS + _TEXTS + ("boolean",) and nonnull
-        self._dtype(rule, name, observed, nonnull, ctx, out, where)
+        self._dtype(rule, name, observed, nonnull, ctx, out, where, agg)
         null_failure(rule, nulls, ctx, out, where)
         if nonnull == 0:
             return out
         if numeric:
-            self._range(rule, name, observed, ctx, out, where)
+            self._range(rule, name, observed, ctx, out, where, agg)
         elif rule.kind in (Kind.CATEGORICAL, Kind.BOOLEAN):
-            self._categories(rule, name, observed, nonnull, ctx, out, where)
+            self._categories(rule, name, observed, nonnull, ctx, out, where, agg)
         if rule.unique:
-            self._unique(rule, name, nonnull, ctx, out, where)
+            self._unique(rule, name, nonnull, ctx, out, where, agg)
         if rule.kind is Kind.DATETIME and observed in ("datetime",) + _TEXTS:
-            self._timestamps(rule, name, observed, nonnull, ctx, out, where)
+            self._timestamps(rule, name, observed, nonnull, ctx, out, where, agg)
         return out
 
-    def _dtype(self, rule, name, observed, nonnull, ctx, out, where) -> None:
+    def _dtype(self, rule, name, observed, nonnull, ctx, out, where, agg) -> None:
         expected = rule.type
         if observed == expected or nonnull == 0 or expected in ("mixed", "empty") or rule.kind is Kind.EMPTY:
             return
-        fractional = 0
-        if expected == "integer" and observed == "float":
-            v = self._numeric_expr(name, observed)
-            res = self._one(f"SELECT SUM(CASE WHEN {v} IS NOT NULL AND NOT isinf({v}) AND {v} <> floor({v}) "
-                            f"THEN 1 ELSE 0 END) AS k FROM {self.src.name}")
-            fractional = int(res["k"].fillna(0).iloc[0])
+        fractional = _int(agg.get("frac")) if expected == "integer" and observed == "float" else 0
         unparsed = examined = None
         if observed in _TEXTS and expected not in _TEXTS and (rule.kind is Kind.NUMERIC or expected in _NUMBERS):
             text = self.sample([name])[name].dropna()  # the coercion preview: a seeded sample of this column only
@@ -271,30 +419,30 @@ class SourceBatch:
                       examples=self.first_values(name), fractional=fractional, unparsed=unparsed,
                       examined=examined, sample_note=self.sample_note)
 
-    def _range(self, rule, name, observed, ctx, out, where) -> None:
-        if rule.lower is None and rule.upper is None:
-            return
+    def _range_conds(self, rule, v: str) -> tuple[str, str, str]:
+        """``(below, above, either)`` conditions on the numeric value ``v`` for the rule's band."""
         lower, upper = range_bounds(rule)
-        v = self._numeric_expr(name, observed)
         lo = "" if not np.isfinite(lower) else f"{v} < {self.d.double(lower)}"
         hi = "" if not np.isfinite(upper) else f"{v} > {self.d.double(upper)}"
         # infinite values lie outside any finite band (as in pandas)
         lo = lo or f"{v} = {self.d.double(-np.inf)} AND FALSE"
         hi = hi or f"{v} = {self.d.double(np.inf)} AND FALSE"
-        bad = f"(({lo}) OR ({hi}))"
-        res = self._one(
-            f"SELECT SUM(CASE WHEN {lo} THEN 1 ELSE 0 END) AS below, SUM(CASE WHEN {hi} THEN 1 ELSE 0 END) AS above, "
-            f"MIN(CASE WHEN {bad} THEN {v} END) AS mn, MAX(CASE WHEN {bad} THEN {v} END) AS mx FROM {self.src.name}")
-        below, above = int(res["below"].fillna(0).iloc[0]), int(res["above"].fillna(0).iloc[0])
+        return lo, hi, f"(({lo}) OR ({hi}))"
+
+    def _range(self, rule, name, observed, ctx, out, where, agg) -> None:
+        if rule.lower is None and rule.upper is None:
+            return
+        below, above = _int(agg.get("below")), _int(agg.get("above"))
         count = below + above
         if not count:
             out.summary["out_of_range_share"] = 0.0
             return
+        v = self._numeric_expr(name, observed)
+        _, _, bad = self._range_conds(rule, v)
         centre = (rule.quantiles or {}).get("p50", 0.0)
-        worst = self._one(f"SELECT v FROM (SELECT {v} AS v FROM {self.src.name} WHERE {bad}) t GROUP BY v "
+        worst = self._one(f"SELECT v FROM (SELECT {v} AS v FROM {self.rel} WHERE {bad}) t GROUP BY v "
                           f"ORDER BY abs(v - {self.d.double(centre)}) DESC LIMIT 5")["v"].astype(float).tolist()
-        range_failure(rule, count, below, above, float(res["mn"].iloc[0]), float(res["mx"].iloc[0]), worst, ctx,
-                      out, where)
+        range_failure(rule, count, below, above, float(agg["mn"]), float(agg["mx"]), worst, ctx, out, where)
 
     def category_expr(self, rule: ColumnRule, name: str, observed: str) -> tuple[str, str]:
         """``(value, is-unseen)`` SQL in the type space of the baseline's categories (as ``category_view``)."""
@@ -332,74 +480,80 @@ class SourceBatch:
             known = f"{self.d.as_string(view)} IN ({literal})"
         return view, f"({view} IS NOT NULL AND NOT ({known}))"
 
-    def _categories(self, rule, name, observed, nonnull, ctx, out, where) -> None:
+    def _categories(self, rule, name, observed, nonnull, ctx, out, where, agg) -> None:
         if rule.categories is None:
-            res = self._one(f"SELECT COUNT(DISTINCT {self.q(name)}) AS k FROM {self.src.name}")
-            check_cardinality(rule, int(res["k"].iloc[0]), ctx, out, where)
+            check_cardinality(rule, _int(agg.get("card")), ctx, out, where)
             return
-        view, unseen = self.category_expr(rule, name, observed)
-        res = self._one(f"SELECT v, COUNT(*) AS k FROM (SELECT {view} AS v FROM {self.src.name} WHERE {unseen}) t "
-                        "GROUP BY v ORDER BY k DESC, v LIMIT 5")
-        if res.empty:
+        count = _int(agg.get("unseen"))
+        if not count:
             out.summary["unseen_share"] = 0.0
             return
-        tot = self._one(f"SELECT COUNT(*) AS rows_, COUNT(DISTINCT {view}) AS vals FROM {self.src.name} WHERE {unseen}")
-        count, n_values = int(tot["rows_"].iloc[0]), int(tot["vals"].iloc[0])
+        view, unseen = self.category_expr(rule, name, observed)
+        res = self._one(f"SELECT v, COUNT(*) AS k FROM (SELECT {view} AS v FROM {self.rel} WHERE {unseen}) t "
+                        "GROUP BY v ORDER BY k DESC, v LIMIT 5")
+        n_values = _int(agg.get("unseen_values"))
         top = [(python_scalar(v), int(k)) for v, k in zip(res["v"], res["k"])]
         unseen_failure(rule, count, top, n_values, nonnull, ctx, out, where)
         if rule.max_cardinality is not None and len(rule.categories) + n_values > rule.max_cardinality:
-            res = self._one(f"SELECT COUNT(DISTINCT {view}) AS k FROM {self.src.name}")
-            check_cardinality(rule, int(res["k"].iloc[0]), ctx, out, where)
+            check_cardinality(rule, _int(agg.get("card")), ctx, out, where)
 
-    def _unique(self, rule, name, nonnull, ctx, out, where) -> None:
+    def _unique(self, rule, name, nonnull, ctx, out, where, agg) -> None:
         q = self.q(name)
-        res = self._one(f"SELECT COUNT(DISTINCT {q}) AS k FROM {self.src.name} WHERE NOT {self._null_expr(name)}")
-        count = nonnull - int(res["k"].iloc[0])
+        count = nonnull - _int(agg.get("distinct"))
         if count:
-            ex = self._one(f"SELECT {q} AS v FROM {self.src.name} WHERE {q} IS NOT NULL GROUP BY {q} "
+            ex = self._one(f"SELECT {q} AS v FROM {self.rel} WHERE {q} IS NOT NULL GROUP BY {q} "
                            f"HAVING COUNT(*) > 1 LIMIT 5")["v"]
             duplicate_failure(rule, count, examples_of(ex), ctx, out, where)
 
-    def _timestamps(self, rule, name, observed, nonnull, ctx, out, where) -> None:
+    def stray_limits(self, agg: dict) -> tuple[float, float] | None:
+        """Epoch-µs limits beyond which a timestamp is stray (None: too few timestamps to say)."""
+        qs = agg.get("q")
+        if _int(agg.get("valid")) < STRAY_MIN_VALUES or qs is None or (np.ndim(qs) == 0 and pd.isna(qs)):
+            return None
+        return stray_limits(float(qs[0]), float(qs[1]), 86_400_000_000)
+
+    def _timestamps(self, rule, name, observed, nonnull, ctx, out, where, agg) -> None:
         if observed == "datetime":
             timezone_failure(rule, self._zone(name), nonnull, self.first_values(name), ctx, out, where)
         us = self._epoch_us(name, rule, observed)
 
-        def at(ts: pd.Timestamp) -> int:
-            return int(ts.tz_convert("UTC").value // 1000)
-
         def examples(cond: str) -> list:
             return [pd.Timestamp(int(v), unit="us", tz="UTC").isoformat() for v in
-                    self._one(f"SELECT u FROM (SELECT {us} AS u FROM {self.src.name}) t WHERE {cond} LIMIT 5")["u"]
+                    self._one(f"SELECT u FROM (SELECT {us} AS u FROM {self.rel}) t WHERE {cond} LIMIT 5")["u"]
                     if pd.notna(v)]
 
-        parts = ["COUNT(u) AS valid", "MIN(u) AS lo", "MAX(u) AS hi"]
-        future_at = at(ctx.now + FUTURE_TOLERANCE)
-        if not rule.allow_future:
-            parts.append(f"SUM(CASE WHEN u > {future_at} THEN 1 ELSE 0 END) AS future")
-        if ctx.after is not None:
-            parts.append(f"SUM(CASE WHEN u < {at(ctx.after)} THEN 1 ELSE 0 END) AS early")
-        res = self._one(f"SELECT {', '.join(parts)} FROM (SELECT {us} AS u FROM {self.src.name}) t").iloc[0]
-        if not rule.allow_future and int(res["future"] or 0):
-            future_failure(rule, int(res["future"]), examples(f"u > {future_at}"), ctx, out, where)
-        valid = int(res["valid"] or 0)
+        future_at = _micros(ctx.now + FUTURE_TOLERANCE)
+        if not rule.allow_future and _int(agg.get("future")):
+            future_failure(rule, _int(agg["future"]), examples(f"u > {future_at}"), ctx, out, where)
+        valid = _int(agg.get("valid"))
         if rule.role != "timestamp" or valid == 0:
             return
-        if ctx.after is not None and int(res["early"] or 0):
-            early_failure(rule, int(res["early"]), examples(f"u < {at(ctx.after)}"), ctx, out, where)
-        if valid < STRAY_MIN_VALUES:
+        if ctx.after is not None and _int(agg.get("early")):
+            early_failure(rule, _int(agg["early"]), examples(f"u < {_micros(ctx.after)}"), ctx, out, where)
+        limits = self.stray_limits(agg)
+        if limits is None:
             return
-        quant = ("quantile_cont(CAST(u AS DOUBLE), [0.01, 0.99])" if self.engine == "duckdb"
-                 else "percentile(CAST(u AS DOUBLE), array(0.01, 0.99))")
-        qs = self._one(f"SELECT {quant} AS q FROM (SELECT {us} AS u FROM {self.src.name}) t")["q"].iloc[0]
-        low, high = stray_limits(float(qs[0]), float(qs[1]), 86_400_000_000)
+        low, high = limits
         cond = f"(u < {self.d.double(low)} OR u > {self.d.double(high)})"
-        stray = int(self._one(f"SELECT SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS k FROM "
-                              f"(SELECT {us} AS u FROM {self.src.name}) t")["k"].fillna(0).iloc[0])
+        if "stray" in agg:   # counted for every window at once (validate_source_windows)
+            stray = _int(agg["stray"])
+        else:
+            stray = _int(self._one(f"SELECT SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS k FROM "
+                                   f"(SELECT {us} AS u FROM {self.rel}) t")["k"].iloc[0])
         if stray:
-            lo_t = pd.Timestamp(int(max(low, float(res["lo"]))), unit="us")
-            hi_t = pd.Timestamp(int(min(high, float(res["hi"]))), unit="us")
+            lo_t = pd.Timestamp(int(max(low, float(agg["lo"]))), unit="us")
+            hi_t = pd.Timestamp(int(min(high, float(agg["hi"]))), unit="us")
             stray_failure(rule, stray, lo_t, hi_t, examples(cond), ctx, out, where)
+
+
+def _int(value) -> int:
+    """An aggregate as an int (SUM over no rows is NULL: 0)."""
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def _micros(ts: pd.Timestamp) -> int:
+    """Microseconds since the epoch of an aware timestamp."""
+    return int(ts.tz_convert("UTC").value // 1000)
 
 
 def _aware(raw: str, engine: str) -> bool:
@@ -411,16 +565,18 @@ def _aware(raw: str, engine: str) -> bool:
 
 
 def source_batch(data, *, engine: str = "auto", sample_rows: int | None = None, connection=None,
-                 session=None) -> SourceBatch:
+                 session=None, contract=None, now=None, after=None) -> SourceBatch:
     """A :class:`SourceBatch` over ``data`` (a path, glob, folder, list of files, DuckDB relation or Spark
-    DataFrame) for :meth:`toolkit.schema.Contract.validate`."""
+    DataFrame) for :meth:`toolkit.schema.Contract.validate`; given the ``contract`` (and the validation's
+    ``now`` / ``after``), every column's aggregates come from one statement."""
     from .._checks import check_choice
 
     check_choice("engine", engine, ("auto", "duckdb", "spark"))
     own = not isinstance(data, Source)
     src = open_source(data, engine, connection=connection, session=session)
     try:
-        return SourceBatch(src, sample_rows=SAMPLE_ROWS if sample_rows is None else sample_rows, own=own)
+        return SourceBatch(src, sample_rows=SAMPLE_ROWS if sample_rows is None else sample_rows, own=own,
+                           contract=contract, now=now, after=after)
     except BaseException:
         if own:
             src.close()
@@ -548,7 +704,7 @@ def guard_source(data, contract, *, passed, quarantined, now=None, after=None, e
                          "engine='duckdb' with the files")
     now_ts = _utc(now, "now") if now is not None else pd.Timestamp.now(tz="UTC")
     after_ts = _utc(after, "after") if after is not None else None
-    with source_batch(data, engine="duckdb") as view:
+    with source_batch(data, engine="duckdb", contract=contract, now=now_ts, after=after_ts) as view:
         result, _ = contract._validate_view(view, now_ts, after_ts, False)
         preds = _row_predicates(view, contract, result, now_ts, after_ts)
         d, src = view.d, view.src
