@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,8 @@ from ..schema.renames import SAMPLE_ROWS
 from ..schema.rules import ColumnRule, numeric_values, python_scalar
 from ._source import FILE_COLUMN, Source, open_source
 
-__all__ = ["SourceBatch", "source_batch", "guard_source", "SourceGuardResult", "window_row_counts"]
+__all__ = ["SourceBatch", "source_batch", "guard_source", "SourceGuardResult", "window_row_counts",
+           "SourceWindows", "source_windows"]
 
 _NUMBERS = ("integer", "float")
 _TEXTS = ("string", "mixed")
@@ -81,13 +83,14 @@ class _Plan:
     def add(self, key: str, agg: str) -> None:
         self.aggs[key] = agg
 
-    def sql(self, rel: str, group: str | None = None) -> str:
+    def sql(self, rel: str, group: str | None = None, group_text: str | None = None) -> str:
+        """The statement over ``rel``; with ``group`` one row per window (``tk_w``; ``tk_ws`` its text)."""
         inner = [f"{e} AS {a}" for e, a in self.exprs.items()]
         outer = [f"{agg} AS a{i}" for i, agg in enumerate(self.aggs.values())]
         if group is not None:
-            inner.append(f"{group} AS tk_w")
-            return (f"SELECT tk_w, {', '.join(outer)} FROM (SELECT {', '.join(inner) or '1 AS e'} FROM {rel}) t "
-                    "GROUP BY tk_w")
+            inner += [f"{group} AS tk_w", f"{group_text} AS tk_ws"]
+            return (f"SELECT tk_w, tk_ws, {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {rel}) t "
+                    "GROUP BY tk_w, tk_ws ORDER BY tk_w")
         return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner) or '1 AS e'} FROM {rel}) t"
 
     def decode(self, row) -> dict:
@@ -222,9 +225,10 @@ class SourceBatch:
         observed = fam
         key = f"{rule.name}\0{name}\0"
         q = self.q(name)
-        if rule.type == "integer" and fam in _NUMBERS:
+        if rule.type == "integer" and fam == "float":   # (integers with nulls have no fraction to count)
             v = plan.col(self._numeric_expr(name, observed))
-            plan.add(key + "frac", f"SUM(CASE WHEN {v} IS NOT NULL AND NOT isinf({v}) AND {v} <> floor({v}) "
+            finite = f"{v} <> {self.d.double(np.inf)} AND {v} <> {self.d.double(-np.inf)}"   # Spark has no isinf
+            plan.add(key + "frac", f"SUM(CASE WHEN {v} IS NOT NULL AND {finite} AND {v} <> floor({v}) "
                                    "THEN 1 ELSE 0 END)")
         numeric = rule.kind is Kind.NUMERIC and observed in _NUMBERS + _TEXTS + ("boolean",)
         if numeric and (rule.lower is not None or rule.upper is not None):
@@ -514,7 +518,9 @@ class SourceBatch:
 
     def _timestamps(self, rule, name, observed, nonnull, ctx, out, where, agg) -> None:
         if observed == "datetime":
-            timezone_failure(rule, self._zone(name), nonnull, self.first_values(name), ctx, out, where)
+            zone = self._zone(name)   # examples are shown (and read) only for a lost zone
+            shown = self.first_values(name) if rule.timezone and zone is None else []
+            timezone_failure(rule, zone, nonnull, shown, ctx, out, where)
         us = self._epoch_us(name, rule, observed)
 
         def examples(cond: str) -> list:
@@ -600,6 +606,116 @@ def window_row_counts(data, *, window: str = "batch", timestamp: str | None = No
         res = src.run(f"SELECT {wspec.sql(src.dialect)} AS w, COUNT(*) AS n FROM {src.name} GROUP BY 1",
                       progress=False)
         return {wspec.label(w): int(k) for w, k in zip(res["w"], res["n"]) if w is not None and not pd.isna(w)}
+
+
+class SourceWindows(Mapping):
+    """The windows of one source cut by a period (or a column), for :meth:`toolkit.schema.Contract.validate_windows`.
+
+    Validating them runs ONE grouped statement over the whole source for every window's row count and
+    every column's aggregates (plus one grouped statement for the stray-timestamp counts), so each
+    window's checks see all of its rows, never a sample. Follow-up statements (the examples of what
+    failed, the rename sample) read the one window. As a mapping: ``{label: description}``.
+    """
+
+    def __init__(self, data, *, window: str, timestamp: str | None = None, engine: str = "auto",
+                 tz: str | None = None, labels: list[str] | None = None, sample_rows: int | None = None):
+        self.data, self.window, self.timestamp, self.engine, self.tz = data, window, timestamp, engine, tz
+        self.sample_rows = SAMPLE_ROWS if sample_rows is None else sample_rows
+        self._labels = None if labels is None else [str(w) for w in labels]
+
+    def __getitem__(self, label: str) -> str:
+        if label not in self.labels():
+            raise KeyError(label)
+        return f"window {label!r} of {self.window!r} windows (checked where the data lives)"
+
+    def __iter__(self):
+        return iter(self.labels())
+
+    def __len__(self) -> int:
+        return len(self.labels())
+
+    def labels(self) -> list[str]:
+        if self._labels is None:
+            self._labels = list(window_row_counts(self.data, window=self.window, timestamp=self.timestamp,
+                                                  engine=self.engine, tz=self.tz))
+        return self._labels
+
+    def validate(self, contract, *, now=None) -> dict:
+        """``{label: ValidationResult}`` for every window (labels without rows: an empty batch)."""
+        from ..schema.contract import as_utc
+        from ._windows import source_timezone, window_spec
+
+        now_ts = as_utc(now, "now") if now is not None else pd.Timestamp.now(tz="UTC")
+        with open_source(self.data, self.engine) as src:
+            d = src.dialect
+            wspec = source_timezone(src, window_spec(self.window, src.columns, self.timestamp,
+                                                     has_files=bool(src.files)), self.tz)
+            if wspec.kind not in ("period", "column", "none"):
+                raise ValueError(f"window={self.window!r}: SourceWindows cuts periods or a column's values; "
+                                 "validate files per batch with {label: files}")
+            group = wspec.sql(d)
+            whole = SourceBatch(src, own=False, sample_rows=self.sample_rows, rows=0, aggregates={})
+            plan = whole.plan(contract, now_ts, None)
+            res = src.run(plan.sql(src.name, group=group, group_text=d.as_string(group)), progress=False)
+            rows = {}
+            for _, row in res.iterrows():
+                if row["tk_w"] is None or pd.isna(row["tk_w"]):
+                    continue   # rows with no timestamp belong to no window (as in pandas, which warns)
+                rows[wspec.label(row["tk_w"])] = (str(row["tk_ws"]), plan.decode(row))
+            self._stray(src, contract, whole, group, rows)
+            labels = self._labels if self._labels is not None else list(rows)
+            out = {}
+            for label in labels:
+                text, values = rows.get(label, (None, {}))
+                where = "FALSE" if text is None else f"{d.as_string(group)} = {d.string(text)}"
+                view = SourceBatch(src, own=False, sample_rows=self.sample_rows, contract=contract, now=now_ts,
+                                   where=where, rows=_int(values.get("rows")), aggregates=values)
+                out[label] = contract._validate_view(view, now_ts, None, False)[0]
+        return out
+
+    @staticmethod
+    def _stray(src, contract, whole: SourceBatch, group: str, rows: dict) -> None:
+        """Every window's stray-timestamp count in one grouped statement (limits from its own quantiles)."""
+        d = src.dialect
+        for name, rule in contract.columns.items():
+            if rule.role != "timestamp" or name not in whole.names:
+                continue
+            key = f"{rule.name}\0{name}\0"
+            limits = {text: whole.stray_limits({k.split("\0")[2]: v for k, v in values.items()
+                                                if k.startswith(key)})
+                      for text, values in rows.values()}
+            limits = {t: lim for t, lim in limits.items() if lim is not None}
+            if not limits:
+                continue
+            fam = engine_family(whole.raw_type(name))
+            us = whole._epoch_us(name, rule, fam)
+            lo = "CASE tk_ws " + " ".join(f"WHEN {d.string(t)} THEN {d.double(a)}" for t, (a, _) in limits.items()) + " END"
+            hi = "CASE tk_ws " + " ".join(f"WHEN {d.string(t)} THEN {d.double(b)}" for t, (_, b) in limits.items()) + " END"
+            res = src.run(f"SELECT tk_ws, SUM(CASE WHEN u < {lo} OR u > {hi} THEN 1 ELSE 0 END) AS k FROM "
+                          f"(SELECT {us} AS u, {d.as_string(group)} AS tk_ws FROM {src.name}) t GROUP BY tk_ws",
+                          progress=False)
+            counts = {str(t): _int(k) for t, k in zip(res["tk_ws"], res["k"]) if t is not None and not pd.isna(t)}
+            for text, values in rows.values():
+                if text in limits:
+                    values[key + "stray"] = counts.get(text, 0)
+
+
+def source_windows(data, *, window: str, timestamp: str | None = None, engine: str = "auto", tz: str | None = None,
+                   labels: list[str] | None = None) -> SourceWindows:
+    """The windows of ``data`` cut by ``window`` (a period alias or a column), checked where the data lives by
+    :meth:`toolkit.schema.Contract.validate_windows` (see :class:`SourceWindows`).
+
+    >>> import os, tempfile, pandas as pd
+    >>> import toolkit as tk
+    >>> ref = pd.DataFrame({"t": pd.date_range("2026-01-05", periods=140, freq="h", tz="UTC"), "x": range(140)})
+    >>> path = os.path.join(tempfile.mkdtemp(), "log.parquet")
+    >>> ref.assign(x=ref["x"] * 10).to_parquet(path)
+    >>> contract = tk.infer_contract(ref, tk.ModelSpec.infer(ref, timestamp="t"))
+    >>> history = contract.validate_windows(source_windows(path, window="D", timestamp="t"), now="2026-02-01")
+    >>> history.windows[:2], history.results["2026-01-06"].rows
+    (['2026-01-05', '2026-01-06'], 24)
+    """
+    return SourceWindows(data, window=window, timestamp=timestamp, engine=engine, tz=tz, labels=labels)
 
 
 # ------------------------------------------------------------------------------------------------
