@@ -6,6 +6,8 @@ never loads them. Statement counts are asserted so a per-column statement cannot
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -133,3 +135,27 @@ def test_spark_period_windows_agree(case, spark):
     for w in mem.windows:
         assert sql.results[w].engine == "spark" and sql.results[w].rows == mem.results[w].rows
         assert table(sql.results[w]) == table(mem.results[w]), w
+
+
+DATA = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+@pytest.mark.skipif(not (DATA / "truth.json").exists(), reason="demo data not generated")
+def test_demo_weekly_windows_under_duckdb_are_the_pandas_findings():
+    """ModelConfig with a period window under DuckDB: every window checked on all its rows, each window
+    with the columns of the partitions its rows come from (week 20 renamed monthly_charges)."""
+    import dataclasses
+
+    cfg = tk.ModelConfig.load(Path(__file__).resolve().parent.parent / "notebooks" / "model.yaml")
+    mem_cfg = dataclasses.replace(cfg, engine="pandas", window="W", root=cfg.root)
+    sql_cfg = dataclasses.replace(cfg, engine="duckdb", window="W", row_budget=2_000, root=cfg.root)
+    contract = mem_cfg.contract_object
+    mem = contract.validate_windows(mem_cfg.window_sources(), now="2026-07-01")
+    sources = sql_cfg.window_sources()
+    assert len(sources) == len(mem.windows) and all(len(f) < 2_000 for f in sql_cfg.batches.values())
+    sql = contract.validate_windows(sources, now="2026-07-01")
+    assert sql.windows == mem.windows
+    assert {w: r.rows for w, r in sql.results.items()} == {w: r.rows for w, r in mem.results.items()}
+    key = ["window", "column", "check", "severity", "failing_share"]
+    assert sql.to_frame()[key].values.tolist() == mem.to_frame()[key].values.tolist()
+    assert "suspected_rename" in set(sql.to_frame()["check"])

@@ -110,7 +110,7 @@ class SourceBatch:
 
     def __init__(self, source: Source, *, sample_rows: int = SAMPLE_ROWS, own: bool = True, contract=None,
                  now: pd.Timestamp | None = None, after: pd.Timestamp | None = None, where: str | None = None,
-                 rows: int | None = None, aggregates: dict | None = None):
+                 rows: int | None = None, aggregates: dict | None = None, names: list[str] | None = None):
         check_number("sample_rows", sample_rows, low=1, hint=" (rows)")
         self.src = source
         self._own = own
@@ -122,7 +122,7 @@ class SourceBatch:
         self.rel = source.name if where is None else f"(SELECT * FROM {source.name} WHERE {where}) tk_rows"
         hive = source.hive_keys
         # partition keys (week=...) are not columns of the files: the pandas reader does not add them either
-        self.names = [c for c in source.columns if c != FILE_COLUMN and c not in hive]
+        self.names = [c for c in source.columns if c != FILE_COLUMN and c not in hive] if names is None else names
         self._head: pd.DataFrame | None = None
         self._stats: dict[str, dict] = {}
         #: aggregates per (rule name, column) computed for (now, after)
@@ -663,14 +663,39 @@ class SourceWindows(Mapping):
                     continue   # rows with no timestamp belong to no window (as in pandas, which warns)
                 rows[wspec.label(row["tk_w"])] = (str(row["tk_ws"]), plan.decode(row))
             self._stray(src, contract, whole, group, rows)
+            present = self._present(src, whole.names, group)
             labels = self._labels if self._labels is not None else list(rows)
             out = {}
             for label in labels:
                 text, values = rows.get(label, (None, {}))
                 where = "FALSE" if text is None else f"{d.as_string(group)} = {d.string(text)}"
+                names = [c for c in whole.names if c not in present or text in present[c]]
                 view = SourceBatch(src, own=False, sample_rows=self.sample_rows, contract=contract, now=now_ts,
-                                   where=where, rows=_int(values.get("rows")), aggregates=values)
+                                   where=where, rows=_int(values.get("rows")), aggregates=values, names=names)
                 out[label] = contract._validate_view(view, now_ts, None, False)[0]
+        return out
+
+    @staticmethod
+    def _present(src, names: list[str], group: str) -> dict[str, set]:
+        """For each column some files lack: the windows (their text) with rows from a file that has it.
+
+        A window's columns are those of the files (partitions) its rows come from, as
+        :func:`toolkit.windows.split_batches` makes them in memory: a column added or renamed in one
+        partition is absent, not null, in the windows of the others.
+        """
+        fc = src.file_columns or {}
+        partial = [c for c in names if fc and any(c not in cols for cols in fc.values())]
+        if not partial or not src.files:
+            return {}
+        d = src.dialect
+        res = src.run(f"SELECT {d.as_string(group)} AS tk_ws, {src.group_expr} AS f FROM {src.name} "
+                      "GROUP BY 1, 2", progress=False)
+        out: dict[str, set] = {c: set() for c in partial}
+        for text, f in zip(res["tk_ws"], res["f"]):
+            cols = fc.get(src.file_of(f))
+            for c in partial:
+                if cols is None or c in cols:
+                    out[c].add(str(text))
         return out
 
     @staticmethod
