@@ -159,3 +159,30 @@ def test_demo_weekly_windows_under_duckdb_are_the_pandas_findings():
     key = ["window", "column", "check", "severity", "failing_share"]
     assert sql.to_frame()[key].values.tolist() == mem.to_frame()[key].values.tolist()
     assert "suspected_rename" in set(sql.to_frame()["check"])
+
+
+def test_guard_through_spark_writes_the_pandas_split_and_loses_nothing(spark, tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_schema_engine import _shapes
+
+    ref = _shapes(3000, 1, False)
+    contract = tk.infer_contract(ref, tk.ModelSpec.infer(ref, id="id", timestamp="t"), batch_rows=2000)
+    path = tmp_path / "batch.parquet"
+    _shapes(2500, 2, True).to_parquet(path)
+    now = pd.Timestamp("2026-06-01", tz="UTC")
+    mem = tk.guard(pd.read_parquet(path), contract, now=now, max_failure_share=1, strict_columns=False)
+    out = tk.guard([str(path)], contract, now=now, max_failure_share=1, strict_columns=False, engine="spark",
+                   passed=tmp_path / "passed.parquet", quarantined=tmp_path / "quarantined.parquet")
+    passed, quarantined = pd.read_parquet(out.passed_path), pd.read_parquet(out.quarantined_path)
+    assert out.validation.engine == "spark"
+    assert out.n_passed + out.n_quarantined == out.rows == 2500 == len(passed) + len(quarantined)   # nothing lost
+    assert (len(passed), len(quarantined)) == (len(mem.passed), len(mem.quarantined))
+    assert sorted(passed["id"]) == sorted(mem.passed["id"]) and sorted(quarantined["id"]) == sorted(mem.quarantined["id"])
+    assert out.reason_counts["rows"].sum() == out.n_quarantined
+    assert table(out.validation) == table(mem.validation)
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(FileExistsError, match="not an earlier Spark output"):   # refused before any work
+        tk.guard([str(path)], contract, now=now, max_failure_share=1, engine="spark",
+                 passed=tmp_path / "mine", quarantined=tmp_path / "passed.parquet")

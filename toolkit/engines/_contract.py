@@ -1,16 +1,19 @@
 """Contract checks where the data lives: :meth:`toolkit.schema.Contract.validate` on a source.
 
-Every count a contract check needs is an SQL aggregate run in DuckDB or Spark (one scan for the
-row count, nulls, out-of-range counts, unseen-category counts, distinct counts, duplicate ids and
-timestamp checks; one more per column that needs a grouped or quantile pass), so no rows are loaded
-into pandas. The aggregates feed the same decision functions as the pandas path
+Every count a contract check needs is an SQL aggregate run in DuckDB or Spark, ONE statement per
+source for all columns (row count, nulls, fractional values, out-of-range counts, unseen-category
+counts, distinct counts, duplicate ids, timestamp counts and quantiles; one more for the stray-timestamp
+count, which needs the quantiles), and one grouped statement for every window of a source cut by a
+period (:func:`source_windows`); further statements only fetch the examples of what failed. No rows
+are loaded into pandas. The aggregates feed the same decision functions as the pandas path
 (:mod:`toolkit.schema.checks`), so the result is the same :class:`~toolkit.schema.ValidationResult`
 with the same checks, severities and failure counts. Only two things read rows, and only a seeded
 sample of the affected columns: the rename scores (the distribution of a new column) and the
 coercion preview (the share of "$54.20" text that parses); ``result.sample_rows`` states the size.
 
 :func:`guard_source` is the pipeline form: passed and quarantined rows are written back to Parquet
-by DuckDB (``COPY ... TO``) and counted: passed + quarantined = input, or an error.
+by DuckDB (``COPY ... TO``) or Spark (``DataFrame.write``) and counted: passed + quarantined = input,
+or an error.
 
 >>> import os, tempfile, numpy as np, pandas as pd
 >>> import toolkit as tk
@@ -800,6 +803,8 @@ def _row_predicates(view: SourceBatch, contract, result, ctx_now, ctx_after) -> 
             out.append((name, "unseen_category", unseen, reason("unseen_category", value, "not a baseline value")))
         if rule.unique:
             order = f"{view.src.group_expr}" if view.src.files else "1"
+            if view.engine == "spark":   # file order within a file: the same "earlier row" in both writes
+                order += ", monotonically_increasing_id()"
             out.append((name, "duplicate_id",
                         f"({q} IS NOT NULL AND row_number() OVER (PARTITION BY {q} ORDER BY {order}) > 1)",
                         reason("duplicate_id", q, "repeats an earlier row")))
@@ -824,12 +829,14 @@ def _row_predicates(view: SourceBatch, contract, result, ctx_now, ctx_after) -> 
 
 
 def guard_source(data, contract, *, passed, quarantined, now=None, after=None, engine: str = "auto"):
-    """Validate a source in DuckDB and write its passing and quarantined rows to Parquet (``COPY ... TO``).
+    """Validate a source in DuckDB or Spark and write its passing and quarantined rows to Parquet
+    (DuckDB: ``COPY ... TO`` one file each; Spark: ``DataFrame.write.parquet``, a folder of part files each).
 
-    The written files are counted: passed + quarantined must equal the input's rows (else RuntimeError
-    naming both files). Returns a :class:`~toolkit.schema.guarding.SourceGuardResult`; the caller
+    The written output is counted: passed + quarantined must equal the input's rows (else RuntimeError
+    naming both). Returns a :class:`~toolkit.schema.guarding.SourceGuardResult`; the caller
     (:func:`toolkit.guard`) applies the share and column-level rules.
     """
+    from .._checks import check_choice
     from ..schema.contract import as_utc as _utc
     from ..schema.guarding import SourceGuardResult, free_name
 
@@ -839,13 +846,20 @@ def guard_source(data, contract, *, passed, quarantined, now=None, after=None, e
     passed, quarantined = os.fspath(passed), os.fspath(quarantined)
     if os.path.abspath(passed) == os.path.abspath(quarantined):
         raise ValueError(f"passed and quarantined must be two different files; both are {passed!r}")
-    if engine not in ("auto", "duckdb"):
-        raise ValueError(f"guard on a source writes through DuckDB; got engine={engine!r}. For a Spark table, "
-                         "validate with contract.validate(frame, engine='spark') and filter in Spark, or pass "
-                         "engine='duckdb' with the files")
+    check_choice("engine", engine, ("auto", "duckdb", "spark"))
     now_ts = _utc(now, "now") if now is not None else pd.Timestamp.now(tz="UTC")
     after_ts = _utc(after, "after") if after is not None else None
-    with source_batch(data, engine="duckdb", contract=contract, now=now_ts, after=after_ts) as view:
+    for path in (passed, quarantined):
+        if "://" in path:   # a cluster's storage (hdfs://, s3a://): the engine says if it cannot write there
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"cannot write {path!r}: the folder {folder!r} does not exist; create it first")
+    from ._source import _is_spark_frame
+
+    if engine == "spark" or _is_spark_frame(data):
+        _spark_targets(passed, quarantined)
+    with source_batch(data, engine=engine, contract=contract, now=now_ts, after=after_ts) as view:
         result, _ = contract._validate_view(view, now_ts, after_ts, False)
         preds = _row_predicates(view, contract, result, now_ts, after_ts)
         d, src = view.d, view.src
@@ -855,22 +869,22 @@ def guard_source(data, contract, *, passed, quarantined, now=None, after=None, e
         reason = ("concat_ws('; ', " + ", ".join(f"CASE WHEN COALESCE({c}, FALSE) THEN {r} END" for _, _, c, r in preds)
                   + ")") if preds else "''"
         select = ", ".join(d.quote(c) for c in cols)
-        flagged = f"(SELECT {select}, ({failing}) AS __tk_fail, {reason} AS __tk_reason FROM {src.name}) flagged"
-        for path in (passed, quarantined):
-            folder = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(folder):
-                raise FileNotFoundError(f"cannot write {path!r}: the folder {folder!r} does not exist; create it first")
-        src._con.execute(f"COPY (SELECT {select} FROM {flagged} WHERE NOT __tk_fail) TO {d.string(passed)} "
-                         "(FORMAT parquet)").fetchall()
-        src._con.execute(f"COPY (SELECT {select}, __tk_reason AS {d.quote(reason_column)} FROM {flagged} "
-                         f"WHERE __tk_fail) TO {d.string(quarantined)} (FORMAT parquet)").fetchall()
-        counts = src._con.execute(
-            f"SELECT (SELECT COUNT(*) FROM read_parquet({d.string(passed)})), "
-            f"(SELECT COUNT(*) FROM read_parquet({d.string(quarantined)}))").fetchall()[0]
-        n_passed, n_quarantined = int(counts[0]), int(counts[1])
-        reasons = src._con.sql(
-            f"SELECT {d.quote(reason_column)} AS reason, COUNT(*) AS rows FROM read_parquet({d.string(quarantined)}) "
-            "GROUP BY 1 ORDER BY 2 DESC, 1").to_arrow_table().to_pandas()
+        flagged = f"SELECT {select}, ({failing}) AS __tk_fail, {reason} AS __tk_reason FROM {src.name}"
+        if view.engine == "spark":
+            n_passed, n_quarantined, reasons = _write_spark(src, flagged, cols, reason_column, passed, quarantined)
+        else:
+            flagged = f"({flagged}) flagged"
+            src._con.execute(f"COPY (SELECT {select} FROM {flagged} WHERE NOT __tk_fail) TO {d.string(passed)} "
+                             "(FORMAT parquet)").fetchall()
+            src._con.execute(f"COPY (SELECT {select}, __tk_reason AS {d.quote(reason_column)} FROM {flagged} "
+                             f"WHERE __tk_fail) TO {d.string(quarantined)} (FORMAT parquet)").fetchall()
+            counts = src._con.execute(
+                f"SELECT (SELECT COUNT(*) FROM read_parquet({d.string(passed)})), "
+                f"(SELECT COUNT(*) FROM read_parquet({d.string(quarantined)}))").fetchall()[0]
+            n_passed, n_quarantined = int(counts[0]), int(counts[1])
+            reasons = src._con.sql(
+                f"SELECT {d.quote(reason_column)} AS reason, COUNT(*) AS rows FROM read_parquet({d.string(quarantined)}) "
+                "GROUP BY 1 ORDER BY 2 DESC, 1").to_arrow_table().to_pandas()
         n = view.n
     if n_passed + n_quarantined != n:
         raise RuntimeError(f"guard lost rows: the input has {n:,} rows but {passed!r} holds {n_passed:,} and "
@@ -880,3 +894,29 @@ def guard_source(data, contract, *, passed, quarantined, now=None, after=None, e
     return SourceGuardResult(passed_path=passed, quarantined_path=quarantined, rows=n, n_passed=n_passed,
                              n_quarantined=n_quarantined, reason_counts=reasons, validation=result,
                              reason_column=reason_column, covered=covered)
+
+
+def _spark_targets(*paths: str) -> None:
+    """Spark replaces its output folder: refuse a path holding anything but an earlier Spark output."""
+    for path in paths:
+        if "://" not in path and os.path.exists(path) and not os.path.exists(os.path.join(path, "_SUCCESS")):
+            raise FileExistsError(f"{path!r} exists and is not an earlier Spark output; Spark writes a folder of "
+                                  "Parquet parts there, replacing it: delete it or choose another path")
+
+
+def _write_spark(src, flagged: str, cols: list[str], reason_column: str, passed: str, quarantined: str):
+    """Write the split through Spark (a Parquet folder each) and count what was written."""
+    spark = src.spark
+    d = src.dialect
+    rows = spark.sql(flagged)
+    quoted = [d.quote(c) for c in cols]
+    rows.filter("NOT __tk_fail").selectExpr(*quoted).write.mode("overwrite").parquet(passed)
+    rows.filter("__tk_fail").selectExpr(*quoted, f"__tk_reason AS {d.quote(reason_column)}") \
+        .write.mode("overwrite").parquet(quarantined)
+    n_passed = spark.read.parquet(passed).count()
+    written = spark.read.parquet(quarantined)
+    n_quarantined = written.count()
+    reasons = (written.groupBy(reason_column).count().toPandas()
+               .rename(columns={reason_column: "reason", "count": "rows"}))
+    reasons = reasons.sort_values(["rows", "reason"], ascending=[False, True], ignore_index=True)
+    return int(n_passed), int(n_quarantined), reasons[["reason", "rows"]]
