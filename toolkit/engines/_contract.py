@@ -245,12 +245,10 @@ class SourceBatch:
             if rule.categories is None:
                 plan.add(key + "card", f"COUNT(DISTINCT {plan.col(q)})")
             else:
-                view, unseen = self.category_expr(rule, name, observed)
-                v, u = plan.col(view), plan.col(unseen)
-                plan.add(key + "unseen", f"SUM(CASE WHEN {u} THEN 1 ELSE 0 END)")
-                plan.add(key + "unseen_values", f"COUNT(DISTINCT CASE WHEN {u} THEN {v} END)")
-                if rule.max_cardinality is not None:
-                    plan.add(key + "card", f"COUNT(DISTINCT {v})")
+                # the distinct unseen values and the cardinality are counted only when values are unseen
+                # (a follow-up): a DISTINCT aggregate per column would make the one statement slower
+                _, unseen = self.category_expr(rule, name, observed)
+                plan.add(key + "unseen", f"SUM(CASE WHEN {plan.col(unseen)} THEN 1 ELSE 0 END)")
         if rule.unique:
             plan.add(key + "distinct", f"COUNT(DISTINCT CASE WHEN NOT {plan.col(self._null_expr(name))} "
                                        f"THEN {plan.col(q)} END)")
@@ -444,6 +442,10 @@ class SourceBatch:
         if not count:
             out.summary["out_of_range_share"] = 0.0
             return
+        if "worst" in agg:   # fetched for every window at once (validate_source_windows)
+            range_failure(rule, count, below, above, float(agg["mn"]), float(agg["mx"]), agg["worst"], ctx, out,
+                          where)
+            return
         v = self._numeric_expr(name, observed)
         _, _, bad = self._range_conds(rule, v)
         centre = (rule.quantiles or {}).get("p50", 0.0)
@@ -496,13 +498,15 @@ class SourceBatch:
             out.summary["unseen_share"] = 0.0
             return
         view, unseen = self.category_expr(rule, name, observed)
-        res = self._one(f"SELECT v, COUNT(*) AS k FROM (SELECT {view} AS v FROM {self.rel} WHERE {unseen}) t "
-                        "GROUP BY v ORDER BY k DESC, v LIMIT 5")
-        n_values = _int(agg.get("unseen_values"))
+        # the five most frequent unseen values and (COUNT OVER the groups) how many distinct ones
+        res = self._one(f"SELECT v, COUNT(*) AS k, COUNT(*) OVER () AS nv FROM (SELECT {view} AS v FROM {self.rel} "
+                        f"WHERE {unseen}) t GROUP BY v ORDER BY k DESC, v LIMIT 5")
+        n_values = _int(res["nv"].iloc[0]) if len(res) else 0
         top = [(python_scalar(v), int(k)) for v, k in zip(res["v"], res["k"])]
         unseen_failure(rule, count, top, n_values, nonnull, ctx, out, where)
         if rule.max_cardinality is not None and len(rule.categories) + n_values > rule.max_cardinality:
-            check_cardinality(rule, _int(agg.get("card")), ctx, out, where)
+            res = self._one(f"SELECT COUNT(DISTINCT {view}) AS k FROM {self.rel}")
+            check_cardinality(rule, int(res["k"].iloc[0]), ctx, out, where)
 
     def _unique(self, rule, name, nonnull, ctx, out, where, agg) -> None:
         q = self.q(name)
@@ -666,6 +670,7 @@ class SourceWindows(Mapping):
                     continue   # rows with no timestamp belong to no window (as in pandas, which warns)
                 rows[wspec.label(row["tk_w"])] = (str(row["tk_ws"]), plan.decode(row))
             self._stray(src, contract, whole, group, rows)
+            self._worst(src, contract, whole, group, rows)
             present = self._present(src, whole.names, group)
             labels = self._labels if self._labels is not None else list(rows)
             out = {}
@@ -700,6 +705,31 @@ class SourceWindows(Mapping):
                 if cols is None or c in cols:
                     out[c].add(str(text))
         return out
+
+    @staticmethod
+    def _worst(src, contract, whole: SourceBatch, group: str, rows: dict) -> None:
+        """The five out-of-range values farthest from the median, of every window with some, one grouped
+        statement per column (not one statement per window and column)."""
+        d = src.dialect
+        ws = d.as_string(group)
+        for name, rule in contract.columns.items():
+            if name not in whole.names:
+                continue
+            key = f"{rule.name}\0{name}\0"
+            failing = {text for text, values in rows.values()
+                       if _int(values.get(key + "below")) + _int(values.get(key + "above"))}
+            if not failing:
+                continue
+            v = whole._numeric_expr(name, engine_family(whole.raw_type(name)))
+            _, _, bad = whole._range_conds(rule, v)
+            centre = d.double((rule.quantiles or {}).get("p50", 0.0))
+            res = src.run(f"SELECT tk_ws, v, r FROM (SELECT tk_ws, v, row_number() OVER (PARTITION BY tk_ws ORDER BY "
+                          f"abs(v - {centre}) DESC, v) AS r FROM (SELECT {ws} AS tk_ws, {v} AS v FROM {src.name} "
+                          f"WHERE {bad}) t GROUP BY tk_ws, v) t2 WHERE r <= 5", progress=False)
+            res = res.sort_values("r", kind="stable")
+            for text, values in rows.values():
+                if text in failing:
+                    values[key + "worst"] = res.loc[res["tk_ws"] == text, "v"].astype(float).tolist()
 
     @staticmethod
     def _stray(src, contract, whole: SourceBatch, group: str, rows: dict) -> None:
