@@ -91,7 +91,7 @@ def test_period_windows_are_checked_on_every_row_as_pandas_checks_them(case, by,
     # one grouped statement for every window's aggregates, one for the stray counts; the rest are examples
     grouped = [s for s in statements if "GROUP BY tk_w, tk_ws" in s]
     assert len(grouped) == 1
-    assert len(statements) <= 2 + 2 * len(mem.to_frame()) + 1
+    assert len(statements) <= 3 + 2 * len(mem.to_frame()) + 1
 
 
 def test_one_statement_per_source_whatever_the_number_of_columns(case, monkeypatch, tmp_path):
@@ -108,14 +108,15 @@ def test_one_statement_per_source_whatever_the_number_of_columns(case, monkeypat
     statements.clear()
     big = wide_contract.validate(tmp_path / "wide.parquet", now=NOW)
     assert big.ok and big.rows == 1000
-    # the aggregates of 8 or 38 columns: one statement, plus the stray-timestamp count
-    assert n_small == len(statements) == 2
+    # the aggregates of 8 or 38 columns: one statement, one for the unseen-category counts (WHERE-filtered),
+    # one for the stray-timestamp count
+    assert n_small == len(statements) == 3
     shifted = wide.assign(extra_3=wide["extra_3"] * 100, plan=wide["plan"].replace("c", "new"))
     shifted.to_parquet(tmp_path / "shifted.parquet")
     statements.clear()
     bad = wide_contract.validate(tmp_path / "shifted.parquet", now=NOW)
     assert table(bad) == table(wide_contract.validate(shifted, now=NOW)) and len(table(bad)) == 2
-    assert len(statements) == 2 + 2     # + the examples of the two failures
+    assert len(statements) == 3 + 2     # + the examples of the two failures
 
 
 def test_a_window_without_rows_is_an_empty_batch_as_in_pandas(case):
