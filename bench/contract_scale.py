@@ -87,7 +87,6 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="data folder (default /tmp/checkfast/inv-<rows>)")
     parser.add_argument("--before", required=True, help="a checkout of the code before the change")
     parser.add_argument("--child", nargs=3, metavar=("CODE", "DATA", "SCENARIO"), help=argparse.SUPPRESS)
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args() if "--child" not in sys.argv else None
     if args is None:
         i = sys.argv.index("--child")
@@ -110,8 +109,7 @@ def main() -> None:
             res = json.loads(line[7:])
             results.append(res)
             print({k: v for k, v in res.items() if k != "table"}, flush=True)
-    if not args.no_write:
-        write(info, results, data)
+    write(info, results, data)
 
 
 def write(info: dict, results: list[dict], data: Path) -> None:
@@ -127,8 +125,7 @@ def write(info: dict, results: list[dict], data: Path) -> None:
         same[scenario] = pair[0]["table"] == pair[1]["table"]
     text = "\n".join(lines) + "\n\nSame failure table before and after: " + ", ".join(
         f"{k}: {'yes' if v else 'NO'}" for k, v in same.items()) + f"\n\nData: {data} {json.dumps(info)}\n"
-    (ROOT / "bench" / "contract_scale-last.md").write_text(text)
-    print(text)
+    print(text)   # the table for bench/RESULTS-checkfast.md
 
 
 if __name__ == "__main__":
