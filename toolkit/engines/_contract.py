@@ -901,12 +901,12 @@ def _row_predicates(view: SourceBatch, contract, result, ctx_now, ctx_after) -> 
                 if ctx_after is not None:
                     out.append((name, "timestamp", f"({us} < {int(ctx_after.value // 1000)})",
                                 reason("timestamp", q, "is before the previous batch")))
-                res = view._one(f"SELECT COUNT(u) AS k FROM (SELECT {us} AS u FROM {view.src.name}) t")
-                if int(res["k"].iloc[0]) >= STRAY_MIN_VALUES:
-                    quant = ("quantile_cont(CAST(u AS DOUBLE), [0.01, 0.99])" if view.engine == "duckdb"
-                             else "percentile(CAST(u AS DOUBLE), array(0.01, 0.99))")
-                    qs = view._one(f"SELECT {quant} AS q FROM (SELECT {us} AS u FROM {view.src.name}) t")["q"].iloc[0]
-                    low, high = stray_limits(float(qs[0]), float(qs[1]), 86_400_000_000)
+                # the same limits validation used: from its aggregates (timestamp count and quantiles)
+                ctx = Context(n=view.n, alpha=contract.alpha, error_share=contract.error_share, now=ctx_now,
+                              after=ctx_after)
+                limits = view.stray_limits(view._column(rule, col, ctx))
+                if limits is not None:
+                    low, high = limits
                     out.append((name, "timestamp", f"({us} < {d.double(low)} OR {us} > {d.double(high)})",
                                 reason("timestamp", q, "is far outside the batch window")))
     return out
