@@ -686,9 +686,8 @@ class ModelConfig:
 
     def window_sources(self) -> dict:
         """Each production window for the contract's checks: under DuckDB/Spark with ``window: batch`` its files
-        (checked as aggregates on every row); else the frame held, stating its window's true row count."""
-        from .schema.contract import ROWS_ATTR
-
+        (checked as aggregates on every row); else :func:`toolkit.engines.source_windows`, every period window
+        checked on all its rows in one grouped statement."""
         if self.engine_used == "pandas":
             return dict(self.batches)
         if self.engine_used == "spark":
@@ -696,16 +695,11 @@ class ModelConfig:
         if self.window == "batch" and _is_files(self.production):
             files = self._batch_files()
             return {label: [str(f) for f in files[label]] for label in self.batches}
-        from .engines import window_row_counts
+        from .engines import source_windows
 
-        counts = window_row_counts(self.source("production"), window=self.window, timestamp=self.spec.timestamp,
-                                   engine=self.engine_used, tz=self.timezone)
-        out = {}
-        for label, frame in self.batches.items():
-            frame = frame.copy(deep=False)
-            frame.attrs[ROWS_ATTR] = counts.get(label, len(frame))
-            out[label] = frame
-        return out
+        # periods: one grouped statement checks every window on all its rows (labels: the windows held)
+        return source_windows(self.source("production"), window=self.window, timestamp=self.spec.timestamp,
+                              engine=self.engine_used, tz=self.timezone, labels=list(self.batches))
 
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")

@@ -40,7 +40,7 @@ Examples
 """
 from ._api import (ENGINES, auc_from_histogram, confusion_counts, engine_of, profile, profile_windows,
                    read_columns, score_histogram)
-from ._contract import SourceBatch, guard_source, source_batch, window_row_counts
+from ._contract import SourceBatch, SourceWindows, guard_source, source_batch, source_windows, window_row_counts
 from ._drift import WindowProfile, drift_windows
 from ._memory import is_files, read_rows, rows_if_cheap
 from ._outcomes import distinct_scores, outcome_counts
@@ -53,4 +53,5 @@ __all__ = ["open_source", "active_session", "profile", "profile_windows", "Windo
            "outcome_counts", "distinct_scores", "score_histogram", "read_columns",
            "auc_from_histogram", "is_source", "engine_of", "list_files", "clear_cache", "ENGINES",
            "DUCKDB_SETTINGS", "EXACT_QUANTILES", "SourceBatch", "source_batch", "window_row_counts", "guard_source",
+           "SourceWindows", "source_windows",
            "is_files", "rows_if_cheap", "read_rows", "SPARK_KEYS", "existing_session", "session_note", "spark_read"]

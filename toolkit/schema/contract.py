@@ -201,7 +201,8 @@ class Contract:
                                 "toolkit.read(path), or pass the path itself to check it where it lives")
             from ..engines import source_batch
 
-            view = source_batch(batch, engine=engine, sample_rows=sample_rows)
+            view = source_batch(batch, engine=engine, sample_rows=sample_rows, contract=self, now=now_ts,
+                                after=after_ts)
         with view:
             return self._validate_view(view, now_ts, after_ts, collect_rows)
 

@@ -172,12 +172,13 @@ def guard(batch, contract: Contract, *, max_failure_share: float = 0.05,
     now, after
         As in :meth:`Contract.validate`.
     passed, quarantined
-        For a batch where it lives (Parquet/CSV files, a DuckDB relation): the Parquet files the
-        engine writes the passing and the quarantined rows (with the reason column) to, without
-        loading them into pandas. The written files are counted: passed + quarantined must equal
-        the input's rows, else :class:`RuntimeError`.
+        For a batch where it lives (Parquet/CSV files, a DuckDB relation, a Spark DataFrame): where
+        the engine writes the passing and the quarantined rows (with the reason column), without
+        loading them into pandas: one Parquet file each with DuckDB, a Parquet folder of part files
+        each with Spark. The written output is counted: passed + quarantined must equal the input's
+        rows, else :class:`RuntimeError`.
     engine
-        'auto' or 'duckdb' for a source (see :meth:`Contract.validate`).
+        'auto', 'duckdb' or 'spark' for a source (see :meth:`Contract.validate`).
 
     Returns
     -------

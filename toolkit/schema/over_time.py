@@ -97,8 +97,13 @@ def validate_windows(contract, batches: Mapping[str, object], *, now: object = N
     """Validate each batch (in the given order) against ``contract``; see :class:`WindowValidation`.
 
     A batch is a DataFrame or where it lives (its files, a DuckDB relation, a Spark DataFrame): then the
-    checks run as aggregates in ``engine`` on every row (see :meth:`Contract.validate`).
+    checks run as aggregates in ``engine`` on every row (see :meth:`Contract.validate`). ``batches`` may
+    also be :func:`toolkit.engines.source_windows` (one source cut by a period): every window's
+    aggregates then come from one grouped statement over the source, on all rows.
     """
+    if hasattr(batches, "validate") and not isinstance(batches, pd.DataFrame):   # SourceWindows
+        results = batches.validate(contract, now=now)
+        return WindowValidation(list(results), results)
     if not batches:
         raise ValueError("batches is empty; pass {window label: DataFrame}, e.g. dict(tk.read_batches(folder))")
     results = {str(w): contract.validate(frame, now=now, engine="auto" if isinstance(frame, pd.DataFrame) else engine)
