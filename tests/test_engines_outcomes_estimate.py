@@ -297,3 +297,22 @@ def test_routing_fates_in_spark_are_duckdbs(spark, tmp_path):
     assert all(duck.scores[w].equals(spk.scores[w]) for w in ("a", "b", "c"))
     exact = decision.apply(E.outcome_counts(prod, None, window="week", all_rows=True, **roles))
     pd.testing.assert_frame_equal(decision.apply(spk), exact, check_exact=False, rtol=0, atol=1e-12)
+
+
+def test_health_under_duckdb_routes_and_estimates_every_row_as_templates_03_04(tmp_path):
+    """The verdict card and the 03/04 tables show the same figures: the health check counts every row too."""
+    from toolkit.health_rules import Rules
+    from toolkit.model_health import _compute
+
+    cfg = _demo_config(tmp_path, "duckdb", row_budget=2000)
+    rules = Rules()
+    stats = _compute(cfg, rules)
+    decision = tk.abstain_threshold(cfg.reference, spec=cfg.spec, target_accuracy=rules.target_accuracy,
+                                    level=rules.level)
+    routing = cfg.routing(decision)
+    assert stats.routing["n"].sum() == routing["n"].sum() == 38_077   # every row, not the 2,000-row sample
+    _assert_identical(routing.assign(window=routing["window"].astype(str)), stats.routing)
+    est = cfg.estimate(metric=stats.metric, n_resamples=200).to_frame()
+    est = est[est["window"].astype(str).isin(stats.estimate["window"])].reset_index(drop=True)
+    assert len(stats.estimate) > 0
+    np.testing.assert_allclose(stats.estimate["estimate"].to_numpy(float), est["estimate"].to_numpy(float), atol=1e-12)

@@ -236,11 +236,16 @@ def _compute(cfg, rules: Rules) -> _Stats:
     needed = set(windows) - set(enough["window"]) | set(perf.loc[perf["degraded"].astype(bool), "window"]
                                                           if len(perf) else [])
     if labelled_ref and needed:
-        analysis = joined if joined is not None else production
-        analysis = analysis[analysis["window"].astype(str).isin(needed)]
         try:
-            est = tk.estimate_performance(reference, analysis, spec=spec, metric=metric, by="window",
-                                          n_resamples=200, **class_kw).to_frame()
+            if cfg.engine_used != "pandas" and cfg.scores_in_engine:
+                # every production row, counted in the engine: the figures template 03 shows, not the sample's
+                est = cfg.estimate(metric=metric, n_resamples=200).to_frame()
+                est = est[est["window"].astype(str).isin(needed)]
+            else:
+                analysis = joined if joined is not None else production
+                analysis = analysis[analysis["window"].astype(str).isin(needed)]
+                est = tk.estimate_performance(reference, analysis, spec=spec, metric=metric, by="window",
+                                              n_resamples=200, **class_kw).to_frame()
             estimate = est
             estimate["window"] = estimate["window"].astype(str)
         except (ValueError, TypeError, KeyError) as exc:
@@ -262,7 +267,9 @@ def _compute(cfg, rules: Rules) -> _Stats:
                                             level=rules.level, **class_kw)
             feasible = decision.abstain_at is not None
             baseline_routed = float(decision.routed_share)
-            routing = decision.apply(joined if joined is not None else production, by="window")
+            # under DuckDB/Spark every production row is routed in the engine, as template 04 shows it
+            routing = (cfg.routing(decision) if cfg.engine_used != "pandas"
+                       else decision.apply(joined if joined is not None else production, by="window"))
             routing["window"] = routing["window"].astype(str)
         except (ValueError, TypeError, KeyError) as exc:
             reason = f"the abstain threshold could not be chosen ({exc})"
