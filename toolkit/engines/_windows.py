@@ -87,11 +87,15 @@ def source_timezone(source, spec: WindowSpec, tz: str | None = None) -> WindowSp
 
 
 def _parquet_zone(files: list[str], column: str) -> str | None:
-    """The time zone the Parquet schema (pandas/arrow metadata) records for ``column``."""
+    """The time zone the Parquet schema (pandas/arrow metadata) records for ``column``; for a CSV, the
+    zone the pandas engine reads its first file's offsets in (one offset kept, mixed ones as UTC), so
+    both engines cut the same windows."""
     try:
         import pyarrow.parquet as pq
 
         for f in files[:1]:
+            if str(f).lower().endswith(".csv"):
+                return _csv_zone(str(f), column)
             if not str(f).endswith(".parquet"):
                 return None
             field = pq.read_schema(f).field(column)
@@ -99,6 +103,20 @@ def _parquet_zone(files: list[str], column: str) -> str | None:
     except Exception:  # a remote file or an unreadable footer: fall back to UTC
         return None
     return None
+
+
+def _csv_zone(path: str, column: str) -> str | None:
+    """The zone :func:`toolkit.io.restore_csv_timestamps` gives ``column`` of the CSV at ``path``."""
+    import pandas as pd
+
+    from ..io import restore_csv_timestamps
+
+    try:
+        values = pd.read_csv(path, usecols=[column], dtype=str)
+    except Exception:  # an unreadable file is reported by the read itself
+        return None
+    tz = getattr(restore_csv_timestamps(values)[column].dtype, "tz", None)
+    return None if tz is None else str(tz)
 
 
 def frame_windows(frame: pd.DataFrame, spec: WindowSpec) -> list[tuple[str, object, pd.DataFrame]]:
