@@ -72,3 +72,52 @@ def test_csv_offset_days_are_local_days_under_every_engine(csv_offsets):
         assert list(auc.index) == list(by_hand.index), engine
         np.testing.assert_allclose(auc["value"].to_numpy(float), by_hand.to_numpy(), atol=1e-12, err_msg=engine)
         assert auc["n"].tolist() == day.value_counts().sort_index().tolist(), engine
+
+
+# ----------------------------------------------------------------------------- multiclass, hive weeks, a gap
+
+
+CLASSES = np.array(["cat", "dog", "bird"])
+
+
+def _multiclass(n: int, start: str, days: float, rng, weights, prefix: str) -> pd.DataFrame:
+    t = pd.Timestamp(start) + pd.to_timedelta(np.sort(rng.uniform(0, days * 86400, n)), unit="s")
+    x = rng.normal(0, 1, (n, 3))
+    p = np.exp(x @ weights)
+    p /= p.sum(1, keepdims=True)
+    truth = CLASSES[(rng.uniform(size=(n, 1)) > p.cumsum(1)).sum(1)]
+    return pd.DataFrame({"id": [f"{prefix}{i:06d}" for i in range(n)], "ts": t, "f 1": x[:, 0], "f.2": x[:, 1],
+                         "SELECT": x[:, 2], "p_cat": p[:, 0], "p_dog": p[:, 1], "p_bird": p[:, 2],
+                         "pred": CLASSES[p.argmax(1)], "label": truth})
+
+
+@pytest.fixture(scope="module")
+def multiclass_gap(tmp_path_factory):
+    """Multiclass with class scores, weekly hive folders with one week missing, 60% of labels (string ids)."""
+    root = tmp_path_factory.mktemp("multiclass_gap")
+    rng = np.random.default_rng(5)
+    weights = rng.normal(0, 1, (3, 3))
+    _multiclass(3000, "2026-03-02", 14, rng, weights, "b").to_parquet(root / "base.parquet", index=False)
+    prod = _multiclass(6000, "2026-03-16", 35, rng, weights, "p")
+    week = prod["ts"].dt.to_period("W").dt.start_time.dt.strftime("%Y-%m-%d")
+    prod, week = prod[week != "2026-03-30"], week[week != "2026-03-30"]
+    for label, part in prod.groupby(week):
+        (root / "prod" / f"week={label}").mkdir(parents=True)
+        part.drop(columns="label").to_parquet(root / "prod" / f"week={label}" / "part.parquet", index=False)
+    prod[["id", "label"]].sample(frac=0.6, random_state=1).to_parquet(root / "labels.parquet", index=False)
+    _new(root / "m", "--baseline", str(root / "base.parquet"), "--production", str(root / "prod"),
+         "--labels", str(root / "labels.parquet"), "--target", "label", "--prediction", "pred", "--timestamp", "ts",
+         "--id", "id", "--window", "W")
+    return root, prod
+
+
+def test_feedback_names_the_estimate_a_multiclass_model_has(multiclass_gap):
+    """With 60% of labels arrived, the feedback verdict said 'this model logs no score for a label-free
+    estimate' of a model that logs p_cat/p_dog/p_bird (the estimate was merely not needed there)."""
+    root, _ = multiclass_gap
+    cfg = _config(root / "m", "pandas")
+    health = tk.health(cfg, window="2026-04-13")
+    row = health.to_frame().set_index("cause").loc["feedback"]
+    assert row["status"] == "watch"
+    assert "logs no score" not in row["summary"]
+    assert "label-free estimate" in row["summary"]
