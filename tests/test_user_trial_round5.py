@@ -121,3 +121,15 @@ def test_feedback_names_the_estimate_a_multiclass_model_has(multiclass_gap):
     assert row["status"] == "watch"
     assert "logs no score" not in row["summary"]
     assert "label-free estimate" in row["summary"]
+
+
+def test_an_empty_window_is_named_as_a_gap_not_as_unknown(multiclass_gap, capsys):
+    """Asking for the week production skipped said "not in production" as for a typo; it is a gap in the
+    feed, and the error says so with its dates (CLI: exit 2, Python: KeyError)."""
+    root, _ = multiclass_gap
+    cfg = _config(root / "m", "pandas")
+    with pytest.raises(KeyError, match="has no rows.*2026-03-30.*gap in the feed"):
+        cfg.choose_window("2026-04-01")
+    assert main(["check", str(root / "m" / "model_pandas.yaml"), "--window", "2026-W14"]) == 2
+    assert "'2026-03-30' has no rows" in capsys.readouterr().err
+    assert cfg.choose_window("2026-04-08").label == "2026-04-06"   # windows with rows still resolve

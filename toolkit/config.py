@@ -485,7 +485,8 @@ class ModelConfig:
         from .windows import choose_window
 
         table = self.window_table
-        return choose_window(table[table["window"].isin(self.batches)], window)
+        # empty windows stay in: asking for one is told of the gap rather than "not in production"
+        return choose_window(table[table["window"].isin(self.batches) | (table["n_rows"] == 0)], window)
 
     @property
     def default_window(self) -> str:

@@ -785,6 +785,11 @@ def choose_window(windows, requested=None) -> WindowChoice:
     if requested is not None and str(requested).strip() not in ("", "None", "latest"):
         label = find_window(requested, table)
         i = table.index[table["window"].astype(str) == label][0]
+        if "n_rows" in table and table.at[i, "n_rows"] == 0:   # a gap in the feed, not a typo: say so
+            held = [str(w) for w, n in zip(table["window"], table["n_rows"]) if n > 0]
+            raise KeyError(f"window {label!r} has no rows: production holds no data from "
+                           f"{table.at[i, 'window_start']} to {table.at[i, 'window_end']} (a gap in the feed; check "
+                           f"it with the data's owner). Windows with rows: {preview(held)}")
         note = "" if complete[i] else f"window {label} is incomplete ({reasons[label]})"
         return WindowChoice(label, bool(complete[i]), [], {}, note)
     real = [i for i in range(len(table)) if not str(table.at[i, "window"]).startswith("(missing ")]
