@@ -133,3 +133,39 @@ def test_an_empty_window_is_named_as_a_gap_not_as_unknown(multiclass_gap, capsys
     assert main(["check", str(root / "m" / "model_pandas.yaml"), "--window", "2026-W14"]) == 2
     assert "'2026-03-30' has no rows" in capsys.readouterr().err
     assert cfg.choose_window("2026-04-08").label == "2026-04-06"   # windows with rows still resolve
+
+
+# ----------------------------------------------------------------------------- Parquet with a zone, labels inside
+
+
+@pytest.fixture(scope="module")
+def zoned_parquet(tmp_path_factory):
+    """Binary model, nanosecond Parquet stamped America/Los_Angeles (a DST change inside), the target inside
+    production and not yet known from 2026-03-16 local time on."""
+    root = tmp_path_factory.mktemp("zoned_parquet")
+    rng = np.random.default_rng(9)
+    _binary(3000, "2026-02-02", 14, "America/Los_Angeles", rng).to_parquet(root / "base.parquet", index=False)
+    prod = _binary(6000, "2026-02-23", 31, "America/Los_Angeles", rng, shift=0.3, id0=10**6)
+    prod["target"] = prod["target"].astype(float)
+    prod.loc[prod["event ts"] >= pd.Timestamp("2026-03-16", tz="America/Los_Angeles"), "target"] = np.nan
+    prod.to_parquet(root / "prod.parquet", index=False)
+    _new(root / "m", "--baseline", str(root / "base.parquet"), "--production", str(root / "prod.parquet"),
+         "--target", "target", "--score", "score", "--prediction", "yhat", "--timestamp", "event ts", "--id", "order",
+         "--window", "W")
+    return root, prod
+
+
+def test_zoned_nanosecond_parquet_weeks_are_local_under_duckdb(zoned_parquet):
+    """DuckDB reads pandas' tz-aware Parquet as TIMESTAMPTZ_NS, which the engine took for a naive time and
+    cut in UTC: 47 labels appeared in the week 2026-03-16 whose labels are all unknown, and every week's n moved."""
+    root, prod = zoned_parquet
+    week = prod["event ts"].dt.tz_localize(None).dt.to_period("W").dt.start_time.dt.strftime("%Y-%m-%d")
+    labelled = prod["target"].notna()
+    n_by_hand = labelled.groupby(week).sum()
+    acc_by_hand = ((prod["yhat"] == prod["target"])[labelled]).groupby(week[labelled]).mean()
+    for engine in ("pandas", "duckdb"):
+        frame = _config(root / "m", engine).performance().to_frame()
+        acc = frame[frame["metric"] == "accuracy"].set_index("window")
+        assert acc["n"].tolist() == n_by_hand.tolist(), engine
+        assert acc["n_rows"].tolist() == week.value_counts().sort_index().tolist(), engine
+        np.testing.assert_allclose(acc["value"].dropna().to_numpy(float), acc_by_hand.to_numpy(), atol=1e-12)

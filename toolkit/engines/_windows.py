@@ -79,7 +79,7 @@ def source_timezone(source, spec: WindowSpec, tz: str | None = None) -> WindowSp
         # schema records (or ``tz``); without one keep the session's rendering, as before
         zone = (tz or _parquet_zone(getattr(source, "files", None) or [], spec.column)) if raw == "TIMESTAMP" else None
         return dataclasses.replace(spec, tz=zone)
-    aware = "WITH TIME ZONE" in raw or raw == "TIMESTAMPTZ"
+    aware = "TIME ZONE" in raw or raw.startswith("TIMESTAMPTZ")   # TIMESTAMPTZ_NS too (nanosecond Parquet)
     if not aware:
         return dataclasses.replace(spec, tz=None)
     zone = tz or _parquet_zone(getattr(source, "files", None) or [], spec.column) or "UTC"
