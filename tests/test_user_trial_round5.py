@@ -41,13 +41,13 @@ def _new(folder: Path, *args: str) -> None:
 # ----------------------------------------------------------------------------- CSV offsets, engines agree
 
 
-@pytest.fixture(scope="module")
-def csv_offsets(tmp_path_factory):
-    """A binary model logged to CSV with a +05:30 offset (Asia/Kolkata), labels in a separate CSV."""
+@pytest.fixture(scope="module", params=["Asia/Kolkata", "America/Sao_Paulo"])
+def csv_offsets(tmp_path_factory, request):
+    """A binary model logged to CSV with one UTC offset (+05:30 or -03:00), labels in a separate CSV."""
     root = tmp_path_factory.mktemp("csv_offsets")
     rng = np.random.default_rng(11)
-    _binary(2000, "2026-03-02", 7, "Asia/Kolkata", rng).to_csv(root / "base.csv", index=False)
-    prod = _binary(3000, "2026-03-09", 6, "Asia/Kolkata", rng, shift=0.3, id0=10**5)
+    _binary(2000, "2026-03-02", 7, request.param, rng).to_csv(root / "base.csv", index=False)
+    prod = _binary(3000, "2026-03-09", 6, request.param, rng, shift=0.3, id0=10**5)
     prod.drop(columns="target").to_csv(root / "prod.csv", index=False)
     prod[["order", "target"]].sample(frac=0.5, random_state=2).to_csv(root / "labels.csv", index=False)
     _new(root / "m", "--baseline", str(root / "base.csv"), "--production", str(root / "prod.csv"),
@@ -57,8 +57,9 @@ def csv_offsets(tmp_path_factory):
 
 
 def test_csv_offset_days_are_local_days_under_every_engine(csv_offsets):
-    """Days of a CSV with '+05:30' stamps are Kolkata days in pandas and in DuckDB's engine counts alike
-    (DuckDB cut them in UTC: a window '2026-03-08' of late-evening rows appeared and every day's n moved)."""
+    """Days of a CSV with '+05:30' ('-03:00') stamps are local days in pandas and in DuckDB's engine counts alike
+    (DuckDB cut them in UTC: a window '2026-03-08' of late-evening rows appeared and every day's n moved);
+    the window table of the rows held agrees (a negative offset once broke its SQL)."""
     from sklearn.metrics import roc_auc_score
 
     root, prod = csv_offsets
@@ -67,7 +68,11 @@ def test_csv_offset_days_are_local_days_under_every_engine(csv_offsets):
     day = joined["event ts"].dt.strftime("%Y-%m-%d")
     by_hand = joined.groupby(day).apply(lambda g: roc_auc_score(g["target"], g["score"]), include_groups=False)
     for engine in ("pandas", "duckdb"):
-        frame = _config(root / "m", engine).performance().to_frame()
+        cfg = _config(root / "m", engine)
+        assert cfg.windows == list(by_hand.index), engine
+        checks = cfg.contract_object.validate_windows(cfg.window_sources(), engine=cfg.engine_used).to_frame()
+        assert sorted(set(checks["window"].astype(str))) == list(by_hand.index), engine
+        frame = cfg.performance().to_frame()
         auc = frame[frame["metric"] == "roc_auc"].set_index("window")
         assert list(auc.index) == list(by_hand.index), engine
         np.testing.assert_allclose(auc["value"].to_numpy(float), by_hand.to_numpy(), atol=1e-12, err_msg=engine)

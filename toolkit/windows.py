@@ -253,7 +253,7 @@ class WindowSpec:
             # wall clock to the session zone's rendering, which date_trunc uses)
             expr = f"to_utc_timestamp(from_utc_timestamp({q}, {dialect.string(self.tz)}), current_timezone())"
         elif _fixed_offset(self.tz) is not None:   # 'UTC+05:30' (a CSV's one offset): DuckDB has no such zone
-            expr = f"(timezone('UTC', {q}) + INTERVAL {_fixed_offset(self.tz)} MINUTE)"
+            expr = f"(timezone('UTC', {q}) + INTERVAL ({_fixed_offset(self.tz)}) MINUTE)"
         else:   # an instant (TIMESTAMPTZ) -> the wall-clock time in the window's zone
             expr = f"timezone({dialect.string(self.tz)}, {q})"
         return dialect.date_trunc(self.unit, expr)
