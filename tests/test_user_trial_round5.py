@@ -174,3 +174,23 @@ def test_zoned_nanosecond_parquet_weeks_are_local_under_duckdb(zoned_parquet):
         assert acc["n"].tolist() == n_by_hand.tolist(), engine
         assert acc["n_rows"].tolist() == week.value_counts().sort_index().tolist(), engine
         np.testing.assert_allclose(acc["value"].dropna().to_numpy(float), acc_by_hand.to_numpy(), atol=1e-12)
+
+
+def test_csv_across_a_dst_change_is_cut_in_local_days(tmp_path):
+    """One CSV of Europe/Berlin stamps across the 2026-03-29 change holds offsets +01:00 and +02:00; it was
+    read as UTC, so each day lost its first one or two local hours to the day before, in both engines."""
+    rng = np.random.default_rng(4)
+    _binary(2000, "2026-03-09", 7, "Europe/Berlin", rng).to_csv(tmp_path / "base.csv", index=False)
+    prod = _binary(3000, "2026-03-25", 8, "Europe/Berlin", rng, shift=0.3, id0=10**5)
+    prod.to_csv(tmp_path / "prod.csv", index=False)
+    _new(tmp_path / "m", "--baseline", str(tmp_path / "base.csv"), "--production", str(tmp_path / "prod.csv"),
+         "--target", "target", "--score", "score", "--prediction", "yhat", "--timestamp", "event ts", "--id", "order",
+         "--window", "D")
+    day = prod["event ts"].dt.strftime("%Y-%m-%d")
+    for engine in ("pandas", "duckdb"):
+        cfg = _config(tmp_path / "m", engine)
+        table = cfg.window_table.set_index("window")
+        assert table["n_rows"].tolist() == day.value_counts().sort_index().tolist(), engine
+        acc = cfg.performance().to_frame().query("metric == 'accuracy'")
+        assert acc["n"].tolist() == day.value_counts().sort_index().tolist(), engine
+    assert table.loc["2026-03-29", "complete"]   # a 23-hour day is a whole day
