@@ -194,3 +194,35 @@ def test_csv_across_a_dst_change_is_cut_in_local_days(tmp_path):
         acc = cfg.performance().to_frame().query("metric == 'accuracy'")
         assert acc["n"].tolist() == day.value_counts().sort_index().tolist(), engine
     assert table.loc["2026-03-29", "complete"]   # a 23-hour day is a whole day
+
+
+# ----------------------------------------------------------------------------- string labels: the positive class
+
+
+def test_toolkit_new_infers_the_positive_class_of_a_yes_no_target(tmp_path):
+    """`toolkit new` wrote positive_label: 1 for a target of 'yes'/'no', so every performance call then
+    failed ("target has no value equal to positive_label=1"); it is the class the score ranks higher."""
+    rng = np.random.default_rng(12)
+
+    def logged(n, id0, shift=0.0):
+        frame = _binary(n, "2026-02-02" if id0 == 0 else "2026-02-23", 14, "Pacific/Auckland", rng, shift, id0)
+        return frame.assign(yhat=np.where(frame["yhat"] == 1, "yes", "no"),
+                            target=np.where(frame["target"] == 1, "yes", "no"))
+
+    logged(3000, 0).to_parquet(tmp_path / "base.parquet", index=False)
+    prod = logged(4000, 10**6, 0.3)
+    prod.to_parquet(tmp_path / "prod.parquet", index=False)
+    _new(tmp_path / "m", "--baseline", str(tmp_path / "base.parquet"), "--production", str(tmp_path / "prod.parquet"),
+         "--target", "target", "--score", "score", "--prediction", "yhat", "--timestamp", "event ts", "--id", "order",
+         "--window", "W")
+    assert yaml.safe_load((tmp_path / "m" / "model.yaml").read_text())["spec"]["positive_label"] == "yes"
+    week = prod["event ts"].dt.tz_localize(None).dt.to_period("W").dt.start_time.dt.strftime("%Y-%m-%d")
+    recall = prod[prod["target"] == "yes"].groupby(week)["yhat"].apply(lambda p: (p == "yes").mean())
+    for engine in ("pandas", "duckdb"):
+        frame = _config(tmp_path / "m", engine).performance(metric="recall").to_frame().set_index("window")
+        np.testing.assert_allclose(frame.loc[recall.index, "value"].to_numpy(float), recall.to_numpy(), atol=1e-12)
+    # inverted score (it is the probability of 'no'): the positive class follows the score
+    flipped = prod.assign(score=1 - prod["score"])
+    assert tk.ModelSpec.infer(flipped, target="target", score="score").positive_label == "no"
+    assert tk.ModelSpec.infer(prod.assign(target=prod["target"] == "yes"), target="target").positive_label == 1
+    assert tk.ModelSpec.infer(prod, target="target").positive_label == "yes"   # no score: the yes-like word
