@@ -226,3 +226,33 @@ def test_toolkit_new_infers_the_positive_class_of_a_yes_no_target(tmp_path):
     assert tk.ModelSpec.infer(flipped, target="target", score="score").positive_label == "no"
     assert tk.ModelSpec.infer(prod.assign(target=prod["target"] == "yes"), target="target").positive_label == 1
     assert tk.ModelSpec.infer(prod, target="target").positive_label == "yes"   # no score: the yes-like word
+
+
+# ----------------------------------------------------------------------------- class ids 0..K-1
+
+
+def test_integer_class_ids_are_a_multiclass_model(tmp_path, capsys):
+    """Classes logged as 0/1/2 were inferred as regression: the report showed an MAE of class ids. A
+    prediction that only ever names target values is a classifier."""
+    rng = np.random.default_rng(21)
+    weights = rng.normal(0, 1, (3, 3))
+
+    def logged(n, start, prefix):
+        frame = _multiclass(n, start, 14, rng, weights, prefix)
+        codes = {c: i for i, c in enumerate(CLASSES)}
+        return frame.rename(columns={"p_cat": "p_0", "p_dog": "p_1", "p_bird": "p_2"}).assign(
+            pred=frame["pred"].map(codes), label=frame["label"].map(codes))
+
+    logged(3000, "2026-03-02", "b").to_parquet(tmp_path / "base.parquet", index=False)
+    prod = logged(3000, "2026-03-16", "p")
+    prod.to_parquet(tmp_path / "prod.parquet", index=False)
+    _new(tmp_path / "m", "--baseline", str(tmp_path / "base.parquet"), "--production", str(tmp_path / "prod.parquet"),
+         "--target", "label", "--prediction", "pred", "--timestamp", "ts", "--id", "id", "--window", "W")
+    cfg = _config(tmp_path / "m", "pandas")
+    assert cfg.spec.task == "multiclass"
+    week = prod["ts"].dt.to_period("W").dt.start_time.dt.strftime("%Y-%m-%d")
+    by_hand = (prod["pred"] == prod["label"]).groupby(week).mean()
+    frame = cfg.performance().to_frame().query("metric == 'accuracy'").set_index("window")
+    np.testing.assert_allclose(frame.loc[by_hand.index, "value"].to_numpy(float), by_hand.to_numpy(), atol=1e-12)
+    assert main(["check", str(tmp_path / "m" / "model_pandas.yaml")]) in (0, 1)
+    assert "Accuracy" in capsys.readouterr().out

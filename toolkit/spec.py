@@ -155,6 +155,8 @@ class ModelSpec:
             ]
         if task is None:
             task = infer_task(reference[target]) if target is not None else "binary"
+            if task == "regression" and _predicts_classes(reference, target, prediction):
+                task = "multiclass"   # class ids 0..K-1: a prediction that only ever names target values
         if positive_label is None:
             positive_label = (infer_positive_label(reference, target, score) if task == "binary" and target is not None
                               and target in reference else 1)
@@ -552,6 +554,23 @@ def infer_positive_label(reference: pd.DataFrame, target, score=None) -> object:
 def _plain(value: object) -> object:
     """A numpy scalar as the Python value (model.yaml writes plain values)."""
     return value.item() if hasattr(value, "item") else value
+
+
+def _predicts_classes(reference: pd.DataFrame, target, prediction) -> bool:
+    """True when an integer target with at most 20 values has a prediction that is always one of them
+    (a classifier of class ids 0, 1, 2...), not a regression's free numbers.
+
+    >>> f = pd.DataFrame({"y": [0, 1, 2, 2, 1], "p": [0, 2, 2, 1, 1], "r": [0.4, 1.2, 2.0, 1.7, 1.1]})
+    >>> _predicts_classes(f, "y", "p"), _predicts_classes(f, "y", "r")
+    (True, False)
+    """
+    if prediction is None or prediction not in reference or target not in reference:
+        return False
+    y = pd.to_numeric(reference[target], errors="coerce").dropna()
+    p = pd.to_numeric(reference[prediction], errors="coerce").dropna()
+    if y.empty or p.empty or y.nunique() > 20 or (y % 1 != 0).any() or (p % 1 != 0).any():
+        return False
+    return bool(set(p.unique()) <= set(y.unique()))
 
 
 def infer_task(target: pd.Series) -> str:
