@@ -256,3 +256,29 @@ def test_integer_class_ids_are_a_multiclass_model(tmp_path, capsys):
     np.testing.assert_allclose(frame.loc[by_hand.index, "value"].to_numpy(float), by_hand.to_numpy(), atol=1e-12)
     assert main(["check", str(tmp_path / "m" / "model_pandas.yaml")]) in (0, 1)
     assert "Accuracy" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- odd column names
+
+
+def test_a_feature_named_window_is_not_overwritten_silently(tmp_path):
+    """ModelConfig stacks production with .assign(window=label): a feature called 'window' (aisle/door)
+    became the window labels in cfg.labelled, so 02/03/05 read week labels as its values. Now a clear
+    error names the clash; the Python API on frames keeps the column as it is."""
+    rng = np.random.default_rng(2)
+    frames = []
+    for n, start, id0 in ((2000, "2026-02-02", 0), (2000, "2026-02-16", 10**6)):
+        frame = _binary(n, start, 14, "UTC", rng, id0=id0)
+        frames.append(frame.assign(window=rng.choice(["aisle", "door"], n), **{"it's": rng.normal(size=n),
+                                                                              " lead": rng.normal(size=n)}))
+    frames[0].to_parquet(tmp_path / "base.parquet", index=False)
+    frames[1].to_parquet(tmp_path / "prod.parquet", index=False)
+    _new(tmp_path / "m", "--baseline", str(tmp_path / "base.parquet"), "--production", str(tmp_path / "prod.parquet"),
+         "--target", "target", "--score", "score", "--prediction", "yhat", "--timestamp", "event ts", "--id", "order",
+         "--window", "W")
+    cfg = _config(tmp_path / "m", "pandas")
+    assert set(cfg.batches[cfg.windows[0]]["window"]) == {"aisle", "door"}
+    with pytest.raises(tk.InputError, match="column named 'window'.*rename it"):
+        cfg.labelled
+    perf = tk.performance(frames[1], target="target", score="score", prediction="yhat", timestamp="event ts", by="W")
+    assert perf.to_frame()["window"].str.match(r"\d{4}-\d{2}-\d{2}").all()
