@@ -282,3 +282,21 @@ def test_a_feature_named_window_is_not_overwritten_silently(tmp_path):
         cfg.labelled
     perf = tk.performance(frames[1], target="target", score="score", prediction="yhat", timestamp="event ts", by="W")
     assert perf.to_frame()["window"].str.match(r"\d{4}-\d{2}-\d{2}").all()
+
+
+# ----------------------------------------------------------------------------- empty inputs
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_comparing_with_no_rows_does_not_say_stable(tmp_path, engine):
+    """tk.compare(reference, <0 rows>) headlined "0 of 2 columns drifted (0%); dataset stable", from frames
+    and from an empty Parquet file alike: a verdict about data that is not there."""
+    rng = np.random.default_rng(0)
+    full = pd.DataFrame({"x": rng.normal(size=500), "c": rng.choice(["a", "b"], 500)})
+    full.to_parquet(tmp_path / "full.parquet")
+    full.iloc[:0].to_parquet(tmp_path / "empty.parquet")
+    for ref, cur, side in ((full, full.iloc[:0], "current"), (full.iloc[:0], full, "reference"),
+                           (tmp_path / "full.parquet", tmp_path / "empty.parquet", "current")):
+        report = tk.compare(ref, cur, engine=engine)
+        assert report.headline == f"nothing compared: {side} has no rows"
+        assert not report.dataset_drifted and "stable" not in report.headline
