@@ -300,3 +300,12 @@ def test_comparing_with_no_rows_does_not_say_stable(tmp_path, engine):
         report = tk.compare(ref, cur, engine=engine)
         assert report.headline == f"nothing compared: {side} has no rows"
         assert not report.dataset_drifted and "stable" not in report.headline
+
+
+def test_health_names_a_gap_in_the_feed(multiclass_gap):
+    """The week production skipped appeared in no report (00..05 never mention 2026-03-30): a feed outage
+    passed unseen. The health report's notes (shown under 00's verdict) name it."""
+    root, _ = multiclass_gap
+    health = tk.health(_config(root / "m", "pandas"))
+    assert any("no rows in 1 window" in n and "2026-03-30" in n for n in health.notes)
+    assert "2026-03-30" in health.to_html()

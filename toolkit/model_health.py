@@ -200,6 +200,13 @@ def _compute(cfg, rules: Rules) -> _Stats:
     windows = [str(w) for w in batches]
     if not windows:
         raise HealthError(f"{cfg.name}: production has no windows; check `production:` in model.yaml")
+    table = cfg.window_table
+    gaps = [str(w) for w, n in zip(table["window"], table["n_rows"]) if n == 0] if "n_rows" in table else []
+    if gaps:   # the verdicts cover windows with rows; a period with none is a feed outage to name
+        from ._checks import preview
+
+        notes.append(f"production has no rows in {len(gaps)} window(s) between its first and last: {preview(gaps)} "
+                     "(a gap in the feed; check it with the data's owner)")
     n_rows = {str(w): len(f) for w, f in batches.items()}
     reference = cfg.reference
 
