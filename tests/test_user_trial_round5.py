@@ -309,3 +309,12 @@ def test_health_names_a_gap_in_the_feed(multiclass_gap):
     health = tk.health(_config(root / "m", "pandas"))
     assert any("no rows in 1 window" in n and "2026-03-30" in n for n in health.notes)
     assert "2026-03-30" in health.to_html()
+
+
+def test_feedback_with_no_label_yet_does_not_lean_on_a_labelled_part(zoned_parquet):
+    """'0 of 1,362 predictions labelled ... performance here rests on the labelled part and on the
+    label-free estimate': with no label there is no labelled part."""
+    root, _ = zoned_parquet
+    health = tk.health(_config(root / "m", "pandas"), window="2026-03-16")
+    summary = health.to_frame().set_index("cause").loc["feedback", "summary"]
+    assert summary.startswith("0 of ") and summary.endswith("rests on the label-free estimate.")
