@@ -318,3 +318,21 @@ def test_feedback_with_no_label_yet_does_not_lean_on_a_labelled_part(zoned_parqu
     health = tk.health(_config(root / "m", "pandas"), window="2026-03-16")
     summary = health.to_frame().set_index("cause").loc["feedback", "summary"]
     assert summary.startswith("0 of ") and summary.endswith("rests on the label-free estimate.")
+
+
+# ----------------------------------------------------------------------------- ids written differently
+
+
+def test_labels_whose_ids_never_match_say_why():
+    """Labels keyed '00042' for predictions keyed 42 all became orphans with no hint; the report now says
+    no id matched and shows one id of each side."""
+    prod = pd.DataFrame({"id": np.arange(50), "t": pd.date_range("2026-01-01", periods=50, freq="h"),
+                         "s": np.linspace(0, 1, 50)})
+    labels = pd.DataFrame({"id": [f"{i:05d}" for i in range(50)], "y": np.arange(50) % 2})
+    report = tk.join_labels(prod, labels, on="id", target="y").report
+    assert report.label_rows["orphans"] == 50 and report.label_rows["matched"] == 0
+    note = [n for n in report.notes if n.startswith("no label id matches")]
+    assert note and "'00000'" in note[0] and "e.g. 0;" in note[0]
+    assert "zero padding" in report.to_html()
+    ok = tk.join_labels(prod, labels.assign(id=np.arange(50)), on="id", target="y").report
+    assert not any(n.startswith("no label id matches") for n in ok.notes)
