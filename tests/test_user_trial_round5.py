@@ -336,3 +336,25 @@ def test_labels_whose_ids_never_match_say_why():
     assert "zero padding" in report.to_html()
     ok = tk.join_labels(prod, labels.assign(id=np.arange(50)), on="id", target="y").report
     assert not any(n.startswith("no label id matches") for n in ok.notes)
+
+
+# ----------------------------------------------------------------------------- odd paths
+
+
+def test_a_file_whose_name_has_glob_characters_is_read_as_itself(tmp_path, capsys):
+    """`toolkit new --baseline "run [1]/base.parquet"` said the baseline "has no .parquet or .csv files":
+    the existing path was taken for a glob, whose [1] matches the folder "run 1" only."""
+    rng = np.random.default_rng(3)
+    folder = tmp_path / "it's run [1]"
+    folder.mkdir()
+    _binary(1500, "2026-01-05", 14, "UTC", rng).to_parquet(folder / "base's.parquet", index=False)
+    _binary(1500, "2026-01-19", 14, "UTC", rng, id0=10**5).to_csv(folder / "prod [v2].csv", index=False)
+    from toolkit.io import expand_paths
+
+    assert expand_paths(folder / "prod [v2].csv") == [folder / "prod [v2].csv"]
+    _new(tmp_path / "m", "--baseline", str(folder / "base's.parquet"), "--production", str(folder / "prod [v2].csv"),
+         "--target", "target", "--score", "score", "--prediction", "yhat", "--timestamp", "event ts", "--id", "order")
+    for engine in ("pandas", "duckdb"):
+        _config(tmp_path / "m", engine)
+        assert main(["check", str(tmp_path / "m" / f"model_{engine}.yaml"), "--format", "json"]) in (0, 1)
+        assert '"status"' in capsys.readouterr().out

@@ -27,6 +27,8 @@ def expand_paths(path: str | Path) -> list[Path]:
         if not files:
             raise FileNotFoundError(f"folder {str(path)!r} has no .parquet or .csv files; check the path")
         return files
+    if path.is_file():   # an existing name is itself, even with glob characters in it ('runs [1]/a.csv')
+        return [path]
     if not _glob.has_magic(str(path)) and not path.exists():
         where = "" if path.is_absolute() else f" (relative paths start at {str(Path.cwd())!r})"
         raise FileNotFoundError(f"{str(path)!r} does not exist; check the path{where}")
