@@ -77,7 +77,9 @@ def source_timezone(source, spec: WindowSpec, tz: str | None = None) -> WindowSp
     if getattr(source, "engine", "") == "spark":
         # Spark's TIMESTAMP is an instant rendered in the session zone: cut it in the zone the Parquet
         # schema records (or ``tz``); without one keep the session's rendering, as before
-        zone = (tz or _parquet_zone(getattr(source, "files", None) or [], spec.column)) if raw == "TIMESTAMP" else None
+        # (a CSV's offsets are not read here: Spark labels fixed-offset windows a day early; kept as before)
+        zone = (tz or _parquet_zone(getattr(source, "files", None) or [], spec.column, csv=False)
+                ) if raw == "TIMESTAMP" else None
         return dataclasses.replace(spec, tz=zone)
     aware = "TIME ZONE" in raw or raw.startswith("TIMESTAMPTZ")   # TIMESTAMPTZ_NS too (nanosecond Parquet)
     if not aware:
@@ -86,7 +88,7 @@ def source_timezone(source, spec: WindowSpec, tz: str | None = None) -> WindowSp
     return dataclasses.replace(spec, tz=zone)
 
 
-def _parquet_zone(files: list[str], column: str) -> str | None:
+def _parquet_zone(files: list[str], column: str, csv: bool = True) -> str | None:
     """The time zone the Parquet schema (pandas/arrow metadata) records for ``column``; for a CSV, the
     zone the pandas engine reads its first file's offsets in (one offset kept, mixed ones as UTC), so
     both engines cut the same windows."""
@@ -95,7 +97,7 @@ def _parquet_zone(files: list[str], column: str) -> str | None:
 
         for f in files[:1]:
             if str(f).lower().endswith(".csv"):
-                return _csv_zone(str(f), column)
+                return _csv_zone(str(f), column) if csv else None
             if not str(f).endswith(".parquet"):
                 return None
             field = pq.read_schema(f).field(column)
