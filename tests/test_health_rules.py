@@ -354,4 +354,5 @@ def test_feedback_says_what_performance_rests_on_when_there_is_no_estimate():
     with_estimate = R.feedback_rule(c, ["1"]).iloc[0]
     without = R.feedback_rule(c, ["1"], has_estimate=False).iloc[0]
     assert "label-free estimate." in with_estimate["summary"] and "read the estimate" in with_estimate["next_step"]
-    assert "labelled part alone" in without["summary"] and "read the estimate" not in without["next_step"]
+    assert "no score for a label-free estimate" in without["summary"] and "read the estimate" not in without["next_step"]
+    assert "labelled part" not in with_estimate["summary"] + without["summary"]   # 0 labelled: there is none

@@ -606,7 +606,8 @@ class ModelConfig:
         from .windows import choose_window
 
         table = self.window_table
-        return choose_window(table[table["window"].isin(self.batches)], window)
+        # empty windows stay in: asking for one is told of the gap rather than "not in production"
+        return choose_window(table[table["window"].isin(self.batches) | (table["n_rows"] == 0)], window)
 
     @property
     def default_window(self) -> str:
@@ -616,6 +617,13 @@ class ModelConfig:
     @cached_property
     def production_frame(self) -> pd.DataFrame:
         """All production rows stacked, with a ``window`` column; a column absent from a batch is null there."""
+        from ._checks import InputError
+
+        clash = next((label for label, frame in self.batches.items() if "window" in frame.columns), None)
+        if clash is not None:   # .assign(window=...) would overwrite the analyst's own column without a word
+            raise InputError(f"production has a column named 'window' (e.g. in window {clash}), the name ModelConfig "
+                             "gives each row's window label; rename it in the feed (or select it out), or pass the "
+                             "frames to tk.compare / tk.performance, which keep it")
         return pd.concat(
             [frame.assign(window=label) for label, frame in self.batches.items()], ignore_index=True, sort=False
         )

@@ -771,6 +771,9 @@ def feedback_rule(coverage: pd.DataFrame | None, windows: Sequence[str], rules: 
         elif k / n < rules.coverage_ok:
             rests = ("on the labelled part and on the label-free estimate" if has_estimate else
                      "on the labelled part alone (this model logs no score for a label-free estimate)")
+            if k == 0:   # no labelled part to rest on
+                rests = ("on the label-free estimate" if has_estimate else
+                         "on nothing yet (no labels, and no score for a label-free estimate)")
             rows.append(_verdict(window, "watch", "labels not arrived",
                                  f"{base}; {int(waiting):,} are still waiting for their label{delay}, so performance "
                                  f"here rests {rests}.", evidence,

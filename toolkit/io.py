@@ -27,6 +27,8 @@ def expand_paths(path: str | Path) -> list[Path]:
         if not files:
             raise FileNotFoundError(f"folder {str(path)!r} has no .parquet or .csv files; check the path")
         return files
+    if path.is_file():   # an existing name is itself, even with glob characters in it ('runs [1]/a.csv')
+        return [path]
     if not _glob.has_magic(str(path)) and not path.exists():
         where = "" if path.is_absolute() else f" (relative paths start at {str(Path.cwd())!r})"
         raise FileNotFoundError(f"{str(path)!r} does not exist; check the path{where}")
@@ -66,12 +68,13 @@ def restore_csv_timestamps(frame: pd.DataFrame) -> pd.DataFrame:
     A CSV carries no types, so the timestamps that Parquet keeps arrive as text; without this, a model fed
     from CSV would show a "type changed" schema break on its time column. A column is converted only when
     every non-null value parses (one bad value leaves it text, for the contract to point at). Values with
-    one UTC offset keep it; mixed offsets (a daylight-saving change) are converted to UTC.
+    one UTC offset keep it; mixed offsets (a daylight-saving change) are put in a named zone whose offsets
+    match every value (so daily windows stay local days across the change), else converted to UTC.
 
     >>> f = restore_csv_timestamps(pd.DataFrame({"t": ["2026-03-07 23:00:00-06:00", "2026-03-08 04:00:00-05:00"],
     ...                                          "x": ["a", "b"]}))
     >>> str(f["t"].dtype), f["t"].iloc[1].isoformat()
-    ('datetime64[ns, UTC]', '2026-03-08T09:00:00+00:00')
+    ('datetime64[ns, America/Chicago]', '2026-03-08T04:00:00-05:00')
     """
     out = None
     for name in frame.columns:
@@ -87,16 +90,64 @@ def restore_csv_timestamps(frame: pd.DataFrame) -> pd.DataFrame:
         try:
             parsed = pd.to_datetime(col, format="ISO8601")
         except (ValueError, TypeError):
-            try:  # mixed UTC offsets: one instant each, expressed in UTC
+            try:  # mixed UTC offsets: one instant each, in the zone they were written in when one fits
                 parsed = pd.to_datetime(col, format="ISO8601", utc=True)
             except (ValueError, TypeError):
                 continue
+            zone = offsets_zone(col, parsed)
+            if zone is not None:
+                parsed = parsed.dt.tz_convert(zone)
         if not pd.api.types.is_datetime64_any_dtype(parsed.dtype) or parsed.isna().sum() != col.isna().sum():
             continue
         if out is None:
             out = frame.copy()
         out[name] = parsed.dt.as_unit("ns")  # as Parquet files written by pandas hold them
     return frame if out is None else out
+
+
+#: regions tried first when several zones have the same offsets (any of them cuts the same local periods)
+_ZONE_REGIONS = ("America", "Europe", "Asia", "Australia", "Pacific", "Africa", "Atlantic", "Indian", "Antarctica")
+
+
+def offsets_zone(text: pd.Series, instants: pd.Series) -> str | None:
+    """A named (IANA) zone in which every instant has the UTC offset its text was written with, else None.
+
+    A CSV keeps offsets, not zone names; across a daylight-saving change a column holds two offsets, and
+    cutting it in UTC or in one fixed offset would move an hour of rows into the neighbouring day. The
+    check runs on the first and last instant of each offset plus up to 400 spread rows.
+
+    >>> t = pd.Series(["2026-03-28 12:00+01:00", "2026-03-30 12:00+02:00"])
+    >>> offsets_zone(t, pd.to_datetime(t, utc=True, format="ISO8601"))
+    'Europe/Amsterdam'
+    """
+    import zoneinfo
+
+    import numpy as np
+
+    found = text.astype(str).str.extract(r"(Z|[+-]\d{2}):?(\d{2})?\s*$")
+    ok = found[0].notna() & instants.notna()
+    if not ok.any():
+        return None
+    hours = found.loc[ok, 0].replace("Z", "+00")
+    minutes = hours.str[1:].astype(int) * 60 + found.loc[ok, 1].fillna("0").astype(int)
+    minutes = np.where(hours.str[0] == "-", -minutes, minutes)
+    pairs = pd.DataFrame({"t": instants[ok].to_numpy(), "m": minutes})
+    spread = np.linspace(0, len(pairs) - 1, min(len(pairs), 400)).astype(int)
+    keep = pd.concat([pairs.iloc[spread], pairs.loc[pairs.groupby("m")["t"].idxmin()],
+                      pairs.loc[pairs.groupby("m")["t"].idxmax()]]).drop_duplicates()
+    if keep["m"].nunique() < 2:
+        return None
+    at = pd.DatetimeIndex(keep["t"])
+    want = keep["m"].to_numpy()
+    names = [z for z in zoneinfo.available_timezones() if z.split("/")[0] in _ZONE_REGIONS]
+    for zone in sorted(names, key=lambda z: (_ZONE_REGIONS.index(z.split("/")[0]), z)):
+        try:
+            local = at.tz_convert(zone).tz_localize(None)
+        except Exception:  # a zone the tz database of this machine cannot load
+            continue
+        if np.array_equal((local - at.tz_localize(None)).total_seconds().to_numpy() // 60, want):
+            return zone
+    return None
 
 
 def check_separator(path: str, columns: list) -> None:

@@ -74,6 +74,8 @@ class _Stats:
     notes: list
     memo: dict = dataclasses.field(default_factory=dict)
     has_joined: bool = False
+    #: a label-free estimate is possible (a score or class scores, labelled baseline), even where none was needed
+    can_estimate: bool = False
     #: the ModelConfig that rebuilds ``joined`` and ``reference`` when the statistics came from the disk cache
     #: (stored without those frames: they are most of its size and only the relationship screen needs them)
     source: object = None
@@ -198,6 +200,13 @@ def _compute(cfg, rules: Rules) -> _Stats:
     windows = [str(w) for w in batches]
     if not windows:
         raise HealthError(f"{cfg.name}: production has no windows; check `production:` in model.yaml")
+    table = cfg.window_table
+    gaps = [str(w) for w, n in zip(table["window"], table["n_rows"]) if n == 0] if "n_rows" in table else []
+    if gaps:   # the verdicts cover windows with rows; a period with none is a feed outage to name
+        from ._checks import preview
+
+        notes.append(f"production has no rows in {len(gaps)} window(s) between its first and last: {preview(gaps)} "
+                     "(a gap in the feed; check it with the data's owner)")
     n_rows = {str(w): len(f) for w, f in batches.items()}
     reference = cfg.reference
 
@@ -279,7 +288,8 @@ def _compute(cfg, rules: Rules) -> _Stats:
                    coverage=coverage, expected_delay_days=delay_days, perf=perf, estimate=estimate, routing=routing,
                    baseline_routed=baseline_routed, n_baseline=len(reference), feasible=feasible,
                    fallback_reason=reason, metric=metric, joined=joined, reference=reference, spec=spec,
-                   weight_column=weight, notes=notes, has_joined=joined is not None)
+                   weight_column=weight, notes=notes, has_joined=joined is not None,
+                   can_estimate=labelled_ref and ((spec.task == "binary" and spec.score is not None) or bool(found)))
     return stats
 
 
@@ -448,7 +458,7 @@ def _evaluate(stats: _Stats, window: str, rules: Rules) -> "HealthReport":
     covariate = {w: ("covariate" in k) for w, k in zip(perf["window"], perf["kind"]) if w}
     drift = drift_rule(stats.drift, windows, stats.outputs, findings, covariate)
     feedback = feedback_rule(stats.coverage, windows, rules, stats.expected_delay_days,
-                             has_estimate=stats.estimate is not None)
+                             has_estimate=stats.estimate is not None or getattr(stats, "can_estimate", False))
     by_cause = {"schema": schema, "drift": drift, "feedback": feedback, "performance": perf, "fallback": fallback}
     history = []
     for cause, frame in by_cause.items():

@@ -26,7 +26,8 @@ import pandas as pd
 from ._checks import ConfigError, check_columns, check_frame, preview, show
 from .kinds import Kind, infer_kind
 
-__all__ = ["ModelSpec", "Roles", "RoleOverrides", "ROLE_OVERRIDES", "TASKS", "infer_threshold", "resolve_roles",
+__all__ = ["ModelSpec", "Roles", "RoleOverrides", "ROLE_OVERRIDES", "TASKS", "infer_threshold", "infer_positive_label",
+           "resolve_roles",
            "is_column_label"]
 
 TASKS = ("binary", "multiclass", "regression")
@@ -102,7 +103,7 @@ class ModelSpec:
         segments: list[str] | None = None,
         kinds: dict[str, str] | None = None,
         task: str | None = None,
-        positive_label: object = 1,
+        positive_label: object = None,
         threshold: float | None = None,
     ) -> "ModelSpec":
         """Infer features, kinds and the decision threshold from ``reference``.
@@ -114,6 +115,8 @@ class ModelSpec:
           are kept out of ``features`` (their kind is still recorded).
         - The declared ``id`` has kind ``identifier`` and the ``timestamp`` kind ``datetime``: they are
           checked for presence, nulls, duplicates and type, never range-checked or drift-tested.
+        - ``positive_label`` (binary): when not given, 1 if the target holds it, else the value the score
+          ranks higher (``'yes'`` of yes/no), else a yes-like word or True (:func:`infer_positive_label`).
         - ``threshold`` (binary): when not given, the score cut-off that separates the baseline's
           predicted classes (:func:`infer_threshold`), else 0.5.
 
@@ -152,6 +155,11 @@ class ModelSpec:
             ]
         if task is None:
             task = infer_task(reference[target]) if target is not None else "binary"
+            if task == "regression" and _predicts_classes(reference, target, prediction):
+                task = "multiclass"   # class ids 0..K-1: a prediction that only ever names target values
+        if positive_label is None:
+            positive_label = (infer_positive_label(reference, target, score) if task == "binary" and target is not None
+                              and target in reference else 1)
         if threshold is None:
             found = infer_threshold(reference, score, prediction, positive_label) if task == "binary" else None
             threshold = 0.5 if found is None else found
@@ -514,6 +522,55 @@ def infer_threshold(frame: pd.DataFrame, score: str | None, prediction: str | No
         if low < candidate <= high:
             return round(candidate, digits)
     return high
+
+
+_POSITIVE_WORDS = ("yes", "y", "true", "t", "positive", "pos")
+
+
+def infer_positive_label(reference: pd.DataFrame, target, score=None) -> object:
+    """The positive class of a binary target: 1 when the target holds it (or True); else the value whose
+    rows the score ranks higher on average; else a yes-like word; else 1 (the spec's default, which the
+    analysis then rejects naming the values).
+
+    >>> frame = pd.DataFrame({"y": ["no", "yes", "no", "yes"], "s": [0.1, 0.8, 0.3, 0.6]})
+    >>> infer_positive_label(frame, "y", "s"), infer_positive_label(frame, "y")
+    ('yes', 'yes')
+    >>> infer_positive_label(pd.DataFrame({"y": [0, 1, 1]}), "y")
+    1
+    """
+    values = reference[target].dropna()
+    uniq = list(pd.unique(values))
+    if not uniq or any(not isinstance(v, str) and v == 1 for v in uniq):
+        return 1     # 1, 1.0 and True all equal 1
+    if len(uniq) == 2 and score is not None and score in reference:
+        s = pd.to_numeric(reference[score], errors="coerce")
+        means = [s[reference[target] == v].mean() for v in uniq]
+        if all(pd.notna(m) for m in means) and means[0] != means[1]:
+            return _plain(uniq[int(means[1] > means[0])])
+    words = [v for v in uniq if str(v).strip().lower() in _POSITIVE_WORDS]
+    return _plain(words[0]) if len(words) == 1 else 1
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value (model.yaml writes plain values)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _predicts_classes(reference: pd.DataFrame, target, prediction) -> bool:
+    """True when an integer target with at most 20 values has a prediction that is always one of them
+    (a classifier of class ids 0, 1, 2...), not a regression's free numbers.
+
+    >>> f = pd.DataFrame({"y": [0, 1, 2, 2, 1], "p": [0, 2, 2, 1, 1], "r": [0.4, 1.2, 2.0, 1.7, 1.1]})
+    >>> _predicts_classes(f, "y", "p"), _predicts_classes(f, "y", "r")
+    (True, False)
+    """
+    if prediction is None or prediction not in reference or target not in reference:
+        return False
+    y = pd.to_numeric(reference[target], errors="coerce").dropna()
+    p = pd.to_numeric(reference[prediction], errors="coerce").dropna()
+    if y.empty or p.empty or y.nunique() > 20 or (y % 1 != 0).any() or (p % 1 != 0).any():
+        return False
+    return bool(set(p.unique()) <= set(y.unique()))
 
 
 def infer_task(target: pd.Series) -> str:

@@ -137,6 +137,18 @@ def _check_tz(tz: object) -> str | None:
     return str(tz)
 
 
+def _fixed_offset(tz: str | None) -> int | None:
+    """Minutes east of UTC of a fixed-offset zone as pandas names it ('UTC+05:30', 'UTC-03:00'), else None.
+
+    >>> _fixed_offset("UTC+05:30"), _fixed_offset("UTC-03:00"), _fixed_offset("Europe/Berlin")
+    (330, -180, None)
+    """
+    m = re.fullmatch(r"UTC([+-])(\d{2}):?(\d{2})", str(tz or ""))
+    if m is None:
+        return None
+    return (1 if m.group(1) == "+" else -1) * (int(m.group(2)) * 60 + int(m.group(3)))
+
+
 @dataclasses.dataclass(frozen=True)
 class WindowSpec:
     """How rows are grouped into windows; build one with :meth:`parse`.
@@ -240,6 +252,8 @@ class WindowSpec:
             # (from_utc: UTC rendering = local wall clock, offset taken at the instant; to_utc: move that
             # wall clock to the session zone's rendering, which date_trunc uses)
             expr = f"to_utc_timestamp(from_utc_timestamp({q}, {dialect.string(self.tz)}), current_timezone())"
+        elif _fixed_offset(self.tz) is not None:   # 'UTC+05:30' (a CSV's one offset): DuckDB has no such zone
+            expr = f"(timezone('UTC', {q}) + INTERVAL ({_fixed_offset(self.tz)}) MINUTE)"
         else:   # an instant (TIMESTAMPTZ) -> the wall-clock time in the window's zone
             expr = f"timezone({dialect.string(self.tz)}, {q})"
         return dialect.date_trunc(self.unit, expr)
@@ -771,6 +785,11 @@ def choose_window(windows, requested=None) -> WindowChoice:
     if requested is not None and str(requested).strip() not in ("", "None", "latest"):
         label = find_window(requested, table)
         i = table.index[table["window"].astype(str) == label][0]
+        if "n_rows" in table and table.at[i, "n_rows"] == 0:   # a gap in the feed, not a typo: say so
+            held = [str(w) for w, n in zip(table["window"], table["n_rows"]) if n > 0]
+            raise KeyError(f"window {label!r} has no rows: production holds no data from "
+                           f"{table.at[i, 'window_start']} to {table.at[i, 'window_end']} (a gap in the feed; check "
+                           f"it with the data's owner). Windows with rows: {preview(held)}")
         note = "" if complete[i] else f"window {label} is incomplete ({reasons[label]})"
         return WindowChoice(label, bool(complete[i]), [], {}, note)
     real = [i for i in range(len(table)) if not str(table.at[i, "window"]).startswith("(missing ")]

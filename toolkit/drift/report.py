@@ -204,6 +204,9 @@ class DriftReport(Result):
     @property
     def verdict(self) -> str:
         """One sentence for the dataset."""
+        empty = [side for side, rows in (("reference", self.n_reference), ("current", self.n_current)) if rows == 0]
+        if empty:   # "0 of N drifted; dataset stable" would vouch for data that is not there
+            return f"nothing compared: {' and '.join(empty)} {'has' if len(empty) == 1 else 'have'} no rows"
         n = len(self.drifted)
         text = f"{n} of {self.n_columns} columns drifted ({self.share_drifted:.0%})"
         if n:

@@ -77,21 +77,27 @@ def source_timezone(source, spec: WindowSpec, tz: str | None = None) -> WindowSp
     if getattr(source, "engine", "") == "spark":
         # Spark's TIMESTAMP is an instant rendered in the session zone: cut it in the zone the Parquet
         # schema records (or ``tz``); without one keep the session's rendering, as before
-        zone = (tz or _parquet_zone(getattr(source, "files", None) or [], spec.column)) if raw == "TIMESTAMP" else None
+        # (a CSV's offsets are not read here: Spark labels fixed-offset windows a day early; kept as before)
+        zone = (tz or _parquet_zone(getattr(source, "files", None) or [], spec.column, csv=False)
+                ) if raw == "TIMESTAMP" else None
         return dataclasses.replace(spec, tz=zone)
-    aware = "WITH TIME ZONE" in raw or raw == "TIMESTAMPTZ"
+    aware = "TIME ZONE" in raw or raw.startswith("TIMESTAMPTZ")   # TIMESTAMPTZ_NS too (nanosecond Parquet)
     if not aware:
         return dataclasses.replace(spec, tz=None)
     zone = tz or _parquet_zone(getattr(source, "files", None) or [], spec.column) or "UTC"
     return dataclasses.replace(spec, tz=zone)
 
 
-def _parquet_zone(files: list[str], column: str) -> str | None:
-    """The time zone the Parquet schema (pandas/arrow metadata) records for ``column``."""
+def _parquet_zone(files: list[str], column: str, csv: bool = True) -> str | None:
+    """The time zone the Parquet schema (pandas/arrow metadata) records for ``column``; for a CSV, the
+    zone the pandas engine reads its first file's offsets in (one offset kept, mixed ones as UTC), so
+    both engines cut the same windows."""
     try:
         import pyarrow.parquet as pq
 
         for f in files[:1]:
+            if str(f).lower().endswith(".csv"):
+                return _csv_zone(str(f), column) if csv else None
             if not str(f).endswith(".parquet"):
                 return None
             field = pq.read_schema(f).field(column)
@@ -99,6 +105,20 @@ def _parquet_zone(files: list[str], column: str) -> str | None:
     except Exception:  # a remote file or an unreadable footer: fall back to UTC
         return None
     return None
+
+
+def _csv_zone(path: str, column: str) -> str | None:
+    """The zone :func:`toolkit.io.restore_csv_timestamps` gives ``column`` of the CSV at ``path``."""
+    import pandas as pd
+
+    from ..io import restore_csv_timestamps
+
+    try:
+        values = pd.read_csv(path, usecols=[column], dtype=str)
+    except Exception:  # an unreadable file is reported by the read itself
+        return None
+    tz = getattr(restore_csv_timestamps(values)[column].dtype, "tz", None)
+    return None if tz is None else str(tz)
 
 
 def frame_windows(frame: pd.DataFrame, spec: WindowSpec) -> list[tuple[str, object, pd.DataFrame]]:

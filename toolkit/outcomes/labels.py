@@ -237,6 +237,10 @@ def join_labels(
     orphans = orphans.drop(columns=["_tk_id", "_tk_row", "_tk_label_row"], errors="ignore").reset_index(drop=True)
     matched = matched[~orphan_mask].copy()
     matched["_tk_row"] = matched["_tk_row"].astype(np.int64)
+    if matched.empty and len(orphans) and len(preds):   # every label orphaned: most likely the ids' format
+        notes.append(f"no label id matches a prediction id: labels have e.g. {show(orphans[on].iloc[0])}, predictions "
+                     f"e.g. {show(preds[on].dropna().iloc[0]) if preds[on].notna().any() else 'none'}; write the ids "
+                     "the same way on both sides (zero padding, spaces, prefixes)")
 
     # duplicates and conflicts among the labels of one prediction
     sort_cols = ["_tk_row"] + ([label_time] if label_time else []) + ["_tk_label_row"]
