@@ -89,3 +89,37 @@ def test_templates_calling_health_are_recognised():
     calls = {p.stem: _calls_health(p) for p in sorted(notebooks.glob("0[0-5]_*.ipynb")) if p.stem != "00_smoke"}
     assert calls["00_model_health"] and calls["01_compare_baseline"] and calls["03_estimate_degradation"]
     assert not calls["05_retrain_decision"] and not calls["02_inspect_drifted_features"]
+
+
+def test_jobs_are_announced_in_the_order_they_were_scheduled():
+    # threads freed at the same moment used to reach on_start in either order, so the CLI's "[k/n]" lines
+    # (and a CI test reading them) came out of order now and then; a turn per job fixes the order
+    import random
+
+    delays = random.Random(0)
+
+    class SlowToRead:   # each job's thread reads the progress settings before its announcement: jitter there
+        stream = None
+
+        @property
+        def every(self):
+            time.sleep(delays.random() * 0.01)
+            return 5.0
+
+    for attempt in range(10):
+        started = []
+        with report_options(progress=SlowToRead()):
+            run_many(list(range(8)), lambda x: time.sleep(0.02), workers=4, expected={5: 3.0},
+                     on_start=lambda i, job: started.append(i))
+        assert started == [5, 0, 1, 2, 3, 4, 6, 7], attempt
+
+
+def test_an_announcement_that_fails_does_not_stall_the_others():
+    def on_start(i, job):
+        if i == 0:
+            raise RuntimeError("log line failed")
+
+    seen = []
+    with pytest.raises(RuntimeError, match="log line failed"):   # raised, as before, once every job has run
+        run_many([0, 1, 2], seen.append, workers=2, on_start=on_start)
+    assert sorted(seen) == [1, 2]

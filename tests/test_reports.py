@@ -342,6 +342,24 @@ def test_cli_usage_errors(tmp_path, capsys):
     assert run.returncode == 0 and run.stdout.startswith("toolkit ")
 
 
+def test_cli_report_leaves_the_callers_environment_as_it_was(tmp_path, monkeypatch):
+    # the run's settings (no engine progress bars, deferred imports) reach its kernels, not the caller: an
+    # in-process main() once left TOOLKIT_PROGRESS=off behind and silenced another test's progress bar
+    import os
+
+    from toolkit.cli import _report_environment
+
+    for name in ("TOOLKIT_PROGRESS", "TOOLKIT_REPORT_KERNEL"):
+        monkeypatch.delenv(name, raising=False)
+    nb = _notebook(tmp_path / "t.ipynb", new_code_cell("1"))
+    assert main(["report", str(nb), "--all-windows", "-q"]) == 2   # returns from inside the run's environment
+    assert "TOOLKIT_PROGRESS" not in os.environ and "TOOLKIT_REPORT_KERNEL" not in os.environ
+    monkeypatch.setenv("TOOLKIT_PROGRESS", "on")   # the user's own choice is kept, and left in place
+    with _report_environment():
+        assert (os.environ["TOOLKIT_PROGRESS"], os.environ["TOOLKIT_REPORT_KERNEL"]) == ("on", "1")
+    assert os.environ["TOOLKIT_PROGRESS"] == "on" and "TOOLKIT_REPORT_KERNEL" not in os.environ
+
+
 @pytest.mark.skipif(not (ROOT / "sample_data" / "baseline.parquet").exists(), reason="sample_data not generated")
 def test_smoke_report_on_demo_data_with_defaults(tmp_path):
     """What `make report` runs: the template's own default parameters, relative to notebooks/."""

@@ -18,6 +18,7 @@ function that runs it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
 import os
 import sys
@@ -72,6 +73,23 @@ def _error(message: str) -> None:
 # ----------------------------------------------------------------------------- toolkit report
 
 
+@contextlib.contextmanager
+def _report_environment():
+    """For the length of a report run: ``TOOLKIT_PROGRESS=off`` (engine progress bars in an unwatched notebook
+    only add widget messages; a 100M-row report run once waited on a kernel that had finished) and
+    ``TOOLKIT_REPORT_KERNEL=1`` (this process and its kernels defer import-time work no report uses). The
+    kernels inherit both; a value the user set is kept, and the variables are removed afterwards, so calling
+    :func:`main` from Python leaves the environment as it was."""
+    wanted = {"TOOLKIT_PROGRESS": "off", "TOOLKIT_REPORT_KERNEL": "1"}
+    added = [name for name in wanted if name not in os.environ]
+    os.environ.update({name: wanted[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
 def _add_report(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace], int]:
     parser = sub.add_parser(
         "report",
@@ -122,12 +140,10 @@ def _add_report(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace
             _error(f"{str(not_notebooks[0])!r} is not a notebook; pass a template .ipynb or a model folder made by "
                    "`toolkit new`")
             return 2
-        # the kernels inherit it: engine progress bars in an unwatched notebook only add widget messages (a
-        # 100M-row report run once waited on a kernel that had finished)
-        os.environ.setdefault("TOOLKIT_PROGRESS", "off")
-        # this process, like the kernels it starts, is a report run: import-time work no report uses is deferred
-        # (set before toolkit.reports is first imported, which reads it)
-        os.environ.setdefault("TOOLKIT_REPORT_KERNEL", "1")
+        with _report_environment():
+            return _run_reports(args)
+
+    def _run_reports(args: argparse.Namespace) -> int:
         folders = [p for p in args.notebooks if p.is_dir()]
         if folders:
             return _report_folder(args, folders)

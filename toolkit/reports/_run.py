@@ -565,10 +565,11 @@ def run_many(jobs: list, run, *, workers: int | None = None, expected: dict | No
     lock = threading.Lock()
     results: list = [None] * n
 
-    def one(i: int):
-        with lock:
-            if on_start is not None:
-                on_start(i, jobs[i])
+    def one(i: int, announce: bool = True):
+        if announce:
+            with lock:
+                if on_start is not None:
+                    on_start(i, jobs[i])
         start = time.perf_counter()
         result, error = None, None
         try:
@@ -591,6 +592,21 @@ def run_many(jobs: list, run, *, workers: int | None = None, expected: dict | No
     options = dict(_OPTIONS.get())
     progress = options.get("progress")
     stream = getattr(progress, "stream", sys.stderr)
+    # jobs leave the pool's queue in order, but two threads freed at once may reach on_start in either order:
+    # each waits for its turn, so the log announces the jobs in the order they were scheduled
+    rank = {i: r for r, i in enumerate(order)}
+    turn, announced = threading.Condition(), [0]
+
+    def announce(i: int) -> None:
+        with turn:
+            turn.wait_for(lambda: announced[0] == rank[i])
+            try:
+                with lock:
+                    if on_start is not None:
+                        on_start(i, jobs[i])
+            finally:   # the next job's turn comes even if the log line failed
+                announced[0] += 1
+                turn.notify_all()
 
     def threaded(i: int):
         # a thread does not inherit the caller's context: give each job the caller's options, with
@@ -602,7 +618,8 @@ def run_many(jobs: list, run, *, workers: int | None = None, expected: dict | No
             mine["progress"] = _TaggedProgress(tag, stream, lock, every=max(getattr(progress, "every", 5.0), 5.0))
         token = _OPTIONS.set(mine)
         try:
-            one(i)
+            announce(i)
+            one(i, announce=False)
         finally:
             _OPTIONS.reset(token)
 
