@@ -246,10 +246,20 @@ class ModelConfig:
                 f"{k} {read:,} of {total:,}" if total is not None else f"{k} at most {read:,}"
                 for k, (read, total) in sampled.items())
             line += (f" Rows held in memory are a seeded uniform sample (seed 0) of at most {self.row_budget:,} "
-                     f"per input: {parts}; drift is profiled on every row"
-                     + (" and realized performance counted on every labelled row" if self.performance_in_engine else "")
-                     + ", figures from the sample carry its size.")
+                     f"per input: {parts}; {self._every_row_note()}, figures from the sample carry its size.")
         return line
+
+    def _every_row_note(self) -> str:
+        """What the engine computes on every row although the frames hold a sample (for :attr:`engine_note`)."""
+        done = ["drift is profiled on every row"]
+        if self.performance_in_engine:
+            done.append("realized performance counted on every labelled row")
+        if self.spec.task == "binary" and self.spec.score is not None:
+            n, cap = self.row_counts.get("production"), max(self.row_budget, ROW_BUDGET)
+            # above the cap whether the estimate's cells fit needs a pass over the data: its own note says
+            done.append("the routing" + (" and the label-free estimate" if n is not None and n <= cap else "")
+                        + " on every production row")
+        return ", ".join(done[:-1]) + (" and " if len(done) > 1 else "") + done[-1]
 
     def source(self, key: str):
         """The engine input for ``baseline``, ``production`` or ``labels``: a path (files), a DuckDB relation
