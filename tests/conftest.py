@@ -326,3 +326,43 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+# ----------------------------------------------------------------------------- the demo under another engine
+
+
+def demo_config(tmp_path: Path, engine: str, weeks, **changes):
+    """The demo's ModelConfig on a copy of some of its production weeks (hive folders under ``tmp_path``), read
+    with ``engine``; ``changes`` replace other fields (``row_budget=...``)."""
+    import dataclasses
+    import shutil
+
+    import toolkit as tk
+
+    data = ROOT / "sample_data"
+    for week in weeks:
+        target = tmp_path / "production" / f"week={week}"
+        if not target.exists():
+            shutil.copytree(data / "production" / f"week={week}", target)
+    base = tk.ModelConfig.load(ROOT / "notebooks" / "model.yaml")
+    cfg = dataclasses.replace(base, production=str(tmp_path / "production"), labels=str(data / "labels.parquet"),
+                              baseline=str(data / "baseline.parquet"), engine=engine, **changes)
+    object.__setattr__(cfg, "root", tmp_path)
+    return cfg
+
+
+def assert_frames_identical(a: pd.DataFrame, b: pd.DataFrame, columns=None) -> None:
+    """``columns`` (default: all of ``a``'s, which ``b`` must have in order) equal: text exactly, numbers to
+    1e-9 (NaN where the other is NaN)."""
+    import numpy as np
+
+    if columns is None:
+        assert list(a.columns) == list(b.columns)
+        columns = a.columns
+    assert len(a) == len(b) > 0
+    for col in columns:
+        x, y = a[col], b[col]
+        if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
+            np.testing.assert_allclose(y.astype(float), x.astype(float), rtol=0, atol=1e-9, err_msg=col)
+        else:
+            assert x.astype(str).tolist() == y.astype(str).tolist(), col

@@ -6,7 +6,6 @@ distribution; the label join keeps join_labels' accounting; hostile inputs get c
 """
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,8 @@ from toolkit import engines as E
 from toolkit.outcomes.counts import Cells, cell_bootstrap, delong_counts
 from toolkit.outcomes.intervals import delong
 from toolkit.outcomes.metrics import BinaryKernel, bootstrap_counts
+
+from conftest import assert_frames_identical, demo_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "sample_data"
@@ -31,14 +32,7 @@ COMPARED = ["window", "metric", "value", "lower", "upper", "n", "n_positive", "n
 
 
 def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
-    """Every column equal: text exactly, numbers to 1e-9 (NaN where the other is NaN)."""
-    assert len(a) == len(b) > 0
-    for col in COMPARED:
-        x, y = a[col], b[col]
-        if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
-            np.testing.assert_allclose(y.astype(float), x.astype(float), rtol=0, atol=1e-9, err_msg=col)
-        else:
-            assert x.astype(str).tolist() == y.astype(str).tolist(), col
+    assert_frames_identical(a, b, COMPARED)
 
 
 @pytest.fixture(scope="module")
@@ -102,14 +96,7 @@ def test_demo_performance_per_window_is_identical_in_spark(spark, spec, referenc
 
 def test_config_under_duckdb_measures_every_labelled_row_not_the_sample(tmp_path):
     """A row budget far below production: the frames hold a sample, performance still counts every label."""
-    import shutil
-
-    for w in WEEKS:
-        shutil.copytree(DATA / "production" / f"week={w}", tmp_path / "production" / f"week={w}")
-    demo_cfg = tk.ModelConfig.load(ROOT / "notebooks" / "model.yaml")
-    cfg = dataclasses.replace(demo_cfg, production=str(tmp_path / "production"), labels=LABELS, engine="duckdb",
-                              baseline=str(DATA / "baseline.parquet"), row_budget=2000)
-    object.__setattr__(cfg, "root", tmp_path)
+    cfg = demo_config(tmp_path, "duckdb", WEEKS, row_budget=2000)
     perf = cfg.performance(metric="roc_auc", n_resamples=100)
     full = tk.join_labels(pd.concat([pd.read_parquet(f) for f in FILES], ignore_index=True), pd.read_parquet(LABELS),
                           spec=cfg.spec, by=None)
@@ -123,17 +110,10 @@ def test_config_under_duckdb_measures_every_labelled_row_not_the_sample(tmp_path
 def test_config_above_the_label_budget_uses_the_sample_and_says_so(tmp_path, monkeypatch):
     """Counts keep one cell per distinct score, so far more labels than the budget would hold about as much as the
     rows (10M labels: 12 GB): then the figures come from the sample held, and the note says why."""
-    import shutil
-
     import toolkit.config
 
-    for w in WEEKS[:1]:
-        shutil.copytree(DATA / "production" / f"week={w}", tmp_path / "production" / f"week={w}")
     monkeypatch.setattr(toolkit.config, "ROW_BUDGET", 1000)
-    demo_cfg = tk.ModelConfig.load(ROOT / "notebooks" / "model.yaml")
-    cfg = dataclasses.replace(demo_cfg, production=str(tmp_path / "production"), labels=LABELS, engine="duckdb",
-                              baseline=str(DATA / "baseline.parquet"), row_budget=2000)
-    object.__setattr__(cfg, "root", tmp_path)
+    cfg = demo_config(tmp_path, "duckdb", WEEKS[:1], row_budget=2000)
     assert cfg.row_counts["labels"] > 2000 and not cfg.performance_in_engine
     perf = cfg.performance(metric="accuracy")
     assert perf.to_frame()["n_rows"].sum() <= 2000
@@ -144,16 +124,10 @@ def test_config_above_the_label_budget_uses_the_sample_and_says_so(tmp_path, mon
 
 def test_config_within_the_budget_does_not_claim_a_sample(tmp_path, monkeypatch):
     """Production within row_budget is held whole under DuckDB: the note must not speak of a sample."""
-    import shutil
-
     import toolkit.config
 
-    shutil.copytree(DATA / "production" / f"week={WEEKS[0]}", tmp_path / "production" / f"week={WEEKS[0]}")
     monkeypatch.setattr(toolkit.config, "ROW_BUDGET", 1000)
-    demo_cfg = tk.ModelConfig.load(ROOT / "notebooks" / "model.yaml")
-    cfg = dataclasses.replace(demo_cfg, production=str(tmp_path / "production"), labels=LABELS, engine="duckdb",
-                              baseline=str(DATA / "baseline.parquet"), row_budget=20_000)
-    object.__setattr__(cfg, "root", tmp_path)
+    cfg = demo_config(tmp_path, "duckdb", WEEKS[:1], row_budget=20_000)
     assert not cfg.performance_in_engine and cfg.row_counts["production"] <= 20_000
     perf = cfg.performance(metric="accuracy")
     assert perf.to_frame()["n_rows"].sum() == cfg.row_counts["production"]

@@ -8,7 +8,6 @@ Spark give identical estimates and routing tables on the demo (1e-9, seeded inte
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,8 @@ import toolkit as tk
 from toolkit import engines as E
 from toolkit.outcomes.estimate import _expected_auc, _simulate_cells
 from toolkit.outcomes.metrics import BinaryKernel
+
+from conftest import assert_frames_identical, demo_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "sample_data"
@@ -157,31 +158,13 @@ def test_label_free_production_is_counted_in_duckdb_as_in_pandas(tmp_path):
 
 
 def _demo_config(tmp_path, engine, **changes):
-    for w in WEEKS:
-        target = tmp_path / "production" / f"week={w}"
-        if not target.exists():
-            shutil.copytree(DATA / "production" / f"week={w}", target)
-    base = tk.ModelConfig.load(ROOT / "notebooks" / "model.yaml")
-    cfg = dataclasses.replace(base, production=str(tmp_path / "production"), labels=str(DATA / "labels.parquet"),
-                              baseline=str(DATA / "baseline.parquet"), engine=engine, **changes)
-    object.__setattr__(cfg, "root", tmp_path)
-    return cfg
+    return demo_config(tmp_path, engine, WEEKS, **changes)
 
 
 def _figures(cfg):
     estimate = cfg.estimate(metric=METRICS, n_resamples=100)
     decision = tk.abstain_threshold(cfg.reference, spec=cfg.spec, target_accuracy=0.85)
     return estimate, cfg.routing(decision)
-
-
-def _assert_identical(a: pd.DataFrame, b: pd.DataFrame) -> None:
-    assert list(a.columns) == list(b.columns) and len(a) == len(b) > 0
-    for col in a.columns:
-        x, y = a[col], b[col]
-        if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
-            np.testing.assert_allclose(y.astype(float), x.astype(float), rtol=0, atol=1e-9, err_msg=col)
-        else:
-            assert x.astype(str).tolist() == y.astype(str).tolist(), col
 
 
 @pytest.fixture(scope="module")
@@ -192,8 +175,8 @@ def pandas_figures(tmp_path_factory):
 def test_demo_estimate_and_routing_are_identical_in_pandas_and_duckdb(tmp_path, pandas_figures):
     est_pd, route_pd = pandas_figures
     est_db, route_db = _figures(_demo_config(tmp_path, "duckdb"))
-    _assert_identical(est_pd.to_frame(), est_db.to_frame())
-    _assert_identical(route_pd, route_db)
+    assert_frames_identical(est_pd.to_frame(), est_db.to_frame())
+    assert_frames_identical(route_pd, route_db)
     assert est_pd.windows == WEEKS and route_db["window"].tolist() == WEEKS
     # the demo covers every interval kind: full labels, label delay, audit-only weeks (weighted)
     assert est_db.to_frame()["note"].str.contains("weighted by 1/inclusion_prob").any()
@@ -212,8 +195,8 @@ def test_demo_estimate_and_routing_are_identical_in_pandas_and_duckdb(tmp_path, 
 def test_demo_estimate_and_routing_are_identical_in_spark(spark, tmp_path, pandas_figures):
     est_pd, route_pd = pandas_figures
     est_sp, route_sp = _figures(_demo_config(tmp_path, "spark"))
-    _assert_identical(est_pd.to_frame(), est_sp.to_frame())
-    _assert_identical(route_pd, route_sp)
+    assert_frames_identical(est_pd.to_frame(), est_sp.to_frame())
+    assert_frames_identical(route_pd, route_sp)
     assert "in Spark" in est_sp.engine_note and "in Spark" in route_sp.attrs["engine_note"]
 
 
@@ -231,7 +214,7 @@ def test_under_duckdb_every_production_row_is_estimated_not_the_sample(tmp_path)
     joined = tk.join_labels(full, pd.read_parquet(DATA / "labels.parquet"), spec=cfg.spec, by=None).joined
     counts = E.outcome_counts(joined, None, cfg.spec, window="window", inclusion_prob="inclusion_prob", all_rows=True)
     same = tk.estimate_performance(cfg.reference, counts, cfg.spec, metric=METRICS, n_resamples=100)
-    _assert_identical(same.to_frame(), frame)
+    assert_frames_identical(same.to_frame(), frame)
 
 
 def test_above_the_cell_bound_the_estimate_uses_the_sample_and_says_so(tmp_path, monkeypatch):
@@ -249,7 +232,7 @@ def test_above_the_cell_bound_the_estimate_uses_the_sample_and_says_so(tmp_path,
     decision = tk.abstain_threshold(cfg.reference, spec=cfg.spec, target_accuracy=0.85)
     exact = decision.apply(E.outcome_counts(cfg._engine_input("production"), cfg._engine_input("labels"), cfg.spec,
                                             window="batch", all_rows=True, progress=False))
-    _assert_identical(exact, routing)
+    assert_frames_identical(exact, routing)
 
 
 @pytest.mark.parametrize("cut", ["at a score", "none", "zero"])
@@ -311,7 +294,7 @@ def test_health_under_duckdb_routes_and_estimates_every_row_as_templates_03_04(t
                                     level=rules.level)
     routing = cfg.routing(decision)
     assert stats.routing["n"].sum() == routing["n"].sum() == 38_077   # every row, not the 2,000-row sample
-    _assert_identical(routing.assign(window=routing["window"].astype(str)), stats.routing)
+    assert_frames_identical(routing.assign(window=routing["window"].astype(str)), stats.routing)
     est = cfg.estimate(metric=stats.metric, n_resamples=200).to_frame()
     est = est[est["window"].astype(str).isin(stats.estimate["window"])].reset_index(drop=True)
     assert len(stats.estimate) > 0
