@@ -333,7 +333,7 @@ class ModelConfig:
             return performance(self.outcome_counts("production"), self.spec, **options)
         if isinstance(options.get("reference"), str) and options["reference"] == "baseline":
             options["reference"] = self.reference
-        joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
+        joined = self.labelled.joined
         report = performance(joined, self.spec, by="window", **options)
         if self.engine_used == "pandas" or not self._production_sampled():
             return report  # every production row is held: the pandas note is the whole truth
@@ -425,7 +425,7 @@ class ModelConfig:
             from .engines import outcome_counts
 
             if self.engine_used == "pandas":
-                joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
+                joined = self.labelled.joined
                 counts = outcome_counts(joined, None, self.spec, window="window", engine="pandas",
                                         inclusion_prob=self.inclusion_prob or "auto", all_rows=True)
             else:
@@ -451,7 +451,7 @@ class ModelConfig:
 
         if self.scores_in_engine:
             return estimate_performance(self.reference, self.score_counts(), self.spec, metric=metric, **options)
-        joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
+        joined = self.labelled.joined
         est = estimate_performance(self.reference, joined, self.spec, metric=metric, by="window", **options)
         return dataclasses.replace(est, engine=self.engine_used, engine_note=self._rows_note("Label-free estimate"))
 
@@ -488,14 +488,14 @@ class ModelConfig:
                                         f"{int(counts.windows['n_rows'].sum()):,} production rows "
                                         f"({len(counts.windows)} windows), not from a sample.")
             return out
-        joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
+        joined = self.labelled.joined
         out = decision.apply(joined, by="window")
         out.attrs["engine_note"] = self._rows_note("Routing")
         return out
 
     def _rows_note(self, what: str) -> str:
         """Where figures computed on the rows held came from: all production rows, or the seeded sample."""
-        joined = self.labelled.joined if hasattr(self.labelled, "joined") else self.labelled[0]
+        joined = self.labelled.joined
         rows_needed = self.spec.task != "binary" or self.spec.score is None
         if self.engine_used == "pandas":
             return f"{what} computed in memory (pandas) on all {len(joined):,} production rows."
