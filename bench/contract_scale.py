@@ -39,12 +39,10 @@ def child(code: str, data: str, scenario: str) -> dict:
     from toolkit.engines._source import DuckDBSource
 
     base = pd.read_parquet(Path(data) / "baseline.parquet").head(200_000)
-    kinds = {c: ("categorical" if c.startswith("cat_") or c in ("churn_pred", "churned") else "numeric")
-             for c in base.columns}
-    kinds.update({"customer_id": "identifier", "event_time": "datetime"})
-    spec = tk.ModelSpec(features=[c for c in base.columns if c.startswith(("num_", "cat_"))], target="churned",
-                        score="churn_score", prediction="churn_pred", timestamp="event_time", id="customer_id",
-                        kinds=kinds, task="binary", positive_label=1, threshold=0.3)
+    sys.path.insert(0, str(ROOT / "bench"))
+    from scale_investigation import bench_spec
+
+    spec = bench_spec(base.columns)
     contract = tk.infer_contract(base, spec, batch_rows=10_000_000 // 26)
     statements = []
     original = DuckDBSource.run

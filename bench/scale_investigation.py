@@ -134,6 +134,18 @@ SPARK = {"master": f"local[{os.cpu_count() or 2}]", "app_name": "toolkit-scale",
                   "spark.ui.showConsoleProgress": False, "spark.sql.shuffle.partitions": 8}}
 
 
+def bench_spec(columns):
+    """The ModelSpec of the generated data (what `toolkit new` would infer, stated so no inference runs)."""
+    import toolkit as tk
+
+    kinds = {c: ("categorical" if c.startswith("cat_") or c in ("churn_pred", "churned") else "numeric")
+             for c in columns}
+    kinds.update({"customer_id": "identifier", "event_time": "datetime"})
+    return tk.ModelSpec(features=[c for c in columns if c.startswith(("num_", "cat_"))], target="churned",
+                        score="churn_score", prediction="churn_pred", timestamp="event_time", id="customer_id",
+                        kinds=kinds, task="binary", positive_label=1, threshold=0.3)
+
+
 def model_folder(data: Path, budget: int, engine: str = "duckdb") -> Path:
     """A model folder (templates + model.yaml with ``engine``) over the generated data."""
     import pandas as pd
@@ -147,12 +159,7 @@ def model_folder(data: Path, budget: int, engine: str = "duckdb") -> Path:
     for nb in template_notebooks(ROOT / "notebooks"):
         shutil.copyfile(nb, folder / nb.name)
     sample = pq.ParquetFile(data / "baseline.parquet").read_row_group(0).slice(0, 20_000).to_pandas()
-    kinds = {c: ("categorical" if c.startswith("cat_") or c in ("churn_pred", "churned") else "numeric")
-             for c in sample.columns}
-    kinds.update({"customer_id": "identifier", "event_time": "datetime"})
-    spec = tk.ModelSpec(features=[c for c in sample.columns if c.startswith(("num_", "cat_"))], target="churned",
-                        score="churn_score", prediction="churn_pred", timestamp="event_time", id="customer_id",
-                        kinds=kinds, task="binary", positive_label=1, threshold=0.3)
+    spec = bench_spec(sample.columns)
     cfg = tk.ModelConfig(name=f"scale bench ({len(sample):,}-row spec sample)", baseline=str(data / "baseline.parquet"),
                          production=str(data / "logs"), labels=str(data / "labels.parquet"), spec=spec,
                          window="batch", engine=engine, row_budget=budget,
