@@ -23,7 +23,7 @@ import os
 import pickle
 from pathlib import Path
 
-__all__ = ["cache_dir", "cached", "model_fingerprint"]
+__all__ = ["cache_dir", "cached", "in_report_run", "model_fingerprint"]
 
 #: entries kept per namespace; older ones are deleted when a new one is written
 KEEP = 24
@@ -34,6 +34,13 @@ def cache_dir() -> Path | None:
     if os.environ.get("TOOLKIT_CACHE", "").strip().lower() in ("0", "off", "no", "false"):
         return None
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "toolkit"
+
+
+def in_report_run() -> bool:
+    """True in the processes of a ``toolkit report`` run (the CLI and its kernels, marked
+    ``TOOLKIT_REPORT_KERNEL=1``): there several processes ask for the same frames, so sharing them on disk
+    pays; an analyst's own session computes them in memory and leaves no frame-sized file behind."""
+    return os.environ.get("TOOLKIT_REPORT_KERNEL", "") == "1"
 
 
 _CODE_STAMP: list = []

@@ -310,14 +310,27 @@ class ModelConfig:
 
     def drift_over_time(self, **options):
         """:func:`toolkit.drift_over_time` of every production window against the baseline, in the engine
-        (one pass over the production rows) unless it is pandas."""
+        (one pass over the production rows) unless it is pandas; under pandas each window as it arrived, so a
+        column missing from one batch is reported absent there, not all-null.
+
+        Computed once per model state and options (defaults left out) across the processes of a report
+        run: ``tk.health``, template 01 and template 02 ask for the same one.
+
+        >>> over_time = cfg.drift_over_time(alpha=0.01)      # doctest: +SKIP
+        """
+        from ._diskcache import cached, model_fingerprint
         from .drift import drift_over_time
 
-        if self.engine_used == "pandas" or options.get("multivariate"):
-            return drift_over_time(self.reference, self.production_frame, spec=self.spec, by="window", **options)
-        by = "batch" if self.window == "batch" else self.window
-        return drift_over_time(self.source("baseline"), self.source("production"), spec=self.spec, by=by,
-                               **options)
+        def compute():
+            if self.engine_used == "pandas" or options.get("multivariate"):
+                windows = [(str(label), frame) for label, frame in self.batches.items()]
+                return drift_over_time(self.reference, windows=windows, spec=self.spec, **options)
+            by = "batch" if self.window == "batch" else self.window
+            return drift_over_time(self.source("baseline"), self.source("production"), spec=self.spec, by=by,
+                                   **options)
+
+        key = model_fingerprint(self, "drift-over-time", _explicit_options(drift_over_time, options))
+        return cached("drift-over-time", key, compute, keep=6)
 
     def performance(self, **options):
         """:func:`toolkit.performance` per window on the labelled production rows (:attr:`labelled`).
@@ -686,9 +699,14 @@ class ModelConfig:
     def labelled(self):
         """Production with its labels whatever the setup (labels file, target column in production, or
         none): a :class:`~toolkit.outcomes.setup.LabelledProduction` that unpacks as ``joined, report``."""
+        from ._diskcache import in_report_run
         from .outcomes.setup import label_production
 
-        return label_production(self)
+        if self.engine_used == "pandas" and not in_report_run():
+            return label_production(self)
+        # every template of a report run asks for the same join (1.5 CPU-s on the demo, five kernels): the first
+        # computes it, the others load it; an analyst's own pandas session keeps no frame-sized file on disk
+        return self._shared("labelled", lambda: label_production(self), "production", "labels")
 
     @cached_property
     def contract_object(self):
@@ -721,6 +739,17 @@ class ModelConfig:
 
 
 ENGINES = ("auto", "pandas", "duckdb", "spark")
+
+
+def _explicit_options(function, options: dict) -> list:
+    """``options`` without those equal to ``function``'s defaults, sorted: one cache key per distinct call
+    (``alpha=0.05`` and no ``alpha`` are the same call)."""
+    import inspect
+
+    defaults = {name: p.default for name, p in inspect.signature(function).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    return sorted((name, repr(value)) for name, value in options.items()
+                  if name not in defaults or repr(defaults[name]) != repr(value))
 
 
 def _is_files(text: str) -> bool:
