@@ -86,7 +86,7 @@ class _Stats:
             cfg = self.source
             self.reference = cfg.reference
             if self.has_joined:
-                self.joined = _join(cfg, self.spec, cfg.production_frame)[0]
+                self.joined = _join(cfg, self.spec)[0]
         return self.joined, self.reference
 
     def light(self) -> "_Stats":
@@ -115,32 +115,23 @@ def _load_config(config):
     return ModelConfig.load(path)
 
 
-def _join(cfg, spec, production):
-    """``(joined, coverage, expected delay in days)``: production with its labels, and the label coverage per window."""
-    import toolkit as tk
-
-    joined, coverage, delay_days = None, None, None
+def _join(cfg, spec):
+    """``(joined, coverage, expected delay in days)``: production with its labels (:attr:`ModelConfig.labelled`,
+    the join templates 03-05 use, shared by a report's kernels), and the label coverage per window; all None
+    when the model has no target, or neither a labels file nor the target column in production."""
     target = spec.target
-    if cfg.labels is not None and target is not None:
-        labels = cfg.label_frame
-        if spec.id is None:
-            raise HealthError(f"{cfg.name}: labels need spec.id to be joined to production; set it in model.yaml")
-        ids = {spec.id: production[spec.id].astype(object)}
-        # object ids: pandas' arrow-string isin is very slow on a few hundred thousand ids
-        joined, feedback = tk.join_labels(production.assign(**ids), labels.assign(**{spec.id: labels[spec.id].astype(object)}),
-                                          spec=spec, by="window")
-        coverage = feedback.to_frame()
-        if feedback.expected_delay is not None and pd.notna(feedback.expected_delay):
-            delay_days = pd.Timedelta(feedback.expected_delay).total_seconds() / 86400
-    elif target is not None and target in production.columns:
-        joined = production
-        g = production.groupby("window", sort=False)[target]
-        coverage = pd.DataFrame({"window": list(g.groups), "n_predictions": g.size().to_numpy(),
-                                 "n_labelled": g.count().to_numpy()})
-        coverage["n_waiting"] = coverage["n_predictions"] - coverage["n_labelled"]
-        coverage["n_overdue"] = 0
-    if coverage is not None:
-        coverage["window"] = coverage["window"].astype(str)
+    if target is None:
+        return None, None, None
+    if cfg.labels is not None and spec.id is None:
+        raise HealthError(f"{cfg.name}: labels need spec.id to be joined to production; set it in model.yaml")
+    if cfg.labels is None and target not in cfg.production_frame.columns:
+        return None, None, None
+    joined, feedback = cfg.labelled
+    coverage = feedback.to_frame()
+    coverage["window"] = coverage["window"].astype(str)
+    delay_days = None
+    if cfg.labels is not None and feedback.expected_delay is not None and pd.notna(feedback.expected_delay):
+        delay_days = pd.Timedelta(feedback.expected_delay).total_seconds() / 86400
     return joined, coverage, delay_days
 
 
@@ -220,7 +211,7 @@ def _compute(cfg, rules: Rules) -> _Stats:
     production = cfg.production_frame
     metric = _headline_metric(spec)
     target = spec.target
-    joined, coverage, delay_days = _join(cfg, spec, production)
+    joined, coverage, delay_days = _join(cfg, spec)
 
     perf = pd.DataFrame(columns=["window", "value", "lower", "upper", "n", "baseline", "delta_vs_baseline",
                                  "delta_lower", "delta_upper", "delta_p_value", "degraded", "weighted"])
