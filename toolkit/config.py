@@ -720,6 +720,21 @@ class ModelConfig:
         return infer_contract(self.reference, spec=self.spec,
                               reference_rows=total if total and total > len(self.reference) else None)
 
+    def schema_history(self):
+        """The contract checked on every production window (:meth:`~toolkit.Contract.validate_windows` of
+        :meth:`window_sources`): under DuckDB/Spark on all the rows of each window, as aggregates. Computed once
+        per model state across the processes of a report run (``tk.health`` and template 01 show the same one).
+
+        >>> history = cfg.schema_history()                    # doctest: +SKIP
+        >>> history.to_frame()                                 # doctest: +SKIP
+        """
+        from ._diskcache import cached, model_fingerprint
+
+        def check():
+            return self.contract_object.validate_windows(self.window_sources(), engine=self.engine_used)
+
+        return cached("schema-history", model_fingerprint(self, "schema-history"), check, keep=6)
+
     def window_sources(self) -> dict:
         """Each production window for the contract's checks: under DuckDB/Spark with ``window: batch`` its files
         (checked as aggregates on every row); else :func:`toolkit.engines.source_windows`, every period window
