@@ -41,7 +41,7 @@ import pandas as pd
 from .._checks import preview
 
 __all__ = ["LabelledRows", "labelled_rows", "reference_rows", "COLUMN_LEVEL_CHECKS", "clean_features",
-           "window_problems"]
+           "window_problems", "labelled_join", "has_matched_labels"]
 
 #: contract checks that break a whole column of a window (rows cannot be blamed one by one)
 COLUMN_LEVEL_CHECKS = ("missing_column", "suspected_rename", "dtype_change", "null_rate")
@@ -131,9 +131,73 @@ def _design_weights(values: pd.Series | None, n: int, column: str | None) -> np.
     return 1.0 / pi
 
 
+def _memo(config) -> dict:
+    """Per-config store of what :func:`labelled_rows` computes once for a model (the label join, each window's
+    guard): the plan and the retraining set of one config share it. Kept in the config's ``__dict__``, as its own
+    cached properties are, so it lives as long as the config; entries check that their inputs are the same
+    objects. An object without ``__dict__`` (a stand-in config) gets a throwaway store: nothing memoised."""
+    store = getattr(config, "__dict__", None)
+    if store is None:
+        return {}
+    return store.setdefault("_tk_retrain_memo", {})
+
+
+def labelled_join(config, conflicts: str = "drop"):
+    """``join_labels(config.production_frame, config.label_frame, by="window", conflicts=...)`` (a
+    :class:`~toolkit.outcomes.labels.FeedbackReport`), computed once per config and ``conflicts`` rule.
+
+    The frame is shared by every caller of one config: read it, do not modify it in place.
+
+    >>> joined, feedback = labelled_join(cfg)      # doctest: +SKIP
+    >>> labelled_join(cfg) is labelled_join(cfg)    # doctest: +SKIP
+    True
+    """
+    from .labels import join_labels
+
+    production, labels = config.production_frame, config.label_frame
+    memo = _memo(config)
+    hit = memo.get(("join", conflicts))
+    if hit is None or hit[0] is not production or hit[1] is not labels:
+        hit = (production, labels, join_labels(production, labels, spec=config.spec, by="window", conflicts=conflicts))
+        memo[("join", conflicts)] = hit
+    return hit[2]
+
+
+def has_matched_labels(config) -> bool:
+    """Whether any logged prediction has a label (``config.labelled.has_labels``), from the join
+    :func:`labelled_rows` uses when labels come in a file: a prediction matched by a label row counts
+    whatever the conflict rule, so no second join is needed for the question."""
+    if config.labels is not None and config.label_frame is not None:
+        return bool((labelled_join(config).joined["n_labels"].to_numpy() > 0).any())
+    return bool(config.labelled.has_labels)
+
+
+def _window_guard(config, window: str, contract) -> tuple[list, np.ndarray, list]:
+    """``(column-level problems, quarantined positions, their reason texts)`` of one window under the
+    contract's guard, computed once per config, window and contract (the guard is most of the cost of
+    :func:`labelled_rows`; the plan and the retraining set ask for the same windows)."""
+    from ..schema import guard
+
+    batch = config.batches[window]
+    memo = _memo(config)
+    hit = memo.get(("guard", window))
+    if hit is None or hit[0] is not batch or hit[1] is not contract:
+        # quarantined index == position in the window
+        result = guard(batch.reset_index(drop=True), contract, max_failure_share=1.0, strict_columns=False)
+        quarantined = result.quarantined
+        value = (window_problems(result.validation, config.spec), quarantined.index.to_numpy(),
+                 quarantined[result.reason_column].astype(str).tolist() if len(quarantined) else [])
+        hit = (batch, contract, value)
+        memo[("guard", window)] = hit
+    return hit[2]
+
+
 def labelled_rows(config, *, windows: list[str] | None = None, conflicts: str = "drop",
                   keep_checks: tuple[str, ...] = ("unseen_category",), joined=None) -> LabelledRows:
     """Labelled production rows of ``windows`` (default: all) after the documented exclusion rules.
+
+    The label join and each window's guard are computed once per config object (see :func:`labelled_join`):
+    a second call (the retraining set after the plan) only re-applies the rules.
 
     Parameters
     ----------
@@ -149,9 +213,6 @@ def labelled_rows(config, *, windows: list[str] | None = None, conflicts: str = 
     joined
         An already computed ``tk.join_labels(config.production_frame, ...)`` result to reuse.
     """
-    from .labels import join_labels
-    from ..schema import guard
-
     spec = config.spec
     if spec.target is None:
         raise ValueError("spec.target is not set in model.yaml; the retraining set needs the label column")
@@ -162,8 +223,7 @@ def labelled_rows(config, *, windows: list[str] | None = None, conflicts: str = 
     if unknown:
         raise KeyError(f"window(s) {preview(unknown)} not in production; available: {preview(all_windows)}")
     if joined is None and config.labels is not None and config.label_frame is not None:
-        joined, feedback = join_labels(config.production_frame, config.label_frame, spec=spec, by="window",
-                                       conflicts=conflicts)
+        joined, feedback = labelled_join(config, conflicts)
     elif joined is None:   # the target inside production, or no labels: the one owner of label setups
         labelled = config.labelled
         if not labelled.has_labels:
@@ -187,9 +247,7 @@ def labelled_rows(config, *, windows: list[str] | None = None, conflicts: str = 
         if "label_conflict" in part.columns:
             conflict = part["label_conflict"].to_numpy(dtype=bool) & part[spec.target].isna().to_numpy()
             reason[eligible & conflict] = "label_conflict"
-        batch = config.batches[w].reset_index(drop=True)   # quarantined index == position in the window
-        result = guard(batch, contract, max_failure_share=1.0, strict_columns=False)
-        problems = window_problems(result.validation, spec)
+        problems, quarantined_at, quarantine_text = _window_guard(config, w, contract)
         for column, check in problems:
             problem_rows.append({"window": w, "column": column, "check": check})
             if check == "null_rate" and column in part.columns:
@@ -199,16 +257,15 @@ def labelled_rows(config, *, windows: list[str] | None = None, conflicts: str = 
             free = eligible & (reason == "") & hit
             reason[free] = f"schema_break: {column} {check}"
         # the batch keeps its own index: map quarantined batch rows to positions in this window
-        if len(result.quarantined):
-            for pos, text in zip(result.quarantined.index, result.quarantined[result.reason_column].astype(str)):
-                if pos < 0 or pos >= len(part) or not eligible[pos] or reason[pos]:
-                    continue
-                for piece in text.split("; "):
-                    m = _PIECE.match(piece)
-                    code, column = (m.group(1), m.group(2)) if m else (piece.split(":")[0], "")
-                    if code not in keep_checks:
-                        reason[pos] = f"quarantined: {code} {column}".strip()
-                        break
+        for pos, text in zip(quarantined_at, quarantine_text):
+            if pos < 0 or pos >= len(part) or not eligible[pos] or reason[pos]:
+                continue
+            for piece in text.split("; "):
+                m = _PIECE.match(piece)
+                code, column = (m.group(1), m.group(2)) if m else (piece.split(":")[0], "")
+                if code not in keep_checks:
+                    reason[pos] = f"quarantined: {code} {column}".strip()
+                    break
         excluded = eligible & (reason != "")
         if excluded.any():
             counts = pd.Series(reason[excluded]).value_counts()
