@@ -2,7 +2,7 @@
 
 Usage (from the repository root, with the checkout's toolkit importable)::
 
-    PYTHONPATH=$PWD python bench/retrain_speed.py [--checkout DIR] [--runs N] [--dump FILE]
+    PYTHONPATH=$PWD python bench/retrain_speed.py [--checkout DIR] [--runs N] [--warm] [--dump FILE]
     python bench/retrain_speed.py --compare BEFORE.pkl AFTER.pkl
 
 Each run is a fresh process (``python bench/retrain_speed.py --child``) that executes every top-level statement
@@ -11,6 +11,8 @@ of the template's code cells in order with cwd ``notebooks/`` (``TOOLKIT_REPORT_
 process, so load from other processes barely moves it). ``import toolkit`` is its own statement. Statements
 over 0.05 CPU-s are listed; the median per statement over the runs is printed.
 
+``--warm`` runs every process against one cache folder after a first run that is not counted: what a
+template finds in a report run, where another kernel already stored the shared results (``cfg.labelled``...).
 ``--checkout DIR`` measures another checkout (e.g. ``/work/main`` for the "before" figures) on its own
 notebooks. ``--dump FILE`` pickles every number of the plan and of the retraining sets of each candidate
 (and ``since='onset'``, ``conflicts='latest'``, a second plan on the same config, a set on a fresh config);
@@ -78,7 +80,8 @@ def dump(checkout: Path, target: Path) -> None:
     def set_numbers(prefix, result):
         out[prefix + ".frame"], out[prefix + ".exclusions"] = result.frame, result.exclusions
         out[prefix + ".coverage"] = result.coverage
-        out[prefix + ".datasheet"] = {k: v for k, v in result.datasheet.items() if k != "created"}
+        # the creation time and the config's absolute path differ between runs and checkouts
+        out[prefix + ".datasheet"] = {k: v for k, v in result.datasheet.items() if k not in ("created", "config")}
 
     cfg = tk.ModelConfig.load("model.yaml")
     plan = tk.retraining_plan(cfg)
@@ -121,6 +124,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkout", type=Path, default=ROOT)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--warm", action="store_true", help="one cache folder, after an uncounted first run")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--dump", type=Path)
     parser.add_argument("--compare", type=Path, nargs=2)
@@ -136,14 +140,17 @@ def main() -> int:
         return 0
     env = dict(os.environ, PYTHONPATH=str(checkout))
     runs = []
-    for _ in range(args.runs):
-        with tempfile.TemporaryDirectory() as cache:
-            env["XDG_CACHE_HOME"] = cache
-            done = subprocess.run([sys.executable, __file__, "--child", "--checkout", str(checkout)], env=env,
-                                  capture_output=True, text=True, check=True)
-            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    with tempfile.TemporaryDirectory() as shared:
+        for k in range(args.runs + int(args.warm)):
+            with tempfile.TemporaryDirectory() as fresh:
+                env["XDG_CACHE_HOME"] = shared if args.warm else fresh
+                done = subprocess.run([sys.executable, __file__, "--child", "--checkout", str(checkout)], env=env,
+                                      capture_output=True, text=True, check=True)
+                if not (args.warm and k == 0):
+                    runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     load = os.getloadavg()[0]
-    print(f"{checkout}: template 05, CPU seconds per statement, median of {len(runs)} runs (load {load:.1f})")
+    cache = "warm cache" if args.warm else "fresh cache per run"
+    print(f"{checkout}: template 05, CPU seconds per statement, median of {len(runs)} runs, {cache} (load {load:.1f})")
     for i, (text, _) in enumerate(runs[0]):
         cpu = statistics.median(r[i][1] for r in runs)
         if cpu > 0.05:

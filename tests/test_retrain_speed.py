@@ -96,15 +96,20 @@ def _same_rows(a, b):
 
 def test_plan_and_set_join_once_and_guard_each_window_once(path, monkeypatch):
     cfg = tk.ModelConfig.load(path)
+    cfg.labelled                                              # a report run loads it from the shared cache
     calls = _counting(monkeypatch)
     plan = tk.retraining_plan(cfg, n_resamples=200, explain=False)
-    assert calls == {"guard": N_WEEKS, "join": 1}, calls     # has_labels, the rows and the onset share one join
+    # has_labels, the rows and the onset share one join, derived from cfg.labelled: only the predictions with
+    # several labels are joined again
+    assert calls == {"guard": N_WEEKS, "join": 1}, calls
     tk.retraining_set(cfg, since=cfg.windows[1])
     tk.retraining_set(cfg, since="onset") if plan.onset else None
     tk.retraining_set(cfg, include_reference=True)
     assert calls == {"guard": N_WEEKS, "join": 1}, calls     # the sets re-apply the rules, nothing recomputed
-    tk.retraining_set(cfg, conflicts="latest")                # another conflict rule is another join...
-    assert calls == {"guard": N_WEEKS, "join": 2}, calls     # ...but the same guards
+    tk.retraining_set(cfg, conflicts="latest")                # 'latest' is cfg.labelled itself: no join
+    assert calls == {"guard": N_WEEKS, "join": 1}, calls
+    tk.retraining_set(cfg, conflicts="first")                 # another rule re-joins the several-label rows...
+    assert calls == {"guard": N_WEEKS, "join": 2}, calls     # ...under the same guards
 
 
 @pytest.mark.parametrize("conflicts, keep_checks", [("drop", ("unseen_category",)), ("latest", ()),
@@ -163,17 +168,45 @@ def test_has_matched_labels_answers_as_cfg_labelled(path, tmp_path):
     assert has_matched_labels(cfg) is True and cfg.labelled.has_labels
     clash = _config(tmp_path / "all", conflict_all=True)      # every label conflicts: labelled, with conflicts
     assert clash.labelled.has_labels and has_matched_labels(clash)
-    assert labelled_join(clash).report.n_matched == 0         # the drop join alone would have said "no labels"
+    assert labelled_join(clash).joined["y"].isna().all()     # the drop join alone would have said "no labels"
     plan = tk.retraining_plan(clash, n_resamples=200, explain=False)
     assert "none reach the analysis" not in plan.message      # as before: judged, not "connect the feedback loop"
     bare = tk.ModelConfig(name="bare", baseline=cfg.baseline, production=cfg.production, spec=cfg.spec)
     assert has_matched_labels(bare) is False and not bare.labelled.has_labels
 
 
-def test_labelled_join_is_the_documented_join_and_a_stand_in_config_still_works(path):
+@pytest.mark.parametrize("conflicts", ["drop", "first", "latest"])
+def test_labelled_join_equals_the_full_join_under_each_rule(path, conflicts):
+    """Derived from cfg.labelled, the join equals join_labels' own, column by column, with duplicates (other
+    label_time and inclusion_prob) and conflicts present; label_status as well on this fixture."""
     cfg = tk.ModelConfig.load(path)
-    shared = labelled_join(cfg, "latest")
-    assert labelled_join(cfg, "latest") is shared
-    direct = tk.join_labels(cfg.production_frame, cfg.label_frame, spec=cfg.spec, by="window", conflicts="latest")
+    shared = labelled_join(cfg, conflicts)
+    assert labelled_join(cfg, conflicts) is shared
+    direct = tk.join_labels(cfg.production_frame, cfg.label_frame, spec=cfg.spec, by="window", conflicts=conflicts)
+    assert (direct.n_duplicates, direct.n_conflicts) > (0, 0)
     pd.testing.assert_frame_equal(shared.joined, direct.joined, check_exact=True)
-    assert retrain_data._memo(object()) == {}                # no __dict__ to keep a memo in: nothing kept
+    if conflicts == "latest":
+        assert shared is cfg.labelled
+
+
+def test_ids_written_differently_fall_back_to_the_full_join(tmp_path):
+    """Label ids as text and prediction ids as numbers match only through join_labels' canonical keys: the
+    partial re-join would miss them, so the full join is used, and the result is still the full join's."""
+    cfg = _config(tmp_path)
+    prod = tmp_path / "data" / "production"
+    for part in prod.glob("*/part-0.parquet"):
+        frame = pd.read_parquet(part)
+        frame["id"] = frame["id"].str.replace("P", "").str.replace("-", "0").astype(np.int64)
+        frame.to_parquet(part)
+    labels = pd.read_parquet(tmp_path / "data" / "labels.parquet")
+    labels["id"] = labels["id"].str.replace("P", "").str.replace("-", "0").astype(np.int64).astype(str)
+    labels.to_parquet(tmp_path / "data" / "labels.parquet")
+    cfg = tk.ModelConfig.load(tmp_path / "model.yaml")
+    assert retrain_data._from_shared_join(cfg, "drop") is None
+    direct = tk.join_labels(cfg.production_frame, cfg.label_frame, spec=cfg.spec, by="window", conflicts="drop")
+    assert direct.n_matched > 0 and direct.n_duplicates > 0
+    pd.testing.assert_frame_equal(labelled_join(cfg, "drop").joined, direct.joined, check_exact=True)
+
+
+def test_a_stand_in_config_without_a_dict_keeps_no_memo():
+    assert retrain_data._memo(object()) == {}

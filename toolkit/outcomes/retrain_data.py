@@ -143,10 +143,15 @@ def _memo(config) -> dict:
 
 
 def labelled_join(config, conflicts: str = "drop"):
-    """``join_labels(config.production_frame, config.label_frame, by="window", conflicts=...)`` (a
-    :class:`~toolkit.outcomes.labels.FeedbackReport`), computed once per config and ``conflicts`` rule.
+    """Production joined to the labels file by window under the ``conflicts`` rule, once per config and rule.
 
-    The frame is shared by every caller of one config: read it, do not modify it in place.
+    Unpacks as ``joined, report``; ``.joined`` is the frame. Every number is that of
+    ``join_labels(config.production_frame, config.label_frame, by="window", conflicts=conflicts)``: it is
+    derived from :attr:`ModelConfig.labelled <toolkit.ModelConfig.labelled>` (the join every template shares,
+    conflict rule 'latest', loaded from the report run's cache) by joining again only the predictions with
+    more than one label, the only rows a conflict rule can change (see :func:`_from_shared_join`). The
+    ``report`` (coverage and delays) and ``label_status`` outside those rows are the shared join's. The frame
+    is shared by every caller of one config: read it, do not modify it in place.
 
     >>> joined, feedback = labelled_join(cfg)      # doctest: +SKIP
     >>> labelled_join(cfg) is labelled_join(cfg)    # doctest: +SKIP
@@ -158,9 +163,68 @@ def labelled_join(config, conflicts: str = "drop"):
     memo = _memo(config)
     hit = memo.get(("join", conflicts))
     if hit is None or hit[0] is not production or hit[1] is not labels:
-        hit = (production, labels, join_labels(production, labels, spec=config.spec, by="window", conflicts=conflicts))
+        value = _from_shared_join(config, conflicts)
+        if value is None:
+            value = join_labels(production, labels, spec=config.spec, by="window", conflicts=conflicts)
+        hit = (production, labels, value)
         memo[("join", conflicts)] = hit
     return hit[2]
+
+
+def _from_shared_join(config, conflicts: str):
+    """The ``conflicts`` join from the shared 'latest' one (``config.labelled``), or None when it cannot be
+    derived exactly (another label setup, or the ids of the re-joined rows match differently alone).
+
+    Only predictions with several labels differ between conflict rules: which duplicate's ``label_time`` and
+    ``inclusion_prob`` are kept ('latest' keeps the last, 'drop' and 'first' the first), and whether a
+    conflicting prediction keeps a label. Those predictions' ids are joined again, with every prediction and
+    every label of those ids (so repeated ids match as in the full join), and their rows replace the shared
+    join's. The re-join must match each of these rows with as many labels as the full join did; if not (ids
+    written differently on the two sides), None: the caller joins everything."""
+    from .labels import join_labels
+    from .setup import LabelledProduction
+
+    labelled = config.labelled
+    if getattr(labelled, "setup", None) != "labels file" or config.spec.id is None:
+        return None
+    if conflicts == "latest":
+        return labelled
+    joined, spec = labelled.joined, config.spec
+    n_labels = joined["n_labels"].to_numpy()
+    production, labels = config.production_frame, config.label_frame
+    if len(joined) != len(production) or spec.id not in production.columns or spec.id not in labels.columns:
+        return None
+    several = np.flatnonzero(n_labels > 1)
+    if not len(several):   # one label per prediction at most: every conflict rule joins the same
+        return labelled
+    ids = production[spec.id].iloc[several]
+    rows = np.flatnonzero(production[spec.id].isin(ids).to_numpy())
+    part = production.iloc[rows]
+    if spec.target in part.columns:   # as label_production: the labels file is the source of truth
+        part = part.drop(columns=spec.target)
+    timestamp = spec.timestamp if spec.timestamp and spec.timestamp in part.columns else None
+    again = join_labels(part, labels[labels[spec.id].isin(ids)], spec=spec, timestamp=timestamp, by="window",
+                        conflicts=conflicts).joined
+    if not np.array_equal(again["n_labels"].to_numpy(), n_labels[rows]):
+        return None
+    out = joined.copy()
+    carried = [c for c in labels.columns if c != spec.id]
+    dropped_rows = np.zeros(len(out), dtype=bool)
+    if conflicts == "drop":
+        dropped_rows[rows[again["label_conflict"].to_numpy(dtype=bool)]] = True
+    for column in carried + ["n_labels", "label_conflict", "label_delay"]:
+        values = out[column]
+        if column in carried and dropped_rows.any():
+            # as join_labels does: the dropped labels' columns go missing (an integer target becomes float)
+            values = values.where(~dropped_rows)
+        values = values.copy()
+        values.iloc[rows] = again[column].array
+        out[column] = values
+    status = out["label_status"].to_numpy(copy=True)
+    dropped = again["label_status"].to_numpy() == "conflict dropped"
+    status[rows[dropped]] = "conflict dropped"
+    out["label_status"] = status
+    return LabelledProduction(out, labelled.report, labelled.setup, labelled.target)
 
 
 def has_matched_labels(config) -> bool:
