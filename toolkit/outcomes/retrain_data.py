@@ -237,9 +237,10 @@ def has_matched_labels(config) -> bool:
 
 
 def _window_guard(config, window: str, contract) -> tuple[list, np.ndarray, list]:
-    """``(column-level problems, quarantined positions, their reason texts)`` of one window under the
-    contract's guard, computed once per config, window and contract (the guard is most of the cost of
-    :func:`labelled_rows`; the plan and the retraining set ask for the same windows)."""
+    """``(column-level problems, quarantined positions, their reasons)`` of one window under the contract's
+    guard, each reason parsed into ``[(check, column), ...]``; computed once per config, window and contract
+    (the guard is most of the cost of :func:`labelled_rows`; the plan and the retraining set ask for the same
+    windows)."""
     from ..schema import guard
 
     batch = config.batches[window]
@@ -249,11 +250,21 @@ def _window_guard(config, window: str, contract) -> tuple[list, np.ndarray, list
         # quarantined index == position in the window
         result = guard(batch.reset_index(drop=True), contract, max_failure_share=1.0, strict_columns=False)
         quarantined = result.quarantined
+        texts = quarantined[result.reason_column].astype(str).tolist() if len(quarantined) else []
         value = (window_problems(result.validation, config.spec), quarantined.index.to_numpy(),
-                 quarantined[result.reason_column].astype(str).tolist() if len(quarantined) else [])
+                 [_parse_reason(text) for text in texts])
         hit = (batch, contract, value)
         memo[("guard", window)] = hit
     return hit[2]
+
+
+def _parse_reason(text: str) -> list[tuple[str, str]]:
+    """``"out_of_range: x=5 above ...; unseen_category: c='z' ..."`` -> ``[("out_of_range", "x"), ...]``."""
+    out = []
+    for piece in text.split("; "):
+        m = _PIECE.match(piece)
+        out.append((m.group(1), m.group(2)) if m else (piece.split(":")[0], ""))
+    return out
 
 
 def labelled_rows(config, *, windows: list[str] | None = None, conflicts: str = "drop",
@@ -300,33 +311,34 @@ def labelled_rows(config, *, windows: list[str] | None = None, conflicts: str = 
     pi_col = _inclusion_column(config, joined)
     keep_checks = tuple(keep_checks)
 
-    kept_parts, exclusion_rows, coverage_rows, problem_rows = [], [], [], []
+    # the rules read a few columns per window; the kept rows are taken from ``joined`` once at the end (one
+    # copy of each column, not two per window: string columns held by pyarrow are slow to take)
+    kept_positions, exclusion_rows, coverage_rows, problem_rows = [], [], [], []
     window_col = joined["window"].astype(str).to_numpy()
+    n_labels = joined["n_labels"].to_numpy()
+    conflicted = (joined["label_conflict"].to_numpy(dtype=bool) & joined[spec.target].isna().to_numpy()
+                  if "label_conflict" in joined.columns else None)
     for w in windows:
         positions = np.flatnonzero(window_col == w)
-        part = joined.iloc[positions]
-        eligible = (part["n_labels"].to_numpy() > 0)
-        n_pred, n_elig = len(part), int(eligible.sum())
-        reason = np.full(len(part), "", dtype=object)
-        if "label_conflict" in part.columns:
-            conflict = part["label_conflict"].to_numpy(dtype=bool) & part[spec.target].isna().to_numpy()
-            reason[eligible & conflict] = "label_conflict"
-        problems, quarantined_at, quarantine_text = _window_guard(config, w, contract)
+        eligible = n_labels[positions] > 0
+        n_pred, n_elig = len(positions), int(eligible.sum())
+        reason = np.full(n_pred, "", dtype=object)
+        if conflicted is not None:
+            reason[eligible & conflicted[positions]] = "label_conflict"
+        problems, quarantined_at, quarantine_reasons = _window_guard(config, w, contract)
         for column, check in problems:
             problem_rows.append({"window": w, "column": column, "check": check})
-            if check == "null_rate" and column in part.columns:
-                hit = part[column].isna().to_numpy()
+            if check == "null_rate" and column in joined.columns:
+                hit = joined[column].iloc[positions].isna().to_numpy()
             else:
-                hit = np.ones(len(part), dtype=bool)
+                hit = np.ones(n_pred, dtype=bool)
             free = eligible & (reason == "") & hit
             reason[free] = f"schema_break: {column} {check}"
         # the batch keeps its own index: map quarantined batch rows to positions in this window
-        for pos, text in zip(quarantined_at, quarantine_text):
-            if pos < 0 or pos >= len(part) or not eligible[pos] or reason[pos]:
+        for pos, pieces in zip(quarantined_at, quarantine_reasons):
+            if pos < 0 or pos >= n_pred or not eligible[pos] or reason[pos]:
                 continue
-            for piece in text.split("; "):
-                m = _PIECE.match(piece)
-                code, column = (m.group(1), m.group(2)) if m else (piece.split(":")[0], "")
+            for code, column in pieces:
                 if code not in keep_checks:
                     reason[pos] = f"quarantined: {code} {column}".strip()
                     break
@@ -335,11 +347,11 @@ def labelled_rows(config, *, windows: list[str] | None = None, conflicts: str = 
             counts = pd.Series(reason[excluded]).value_counts()
             exclusion_rows += [{"window": w, "reason": r, "n": int(n)} for r, n in counts.items()]
         keep = eligible & ~excluded
-        kept_parts.append(part[keep])
+        kept_positions.append(positions[keep])
         coverage_rows.append({"window": w, "n_predictions": n_pred, "n_labelled": n_elig,
                               "n_excluded": int(excluded.sum()), "n_kept": int(keep.sum()),
                               "label_coverage": n_elig / n_pred if n_pred else np.nan})
-    kept = pd.concat(kept_parts) if kept_parts else joined.iloc[:0]
+    kept = joined.iloc[np.concatenate(kept_positions)] if kept_positions else joined.iloc[:0]
     frame = _assemble(kept, spec, pi_col)
     label_rule = ("duplicate labels (same value) count once; conflicting labels "
                   + {"drop": "exclude the row (label_conflict)", "latest": "keep the latest label",
