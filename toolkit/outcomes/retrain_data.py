@@ -66,6 +66,9 @@ class LabelledRows:
         Per window: column-level contract errors on features (``window, column, check``).
     n_eligible
         Labelled rows of the chosen windows (before exclusions).
+    joined, feedback
+        The label join the rows come from (:func:`labelled_join`, shared by every call on one config: read
+        it, do not modify it) and its coverage report.
     """
 
     frame: pd.DataFrame
