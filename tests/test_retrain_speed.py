@@ -180,8 +180,10 @@ def test_labelled_join_equals_the_full_join_under_each_rule(path, conflicts):
     """Derived from cfg.labelled, the join equals join_labels' own, column by column, with duplicates (other
     label_time and inclusion_prob) and conflicts present; label_status as well on this fixture."""
     cfg = tk.ModelConfig.load(path)
+    before = cfg.labelled.joined.copy()
     shared = labelled_join(cfg, conflicts)
     assert labelled_join(cfg, conflicts) is shared
+    pd.testing.assert_frame_equal(cfg.labelled.joined, before, check_exact=True)   # the shared join is untouched
     direct = tk.join_labels(cfg.production_frame, cfg.label_frame, spec=cfg.spec, by="window", conflicts=conflicts)
     assert (direct.n_duplicates, direct.n_conflicts) > (0, 0)
     pd.testing.assert_frame_equal(shared.joined, direct.joined, check_exact=True)

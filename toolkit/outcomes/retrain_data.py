@@ -210,7 +210,7 @@ def _from_shared_join(config, conflicts: str):
                         conflicts=conflicts).joined
     if not np.array_equal(again["n_labels"].to_numpy(), n_labels[rows]):
         return None
-    out = joined.copy()
+    out = joined.copy(deep=False)   # the changed columns are replaced below, the others shared (memory)
     carried = [c for c in labels.columns if c != spec.id]
     dropped_rows = np.zeros(len(out), dtype=bool)
     if conflicts == "drop":
