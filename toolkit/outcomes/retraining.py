@@ -38,7 +38,8 @@ import pandas as pd
 
 from .._checks import check_choice, preview
 from .._html import SEVERITY_COLOURS, card, escape, frame_to_html
-from .retrain_data import DESIGN_WEIGHT, clean_features, is_numeric_feature, labelled_rows, reference_rows
+from .retrain_data import (DESIGN_WEIGHT, clean_features, has_matched_labels, is_numeric_feature, labelled_join,
+                           labelled_rows, reference_rows)
 from ..results import Result
 
 __all__ = ["retraining_plan", "RetrainPlan", "retraining_set", "RetrainingSet", "find_onset", "default_learner",
@@ -200,10 +201,8 @@ def find_onset(config, metric: str = "roc_auc", *, joined=None, level: float = 0
     """
     from .realized import performance
 
-    if joined is None:
-        from .labels import join_labels
-
-        joined = join_labels(config.production_frame, config.label_frame, spec=config.spec, by="window").joined
+    if joined is None:   # the join (conflicts 'latest', join_labels' default) once per config
+        joined = labelled_join(config, "latest").joined
     spec = config.spec
     baseline = config.reference if spec.target in config.reference.columns else None
     try:
@@ -483,7 +482,7 @@ def retraining_plan(
         return _unanswered("not_applicable", f"The retraining plan covers binary and regression models; this "
                            f"model's task is {task!r}, so compare retrained candidates by hand with tk.performance.",
                            metric or "", level, min_gain)
-    if not config.labelled.has_labels:
+    if not has_matched_labels(config):   # from the join the plan uses anyway (no second join for the question)
         return _unanswered("wait", "Wait for labels: none reach the analysis (no labels file and no target inside "
                            "production), so retraining cannot be judged; connect the feedback loop first.",
                            metric or _METRICS[task][0], level, min_gain)
@@ -920,10 +919,8 @@ def retraining_set(
     spec = config.spec
     windows = config.windows
     joined = None
-    if since == "onset":
-        from .labels import join_labels
-
-        joined = join_labels(config.production_frame, config.label_frame, spec=spec, by="window", conflicts=conflicts)
+    if since == "onset":   # the join labelled_rows uses below (once per config)
+        joined = labelled_join(config, conflicts)
         since, _, _ = find_onset(config, "roc_auc" if spec.task == "binary" else "mae", joined=joined.joined)
         if since is None:
             raise ValueError("since='onset' but no drop in progress was found (the latest labelled window is not "
