@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .measure import fmt_int
-from .metrics import PROPORTIONS, SCORE_METRICS, BinaryKernel
+from .metrics import PROPORTIONS, SCORE_METRICS, BinaryKernel, resample_counts
 
 __all__ = ["Cells", "OutcomeCounts", "MAX_SCORES", "SCORE_GRID", "delong_counts", "cell_bootstrap", "cell_jackknife",
            "measure_cells", "auc_tie_bound", "floor_to_grid", "check_inclusion"]
@@ -203,9 +203,7 @@ def cell_bootstrap(n: np.ndarray, n_boot: int, rng: np.random.Generator, max_cel
     while done < n_boot:
         b = min(block, n_boot - done)
         if by_rows:
-            idx = cell_of_row[rng.integers(0, total, size=(b, total))]
-            idx += (np.arange(b) * c)[:, None]
-            yield np.bincount(idx.ravel(), minlength=b * c).reshape(b, c).astype(float)
+            yield resample_counts(total, b, rng, cell_of_row, c)
         else:
             yield rng.multinomial(total, n / total, size=b).astype(float)
         done += b
