@@ -29,18 +29,49 @@ def _audit_cells(seed: int, n: int = 600, missing_scores: int = 0) -> Cells:
 
 
 def test_each_metric_gets_exactly_the_resamples_it_would_draw_alone():
-    """Sharing changes which metric sees which random numbers, not their law: every metric's replicates (and
-    interval) equal those of that metric measured alone from the same seed."""
+    """Sharing changes which metric sees which random numbers, not their law: the score metrics (drawn first)
+    equal those measured alone from the same seed, and the label metrics those measured alone from the
+    generator the score metrics left."""
     cells = _audit_cells(1)
     shared = measure_cells_many(cells, METRICS, n_boot=300, rng=np.random.default_rng(9), weight_column="pi")
-    for m in METRICS:
-        alone = measure_cells(cells, m, n_boot=300, rng=np.random.default_rng(9), weight_column="pi")
-        assert shared[m].method == alone.method and shared[m].notes == alone.notes, m
-        np.testing.assert_array_equal([shared[m].value, shared[m].lower, shared[m].upper, shared[m].se],
-                                      [alone.value, alone.lower, alone.upper, alone.se])
-        if alone.boot is not None:
-            np.testing.assert_array_equal(shared[m].boot, alone.boot)
+    rng = np.random.default_rng(9)
+    for family in (["roc_auc", "brier", "log_loss", "ece"], ["accuracy", "precision", "recall", "f1"]):
+        state = rng.bit_generator.state
+        for m in family:
+            rng.bit_generator.state = state          # each metric alone, from where its family starts
+            alone = measure_cells(cells, m, n_boot=300, rng=rng, weight_column="pi")
+            assert shared[m].method == alone.method and shared[m].notes == alone.notes, m
+            np.testing.assert_array_equal([shared[m].value, shared[m].lower, shared[m].upper, shared[m].se],
+                                          [alone.value, alone.lower, alone.upper, alone.se])
+            if alone.boot is not None:
+                np.testing.assert_array_equal(shared[m].boot, alone.boot)
+        rng.bit_generator.state = state              # then on, as the shared call went
+        measure_cells_many(cells, family, n_boot=300, rng=rng, weight_column="pi")
     assert shared["ece"].boot is None and np.isnan(shared["ece"].lower)      # descriptive, as alone
+
+
+def test_label_metrics_resample_the_merged_cells_with_the_row_bootstraps_law():
+    """Label metrics resample cells merged on (label, prediction, inclusion prob.): their replicates have the
+    distribution of a bootstrap of the rows (KS test against rows resampled one by one), and their jackknife
+    is the exact delete-one jackknife (same acceleration as leaving each row out)."""
+    from scipy import stats
+
+    from toolkit.outcomes.metrics import bootstrap_counts
+
+    cells = _audit_cells(5, n=400)
+    rows = cells.to_frame().loc[lambda f: f.index.repeat(f["n"])]
+    y, p, w = rows["y"].to_numpy(), rows["p"].to_numpy(), 1 / rows["pi"].to_numpy()
+    kernel = BinaryKernel(prediction=p)
+    by_rows = np.concatenate([kernel("f1", y, c * w) for c in bootstrap_counts(len(y), 4000,
+                                                                              np.random.default_rng(1))])
+    merged = measure_cells(cells, "f1", n_boot=4000, rng=np.random.default_rng(2), weight_column="pi")
+    assert stats.ks_2samp(by_rows, merged.boot).pvalue > 0.01
+    assert abs(by_rows.std() - merged.boot.std()) < 0.05 * by_rows.std()
+    # BCa from the row jackknife (every row left out in turn) gives the merged cells' interval
+    from toolkit.outcomes.intervals import bca_interval
+
+    jack = kernel("f1", y, np.where(np.eye(len(y), dtype=bool), 0.0, w))
+    assert bca_interval(merged.boot, merged.value, jack) == pytest.approx((merged.lower, merged.upper), abs=1e-12)
 
 
 def test_metrics_that_drop_different_rows_get_their_own_resamples():

@@ -255,14 +255,19 @@ def measure_cells_many(cells: Cells, metrics, *, level: float = 0.95, n_boot: in
                        weight_column: str | None = None) -> dict:
     """``{metric: Measure}`` for several binary metrics of one window, as :func:`measure_cells` gives each.
 
-    The metrics whose interval is a bootstrap share one stream of resamples (common random numbers): the
-    ``n_boot`` multinomial resamples of the cells are drawn once for every metric that uses the same rows
-    (score metrics drop the cells without a score, label metrics those without a prediction: where the two
-    differ, each set of rows gets its own resamples, so every metric's counts are a row bootstrap of its own
-    rows), and so is the jackknife of the BCa acceleration. Each metric's replicates have exactly the
-    distribution they had with draws of their own, so its interval keeps its method and coverage; only the
-    Monte Carlo noise becomes shared between metrics (it was independent). The resamples are drawn and
-    evaluated in chunks of :data:`CHUNK_CELLS` entries, so memory stays bounded on large windows.
+    The metrics whose interval is a bootstrap share their resamples (common random numbers), drawn per
+    *family* of metrics that read the same columns: label metrics (accuracy, precision, recall, F1) read
+    only the label, prediction and inclusion probability of a row, score metrics (ROC AUC, Brier, log-loss)
+    the label, score and inclusion probability. Each family resamples the kept cells merged on what it reads
+    (exact: a row bootstrap summed over rows that its metrics cannot tell apart is the multinomial over the
+    merged cells, as :func:`cell_bootstrap` does for cells), so the label metrics' resamples are drawn over at
+    most 4 x (inclusion probabilities) cells instead of one per distinct score, and the BCa jackknife of the
+    merged cells is the exact delete-one jackknife of the rows. Metrics that drop different rows (score
+    metrics drop rows without a score, label metrics rows without a prediction) never share counts: every
+    metric's counts are a row bootstrap of its own rows. Each metric's replicates have exactly the
+    distribution of a row bootstrap, so its interval keeps its method and coverage; only the Monte Carlo
+    noise is shared between metrics of a family (it was independent). The resamples are drawn and evaluated
+    in chunks of :data:`CHUNK_CELLS` entries, so memory stays bounded on large windows.
 
     Examples
     --------
@@ -278,10 +283,11 @@ def measure_cells_many(cells: Cells, metrics, *, level: float = 0.95, n_boot: in
     """
     rng = rng if rng is not None else np.random.default_rng(0)
     started = {m: _measure_start(cells, m, level, score_name) for m in metrics}
-    groups: dict = {}   # resampled rows (the keep mask) -> metrics that bootstrap them, in metric order
+    groups: dict = {}   # (resampled rows, family) -> metrics that bootstrap them, in metric order
     for m, (out, job) in started.items():
         if job is not None:
-            groups.setdefault(job["keep"].tobytes(), []).append(job)
+            family = "score" if m in SCORE_METRICS else "label"
+            groups.setdefault((job["keep"].tobytes(), family), []).append(job)
     for jobs in groups.values():
         _bootstrap(cells, jobs, level, n_boot, rng, keep_boot)
     results = {}
@@ -360,36 +366,46 @@ def _measure_start(cells: Cells, metric: str, level: float, score_name: str | No
         out.notes.append("ECE is biased upward at small n and has no valid interval here; compare it only "
                          "between windows of similar size")
         return out, None
-    return out, {"metric": metric, "out": out, "keep": keep, "value": value, "kernel": kernel,
-                 "predicted": predicted}
+    return out, {"metric": metric, "out": out, "keep": keep, "value": value, "predicted": predicted}
+
+
+def _merged_for(cells: Cells, keep: np.ndarray, scored: bool):
+    """The kept cells merged on what a family of metrics reads: ``(y, s or p, pi, n)``, sorted (by score
+    first for score metrics, as the AUC kernel wants)."""
+    cols = (cells.s, cells.y, cells.pi) if scored else (cells.y, cells.p, cells.pi)
+    key, inverse = np.unique(np.column_stack([c[keep] for c in cols]), axis=0, return_inverse=True)
+    n = np.bincount(inverse.ravel(), weights=cells.n[keep], minlength=len(key)).round().astype(np.int64)
+    if scored:
+        return key[:, 1], key[:, 0], key[:, 2], n
+    return key[:, 0], key[:, 1], key[:, 2], n
 
 
 def _bootstrap(cells: Cells, jobs: list, level: float, n_boot: int, rng: np.random.Generator,
                keep_boot: bool) -> None:
-    """Bootstrap intervals of the metrics in ``jobs`` (all on the same kept cells) from one stream of
-    resamples and one jackknife (see :func:`measure_cells_many`)."""
+    """Bootstrap intervals of the metrics in ``jobs`` (one family, all on the same kept cells) from one stream
+    of resamples of the merged cells and one jackknife (see :func:`measure_cells_many`)."""
     from .intervals import StudentizedRatio, bca_interval
     from .realized import STUDENTIZED, weighted_auc_interval
 
     keep = jobs[0]["keep"]
-    y, pi, n = cells.y[keep], cells.pi[keep], cells.n[keep]
+    scored = jobs[0]["metric"] in SCORE_METRICS
+    y, v, pi, n = _merged_for(cells, keep, scored)
+    kernel = BinaryKernel(score=v) if scored else BinaryKernel(prediction=v)
     w = 1.0 / pi
     nf = n.astype(float)
     stud = {}
     for j in jobs:
         if j["metric"] in STUDENTIZED:
-            a, b, transform = j["kernel"].ratio_terms(j["metric"], y)
+            a, b, transform = kernel.ratio_terms(j["metric"], y)
             stud[j["metric"]] = StudentizedRatio(a, b, w, level, transform, multiplicity=nf)
     boots = {j["metric"]: [] for j in jobs if j["metric"] not in STUDENTIZED}
     for counts in cell_bootstrap(n, n_boot, rng, max_cells=CHUNK_CELLS):
         cw = counts * w if boots else None
-        for j in jobs:
-            m = j["metric"]
-            if m in stud:
-                stud[m].add(counts)
-            else:
-                boots[m].append(j["kernel"](m, y, cw))
-    jack = None
+        for m in stud:
+            stud[m].add(counts)
+        for m in boots:
+            boots[m].append(kernel(m, y, cw))
+    jack = jack_weights = None
     if boots:
         jack_counts, jack_weights = cell_jackknife(n, rng)
         jack = jack_counts * w
@@ -400,7 +416,7 @@ def _bootstrap(cells: Cells, jobs: list, level: float, n_boot: int, rng: np.rand
             out.method = "weighted studentized bootstrap" if out.weighted else "studentized bootstrap"
         else:
             boot = np.concatenate(boots[m])
-            b_low, b_high = bca_interval(boot, value, j["kernel"](m, y, jack), level, jack_weights=jack_weights)
+            b_low, b_high = bca_interval(boot, value, kernel(m, y, jack), level, jack_weights=jack_weights)
             if m == "roc_auc":  # weighted AUC: the union with the boundary-safe logit interval (see measure)
                 pos, neg = y == 1, y == 0
                 weighted_auc_interval(out, value, boot, (b_low, b_high), level,
@@ -413,7 +429,7 @@ def _bootstrap(cells: Cells, jobs: list, level: float, n_boot: int, rng: np.rand
         if keep_boot:
             out.boot = boot
         if m in PROPORTIONS:
-            out.n_denominator = float({"accuracy": out.n, "recall": int(n[y == 1].sum()),
+            out.n_denominator = float({"accuracy": out.n, "recall": out.n_positive,
                                        "precision": j["predicted"]}[m])
 
 
