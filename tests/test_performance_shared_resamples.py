@@ -167,3 +167,28 @@ def test_performance_report_draws_once_per_window_and_is_reproducible():
     width = (one["upper"] - one["lower"]).to_numpy()
     for col in ("lower", "upper"):
         assert np.all(np.abs(one[col] - apart[col]).to_numpy() <= 0.1 * width), col
+
+
+@pytest.mark.parametrize("metric,weighted", [("roc_auc", True), ("f1", False), ("accuracy", True), ("roc_auc", False)])
+def test_measure_se_only_is_the_full_measures_standard_error(metric, weighted):
+    """interval="se" (what attribute_drop's segment tests use) gives the value and SE of the full measure from the
+    same seed, without the jackknife and interval; analytic SEs (DeLong, Wilson) are unchanged."""
+    from toolkit.outcomes.measure import resolve_roles
+    from toolkit.outcomes.realized import measure, prepare
+
+    rng = np.random.default_rng(4)
+    n = 700
+    y = (rng.random(n) < 0.35).astype(int)
+    s = np.clip(rng.normal(0.35 + 0.3 * y, 0.18), 0.001, 0.999)
+    frame = pd.DataFrame({"y": y, "s": s, "pi": np.where(s >= 0.5, 0.7, 0.2) if weighted else 1.0})
+    roles = resolve_roles(frame, None, target="y", score="s", threshold=0.5)
+    prep = prepare(frame, roles, (metric,), "pi")
+    rows = np.arange(n)
+    full = measure(prep, rows, metric, n_boot=300, rng=np.random.default_rng(1))
+    se_only = measure(prep, rows, metric, n_boot=300, rng=np.random.default_rng(1), interval="se")
+    assert se_only.value == full.value and se_only.se == full.se and se_only.n == full.n
+    if full.method in ("DeLong", "Wilson"):
+        assert se_only.method == full.method and se_only.lower == full.lower
+    else:
+        assert se_only.method.endswith("bootstrap SE") and np.isnan(se_only.lower)
+        np.testing.assert_array_equal(se_only.boot, full.boot)

@@ -337,8 +337,12 @@ def _segments_for(col, names, r_lab, c_lab, ref, cur, ref_rows, cur_rows, metric
         if not in_r.any() and not in_c.any():
             continue
         share_r, share_c = w_r[in_r].sum() / total_r, w_c[in_c].sum() / total_c
-        mr = measure(ref, ref_rows[in_r], metric, level=level, n_boot=100, rng=rng) if in_r.sum() else None
-        mc = measure(cur, cur_rows[in_c], metric, level=level, n_boot=100, rng=rng) if in_c.sum() else None
+        # the segment's test needs each side's value and standard error only (compare: Wald difference of
+        # independent estimates), so the BCa jackknife and intervals are not computed
+        mr = measure(ref, ref_rows[in_r], metric, level=level, n_boot=100, rng=rng, keep_boot=False,
+                     interval="se") if in_r.sum() else None
+        mc = measure(cur, cur_rows[in_c], metric, level=level, n_boot=100, rng=rng, keep_boot=False,
+                     interval="se") if in_c.sum() else None
         vr = mr.value if mr else np.nan
         vc = mc.value if mc else np.nan
         delta, _, _, p = compare(mc, mr, level) if (mr and mc) else (np.nan,) * 4

@@ -202,9 +202,15 @@ def usable_rows(prep: Prepared, rows: np.ndarray, metric: str) -> tuple[np.ndarr
 
 def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.95, n_boot: int = 1000,
             rng: np.random.Generator | None = None, keep_boot: bool = True, force_bootstrap: bool = False,
-            interval: bool = True) -> Measure:
+            interval: bool | str = True) -> Measure:
     """Value, interval and standard error of ``metric`` over ``rows`` (positions into ``prep``);
-    ``interval=False`` computes the value (and notes) only."""
+    ``interval=False`` computes the value (and notes) only; ``interval="se"`` the value and its standard
+    error (the same analytic or bootstrap SE, without the BCa jackknife and interval built on it).
+
+    Bootstrap resamples are drawn and evaluated in chunks of
+    :data:`~toolkit.outcomes.counts.CHUNK_CELLS` entries (the same seeded draws as any block size)."""
+    from .counts import CHUNK_CELLS
+
     rng = rng if rng is not None else np.random.default_rng(0)
     rows, notes = usable_rows(prep, np.asarray(rows, dtype=np.int64), metric)
     task = prep.roles.task
@@ -276,7 +282,7 @@ def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.9
             # delta-method SE; corrects the skew of losses that BCa leaves at small n
             a, b, transform = terms
             out.lower, out.upper, _, boot = studentized_ratio_interval(
-                a, b, w, bootstrap_counts(len(rows), n_boot, rng), level, transform)
+                a, b, w, bootstrap_counts(len(rows), n_boot, rng, CHUNK_CELLS), level, transform)
             out.method = "weighted studentized bootstrap" if out.weighted else "studentized bootstrap"
             # RMSE rests on the squared errors (skew ~ the errors' kurtosis) and MAPE on |error| / |target|
             # (unbounded when targets come near 0): with heavy tails no bootstrap reaches 95% at n = 50-200
@@ -292,17 +298,23 @@ def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.9
             # weighted AUC: BCa collapses to [1, 1] when the sample AUC is 1; the boundary-safe logit interval
             # (bootstrap SE, Kish effective class sizes) does not
             boot = np.concatenate([kernel(metric, y, counts * w)
-                                   for counts in bootstrap_counts(len(rows), n_boot, rng)])
-            bca = bca_interval(boot, value, kernel(metric, y, jackknife_weights(w, rng)), level)
-            pos, neg = w[y == 1], w[y == 0]
-            weighted_auc_interval(out, value, boot, bca, level, pos.sum() ** 2 / np.sum(pos**2),
-                                  neg.sum() ** 2 / np.sum(neg**2))
+                                   for counts in bootstrap_counts(len(rows), n_boot, rng, CHUNK_CELLS)])
+            if interval == "se":
+                out.method = "weighted bootstrap SE" if out.weighted else "bootstrap SE"
+            else:
+                bca = bca_interval(boot, value, kernel(metric, y, jackknife_weights(w, rng)), level)
+                pos, neg = w[y == 1], w[y == 0]
+                weighted_auc_interval(out, value, boot, bca, level, pos.sum() ** 2 / np.sum(pos**2),
+                                      neg.sum() ** 2 / np.sum(neg**2))
         else:
             boot = np.concatenate([kernel(metric, y, counts * w)
-                                   for counts in bootstrap_counts(len(rows), n_boot, rng)])
-            jack = kernel(metric, y, jackknife_weights(w, rng))
-            out.lower, out.upper = bca_interval(boot, value, jack, level)
-            out.method = "weighted BCa bootstrap" if out.weighted else "BCa bootstrap"
+                                   for counts in bootstrap_counts(len(rows), n_boot, rng, CHUNK_CELLS)])
+            if interval == "se":
+                out.method = "weighted bootstrap SE" if out.weighted else "bootstrap SE"
+            else:
+                jack = kernel(metric, y, jackknife_weights(w, rng))
+                out.lower, out.upper = bca_interval(boot, value, jack, level)
+                out.method = "weighted BCa bootstrap" if out.weighted else "BCa bootstrap"
             n_eff = w.sum() ** 2 / np.sum(w**2)
             if metric == "macro_f1" and out.weighted and n_eff < 100:
                 # a mean of per-class ratios, several with a handful of weighted rows: simulated coverage 77% at
