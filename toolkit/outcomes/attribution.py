@@ -379,30 +379,45 @@ def _fit_bin_effects(y, offset, codes, k, w, family):
 
     Binary: logistic regression with the model's log-odds as offset (IRLS). Otherwise: least squares
     on the residual ``y - offset``. Returns the effects ``g_1..g_{k-1}`` and their sandwich covariance.
+    The design ``X`` (intercept and the indicators of bins 1..k-1) is never built: each of its products is a
+    sum per bin (``X' diag(v) X`` has the total in the corner and the bins' sums on its first row, column and
+    diagonal), the same algebra in O(rows) per step instead of O(rows x k^2).
     """
-    X = np.zeros((len(y), k))
-    X[:, 0] = 1.0
-    X[np.arange(len(y))[codes > 0], codes[codes > 0]] = 1.0
+    codes = np.asarray(codes, dtype=np.int64)
+    diag = np.arange(1, k)
+
+    def gram(v):        # X' diag(v) X
+        per = np.bincount(codes, weights=v, minlength=k)
+        g = np.zeros((k, k))
+        g[0, 0] = v.sum()
+        g[0, 1:] = g[1:, 0] = g[diag, diag] = per[1:]
+        return g
+
+    def xt(v):          # X' v
+        return np.r_[v.sum(), np.bincount(codes, weights=v, minlength=k)[1:]]
+
+    def xb(beta):       # X beta
+        return beta[0] + np.r_[0.0, beta[1:]][codes]
+
     beta = np.zeros(k)
     if family == "binomial":
         for _ in range(50):
-            eta = offset + X @ beta
-            mu = special.expit(eta)
+            mu = special.expit(offset + xb(beta))
             var = np.maximum(mu * (1 - mu), 1e-9)
-            hess = (X * (w * var)[:, None]).T @ X + 1e-6 * np.eye(k)
-            step = np.linalg.solve(hess, X.T @ (w * (y - mu)))
+            hess = gram(w * var) + 1e-6 * np.eye(k)
+            step = np.linalg.solve(hess, xt(w * (y - mu)))
             beta = np.clip(beta + np.clip(step, -5, 5), -30, 30)
             if np.max(np.abs(step)) < 1e-8:
                 break
-        mu = special.expit(offset + X @ beta)
-        bread = np.linalg.inv((X * (w * np.maximum(mu * (1 - mu), 1e-9))[:, None]).T @ X + 1e-6 * np.eye(k))
+        mu = special.expit(offset + xb(beta))
+        bread = np.linalg.inv(gram(w * np.maximum(mu * (1 - mu), 1e-9)) + 1e-6 * np.eye(k))
     else:
-        xtwx = (X * w[:, None]).T @ X + 1e-9 * np.eye(k)
-        beta = np.linalg.solve(xtwx, X.T @ (w * (y - offset)))
-        mu = offset + X @ beta
+        xtwx = gram(w) + 1e-9 * np.eye(k)
+        beta = np.linalg.solve(xtwx, xt(w * (y - offset)))
+        mu = offset + xb(beta)
         bread = np.linalg.inv(xtwx)
-    score = X * (w * (y - mu))[:, None]
-    cov = bread @ (score.T @ score) @ bread
+    u = w * (y - mu)
+    cov = bread @ gram(u * u) @ bread    # the score's outer product X' diag(u^2) X
     return beta[1:], cov[1:, 1:]
 
 
@@ -458,8 +473,9 @@ def _relationship(col, names, r_lab, c_lab, ref, cur, roles, min_rows=10):
     family = "binomial" if binary else "gaussian"
 
     def effects(y, offset, labs, ok, w):
-        in_kept = ok & np.isin(labs, order)
-        codes = np.array([code_of[v] for v in labs[in_kept]], dtype=np.int64)
+        all_codes = pd.Categorical(labs, categories=order).codes     # -1: a bin left out (too few rows)
+        in_kept = ok & (all_codes >= 0)
+        codes = all_codes[in_kept].astype(np.int64)
         return _fit_bin_effects(y[in_kept], offset[in_kept], codes, len(order), w[in_kept], family)
 
     try:
