@@ -31,6 +31,7 @@ from .._compat import renamed_arguments
 from ..spec import ModelSpec, RoleOverrides
 from .measure import fmt_int, resolve_roles, shared_doc
 from .intervals import percentile_interval
+from .counts import CHUNK_CELLS
 from .metrics import HIGHER_IS_BETTER, bootstrap_counts
 from .realized import _kernel, compare, measure, prepare, resolve_metrics, usable_rows
 from ..results import Result
@@ -251,10 +252,11 @@ def attribute_drop(
     shifted = float(k_ref(metric, y_ref, w_ref * ratio)[0])
     ess = float((w_ref * ratio).sum() ** 2 / ((w_ref * ratio) ** 2).sum())
     b_ref, b_shift, b_cur = [], [], []
-    for counts in bootstrap_counts(len(ref_rows), n_resamples, rng):
+    # cache-sized blocks (the same draws as any block size): both kernels read a block while it is in cache
+    for counts in bootstrap_counts(len(ref_rows), n_resamples, rng, CHUNK_CELLS):
         b_ref.append(k_ref(metric, y_ref, counts * w_ref))
         b_shift.append(k_ref(metric, y_ref, counts * w_ref * ratio))
-    for counts in bootstrap_counts(len(cur_rows), n_resamples, rng):
+    for counts in bootstrap_counts(len(cur_rows), n_resamples, rng, CHUNK_CELLS):
         b_cur.append(k_cur(metric, y_cur, counts * w_cur))
     b_ref, b_shift, b_cur = map(np.concatenate, (b_ref, b_shift, b_cur))
     split_rows = []
@@ -337,11 +339,11 @@ def _segments_for(col, names, r_lab, c_lab, ref, cur, ref_rows, cur_rows, metric
         if not in_r.any() and not in_c.any():
             continue
         share_r, share_c = w_r[in_r].sum() / total_r, w_c[in_c].sum() / total_c
-        # the segment's test needs each side's value and standard error only (compare: Wald difference of
-        # independent estimates), so the BCa jackknife and intervals are not computed
-        mr = measure(ref, ref_rows[in_r], metric, level=level, n_boot=100, rng=rng, keep_boot=False,
+        # the segment's test reads each side's value, standard error and replicates only (compare), so the
+        # BCa jackknife and the intervals are not computed
+        mr = measure(ref, ref_rows[in_r], metric, level=level, n_boot=100, rng=rng,
                      interval="se") if in_r.sum() else None
-        mc = measure(cur, cur_rows[in_c], metric, level=level, n_boot=100, rng=rng, keep_boot=False,
+        mc = measure(cur, cur_rows[in_c], metric, level=level, n_boot=100, rng=rng,
                      interval="se") if in_c.sum() else None
         vr = mr.value if mr else np.nan
         vc = mc.value if mc else np.nan
