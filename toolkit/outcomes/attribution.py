@@ -86,6 +86,15 @@ def _kind(roles, frame: pd.DataFrame, column: str) -> Kind:
     return infer_kind(frame[column])
 
 
+def _codes(labels: np.ndarray, names) -> np.ndarray:
+    """Position of each label in ``names`` (-1 when absent), hashing the few distinct labels once: the
+    segment loops compare small integers instead of every row's string, once per segment."""
+    codes, uniques = pd.factorize(labels)
+    position = {name: i for i, name in enumerate(names)}
+    lookup = np.array([position.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
+    return lookup[codes]        # factorize codes a missing label -1: the lookup's last entry
+
+
 # -- domain classifier -------------------------------------------------------------------------------------
 
 def _density_ratio(reference, current, features, kinds, random_state, max_weight, max_rows=10_000):
@@ -329,13 +338,13 @@ BIN_COLUMNS = ["feature", "bin", "n_reference", "n_current", "label_rate_referen
 
 def _segments_for(col, names, r_lab, c_lab, ref, cur, ref_rows, cur_rows, metric, m_ref, m_cur, level, rng):
     out = []
-    r_seg, c_seg = r_lab[ref_rows], c_lab[cur_rows]
+    r_seg, c_seg = _codes(r_lab, names)[ref_rows], _codes(c_lab, names)[cur_rows]
     w_r, w_c = ref.weights[ref_rows], cur.weights[cur_rows]
     total_r, total_c = w_r.sum(), w_c.sum()
     additive = metric in _ADDITIVE
     k_ref, k_cur = _kernel(ref, ref_rows), _kernel(cur, cur_rows)
-    for name in names:
-        in_r, in_c = r_seg == name, c_seg == name
+    for i, name in enumerate(names):
+        in_r, in_c = r_seg == i, c_seg == i
         if not in_r.any() and not in_c.any():
             continue
         share_r, share_c = w_r[in_r].sum() / total_r, w_c[in_c].sum() / total_c
@@ -450,8 +459,9 @@ def _relationship(col, names, r_lab, c_lab, ref, cur, roles, min_rows=10):
     yc, oc, ec, okc = parts(cur, c_lab)
     wr, wc = ref.weights, cur.weights
     kept, bins, shares_r, shares_c = [], [], [], []
-    for name in names:
-        ir, ic = okr & (r_lab == name), okc & (c_lab == name)
+    r_code, c_code = _codes(r_lab, names), _codes(c_lab, names)
+    for i, name in enumerate(names):
+        ir, ic = okr & (r_code == i), okc & (c_code == i)
         shares_r.append(wr[ir].sum())
         shares_c.append(wc[ic].sum())
         if ir.sum() < min_rows or ic.sum() < min_rows:
@@ -475,7 +485,7 @@ def _relationship(col, names, r_lab, c_lab, ref, cur, roles, min_rows=10):
     family = "binomial" if binary else "gaussian"
 
     def effects(y, offset, labs, ok, w):
-        all_codes = pd.Categorical(labs, categories=order).codes     # -1: a bin left out (too few rows)
+        all_codes = _codes(labs, order)         # -1: a bin left out (too few rows)
         in_kept = ok & (all_codes >= 0)
         codes = all_codes[in_kept].astype(np.int64)
         return _fit_bin_effects(y[in_kept], offset[in_kept], codes, len(order), w[in_kept], family)
