@@ -192,3 +192,17 @@ def test_measure_se_only_is_the_full_measures_standard_error(metric, weighted):
     else:
         assert se_only.method.endswith("bootstrap SE") and np.isnan(se_only.lower)
         np.testing.assert_array_equal(se_only.boot, full.boot)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_unique_rows_is_numpys_row_unique(seed):
+    """The mixed-radix merge of cells gives np.unique(axis=0)'s rows, order and inverse exactly."""
+    from toolkit.outcomes.counts import unique_rows
+
+    rng = np.random.default_rng(seed)
+    n = 2000
+    cols = [np.round(rng.random(n), 2), (rng.random(n) < 0.3).astype(float), rng.choice([0.2, 0.5, 1.0], n)]
+    key, inverse = unique_rows(cols)
+    want, want_inverse = np.unique(np.column_stack(cols), axis=0, return_inverse=True)
+    np.testing.assert_array_equal(np.column_stack(key), want)
+    np.testing.assert_array_equal(inverse, want_inverse.ravel())

@@ -373,11 +373,28 @@ def _merged_for(cells: Cells, keep: np.ndarray, scored: bool):
     """The kept cells merged on what a family of metrics reads: ``(y, s or p, pi, n)``, sorted (by score
     first for score metrics, as the AUC kernel wants)."""
     cols = (cells.s, cells.y, cells.pi) if scored else (cells.y, cells.p, cells.pi)
-    key, inverse = np.unique(np.column_stack([c[keep] for c in cols]), axis=0, return_inverse=True)
-    n = np.bincount(inverse.ravel(), weights=cells.n[keep], minlength=len(key)).round().astype(np.int64)
+    key, inverse = unique_rows([c[keep] for c in cols])
+    n = np.bincount(inverse, weights=cells.n[keep], minlength=len(key[0])).round().astype(np.int64)
     if scored:
-        return key[:, 1], key[:, 0], key[:, 2], n
-    return key[:, 0], key[:, 1], key[:, 2], n
+        return key[1], key[0], key[2], n
+    return key[0], key[1], key[2], n
+
+
+def unique_rows(columns: list) -> tuple[list, np.ndarray]:
+    """Distinct rows of aligned float columns (no NaN), in lexicographic order, and each row's index among them:
+    ``np.unique(np.column_stack(columns), axis=0, return_inverse=True)`` without its row-wise sort, from one
+    sort per column and one of a mixed-radix integer code (the order of the codes is the rows' order)."""
+    codes, values, radix = np.zeros(len(columns[0]), dtype=np.int64), [], 1
+    for col in columns:
+        v, inv = np.unique(col, return_inverse=True)
+        radix *= max(v.size, 1)
+        if radix >= 2**62:     # the code would overflow: sort the rows themselves
+            key, inverse = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
+            return [key[:, i] for i in range(len(columns))], inverse.ravel()
+        codes = codes * v.size + inv.ravel()
+        values.append((v, inv.ravel()))
+    distinct, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    return [v[inv[first]] for v, inv in values], inverse.ravel()
 
 
 def _bootstrap(cells: Cells, jobs: list, level: float, n_boot: int, rng: np.random.Generator,
