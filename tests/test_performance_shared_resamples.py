@@ -206,3 +206,22 @@ def test_unique_rows_is_numpys_row_unique(seed):
     want, want_inverse = np.unique(np.column_stack(cols), axis=0, return_inverse=True)
     np.testing.assert_array_equal(np.column_stack(key), want)
     np.testing.assert_array_equal(inverse, want_inverse.ravel())
+
+
+def test_cells_from_frame_merge_like_the_pandas_groupby():
+    """Cells.from_frame (per-column codes) gives the cells, canonical order and integer counts of the pandas
+    group-by it replaced, with missing scores and predictions (NaN, sorted last) and large counts."""
+    from toolkit.outcomes.counts import CELL_COLUMNS
+
+    rng = np.random.default_rng(12)
+    m = 5000
+    frame = pd.DataFrame({"y": (rng.random(m) < 0.4).astype(float), "s": np.round(rng.random(m), 2),
+                          "p": rng.choice([0.0, 1.0, np.nan], m), "pi": rng.choice([0.25, 1.0], m),
+                          "n": rng.integers(1, 2**40, m)})
+    frame.loc[rng.random(m) < 0.05, "s"] = np.nan
+    got = Cells.from_frame(frame)
+    g = frame.groupby(CELL_COLUMNS[:4], dropna=False, sort=False)["n"].sum().reset_index()
+    g = g.sort_values(["s", "y", "p", "pi"], kind="mergesort", na_position="last").reset_index(drop=True)
+    for c in CELL_COLUMNS:
+        np.testing.assert_array_equal(getattr(got, c), g[c].to_numpy(), err_msg=c)
+    assert got.n.dtype == np.int64 and np.isnan(got.s[-1])

@@ -98,12 +98,20 @@ class Cells:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, floored: bool = False) -> "Cells":
         """Cells from a frame ``y, s, p, pi, n`` (rows of identical values are merged; order is canonical)."""
-        f = pd.DataFrame({c: pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in CELL_COLUMNS[:4]})
-        f["n"] = np.asarray(frame["n"], dtype=np.int64)
-        g = f.groupby(CELL_COLUMNS[:4], dropna=False, sort=False)["n"].sum().reset_index()
-        g = g.sort_values(["s", "y", "p", "pi"], kind="mergesort", na_position="last").reset_index(drop=True)
-        return cls(g["y"].to_numpy(float), g["s"].to_numpy(float), g["p"].to_numpy(float), g["pi"].to_numpy(float),
-                   g["n"].to_numpy(np.int64), floored)
+        cols = {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+                for c in CELL_COLUMNS[:4]}
+        n = np.asarray(frame["n"], dtype=np.int64)
+        merged = unique_rows([cols["s"], cols["y"], cols["p"], cols["pi"]], fallback=False)
+        if merged is None:      # too many distinct values for one integer code: group with pandas
+            f = pd.DataFrame(cols).assign(n=n)
+            g = f.groupby(CELL_COLUMNS[:4], dropna=False, sort=False)["n"].sum().reset_index()
+            g = g.sort_values(["s", "y", "p", "pi"], kind="mergesort", na_position="last").reset_index(drop=True)
+            return cls(g["y"].to_numpy(float), g["s"].to_numpy(float), g["p"].to_numpy(float),
+                       g["pi"].to_numpy(float), g["n"].to_numpy(np.int64), floored)
+        (s, y, p, pi), inverse = merged
+        total = np.zeros(len(s), dtype=np.int64)
+        np.add.at(total, inverse, n)        # integer sums (a float bincount would round above 2**53)
+        return cls(y, s, p, pi, total, floored)
 
     @classmethod
     def from_rows(cls, y, s=None, p=None, pi=None, *, max_scores: int = MAX_SCORES) -> "Cells":
@@ -380,15 +388,19 @@ def _merged_for(cells: Cells, keep: np.ndarray, scored: bool):
     return key[0], key[1], key[2], n
 
 
-def unique_rows(columns: list) -> tuple[list, np.ndarray]:
-    """Distinct rows of aligned float columns (no NaN), in lexicographic order, and each row's index among them:
+def unique_rows(columns: list, fallback: bool = True):
+    """Distinct rows of aligned float columns, in lexicographic order, and each row's index among them:
     ``np.unique(np.column_stack(columns), axis=0, return_inverse=True)`` without its row-wise sort, from one
-    sort per column and one of a mixed-radix integer code (the order of the codes is the rows' order)."""
+    sort per column and one of a mixed-radix integer code (the order of the codes is the rows' order). NaN is
+    one value, sorted last in its column (``np.unique``'s ``equal_nan``; pandas' ``na_position="last"``).
+    When the code would overflow: ``np.unique(axis=0)`` (columns without NaN), or None if not ``fallback``."""
     codes, values, radix = np.zeros(len(columns[0]), dtype=np.int64), [], 1
     for col in columns:
         v, inv = np.unique(col, return_inverse=True)
         radix *= max(v.size, 1)
         if radix >= 2**62:     # the code would overflow: sort the rows themselves
+            if not fallback:
+                return None
             key, inverse = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
             return [key[:, i] for i in range(len(columns))], inverse.ravel()
         codes = codes * v.size + inv.ravel()
