@@ -94,7 +94,7 @@ def test_shared_resamples_keep_every_metrics_coverage_and_the_differences_covera
     """400 seeded pairs of weighted audit samples (about 500 labels each, 200 resamples): each metric's 95%
     interval covers the population value, and the interval of the difference between two independent samples
     covers 0, per metric. With 1,000 pairs (bench/RESULTS-perfboot.md) shared and separate streams both read
-    93-95% (the percentile interval of a difference at 200 resamples: 93.3-94% for the weighted AUC either
+    93-96% (the percentile interval of a difference at 200 resamples: 93.3-94% for the weighted AUC either
     way), so 90%-98.5% is about 3 SE of 400 pairs either side; a sampler off by a factor 1.5 in SE reads
     < 80% or > 99.5%."""
     rng = np.random.default_rng(2027)
