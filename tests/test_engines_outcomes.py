@@ -175,6 +175,24 @@ def test_the_cell_bootstrap_has_the_row_bootstraps_distribution():
     np.testing.assert_allclose(a.std(axis=0), b.std(axis=0), rtol=0.08)
 
 
+@pytest.mark.parametrize("sizes", [[1] * 9_000, [3, 1, 2] * 3_000, [1, 4, 2, 1, 1] * 900])
+def test_the_row_draw_sampler_counts_the_same_resamples_as_before(sizes):
+    """Counting row draws per cell in cache-sized chunks gives the seeded counts of the former one-bincount
+    sampler exactly (so no figure moves)."""
+    n = np.asarray(sizes, dtype=np.int64)
+    total, c = int(n.sum()), n.size
+    assert 8 * c > total                       # the row-draw sampler (the binomial one is unchanged)
+    new = np.concatenate(list(cell_bootstrap(n, 600, np.random.default_rng(7))))
+    rng, cell_of_row, old = np.random.default_rng(7), np.repeat(np.arange(c), n), []
+    block, done = max(1, min(600, 4_000_000 // total)), 0
+    while done < 600:
+        b = min(block, 600 - done)
+        idx = cell_of_row[rng.integers(0, total, size=(b, total))] + (np.arange(b) * c)[:, None]
+        old.append(np.bincount(idx.ravel(), minlength=b * c).reshape(b, c).astype(float))
+        done += b
+    np.testing.assert_array_equal(new, np.concatenate(old))
+
+
 def test_count_based_intervals_keep_their_coverage_on_weighted_audit_samples():
     """95% intervals of the weighted AUC and weighted accuracy (cell bootstrap) cover the truth about 95% of the
     time; 200 seeded repetitions: the tolerance (88%-99.5%) fails a sampler that is off by a factor 1.5 in SE."""

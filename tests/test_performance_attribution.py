@@ -111,3 +111,52 @@ def test_bad_input(reference):
         tk.attribute_drop(reference, reference.head(10), target="y", score="score", features=FEATURES)
     with pytest.raises(ValueError, match="features"):
         tk.attribute_drop(reference, reference, target="y", score="score")
+
+
+def _dense_bin_effects(y, offset, codes, k, w, family):
+    """The former implementation with the dense design matrix: the reference for the per-bin sums."""
+    from scipy import special
+
+    X = np.zeros((len(y), k))
+    X[:, 0] = 1.0
+    X[np.arange(len(y))[codes > 0], codes[codes > 0]] = 1.0
+    beta = np.zeros(k)
+    if family == "binomial":
+        for _ in range(50):
+            mu = special.expit(offset + X @ beta)
+            var = np.maximum(mu * (1 - mu), 1e-9)
+            hess = (X * (w * var)[:, None]).T @ X + 1e-6 * np.eye(k)
+            step = np.linalg.solve(hess, X.T @ (w * (y - mu)))
+            beta = np.clip(beta + np.clip(step, -5, 5), -30, 30)
+            if np.max(np.abs(step)) < 1e-8:
+                break
+        mu = special.expit(offset + X @ beta)
+        bread = np.linalg.inv((X * (w * np.maximum(mu * (1 - mu), 1e-9))[:, None]).T @ X + 1e-6 * np.eye(k))
+    else:
+        xtwx = (X * w[:, None]).T @ X + 1e-9 * np.eye(k)
+        beta = np.linalg.solve(xtwx, X.T @ (w * (y - offset)))
+        mu = offset + X @ beta
+        bread = np.linalg.inv(xtwx)
+    score = X * (w * (y - mu))[:, None]
+    return beta[1:], (bread @ (score.T @ score) @ bread)[1:, 1:]
+
+
+@pytest.mark.parametrize("family,k", [("binomial", 2), ("binomial", 6), ("gaussian", 5)])
+def test_bin_effects_from_per_bin_sums_equal_the_dense_design(family, k):
+    """The bin-effect fit without a design matrix gives the dense fit's effects and sandwich covariance."""
+    from toolkit.outcomes.attribution import _fit_bin_effects
+
+    rng = np.random.default_rng(k)
+    n = 3000
+    codes = rng.integers(0, k, n)
+    offset = rng.normal(0, 1, n)
+    w = np.where(rng.random(n) < 0.3, 4.0, 1.0)
+    shift = np.r_[0.0, rng.normal(0, 0.5, k - 1)][codes]
+    if family == "binomial":
+        y = (rng.random(n) < 1 / (1 + np.exp(-(offset + shift)))).astype(float)
+    else:
+        y = offset + shift + rng.normal(0, 1, n)
+    g, v = _fit_bin_effects(y, offset, codes, k, w, family)
+    g_ref, v_ref = _dense_bin_effects(y, offset, codes, k, w, family)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(v, v_ref, rtol=1e-9, atol=1e-15)

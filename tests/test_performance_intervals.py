@@ -228,3 +228,26 @@ def test_weighted_interval_covers_truth_through_public_function():
         biased_hits += naive.lower <= truth <= naive.upper
     assert hits / 60 >= 0.88
     assert biased_hits / 60 < hits / 60
+
+
+def _old_bootstrap_counts(n, n_boot, rng, max_cells=4_000_000):
+    """The sampler before the cache-sized counting (one bincount per block): the reference stream."""
+    block = max(1, min(n_boot, max_cells // max(n, 1)))
+    done = 0
+    while done < n_boot:
+        b = min(block, n_boot - done)
+        idx = rng.integers(0, n, size=(b, n))
+        idx += (np.arange(b) * n)[:, None]
+        yield np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(float)
+        done += b
+
+
+@pytest.mark.parametrize("n,n_boot,max_cells", [(1, 5, 4_000_000), (7, 300, 4_000_000), (50, 1000, 5_000),
+                                                 (8_601, 40, 4_000_000), (70_001, 3, 150_000)])
+def test_bootstrap_counts_draw_the_same_resamples_as_before(n, n_boot, max_cells):
+    """Counting in cache-sized chunks (and drawing 32-bit words) changes no seeded number: same blocks, same counts."""
+    new = list(bootstrap_counts(n, n_boot, np.random.default_rng(n), max_cells=max_cells))
+    old = list(_old_bootstrap_counts(n, n_boot, np.random.default_rng(n), max_cells=max_cells))
+    assert [b.shape for b in new] == [b.shape for b in old]
+    for a, b in zip(new, old):
+        np.testing.assert_array_equal(a, b)

@@ -31,6 +31,7 @@ from .._compat import renamed_arguments
 from ..spec import ModelSpec, RoleOverrides
 from .measure import fmt_int, resolve_roles, shared_doc
 from .intervals import percentile_interval
+from .counts import CHUNK_CELLS
 from .metrics import HIGHER_IS_BETTER, bootstrap_counts
 from .realized import _kernel, compare, measure, prepare, resolve_metrics, usable_rows
 from ..results import Result
@@ -83,6 +84,15 @@ def _kind(roles, frame: pd.DataFrame, column: str) -> Kind:
     if roles.spec is not None and column in roles.spec.kinds:
         return roles.spec.kinds[column]
     return infer_kind(frame[column])
+
+
+def _codes(labels: np.ndarray, names) -> np.ndarray:
+    """Position of each label in ``names`` (-1 when absent), hashing the few distinct labels once: the
+    segment loops compare small integers instead of every row's string, once per segment."""
+    codes, uniques = pd.factorize(labels)
+    position = {name: i for i, name in enumerate(names)}
+    lookup = np.array([position.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
+    return lookup[codes]        # factorize codes a missing label -1: the lookup's last entry
 
 
 # -- domain classifier -------------------------------------------------------------------------------------
@@ -251,10 +261,11 @@ def attribute_drop(
     shifted = float(k_ref(metric, y_ref, w_ref * ratio)[0])
     ess = float((w_ref * ratio).sum() ** 2 / ((w_ref * ratio) ** 2).sum())
     b_ref, b_shift, b_cur = [], [], []
-    for counts in bootstrap_counts(len(ref_rows), n_resamples, rng):
+    # cache-sized blocks (the same draws as any block size): both kernels read a block while it is in cache
+    for counts in bootstrap_counts(len(ref_rows), n_resamples, rng, CHUNK_CELLS):
         b_ref.append(k_ref(metric, y_ref, counts * w_ref))
         b_shift.append(k_ref(metric, y_ref, counts * w_ref * ratio))
-    for counts in bootstrap_counts(len(cur_rows), n_resamples, rng):
+    for counts in bootstrap_counts(len(cur_rows), n_resamples, rng, CHUNK_CELLS):
         b_cur.append(k_cur(metric, y_cur, counts * w_cur))
     b_ref, b_shift, b_cur = map(np.concatenate, (b_ref, b_shift, b_cur))
     split_rows = []
@@ -327,18 +338,22 @@ BIN_COLUMNS = ["feature", "bin", "n_reference", "n_current", "label_rate_referen
 
 def _segments_for(col, names, r_lab, c_lab, ref, cur, ref_rows, cur_rows, metric, m_ref, m_cur, level, rng):
     out = []
-    r_seg, c_seg = r_lab[ref_rows], c_lab[cur_rows]
+    r_seg, c_seg = _codes(r_lab, names)[ref_rows], _codes(c_lab, names)[cur_rows]
     w_r, w_c = ref.weights[ref_rows], cur.weights[cur_rows]
     total_r, total_c = w_r.sum(), w_c.sum()
     additive = metric in _ADDITIVE
     k_ref, k_cur = _kernel(ref, ref_rows), _kernel(cur, cur_rows)
-    for name in names:
-        in_r, in_c = r_seg == name, c_seg == name
+    for i, name in enumerate(names):
+        in_r, in_c = r_seg == i, c_seg == i
         if not in_r.any() and not in_c.any():
             continue
         share_r, share_c = w_r[in_r].sum() / total_r, w_c[in_c].sum() / total_c
-        mr = measure(ref, ref_rows[in_r], metric, level=level, n_boot=100, rng=rng) if in_r.sum() else None
-        mc = measure(cur, cur_rows[in_c], metric, level=level, n_boot=100, rng=rng) if in_c.sum() else None
+        # the segment's test reads each side's value, standard error and replicates only (compare), so the
+        # BCa jackknife and the intervals are not computed
+        mr = measure(ref, ref_rows[in_r], metric, level=level, n_boot=100, rng=rng,
+                     interval="se") if in_r.sum() else None
+        mc = measure(cur, cur_rows[in_c], metric, level=level, n_boot=100, rng=rng,
+                     interval="se") if in_c.sum() else None
         vr = mr.value if mr else np.nan
         vc = mc.value if mc else np.nan
         delta, _, _, p = compare(mc, mr, level) if (mr and mc) else (np.nan,) * 4
@@ -375,30 +390,45 @@ def _fit_bin_effects(y, offset, codes, k, w, family):
 
     Binary: logistic regression with the model's log-odds as offset (IRLS). Otherwise: least squares
     on the residual ``y - offset``. Returns the effects ``g_1..g_{k-1}`` and their sandwich covariance.
+    The design ``X`` (intercept and the indicators of bins 1..k-1) is never built: each of its products is a
+    sum per bin (``X' diag(v) X`` has the total in the corner and the bins' sums on its first row, column and
+    diagonal), the same algebra in O(rows) per step instead of O(rows x k^2).
     """
-    X = np.zeros((len(y), k))
-    X[:, 0] = 1.0
-    X[np.arange(len(y))[codes > 0], codes[codes > 0]] = 1.0
+    codes = np.asarray(codes, dtype=np.int64)
+    diag = np.arange(1, k)
+
+    def gram(v):        # X' diag(v) X
+        per = np.bincount(codes, weights=v, minlength=k)
+        g = np.zeros((k, k))
+        g[0, 0] = v.sum()
+        g[0, 1:] = g[1:, 0] = g[diag, diag] = per[1:]
+        return g
+
+    def xt(v):          # X' v
+        return np.r_[v.sum(), np.bincount(codes, weights=v, minlength=k)[1:]]
+
+    def xb(beta):       # X beta
+        return beta[0] + np.r_[0.0, beta[1:]][codes]
+
     beta = np.zeros(k)
     if family == "binomial":
         for _ in range(50):
-            eta = offset + X @ beta
-            mu = special.expit(eta)
+            mu = special.expit(offset + xb(beta))
             var = np.maximum(mu * (1 - mu), 1e-9)
-            hess = (X * (w * var)[:, None]).T @ X + 1e-6 * np.eye(k)
-            step = np.linalg.solve(hess, X.T @ (w * (y - mu)))
+            hess = gram(w * var) + 1e-6 * np.eye(k)
+            step = np.linalg.solve(hess, xt(w * (y - mu)))
             beta = np.clip(beta + np.clip(step, -5, 5), -30, 30)
             if np.max(np.abs(step)) < 1e-8:
                 break
-        mu = special.expit(offset + X @ beta)
-        bread = np.linalg.inv((X * (w * np.maximum(mu * (1 - mu), 1e-9))[:, None]).T @ X + 1e-6 * np.eye(k))
+        mu = special.expit(offset + xb(beta))
+        bread = np.linalg.inv(gram(w * np.maximum(mu * (1 - mu), 1e-9)) + 1e-6 * np.eye(k))
     else:
-        xtwx = (X * w[:, None]).T @ X + 1e-9 * np.eye(k)
-        beta = np.linalg.solve(xtwx, X.T @ (w * (y - offset)))
-        mu = offset + X @ beta
+        xtwx = gram(w) + 1e-9 * np.eye(k)
+        beta = np.linalg.solve(xtwx, xt(w * (y - offset)))
+        mu = offset + xb(beta)
         bread = np.linalg.inv(xtwx)
-    score = X * (w * (y - mu))[:, None]
-    cov = bread @ (score.T @ score) @ bread
+    u = w * (y - mu)
+    cov = bread @ gram(u * u) @ bread    # the score's outer product X' diag(u^2) X
     return beta[1:], cov[1:, 1:]
 
 
@@ -429,8 +459,9 @@ def _relationship(col, names, r_lab, c_lab, ref, cur, roles, min_rows=10):
     yc, oc, ec, okc = parts(cur, c_lab)
     wr, wc = ref.weights, cur.weights
     kept, bins, shares_r, shares_c = [], [], [], []
-    for name in names:
-        ir, ic = okr & (r_lab == name), okc & (c_lab == name)
+    r_code, c_code = _codes(r_lab, names), _codes(c_lab, names)
+    for i, name in enumerate(names):
+        ir, ic = okr & (r_code == i), okc & (c_code == i)
         shares_r.append(wr[ir].sum())
         shares_c.append(wc[ic].sum())
         if ir.sum() < min_rows or ic.sum() < min_rows:
@@ -454,8 +485,9 @@ def _relationship(col, names, r_lab, c_lab, ref, cur, roles, min_rows=10):
     family = "binomial" if binary else "gaussian"
 
     def effects(y, offset, labs, ok, w):
-        in_kept = ok & np.isin(labs, order)
-        codes = np.array([code_of[v] for v in labs[in_kept]], dtype=np.int64)
+        all_codes = _codes(labs, order)         # -1: a bin left out (too few rows)
+        in_kept = ok & (all_codes >= 0)
+        codes = all_codes[in_kept].astype(np.int64)
         return _fit_bin_effects(y[in_kept], offset[in_kept], codes, len(order), w[in_kept], family)
 
     try:

@@ -46,10 +46,10 @@ import numpy as np
 import pandas as pd
 
 from .measure import fmt_int
-from .metrics import PROPORTIONS, SCORE_METRICS, BinaryKernel
+from .metrics import PROPORTIONS, SCORE_METRICS, BinaryKernel, resample_counts
 
 __all__ = ["Cells", "OutcomeCounts", "MAX_SCORES", "SCORE_GRID", "delong_counts", "cell_bootstrap", "cell_jackknife",
-           "measure_cells", "auc_tie_bound", "floor_to_grid", "check_inclusion"]
+           "measure_cells", "measure_cells_many", "auc_tie_bound", "floor_to_grid", "check_inclusion"]
 
 #: Most distinct score values a window's labelled rows keep exactly (above it: floored onto SCORE_GRID).
 MAX_SCORES = 1_000_000
@@ -98,12 +98,20 @@ class Cells:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, floored: bool = False) -> "Cells":
         """Cells from a frame ``y, s, p, pi, n`` (rows of identical values are merged; order is canonical)."""
-        f = pd.DataFrame({c: pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in CELL_COLUMNS[:4]})
-        f["n"] = np.asarray(frame["n"], dtype=np.int64)
-        g = f.groupby(CELL_COLUMNS[:4], dropna=False, sort=False)["n"].sum().reset_index()
-        g = g.sort_values(["s", "y", "p", "pi"], kind="mergesort", na_position="last").reset_index(drop=True)
-        return cls(g["y"].to_numpy(float), g["s"].to_numpy(float), g["p"].to_numpy(float), g["pi"].to_numpy(float),
-                   g["n"].to_numpy(np.int64), floored)
+        cols = {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+                for c in CELL_COLUMNS[:4]}
+        n = np.asarray(frame["n"], dtype=np.int64)
+        merged = unique_rows([cols["s"], cols["y"], cols["p"], cols["pi"]], fallback=False)
+        if merged is None:      # too many distinct values for one integer code: group with pandas
+            f = pd.DataFrame(cols).assign(n=n)
+            g = f.groupby(CELL_COLUMNS[:4], dropna=False, sort=False)["n"].sum().reset_index()
+            g = g.sort_values(["s", "y", "p", "pi"], kind="mergesort", na_position="last").reset_index(drop=True)
+            return cls(g["y"].to_numpy(float), g["s"].to_numpy(float), g["p"].to_numpy(float),
+                       g["pi"].to_numpy(float), g["n"].to_numpy(np.int64), floored)
+        (s, y, p, pi), inverse = merged
+        total = np.zeros(len(s), dtype=np.int64)
+        np.add.at(total, inverse, n)        # integer sums (a float bincount would round above 2**53)
+        return cls(y, s, p, pi, total, floored)
 
     @classmethod
     def from_rows(cls, y, s=None, p=None, pi=None, *, max_scores: int = MAX_SCORES) -> "Cells":
@@ -203,9 +211,7 @@ def cell_bootstrap(n: np.ndarray, n_boot: int, rng: np.random.Generator, max_cel
     while done < n_boot:
         b = min(block, n_boot - done)
         if by_rows:
-            idx = cell_of_row[rng.integers(0, total, size=(b, total))]
-            idx += (np.arange(b) * c)[:, None]
-            yield np.bincount(idx.ravel(), minlength=b * c).reshape(b, c).astype(float)
+            yield resample_counts(total, b, rng, cell_of_row, c)
         else:
             yield rng.multinomial(total, n / total, size=b).astype(float)
         done += b
@@ -233,6 +239,11 @@ def cell_jackknife(n: np.ndarray, rng: np.random.Generator, max_cells: int = 2_0
     return n[None, :].astype(float) - removed, np.ones(g)
 
 
+#: resample counts are evaluated in chunks of about this many (resample, cell) entries (2 MB of counts): every
+#: metric reads a chunk while it is in the CPU cache instead of streaming a 32 MB block from memory per metric
+CHUNK_CELLS = 1 << 18
+
+
 def measure_cells(cells: Cells, metric: str, *, level: float = 0.95, n_boot: int = 1000,
                   rng: np.random.Generator | None = None, keep_boot: bool = True, score_name: str | None = None,
                   weight_column: str | None = None):
@@ -241,12 +252,70 @@ def measure_cells(cells: Cells, metric: str, *, level: float = 0.95, n_boot: int
     The rules are those of :func:`toolkit.outcomes.realized.measure` for rows: Wilson for unweighted
     proportions, DeLong on the logit scale for an unweighted AUC, a studentized bootstrap for Brier and
     log-loss, the BCa and logit-SE union for a weighted AUC, BCa otherwise; ECE without an interval.
+    One metric of :func:`measure_cells_many` (the same seeded draws).
     """
-    # imported here: the intervals need scipy, which stays off the import path of toolkit.engines
-    from .intervals import auc_interval, bca_interval, studentized_ratio_interval, wilson
-    from .realized import STUDENTIZED, Measure, weighted_auc_interval
+    return measure_cells_many(cells, (metric,), level=level, n_boot=n_boot, rng=rng, keep_boot=keep_boot,
+                              score_name=score_name, weight_column=weight_column)[metric]
 
+
+def measure_cells_many(cells: Cells, metrics, *, level: float = 0.95, n_boot: int = 1000,
+                       rng: np.random.Generator | None = None, keep_boot: bool = True, score_name: str | None = None,
+                       weight_column: str | None = None) -> dict:
+    """``{metric: Measure}`` for several binary metrics of one window, as :func:`measure_cells` gives each.
+
+    The metrics whose interval is a bootstrap share their resamples (common random numbers), drawn per
+    *family* of metrics that read the same columns: label metrics (accuracy, precision, recall, F1) read
+    only the label, prediction and inclusion probability of a row, score metrics (ROC AUC, Brier, log-loss)
+    the label, score and inclusion probability. Each family resamples the kept cells merged on what it reads
+    (exact: a row bootstrap summed over rows that its metrics cannot tell apart is the multinomial over the
+    merged cells, as :func:`cell_bootstrap` does for cells), so the label metrics' resamples are drawn over at
+    most 4 x (inclusion probabilities) cells instead of one per distinct score, and the BCa jackknife of the
+    merged cells is the exact delete-one jackknife of the rows. Metrics that drop different rows (score
+    metrics drop rows without a score, label metrics rows without a prediction) never share counts: every
+    metric's counts are a row bootstrap of its own rows. Each metric's replicates have exactly the
+    distribution of a row bootstrap, so its interval keeps its method and coverage; only the Monte Carlo
+    noise is shared between metrics of a family (it was independent). The resamples are drawn and evaluated
+    in chunks of :data:`CHUNK_CELLS` entries, so memory stays bounded on large windows.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(3)
+    >>> y = (rng.random(400) < 0.4).astype(float)
+    >>> s = np.clip(0.3 + 0.3 * y + rng.normal(0, 0.2, 400), 0, 1)
+    >>> c = Cells.from_rows(y, s, (s >= 0.5).astype(float), np.where(s > 0.6, 0.5, 1.0))
+    >>> out = measure_cells_many(c, ["roc_auc", "f1"], n_boot=200)
+    >>> [(m, r.method) for m, r in out.items()]
+    [('roc_auc', 'weighted bootstrap (BCa and logit-SE union)'), ('f1', 'weighted BCa bootstrap')]
+    >>> bool(out["roc_auc"].lower < out["roc_auc"].value < out["roc_auc"].upper)
+    True
+    """
     rng = rng if rng is not None else np.random.default_rng(0)
+    started = {m: _measure_start(cells, m, level, score_name) for m in metrics}
+    groups: dict = {}   # (resampled rows, family) -> metrics that bootstrap them, in metric order
+    for m, (out, job) in started.items():
+        if job is not None:
+            family = "score" if m in SCORE_METRICS else "label"
+            groups.setdefault((job["keep"].tobytes(), family), []).append(job)
+    for jobs in groups.values():
+        _bootstrap(cells, jobs, level, n_boot, rng, keep_boot)
+    results = {}
+    for m, (out, job) in started.items():
+        if job is not None or out.method in ("DeLong", "Wilson"):
+            if out.weighted:
+                out.notes.append(f"weighted by 1/{weight_column} (Hajek estimator)")
+            if out.n < 30:
+                out.notes.append("fewer than 30 labels: interval approximate")
+        results[m] = out
+    return results
+
+
+def _measure_start(cells: Cells, metric: str, level: float, score_name: str | None):
+    """The value, notes and any closed-form interval of one metric: ``(Measure, job)``, where ``job`` says
+    what the bootstrap still has to compute (None when the measure is complete)."""
+    # imported here: the intervals need scipy, which stays off the import path of toolkit.engines
+    from .intervals import auc_interval, wilson
+    from .realized import Measure
+
     scored = metric in SCORE_METRICS
     values = cells.s if scored else cells.p
     missing = np.isnan(values)
@@ -259,7 +328,7 @@ def measure_cells(cells: Cells, metric: str, *, level: float = 0.95, n_boot: int
     out = Measure(metric=metric, n=int(n.sum()), notes=notes)
     if out.n == 0:
         out.notes.append("no usable labelled rows in window" if notes else "no labels in window")
-        return out
+        return out, None
     w = 1.0 / pi
     nf = n.astype(float)
     out.weighted = bool(np.any(w != 1.0))
@@ -271,16 +340,16 @@ def measure_cells(cells: Cells, metric: str, *, level: float = 0.95, n_boot: int
     predicted = float(np.sum(nf * p)) if not scored else np.nan
     if metric == "roc_auc" and (n_pos == 0 or n_neg == 0):
         out.notes.append("only one class in window: AUC undefined")
-        return out
+        return out, None
     if metric == "precision" and predicted == 0:
         out.notes.append("no predicted positives: precision undefined")
-        return out
+        return out, None
     if metric == "recall" and n_pos == 0:
         out.notes.append("no positive labels: recall undefined")
-        return out
+        return out, None
     if metric == "f1" and n_pos == 0 and predicted == 0:
         out.notes.append("no positives and no predicted positives: f1 undefined")
-        return out
+        return out, None
     out.value = value
     if metric == "roc_auc" and cells.floored:
         out.notes.append(f"more than {MAX_SCORES:,} distinct scores: scores floored to a {SCORE_GRID:g} grid, "
@@ -292,29 +361,92 @@ def measure_cells(cells: Cells, metric: str, *, level: float = 0.95, n_boot: int
         out.lower, out.upper, out.method = float(low), float(high), "DeLong"
         if n_pos < 2 or n_neg < 2:
             out.notes.append("fewer than 2 rows in a class: no DeLong variance")
-    elif not out.weighted and metric in PROPORTIONS:
+        return out, None
+    if not out.weighted and metric in PROPORTIONS:
         den = float({"accuracy": out.n, "precision": predicted, "recall": n_pos}[metric])
         low, high = wilson(value * den, den, level)
         out.lower, out.upper, out.method = float(low), float(high), "Wilson"
         out.se = float(np.sqrt(value * (1 - value) / den))
         out.n_denominator = den
-    elif metric == "ece":
+        return out, None
+    if metric == "ece":
         out.method = "descriptive (no interval)"
         out.notes.append("ECE is biased upward at small n and has no valid interval here; compare it only "
                          "between windows of similar size")
-        return out
-    else:
-        if metric in STUDENTIZED:
-            a, b, transform = kernel.ratio_terms(metric, y)
-            out.lower, out.upper, _, boot = studentized_ratio_interval(
-                a, b, w, cell_bootstrap(n, n_boot, rng), level, transform, multiplicity=nf)
+        return out, None
+    return out, {"metric": metric, "out": out, "keep": keep, "value": value, "predicted": predicted}
+
+
+def _merged_for(cells: Cells, keep: np.ndarray, scored: bool):
+    """The kept cells merged on what a family of metrics reads: ``(y, s or p, pi, n)``, sorted (by score
+    first for score metrics, as the AUC kernel wants)."""
+    cols = (cells.s, cells.y, cells.pi) if scored else (cells.y, cells.p, cells.pi)
+    key, inverse = unique_rows([c[keep] for c in cols])
+    n = np.bincount(inverse, weights=cells.n[keep], minlength=len(key[0])).round().astype(np.int64)
+    if scored:
+        return key[1], key[0], key[2], n
+    return key[0], key[1], key[2], n
+
+
+def unique_rows(columns: list, fallback: bool = True):
+    """Distinct rows of aligned float columns, in lexicographic order, and each row's index among them:
+    ``np.unique(np.column_stack(columns), axis=0, return_inverse=True)`` without its row-wise sort, from one
+    sort per column and one of a mixed-radix integer code (the order of the codes is the rows' order). NaN is
+    one value, sorted last in its column (``np.unique``'s ``equal_nan``; pandas' ``na_position="last"``).
+    When the code would overflow: ``np.unique(axis=0)`` (columns without NaN), or None if not ``fallback``."""
+    codes, values, radix = np.zeros(len(columns[0]), dtype=np.int64), [], 1
+    for col in columns:
+        v, inv = np.unique(col, return_inverse=True)
+        radix *= max(v.size, 1)
+        if radix >= 2**62:     # the code would overflow: sort the rows themselves
+            if not fallback:
+                return None
+            key, inverse = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
+            return [key[:, i] for i in range(len(columns))], inverse.ravel()
+        codes = codes * v.size + inv.ravel()
+        values.append((v, inv.ravel()))
+    distinct, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    return [v[inv[first]] for v, inv in values], inverse.ravel()
+
+
+def _bootstrap(cells: Cells, jobs: list, level: float, n_boot: int, rng: np.random.Generator,
+               keep_boot: bool) -> None:
+    """Bootstrap intervals of the metrics in ``jobs`` (one family, all on the same kept cells) from one stream
+    of resamples of the merged cells and one jackknife (see :func:`measure_cells_many`)."""
+    from .intervals import StudentizedRatio, bca_interval
+    from .realized import STUDENTIZED, weighted_auc_interval
+
+    keep = jobs[0]["keep"]
+    scored = jobs[0]["metric"] in SCORE_METRICS
+    y, v, pi, n = _merged_for(cells, keep, scored)
+    kernel = BinaryKernel(score=v) if scored else BinaryKernel(prediction=v)
+    w = 1.0 / pi
+    nf = n.astype(float)
+    stud = {}
+    for j in jobs:
+        if j["metric"] in STUDENTIZED:
+            a, b, transform = kernel.ratio_terms(j["metric"], y)
+            stud[j["metric"]] = StudentizedRatio(a, b, w, level, transform, multiplicity=nf)
+    boots = {j["metric"]: [] for j in jobs if j["metric"] not in STUDENTIZED}
+    for counts in cell_bootstrap(n, n_boot, rng, max_cells=CHUNK_CELLS):
+        cw = counts * w if boots else None
+        for m in stud:
+            stud[m].add(counts)
+        for m in boots:
+            boots[m].append(kernel(m, y, cw))
+    jack = jack_weights = None
+    if boots:
+        jack_counts, jack_weights = cell_jackknife(n, rng)
+        jack = jack_counts * w
+    for j in jobs:
+        m, out, value = j["metric"], j["out"], j["value"]
+        if m in stud:
+            out.lower, out.upper, _, boot = stud[m].result()
             out.method = "weighted studentized bootstrap" if out.weighted else "studentized bootstrap"
         else:
-            boot = np.concatenate([kernel(metric, y, counts * w) for counts in cell_bootstrap(n, n_boot, rng)])
-            jack_counts, jack_weights = cell_jackknife(n, rng)
-            jack = kernel(metric, y, jack_counts * w)
-            b_low, b_high = bca_interval(boot, value, jack, level, jack_weights=jack_weights)
-            if metric == "roc_auc":  # weighted AUC: the union with the boundary-safe logit interval (see measure)
+            boot = np.concatenate(boots[m])
+            b_low, b_high = bca_interval(boot, value, kernel(m, y, jack), level, jack_weights=jack_weights)
+            if m == "roc_auc":  # weighted AUC: the union with the boundary-safe logit interval (see measure)
                 pos, neg = y == 1, y == 0
                 weighted_auc_interval(out, value, boot, (b_low, b_high), level,
                                       np.sum(nf[pos] * w[pos]) ** 2 / np.sum(nf[pos] * w[pos] ** 2),
@@ -325,13 +457,9 @@ def measure_cells(cells: Cells, metric: str, *, level: float = 0.95, n_boot: int
         out.se = float(np.nanstd(boot, ddof=1))
         if keep_boot:
             out.boot = boot
-        if metric in PROPORTIONS:
-            out.n_denominator = float({"accuracy": out.n, "recall": n_pos, "precision": predicted}[metric])
-    if out.weighted:
-        out.notes.append(f"weighted by 1/{weight_column} (Hajek estimator)")
-    if out.n < 30:
-        out.notes.append("fewer than 30 labels: interval approximate")
-    return out
+        if m in PROPORTIONS:
+            out.n_denominator = float({"accuracy": out.n, "recall": out.n_positive,
+                                       "precision": j["predicted"]}[m])
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import special, stats
 
 __all__ = ["wilson", "delong", "auc_interval", "hanley_mcneil_variance", "clopper_pearson_lower",
-           "percentile_interval", "bca_interval", "jackknife_weights", "studentized_ratio_interval", "z_value"]
+           "percentile_interval", "bca_interval", "jackknife_weights", "studentized_ratio_interval", "StudentizedRatio", "z_value"]
 
 
 def z_value(level: float) -> float:
@@ -237,29 +237,47 @@ def studentized_ratio_interval(a: np.ndarray, b: np.ndarray, w: np.ndarray, coun
     >>> bool(low < x.mean() < high), bool(abs(se - x.std(ddof=0) / np.sqrt(40)) < 1e-12)
     (True, True)
     """
-    a, b, w = (np.asarray(v, dtype=float) for v in (a, b, w))
-    m = np.ones_like(w) if multiplicity is None else np.asarray(multiplicity, dtype=float)
-    sb = np.sum(m * w * b)
-    theta = np.sum(m * w * a) / sb if sb > 0 else np.nan
-    se = np.sqrt(np.sum(m * w**2 * (a - theta * b) ** 2)) / sb if sb > 0 else np.nan
-    w2 = w**2
-    ts, reps = [], []
+    acc = StudentizedRatio(a, b, w, level, transform, multiplicity)
     for c in counts:
-        cw, cw2 = c * w, c * w2
-        s_a, s_b = cw @ a, cw @ b
+        acc.add(c)
+    return acc.result()
+
+
+class StudentizedRatio:
+    """:func:`studentized_ratio_interval` fed one block of resample counts at a time (``add``), so one
+    stream of resamples can serve several metrics; ``result()`` returns ``low, high, se, replicates``."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, w: np.ndarray, level: float = 0.95,
+                 transform: str | None = None, multiplicity: np.ndarray | None = None):
+        a, b, w = (np.asarray(v, dtype=float) for v in (a, b, w))
+        m = np.ones_like(w) if multiplicity is None else np.asarray(multiplicity, dtype=float)
+        sb = np.sum(m * w * b)
+        self.theta = np.sum(m * w * a) / sb if sb > 0 else np.nan
+        self.se = np.sqrt(np.sum(m * w**2 * (a - self.theta * b) ** 2)) / sb if sb > 0 else np.nan
+        self.a, self.b, self.w, self.w2 = a, b, w, w**2
+        self.aa, self.ab, self.bb = a * a, a * b, b * b
+        self.level, self.transform = level, transform
+        self.ts, self.reps = [], []
+
+    def add(self, c: np.ndarray) -> None:
+        cw, cw2 = c * self.w, c * self.w2
+        s_a, s_b = cw @ self.a, cw @ self.b
         with np.errstate(divide="ignore", invalid="ignore"):
             th = s_a / s_b
-            var = (cw2 @ (a * a) - 2 * th * (cw2 @ (a * b)) + th**2 * (cw2 @ (b * b))) / s_b**2
-            t = (th - theta) / np.sqrt(np.maximum(var, 0))
-        ts.append(np.where(var > 0, t, np.nan))
-        reps.append(th)
-    t = np.concatenate(ts)
-    reps = np.concatenate(reps)
-    t = t[np.isfinite(t)]
-    if t.size < 10 or not se > 0:
-        return np.nan, np.nan, float(se), reps
-    q_lo, q_hi = np.quantile(t, [(1 - level) / 2, (1 + level) / 2])
-    low, high = theta - q_hi * se, theta - q_lo * se
-    if transform == "sqrt":
-        return float(np.sqrt(max(low, 0.0))), float(np.sqrt(max(high, 0.0))), float(se), np.sqrt(reps)
-    return float(low), float(high), float(se), reps
+            var = (cw2 @ self.aa - 2 * th * (cw2 @ self.ab) + th**2 * (cw2 @ self.bb)) / s_b**2
+            t = (th - self.theta) / np.sqrt(np.maximum(var, 0))
+        self.ts.append(np.where(var > 0, t, np.nan))
+        self.reps.append(th)
+
+    def result(self) -> tuple[float, float, float, np.ndarray]:
+        theta, se, level = self.theta, self.se, self.level
+        t = np.concatenate(self.ts) if self.ts else np.array([])
+        reps = np.concatenate(self.reps) if self.reps else np.array([])
+        t = t[np.isfinite(t)]
+        if t.size < 10 or not se > 0:
+            return np.nan, np.nan, float(se), reps
+        q_lo, q_hi = np.quantile(t, [(1 - level) / 2, (1 + level) / 2])
+        low, high = theta - q_hi * se, theta - q_lo * se
+        if self.transform == "sqrt":
+            return float(np.sqrt(max(low, 0.0))), float(np.sqrt(max(high, 0.0))), float(se), np.sqrt(reps)
+        return float(low), float(high), float(se), reps

@@ -22,7 +22,7 @@ import numpy as np
 __all__ = [
     "BINARY_METRICS", "MULTICLASS_METRICS", "REGRESSION_METRICS", "METRICS_BY_TASK", "DEFAULT_METRICS",
     "HIGHER_IS_BETTER", "PROPORTIONS", "SCORE_METRICS", "BinaryKernel", "MulticlassKernel",
-    "RegressionKernel", "bootstrap_counts",
+    "RegressionKernel", "bootstrap_counts", "resample_counts",
 ]
 
 BINARY_METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier", "ece")
@@ -291,7 +291,36 @@ def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator, max_cells: i
     done = 0
     while done < n_boot:
         b = min(block, n_boot - done)
-        idx = rng.integers(0, n, size=(b, n))
-        idx += (np.arange(b) * n)[:, None]   # in place: one (b, n) array fewer per block
-        yield np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(float)
+        yield resample_counts(n, b, rng)
         done += b
+
+
+#: entries one ``np.bincount`` of :func:`resample_counts` scatters into: 512 kB of counts stay in the CPU cache,
+#: where counting a (1000, 8600) block at once wrote across 69 MB and took three times as long
+_SCATTER = 1 << 16
+
+
+def resample_counts(total: int, b: int, rng: np.random.Generator, cell_of_row: np.ndarray | None = None,
+                    n_cells: int | None = None) -> np.ndarray:
+    """Counts ``(b, cells)`` of ``b`` row bootstraps: each draws ``total`` rows uniformly with replacement
+    (``rng.integers(0, total)``, row-major) and counts them per cell (``cell_of_row[row]``; None: one row a cell).
+
+    The draws are the same numbers, in the same order, as one ``rng.integers(0, total, size=(b, total))``
+    (numpy draws 32-bit words for ranges below 2**32 whatever the dtype asked for), so how the rows are
+    counted (in cache-sized chunks here) never changes a seeded result.
+    """
+    c = total if cell_of_row is None else int(n_cells)
+    dtype = np.uint32 if total <= 2**32 else np.int64
+    out = np.empty((b, c))
+    step = max(1, _SCATTER // max(c, 1))       # resamples counted by one bincount
+    for i in range(0, b, step):
+        k = min(step, b - i)
+        idx = rng.integers(0, total, size=(k, total), dtype=dtype)
+        if cell_of_row is not None:
+            idx = cell_of_row[idx]
+        if k == 1:
+            out[i] = np.bincount(idx[0], minlength=c)
+        else:
+            idx = idx.astype(np.int64, copy=False) + (np.arange(k, dtype=np.int64) * c)[:, None]
+            out[i:i + k] = np.bincount(idx.ravel(), minlength=k * c).reshape(k, c)
+    return out

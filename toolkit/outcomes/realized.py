@@ -202,9 +202,15 @@ def usable_rows(prep: Prepared, rows: np.ndarray, metric: str) -> tuple[np.ndarr
 
 def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.95, n_boot: int = 1000,
             rng: np.random.Generator | None = None, keep_boot: bool = True, force_bootstrap: bool = False,
-            interval: bool = True) -> Measure:
+            interval: bool | str = True) -> Measure:
     """Value, interval and standard error of ``metric`` over ``rows`` (positions into ``prep``);
-    ``interval=False`` computes the value (and notes) only."""
+    ``interval=False`` computes the value (and notes) only; ``interval="se"`` the value and its standard
+    error (the same analytic or bootstrap SE, without the BCa jackknife and interval built on it).
+
+    Bootstrap resamples are drawn and evaluated in chunks of
+    :data:`~toolkit.outcomes.counts.CHUNK_CELLS` entries (the same seeded draws as any block size)."""
+    from .counts import CHUNK_CELLS
+
     rng = rng if rng is not None else np.random.default_rng(0)
     rows, notes = usable_rows(prep, np.asarray(rows, dtype=np.int64), metric)
     task = prep.roles.task
@@ -276,7 +282,7 @@ def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.9
             # delta-method SE; corrects the skew of losses that BCa leaves at small n
             a, b, transform = terms
             out.lower, out.upper, _, boot = studentized_ratio_interval(
-                a, b, w, bootstrap_counts(len(rows), n_boot, rng), level, transform)
+                a, b, w, bootstrap_counts(len(rows), n_boot, rng, CHUNK_CELLS), level, transform)
             out.method = "weighted studentized bootstrap" if out.weighted else "studentized bootstrap"
             # RMSE rests on the squared errors (skew ~ the errors' kurtosis) and MAPE on |error| / |target|
             # (unbounded when targets come near 0): with heavy tails no bootstrap reaches 95% at n = 50-200
@@ -292,17 +298,23 @@ def measure(prep: Prepared, rows: np.ndarray, metric: str, *, level: float = 0.9
             # weighted AUC: BCa collapses to [1, 1] when the sample AUC is 1; the boundary-safe logit interval
             # (bootstrap SE, Kish effective class sizes) does not
             boot = np.concatenate([kernel(metric, y, counts * w)
-                                   for counts in bootstrap_counts(len(rows), n_boot, rng)])
-            bca = bca_interval(boot, value, kernel(metric, y, jackknife_weights(w, rng)), level)
-            pos, neg = w[y == 1], w[y == 0]
-            weighted_auc_interval(out, value, boot, bca, level, pos.sum() ** 2 / np.sum(pos**2),
-                                  neg.sum() ** 2 / np.sum(neg**2))
+                                   for counts in bootstrap_counts(len(rows), n_boot, rng, CHUNK_CELLS)])
+            if interval == "se":
+                out.method = "weighted bootstrap SE" if out.weighted else "bootstrap SE"
+            else:
+                bca = bca_interval(boot, value, kernel(metric, y, jackknife_weights(w, rng)), level)
+                pos, neg = w[y == 1], w[y == 0]
+                weighted_auc_interval(out, value, boot, bca, level, pos.sum() ** 2 / np.sum(pos**2),
+                                      neg.sum() ** 2 / np.sum(neg**2))
         else:
             boot = np.concatenate([kernel(metric, y, counts * w)
-                                   for counts in bootstrap_counts(len(rows), n_boot, rng)])
-            jack = kernel(metric, y, jackknife_weights(w, rng))
-            out.lower, out.upper = bca_interval(boot, value, jack, level)
-            out.method = "weighted BCa bootstrap" if out.weighted else "BCa bootstrap"
+                                   for counts in bootstrap_counts(len(rows), n_boot, rng, CHUNK_CELLS)])
+            if interval == "se":
+                out.method = "weighted bootstrap SE" if out.weighted else "bootstrap SE"
+            else:
+                jack = kernel(metric, y, jackknife_weights(w, rng))
+                out.lower, out.upper = bca_interval(boot, value, jack, level)
+                out.method = "weighted BCa bootstrap" if out.weighted else "BCa bootstrap"
             n_eff = w.sum() ** 2 / np.sum(w**2)
             if metric == "macro_f1" and out.weighted and n_eff < 100:
                 # a mean of per-class ratios, several with a handful of weighted rows: simulated coverage 77% at
@@ -606,21 +618,28 @@ def frame_cells(frame: pd.DataFrame, prep: Prepared):
 
 def _report_from_cells(window_cells: dict, windows: pd.DataFrame, base_cells, reference, metrics, level: float,
                        n_resamples: int, rng, roles, by, weight_column) -> "PerformanceReport":
-    """The binary report from cells per window (pandas rows and engine aggregates alike, in one order)."""
-    from .counts import measure_cells
+    """The binary report from cells per window (pandas rows and engine aggregates alike, in one order).
+
+    The metrics of one window (and of the baseline) share their bootstrap resamples
+    (:func:`~toolkit.outcomes.counts.measure_cells_many`): one draw per window instead of one per metric."""
+    from .counts import measure_cells_many
 
     baseline_kind = _baseline_kind(reference, metrics)
     kw = dict(level=level, n_boot=n_resamples, rng=rng, score_name=roles.score, weight_column=weight_column)
     base_measures, base_values = {}, {}
     if baseline_kind == "frame":
-        for m in metrics:
-            base_measures[m] = measure_cells(base_cells, m, **kw)
-            base_values[m] = base_measures[m].value
+        base_measures = measure_cells_many(base_cells, metrics, **kw)
+        base_values = {m: base_measures[m].value for m in metrics}
     elif baseline_kind == "value":
         base_values = _fixed_values(reference, metrics)
+    measured: dict = {}
 
     def measure_one(window, m):
-        return measure_cells(window_cells[window], m, keep_boot=baseline_kind == "frame", **kw)
+        if window not in measured:  # _assemble asks window by window: one window's measures are held at a time
+            measured.clear()
+            measured[window] = measure_cells_many(window_cells[window], metrics,
+                                                  keep_boot=baseline_kind == "frame", **kw)
+        return measured[window][m]
 
     return _assemble(windows, measure_one, metrics, base_measures, base_values, baseline_kind, level, "binary", by,
                      weight_column)
