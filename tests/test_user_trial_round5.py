@@ -358,3 +358,28 @@ def test_a_file_whose_name_has_glob_characters_is_read_as_itself(tmp_path, capsy
         _config(tmp_path / "m", engine)
         assert main(["check", str(tmp_path / "m" / f"model_{engine}.yaml"), "--format", "json"]) in (0, 1)
         assert '"status"' in capsys.readouterr().out
+
+
+def test_a_csv_day_folder_across_a_dst_change_is_cut_in_local_days(tmp_path):
+    """Production as one CSV per local day, Europe/Berlin stamps: the files before 2026-03-29 hold +01:00, the
+    later ones +02:00. The engines took the first file's offset for every file, so each summer day lost its
+    first local hour to the day before; they now cut in the named zone whose offsets match every file."""
+    rng = np.random.default_rng(5)
+    _binary(2000, "2026-03-09", 7, "Europe/Berlin", rng).to_csv(tmp_path / "base.csv", index=False)
+    prod = _binary(4000, "2026-03-26", 6, "Europe/Berlin", rng, shift=0.3, id0=10**5)
+    day = prod["event ts"].dt.strftime("%Y-%m-%d")
+    for label, rows in prod.groupby(day):
+        folder = tmp_path / "prod" / f"day={label}"
+        folder.mkdir(parents=True)
+        rows.to_csv(folder / "part-0.csv", index=False)
+    _new(tmp_path / "m", "--baseline", str(tmp_path / "base.csv"), "--production", str(tmp_path / "prod"),
+         "--target", "target", "--score", "score", "--prediction", "yhat", "--timestamp", "event ts", "--id", "order",
+         "--window", "D")
+    expected = day.value_counts().sort_index()
+    for engine in ("pandas", "duckdb"):
+        cfg = _config(tmp_path / "m", engine)
+        acc = cfg.performance().to_frame().query("metric == 'accuracy'")
+        assert acc["window"].astype(str).tolist() == list(expected.index), engine
+        assert acc["n"].tolist() == expected.tolist(), engine
+        over_time = cfg.drift_over_time().to_frame().drop_duplicates("window")
+        assert over_time["window_rows"].tolist() == expected.tolist(), engine

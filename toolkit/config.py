@@ -159,9 +159,17 @@ class ModelConfig:
     @cached_property
     def reference(self) -> pd.DataFrame:
         """The baseline frame (at most ``row_budget`` rows, seeded sample, unless the engine is pandas)."""
-        if self.engine_used == "pandas":
-            return self._frame("baseline")
-        return self._shared("reference", lambda: self._frame("baseline"), "baseline")
+        return self._shared_in_run("reference", lambda: self._frame("baseline"), "baseline")
+
+    def _shared_in_run(self, name: str, compute, *sampled_keys: str):
+        """:meth:`_shared` under DuckDB/Spark (a sample reads every row) and in a report run (several kernels
+        read and prepare the same frames); else ``compute()``: an analyst's own pandas session keeps no
+        frame-sized file on disk."""
+        from ._diskcache import in_report_run
+
+        if self.engine_used == "pandas" and not in_report_run():
+            return compute()
+        return self._shared(name, compute, *sampled_keys)
 
     def _shared(self, name: str, compute, *sampled_keys: str):
         """``compute()`` once per model state across the processes of a report run, under DuckDB/Spark.
@@ -555,6 +563,13 @@ class ModelConfig:
 
     @cached_property
     def _windowing(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+        from ._diskcache import in_report_run
+
+        if self.engine_used == "pandas" and in_report_run():   # read, typed and cut once per report run
+            return self._shared("windowing", self._cut_windows)   # (0.5 CPU-s per kernel on the demo)
+        return self._cut_windows()   # under DuckDB/Spark the budgeted sample inside is what is shared
+
+    def _cut_windows(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
         from .io import read_batches
         from .windows import batch_table, split_batches
 
@@ -699,14 +714,10 @@ class ModelConfig:
     def labelled(self):
         """Production with its labels whatever the setup (labels file, target column in production, or
         none): a :class:`~toolkit.outcomes.setup.LabelledProduction` that unpacks as ``joined, report``."""
-        from ._diskcache import in_report_run
         from .outcomes.setup import label_production
 
-        if self.engine_used == "pandas" and not in_report_run():
-            return label_production(self)
-        # every template of a report run asks for the same join (1.5 CPU-s on the demo, five kernels): the first
-        # computes it, the others load it; an analyst's own pandas session keeps no frame-sized file on disk
-        return self._shared("labelled", lambda: label_production(self), "production", "labels")
+        # every template of a report run asks for the same join (1.5 CPU-s on the demo, five kernels)
+        return self._shared_in_run("labelled", lambda: label_production(self), "production", "labels")
 
     @cached_property
     def contract_object(self):

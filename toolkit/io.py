@@ -120,8 +120,6 @@ def offsets_zone(text: pd.Series, instants: pd.Series) -> str | None:
     >>> offsets_zone(t, pd.to_datetime(t, utc=True, format="ISO8601"))
     'Europe/Amsterdam'
     """
-    import zoneinfo
-
     import numpy as np
 
     found = text.astype(str).str.extract(r"(Z|[+-]\d{2}):?(\d{2})?\s*$")
@@ -131,13 +129,32 @@ def offsets_zone(text: pd.Series, instants: pd.Series) -> str | None:
     hours = found.loc[ok, 0].replace("Z", "+00")
     minutes = hours.str[1:].astype(int) * 60 + found.loc[ok, 1].fillna("0").astype(int)
     minutes = np.where(hours.str[0] == "-", -minutes, minutes)
-    pairs = pd.DataFrame({"t": instants[ok].to_numpy(), "m": minutes})
+    return zone_with_offsets(instants[ok].to_numpy(), minutes)
+
+
+def zone_with_offsets(instants, minutes) -> str | None:
+    """A named (IANA) zone whose UTC offset at each of ``instants`` is the matching ``minutes``, else None;
+    None too when the offsets are all one (any fixed offset fits, no name is needed).
+
+    >>> at = pd.to_datetime(["2026-03-28 11:00", "2026-03-30 10:00"], utc=True)
+    >>> zone_with_offsets(at, [60, 120])
+    'Europe/Amsterdam'
+    """
+    import zoneinfo
+
+    import numpy as np
+
+    pairs = pd.DataFrame({"t": pd.DatetimeIndex(instants), "m": np.asarray(minutes, dtype=np.int64)})
+    pairs = pairs[pairs["t"].notna()].reset_index(drop=True)
+    if pairs.empty:
+        return None
     spread = np.linspace(0, len(pairs) - 1, min(len(pairs), 400)).astype(int)
     keep = pd.concat([pairs.iloc[spread], pairs.loc[pairs.groupby("m")["t"].idxmin()],
                       pairs.loc[pairs.groupby("m")["t"].idxmax()]]).drop_duplicates()
     if keep["m"].nunique() < 2:
         return None
     at = pd.DatetimeIndex(keep["t"])
+    at = at.tz_localize("UTC") if at.tz is None else at.tz_convert("UTC")
     want = keep["m"].to_numpy()
     names = [z for z in zoneinfo.available_timezones() if z.split("/")[0] in _ZONE_REGIONS]
     for zone in sorted(names, key=lambda z: (_ZONE_REGIONS.index(z.split("/")[0]), z)):

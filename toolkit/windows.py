@@ -61,7 +61,7 @@ import pandas as pd
 
 from ._checks import check_choice, check_frame, preview
 
-__all__ = ["Window", "WindowSpec", "WindowChoice", "WindowCountError", "Assignment", "split", "assign",
+__all__ = ["Window", "WindowSpec", "batches_zone", "WindowChoice", "WindowCountError", "Assignment", "split", "assign",
            "window_table", "choose_window", "find_window", "short_labels", "references", "as_windows",
            "local_times", "missing_label", "period_alias", "period_label", "UNIT_FREQ", "batch_table",
            "split_batches", "mark_spans", "axis_label_expr", "REFERENCE_TYPES", "MAX_WINDOWS", "MIN_COVERAGE", "MIN_ROW_SHARE",
@@ -900,6 +900,41 @@ def batch_table(batches: Mapping[str, pd.DataFrame], timestamp: str | None = Non
     return mark_spans(table)
 
 
+def batches_zone(pieces: list, key: str | None) -> str | None:
+    """The zone periods are cut in across ``(label, frame)`` batches read alone (``key``: the timestamp): the
+    first zone-aware batch's, unless batches of CSV text hold different UTC offsets (one file per day across
+    a daylight-saving change): then the named zone whose offsets match every batch's, so each local day
+    stays whole (else the first zone). The engines cut a CSV folder in the same zone.
+
+    >>> t = lambda s: pd.DataFrame({"t": pd.to_datetime([s], format="ISO8601")})
+    >>> batches_zone([("a", t("2026-03-28 12:00+01:00")), ("b", t("2026-03-30 12:00+02:00"))], "t")
+    'Europe/Amsterdam'
+    """
+    zones, pairs = [], []
+    for _, frame in pieces:
+        if key not in frame.columns or not len(frame):
+            continue
+        zone = local_times(frame[key].iloc[:1], None, name=key)[1]
+        if zone is None:
+            continue
+        zones.append(zone)
+        values = frame[key].dropna()
+        if pd.api.types.is_datetime64_any_dtype(values.dtype) and len(values):
+            picked = values.iloc[np.unique(np.r_[np.linspace(0, len(values) - 1, min(len(values), 20)).astype(int),
+                                                 np.argmin(values.to_numpy()), np.argmax(values.to_numpy())])]
+            pairs.append(picked)
+    if not zones:
+        return None
+    if len(set(zones)) == 1 or not any(_fixed_offset(z) is not None for z in zones):
+        return zones[0]
+    from .io import zone_with_offsets
+
+    picked = pd.concat([p.dt.tz_convert("UTC") for p in pairs], ignore_index=True)
+    minutes = np.concatenate([((p.dt.tz_localize(None) - p.dt.tz_convert("UTC").dt.tz_localize(None))
+                               .dt.total_seconds() // 60).to_numpy() for p in pairs])
+    return zone_with_offsets(picked, minutes) or zones[0]
+
+
 def split_batches(batches: Iterable[tuple[str, pd.DataFrame]], by, *, timestamp: str | None = None,
                   tz: str | None = None, max_windows: int | None = MAX_WINDOWS,
                   name: str = "production") -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
@@ -919,10 +954,7 @@ def split_batches(batches: Iterable[tuple[str, pd.DataFrame]], by, *, timestamp:
         return {"all": whole}, WindowSpec("none", timestamp).assign(whole, name=name).table
     key = spec.column
     keys = []
-    zone = spec.tz
-    for _, frame in pieces:   # one zone for every batch: the override, else the first zone-aware batch's
-        if spec.kind == "period" and zone is None and key in frame.columns and len(frame):
-            zone = local_times(frame[key].iloc[:1], None, name=key)[1]
+    zone = spec.tz if spec.kind != "period" or spec.tz is not None else batches_zone(pieces, key)
     for _, frame in pieces:
         if key is not None and key in frame.columns:
             values = frame[key]

@@ -385,8 +385,12 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
                 else f" FROM {tsrc.name}")]
     pv = (f"CASE WHEN {_present(d, r.prediction, ptypes[r.prediction])} THEN {q(r.prediction)} END"
           if r.prediction is not None else "CAST(NULL AS DOUBLE)")
-    parts.append(f"SELECT COUNT(DISTINCT {pv}) AS npv" + (", COUNT(__tk_pk) - COUNT(DISTINCT __tk_pk) AS rep FROM (SELECT *, "
-                 f"{{pk}} AS __tk_pk FROM {src.name}) p0" if lab is not None else f" FROM {src.name}"))
+    parts.append(f"SELECT COUNT(DISTINCT {pv}) AS npv FROM {src.name}")
+    if lab is not None:
+        # ids scored more than once, as a grouped count: DuckDB spills a GROUP BY to disk, while COUNT(DISTINCT)
+        # of 100M ids must hold them all in memory (it ran out of its 2 GB)
+        parts.append(f"SELECT COUNT(*) AS rep FROM (SELECT __tk_pk FROM (SELECT {{pk}} AS __tk_pk FROM {src.name}) p0 "
+                     "WHERE __tk_pk IS NOT NULL GROUP BY __tk_pk HAVING COUNT(*) > 1) p1")
     canonical = lab is not None and ptypes[r.id] != ltypes[r.id] and not (ptypes[r.id] == ltypes[r.id] == "numeric")
     if lab is not None:
         if canonical:
@@ -394,8 +398,8 @@ def _engine_counts(src, lab, r, window, label_time, inclusion_prob, conflicts, m
                          f"({lab.raw_types[r.id]}): matched on canonical text keys (whole-number floats without '.0')")
         pk, lk = _id_key(d, r.id, ptypes[r.id], canonical), _id_key(d, r.id, ltypes[r.id], canonical)
         parts = [x.replace("{lk}", lk).replace("{pk}", pk) for x in parts]
-    checks = _run(src, f"SELECT * FROM ({parts[0]}) a CROSS JOIN ({parts[1]}) b", "checking labels and ids",
-                  progress).iloc[0]
+    checks = _run(src, "SELECT * FROM " + " CROSS JOIN ".join(f"({part}) c{i}" for i, part in enumerate(parts)),
+                  "checking labels and ids", progress).iloc[0]
     if int(checks["ntv"]) > 2:  # binary_target's error, with examples of the values
         examples = _run(src, f"SELECT DISTINCT {tv} AS v FROM {tsrc.name} WHERE {tv} IS NOT NULL LIMIT 5", "target",
                         progress)["v"]

@@ -97,7 +97,7 @@ def _parquet_zone(files: list[str], column: str, csv: bool = True) -> str | None
 
         for f in files[:1]:
             if str(f).lower().endswith(".csv"):
-                return _csv_zone(str(f), column) if csv else None
+                return _csv_zone([str(p) for p in files], column) if csv else None
             if not str(f).endswith(".parquet"):
                 return None
             field = pq.read_schema(f).field(column)
@@ -107,18 +107,29 @@ def _parquet_zone(files: list[str], column: str, csv: bool = True) -> str | None
     return None
 
 
-def _csv_zone(path: str, column: str) -> str | None:
-    """The zone :func:`toolkit.io.restore_csv_timestamps` gives ``column`` of the CSV at ``path``."""
+def _csv_zone(files: list[str], column: str, head_rows: int = 2000) -> str | None:
+    """The zone the pandas engine cuts ``column`` of these CSV files in (:func:`toolkit.io.restore_csv_timestamps`
+    per file, then :func:`toolkit.windows.batches_zone` across them): the first file read whole, the others'
+    first ``head_rows`` rows, enough to see each file's UTC offset (a file per day across a daylight-saving
+    change) without a pass over every row."""
     import pandas as pd
 
     from ..io import restore_csv_timestamps
+    from ..windows import batches_zone
 
+    pieces = []
+    for i, path in enumerate(files):
+        try:
+            values = pd.read_csv(path, usecols=[column], dtype=str, nrows=None if i == 0 else head_rows)
+        except Exception:  # an unreadable file is reported by the read itself
+            if i == 0:
+                return None
+            continue
+        pieces.append((path, restore_csv_timestamps(values)))
     try:
-        values = pd.read_csv(path, usecols=[column], dtype=str)
-    except Exception:  # an unreadable file is reported by the read itself
+        return batches_zone(pieces, column)
+    except (ValueError, TypeError):   # text that is not a timestamp: the windows' own read says so
         return None
-    tz = getattr(restore_csv_timestamps(values)[column].dtype, "tz", None)
-    return None if tz is None else str(tz)
 
 
 def frame_windows(frame: pd.DataFrame, spec: WindowSpec) -> list[tuple[str, object, pd.DataFrame]]:
