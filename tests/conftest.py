@@ -149,6 +149,45 @@ def small_frame(n: int = 1234, seed: int = 7) -> pd.DataFrame:
     })
 
 
+def audit_population(seed: int, n: int = 200_000):
+    """A seeded binary population for coverage simulations of weighted audit samples: labels (30% positive),
+    scores on a 0.001 grid, predictions at 0.5 and inclusion probabilities 0.6 / 0.15 by predicted class.
+    Returns ``(rng, y, s, p, pi)``; ``rng`` continues the same stream for the samples drawn from it."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(float)
+    s = np.clip(np.round(rng.normal(0.35 + 0.3 * y, 0.15), 3), 0, 1)
+    p = (s >= 0.5).astype(float)
+    return rng, y, s, p, np.where(s >= 0.5, 0.6, 0.15)
+
+
+def _hive_frame(rng, n, week=None) -> pd.DataFrame:
+    x = rng.normal(0.0, 1.0, n)
+    score = 1 / (1 + np.exp(-x))
+    return pd.DataFrame({"id": np.arange(n) + (0 if week is None else week * 10_000), "x": x,
+                         "c": rng.choice(["a", "b", "c"], n), "score": score, "pred": (score > 0.5).astype(int),
+                         "y": (rng.random(n) < score).astype(int)})
+
+
+@pytest.fixture()
+def hive_model(tmp_path) -> Path:
+    """A small binary model folder: 3,000 baseline rows and four weekly hive partitions of 800 rows
+    (``production/week=2026-0N/part-0.parquet``), the target inside production; returns the folder."""
+    import toolkit as tk
+
+    rng = np.random.default_rng(3)
+    _hive_frame(rng, 3000).to_parquet(tmp_path / "baseline.parquet")
+    for week in range(1, 5):
+        folder = tmp_path / "production" / f"week=2026-0{week}"
+        folder.mkdir(parents=True)
+        _hive_frame(rng, 800, week=week).to_parquet(folder / "part-0.parquet")
+    spec = tk.ModelSpec(features=["x", "c"], target="y", score="score", prediction="pred", id="id",
+                        kinds={"x": "numeric", "c": "categorical", "y": "categorical", "pred": "categorical",
+                               "score": "numeric"}, task="binary", positive_label=1)
+    tk.ModelConfig(name="cache test", baseline="baseline.parquet", production="production", spec=spec).save(
+        tmp_path / "model.yaml")
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def smoke_data(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     """``(path, frame)`` of :func:`small_frame` written as Parquet."""

@@ -18,7 +18,7 @@ from toolkit.outcomes.counts import Cells, cell_bootstrap, delong_counts
 from toolkit.outcomes.intervals import delong
 from toolkit.outcomes.metrics import BinaryKernel, bootstrap_counts
 
-from conftest import assert_frames_identical, demo_config
+from conftest import assert_frames_identical, audit_population, demo_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "sample_data"
@@ -196,12 +196,8 @@ def test_the_row_draw_sampler_counts_the_same_resamples_as_before(sizes):
 def test_count_based_intervals_keep_their_coverage_on_weighted_audit_samples():
     """95% intervals of the weighted AUC and weighted accuracy (cell bootstrap) cover the truth about 95% of the
     time; 200 seeded repetitions: the tolerance (88%-99.5%) fails a sampler that is off by a factor 1.5 in SE."""
-    rng = np.random.default_rng(2026)
     n_pop = 200_000
-    y_pop = (rng.random(n_pop) < 0.3).astype(float)
-    s_pop = np.clip(np.round(rng.normal(0.35 + 0.3 * y_pop, 0.15), 3), 0, 1)
-    p_pop = (s_pop >= 0.5).astype(float)
-    pi_pop = np.where(s_pop >= 0.5, 0.6, 0.15)
+    rng, y_pop, s_pop, p_pop, pi_pop = audit_population(2026, n_pop)
     truth_auc = float(BinaryKernel(score=s_pop)("roc_auc", y_pop, np.ones(n_pop))[0])
     truth_acc = float(np.mean(y_pop == p_pop))
     hits = {"roc_auc": 0, "accuracy": 0}

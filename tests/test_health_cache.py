@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import time
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -14,30 +13,9 @@ import toolkit as tk
 from toolkit import _diskcache, model_health
 
 
-def _frame(rng, n, shift=0.0, week=None):
-    x = rng.normal(shift, 1.0, n)
-    score = 1 / (1 + np.exp(-x))
-    y = (rng.random(n) < score).astype(int)
-    out = pd.DataFrame({"id": np.arange(n) + (0 if week is None else week * 10_000), "x": x,
-                        "c": rng.choice(["a", "b", "c"], n), "score": score, "pred": (score > 0.5).astype(int),
-                        "y": y})
-    return out
-
-
 @pytest.fixture()
-def model(tmp_path):
-    rng = np.random.default_rng(3)
-    _frame(rng, 3000).to_parquet(tmp_path / "baseline.parquet")
-    for week in range(1, 5):
-        folder = tmp_path / "production" / f"week=2026-0{week}"
-        folder.mkdir(parents=True)
-        _frame(rng, 800, week=week).to_parquet(folder / "part-0.parquet")
-    spec = tk.ModelSpec(features=["x", "c"], target="y", score="score", prediction="pred", id="id",
-                        kinds={"x": "numeric", "c": "categorical", "y": "categorical", "pred": "categorical",
-                               "score": "numeric"}, task="binary", positive_label=1)
-    cfg = tk.ModelConfig(name="cache test", baseline="baseline.parquet", production="production", spec=spec)
-    cfg.save(tmp_path / "model.yaml")
-    return tmp_path
+def model(hive_model):
+    return hive_model
 
 
 def _count_computations(monkeypatch) -> list:
@@ -63,7 +41,9 @@ def test_health_is_computed_once_then_loaded_and_recomputed_when_data_changes(mo
     # a new file of the latest window with shifted inputs: another fingerprint, computed again, drift found
     time.sleep(0.01)
     part = model / "production" / "week=2026-04" / "part-0.parquet"
-    _frame(np.random.default_rng(9), 800, shift=1.5, week=4).to_parquet(part)
+    shifted = pd.read_parquet(part)
+    shifted["x"] += 1.5
+    shifted.to_parquet(part)
     model_health.clear_cache()
     changed = tk.health(model / "model.yaml")
     assert len(calls) == 2

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import audit_population
+
 import toolkit as tk
 from toolkit.outcomes import counts as counts_module
 from toolkit.outcomes.counts import Cells, measure_cells, measure_cells_many
@@ -97,12 +99,8 @@ def test_shared_resamples_keep_every_metrics_coverage_and_the_differences_covera
     93-96% (the percentile interval of a difference at 200 resamples: 93.3-94% for the weighted AUC either
     way), so 90%-98.5% is about 3 SE of 400 pairs either side; a sampler off by a factor 1.5 in SE reads
     < 80% or > 99.5%."""
-    rng = np.random.default_rng(2027)
     n_pop = 200_000
-    y_pop = (rng.random(n_pop) < 0.3).astype(float)
-    s_pop = np.clip(np.round(rng.normal(0.35 + 0.3 * y_pop, 0.15), 3), 0, 1)
-    p_pop = (s_pop >= 0.5).astype(float)
-    pi_pop = np.where(s_pop >= 0.5, 0.6, 0.15)
+    rng, y_pop, s_pop, p_pop, pi_pop = audit_population(2027, n_pop)
     metrics = ["roc_auc", "accuracy", "f1", "brier"]
     kernel = BinaryKernel(score=s_pop, prediction=p_pop)
     truth = {m: float(kernel(m, y_pop, np.ones(n_pop))[0]) for m in metrics}

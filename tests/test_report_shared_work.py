@@ -12,26 +12,9 @@ import toolkit as tk
 from toolkit import _diskcache
 
 
-def _frame(rng, n, week=0):
-    x = rng.normal(0.3 * week, 1.0, n)
-    score = 1 / (1 + np.exp(-x))
-    return pd.DataFrame({"id": np.arange(n) + week * 10_000, "x": x, "c": rng.choice(["a", "b"], n),
-                         "score": score, "y": (rng.random(n) < score).astype(int)})
-
-
 @pytest.fixture()
-def model(tmp_path):
-    rng = np.random.default_rng(7)
-    _frame(rng, 2000).to_parquet(tmp_path / "baseline.parquet")
-    for week in range(1, 4):
-        folder = tmp_path / "production" / f"week=2026-0{week}"
-        folder.mkdir(parents=True)
-        _frame(rng, 600, week).to_parquet(folder / "part-0.parquet")
-    spec = tk.ModelSpec(features=["x", "c"], target="y", score="score", id="id", task="binary", positive_label=1,
-                        kinds={"x": "numeric", "c": "categorical", "y": "categorical", "score": "numeric"})
-    tk.ModelConfig(name="shared", baseline="baseline.parquet", production="production", spec=spec).save(
-        tmp_path / "model.yaml")
-    return tmp_path / "model.yaml"
+def model(hive_model):
+    return hive_model / "model.yaml"
 
 
 def _results(kind: str) -> list:
@@ -59,14 +42,14 @@ def test_a_report_runs_processes_read_the_frames_and_the_join_once(model, monkey
     second = tk.ModelConfig.load(model)          # another kernel of the same run
     pd.testing.assert_frame_equal(second.labelled.joined, joined)
     pd.testing.assert_frame_equal(second.reference, reference)
-    assert list(second.batches) == list(first.batches) == ["2026-01", "2026-02", "2026-03"]
+    assert list(second.batches) == list(first.batches) == ["2026-01", "2026-02", "2026-03", "2026-04"]
     pd.testing.assert_frame_equal(second.production_frame, first.production_frame)
 
 
 def test_an_analysts_own_session_writes_no_frame_to_disk(model, monkeypatch):
     monkeypatch.delenv("TOOLKIT_REPORT_KERNEL", raising=False)
     cfg = tk.ModelConfig.load(model)
-    assert cfg.labelled.has_labels and len(cfg.batches) == 3
+    assert cfg.labelled.has_labels and len(cfg.batches) == 4
     assert _results("frames") == []
 
 
@@ -98,4 +81,4 @@ def test_drift_over_time_under_pandas_reports_a_column_absent_from_one_batch(mod
     row = frame[(frame["window"] == "2026-02") & (frame["column"] == "x")].iloc[0]
     assert row["method"] == "absent" and "missing from current" in row["note"]
     other = frame[(frame["window"] == "2026-03") & (frame["column"] == "x")].iloc[0]
-    assert other["method"] == "ks" and row["window_rows"] == 600
+    assert other["method"] == "ks" and row["window_rows"] == 800
