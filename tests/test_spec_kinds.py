@@ -75,3 +75,34 @@ def test_spec_round_trips_through_yaml(tmp_path):
     spec = tk.ModelSpec.infer(frame, target="y", id="id", kinds={"x": "categorical"}, threshold=0.3)
     assert spec.features == ["x"] and spec.kind("x") is Kind.CATEGORICAL
     assert tk.ModelSpec.load(spec.save(tmp_path / "spec.yaml")) == spec
+
+
+def test_an_id_like_column_of_unique_integers_is_a_row_identifier_not_a_feature():
+    """A baseline with "ID" (unique consecutive integers) and no declared id: the inferred spec read it as a
+    numeric feature, so the contract range-checked every new id (100% "outside the baseline band") and drift
+    flagged it in every window. An id-like name with all-distinct values is now an identifier; a declared
+    kind or feature list keeps the analyst's choice, and repeated codes (store_id) stay a category."""
+    import numpy as np
+    import pandas as pd
+
+    import toolkit as tk
+
+    rng = np.random.default_rng(0)
+    n = 500
+    frame = pd.DataFrame({"ID": np.arange(735_915, 735_915 + n), "Order #": [f"A-{i}" for i in range(n)],
+                          "customerId": rng.permutation(n) + 10, "store_id": rng.integers(1, 9, n),
+                          "paid": rng.permutation(n).astype(float) + 0.5, "x": rng.normal(size=n),
+                          "y": rng.integers(0, 2, n)})
+    spec = tk.ModelSpec.infer(frame, target="y")
+    assert {c: spec.kinds[c].value for c in ("ID", "Order #", "customerId")} == dict.fromkeys(
+        ("ID", "Order #", "customerId"), "identifier")
+    assert spec.features == ["store_id", "paid", "x"]
+    assert spec.kinds["store_id"].value == "numeric" and spec.kinds["paid"].value == "numeric"
+    kept = tk.ModelSpec.infer(frame, target="y", kinds={"ID": "numeric"})
+    assert "ID" in kept.features and kept.kinds["ID"].value == "numeric"
+    listed = tk.ModelSpec.infer(frame, target="y", features=["ID", "x"])
+    assert listed.features == ["ID", "x"] and listed.kinds["ID"].value == "numeric"
+    later = frame.assign(ID=frame["ID"] + n)              # the next batch's new ids
+    assert "ID" not in set(tk.infer_contract(frame, spec=spec).validate(later).to_frame()["column"])
+    as_feature = tk.infer_contract(frame, spec=kept).validate(later).to_frame()
+    assert as_feature.query("column == 'ID'")["check"].tolist() == ["out_of_range"]   # what it was before

@@ -37,7 +37,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["Kind", "infer_kind", "coerce_numeric", "MAX_CATEGORICAL_INTEGERS"]
+__all__ = ["Kind", "infer_kind", "coerce_numeric", "looks_like_identifier", "MAX_CATEGORICAL_INTEGERS"]
 
 #: Kept for compatibility: integer columns are no longer made categorical by their number of
 #: distinct values (see the module rules); only 0/1 flags are.
@@ -120,3 +120,40 @@ def infer_kind(values: pd.Series) -> Kind:
             return Kind.TEXT
         return Kind.IDENTIFIER
     return Kind.CATEGORICAL
+
+
+#: names of row identifiers: "id", "uuid", "key"; "order_id", "Order #", "ticket no"; "id_client"; "customerId"
+_ID_NAMES = (re.compile(r"^(id|uuid|guid|key)$", re.IGNORECASE),
+             re.compile(r"[\s_.\-](id|uuid|guid|key|no|nr|number)$", re.IGNORECASE),
+             re.compile(r"^(id|uuid|guid)[\s_.\-]", re.IGNORECASE),
+             re.compile(r"[a-z0-9](Id|ID|Key|Uuid|UUID)$"),
+             re.compile(r"#"))
+
+
+def looks_like_identifier(name: object, values: pd.Series) -> bool:
+    """True for a row identifier that values alone cannot tell from a number: an id-like name ("ID",
+    "order_id", "Order #", "customerId") and every one of at least 20 values distinct, whole numbers or text.
+
+    An integer id read as a numeric feature fails the contract's range check on every new id and drifts
+    in every window; :meth:`toolkit.ModelSpec.infer` (and so ``toolkit new``) gives such a column the kind
+    ``identifier`` instead (declare ``kinds: {col: numeric}`` to keep it a feature).
+
+    >>> looks_like_identifier("ID", pd.Series(range(100, 200)))
+    True
+    >>> looks_like_identifier("paid", pd.Series(range(100, 200)))   # a word ending in "id"
+    False
+    >>> looks_like_identifier("store_id", pd.Series([1, 2, 3] * 30))    # repeated: a category, not a row id
+    False
+    """
+    text = str(name)
+    if not any(p.search(text) for p in _ID_NAMES):
+        return False
+    present = values.dropna()
+    if len(present) < 20 or not present.is_unique:
+        return False
+    if pd.api.types.is_bool_dtype(present.dtype) or pd.api.types.is_datetime64_any_dtype(present.dtype):
+        return False
+    if pd.api.types.is_numeric_dtype(present.dtype):
+        return _is_integral(present.to_numpy(dtype="float64"))
+    return True
+

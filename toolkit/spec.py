@@ -24,7 +24,7 @@ from typing import TypedDict, Unpack
 import pandas as pd
 
 from ._checks import ConfigError, check_columns, check_frame, preview, show
-from .kinds import Kind, infer_kind
+from .kinds import Kind, infer_kind, looks_like_identifier
 
 __all__ = ["ModelSpec", "Roles", "RoleOverrides", "ROLE_OVERRIDES", "TASKS", "infer_threshold", "infer_positive_label",
            "resolve_roles",
@@ -147,6 +147,10 @@ class ModelSpec:
             inferred.update({c: _kind(f"kinds.{c}", k) for c, k in (kinds or {}).items()})
         except _FieldError as err:
             raise ValueError(f"{err.key}: {err.text}") from None
+        for c in reference.columns:   # "ID" of unique integers: a row id, not a numeric feature to range-check
+            declared = c in roles.values() or c in (kinds or {}) or c in (features or [])
+            if not declared and looks_like_identifier(c, reference[c]):
+                inferred[c] = Kind.IDENTIFIER
         if features is None:
             taken = {c for c in roles.values() if c is not None}
             features = [
