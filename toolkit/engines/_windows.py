@@ -7,11 +7,13 @@ cuts them in memory.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
 import warnings
 
 import pandas as pd
 
-from ..windows import BATCH, MAX_WINDOWS, PERIODS, UNIT_FREQ, WindowCountError, WindowSpec
+from ..windows import BATCH, MAX_WINDOWS, PERIODS, UNIT_FREQ, WindowCountError, WindowSpec, batches_zone
 from ..windows import period_label as _period_label
 
 __all__ = ["PERIODS", "BATCH", "WindowSpec", "window_spec", "frame_windows", "period_label", "period_range",
@@ -107,20 +109,31 @@ def _parquet_zone(files: list[str], column: str, csv: bool = True) -> str | None
     return None
 
 
-def _csv_zone(files: list[str], column: str, head_rows: int = 2000) -> str | None:
+def _csv_zone(files: list[str], column: str) -> str | None:
     """The zone the pandas engine cuts ``column`` of these CSV files in (:func:`toolkit.io.restore_csv_timestamps`
     per file, then :func:`toolkit.windows.batches_zone` across them): the first file read whole, the others'
-    first ``head_rows`` rows, enough to see each file's UTC offset (a file per day across a daylight-saving
-    change) without a pass over every row."""
-    import pandas as pd
+    first :data:`_CSV_HEAD_ROWS` rows, enough to see each file's UTC offset (a file per day across a
+    daylight-saving change) without a pass over every row. Read once per state of the files: every engine
+    statement of a run (drift, counts, contract windows) asks again."""
+    try:
+        state = tuple((str(f), os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files)
+    except OSError:   # a file that cannot be listed is reported by the read itself
+        return None
+    return _csv_zone_of(state, column)
 
+
+#: rows read from each CSV file after the first to learn its UTC offset (see :func:`_csv_zone`)
+_CSV_HEAD_ROWS = 2000
+
+
+@functools.lru_cache(maxsize=32)
+def _csv_zone_of(state: tuple, column: str) -> str | None:
     from ..io import restore_csv_timestamps
-    from ..windows import batches_zone
 
     pieces = []
-    for i, path in enumerate(files):
+    for i, (path, _, _) in enumerate(state):
         try:
-            values = pd.read_csv(path, usecols=[column], dtype=str, nrows=None if i == 0 else head_rows)
+            values = pd.read_csv(path, usecols=[column], dtype=str, nrows=None if i == 0 else _CSV_HEAD_ROWS)
         except Exception:  # an unreadable file is reported by the read itself
             if i == 0:
                 return None
