@@ -432,8 +432,11 @@ def _assess_numeric(a: _Assessment, column: str, method: str, ref: _Side, cur: _
     # -- distribution signal -------------------------------------------------------------------
     fixed = opts.fixed(column)
     rng = opts.rng(column)
-    if method == "ks":
+    if method == "ks" and raw:
         noise, sd = th.ks_noise(n, m, alpha_s)
+        observed = ks.statistic
+    elif method == "ks":   # binned KS: the same asymptotic null, seen at the bins' edges only
+        noise, sd = th.binned_ks_noise(rp.counts, m, alpha_s)
         observed = ks.statistic
     elif method in ("wasserstein", "anderson"):
         # decided on the Wasserstein of the reference-quantile histogram, the very statistic whose
