@@ -334,8 +334,8 @@ class ModelConfig:
                 windows = [(str(label), frame) for label, frame in self.batches.items()]
                 return drift_over_time(self.reference, windows=windows, spec=self.spec, **options)
             by = "batch" if self.window == "batch" else self.window
-            return drift_over_time(self.source("baseline"), self.source("production"), spec=self.spec, by=by,
-                                   **options)
+            with self._rows_in_engine("production") as current:
+                return drift_over_time(self.source("baseline"), current, spec=self.spec, by=by, **options)
 
         key = model_fingerprint(self, "drift-over-time", _explicit_options(drift_over_time, options))
         return cached("drift-over-time", key, compute, keep=6)
@@ -381,6 +381,20 @@ class ModelConfig:
         else:
             return False
         return n is not None and n <= max(self.row_budget, ROW_BUDGET)
+
+    def _rows_in_engine(self, key: str):
+        """``key``'s rows as an engine source to pass on and close (``with``): under Spark, files are read by
+        Spark with each row's file kept (``window: batch`` groups by it; :meth:`source` gives a Spark
+        DataFrame, which has lost it)."""
+        import contextlib
+
+        from .engines import list_files, open_source
+        from .io import source_kind
+
+        text = getattr(self, key)
+        if self.engine_used == "spark" and source_kind(text) == "files":
+            return open_source(list_files(self.path(text)), "spark", session=self.spark_session)
+        return contextlib.nullcontext(self.source(key))
 
     def _engine_input(self, key: str):
         """``baseline``, ``production`` or ``labels`` as the engines take it: a path for files, else the source."""

@@ -55,12 +55,12 @@ def _is_path_list(obj: object) -> bool:
 
 def is_source(obj: object) -> bool:
     """True for inputs an engine reads where they live: a path, glob or list of files, a DuckDB
-    relation or a Spark DataFrame (not a pandas DataFrame or a Profile).
+    relation, a Spark DataFrame or an open :class:`Source` (not a pandas DataFrame or a Profile).
 
     >>> is_source("logs/2026-*.parquet"), is_source(["a.parquet", "b.parquet"]), is_source(3)
     (True, True, False)
     """
-    return (isinstance(obj, (str, os.PathLike)) or _is_path_list(obj) or _is_duckdb_relation(obj)
+    return (isinstance(obj, (str, os.PathLike, Source)) or _is_path_list(obj) or _is_duckdb_relation(obj)
             or _is_spark_frame(obj))
 
 
