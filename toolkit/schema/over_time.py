@@ -72,7 +72,8 @@ class WindowValidation(Result):
         """For each column, the first window with a failure at ``severity`` or worse."""
         frame = self.to_frame()
         floor = Severity(severity).rank
-        hits = frame[frame["severity"].map(lambda s: Severity(s).rank >= floor)]
+        # astype(bool): the mask of an empty frame is an object Series, which pandas would read as a column list
+        hits = frame[frame["severity"].map(lambda s: Severity(s).rank >= floor).astype(bool)]
         return {c: str(g["window"].iloc[0]) for c, g in hits.groupby("column", sort=False)}
 
     def chart(self):
