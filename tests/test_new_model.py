@@ -170,11 +170,21 @@ def test_window_defaults_and_choices(tiny, templates, tmp_path):
                                 name="Churn <v2>", labels=None) / "model.yaml")
     assert (cfg.window, cfg.name, cfg.labels) == ("D", "Churn <v2>", None)
     assert len(cfg.windows) > 7
-    # no partitions and no timestamp: say what to pass
+    # no timestamp given: the one date-time column both sides have is the event time
+    cfg = ModelConfig.load(make(tiny, tmp_path / "f", templates, production=tiny["single"],
+                                roles={"timestamp": None}) / "model.yaml")
+    assert (cfg.spec.timestamp, cfg.window) == ("event_time", "W")
+    # no partitions and no date-time column: say what to pass
+    untimed = {}
+    for key in ("baseline", "single"):
+        untimed[key] = tmp_path / f"untimed-{key}.parquet"
+        pd.read_parquet(tiny[key]).drop(columns="event_time").to_parquet(untimed[key])
     with pytest.raises(ValueError, match=r"--timestamp COL.*--window batch"):
-        make(tiny, tmp_path / "c", templates, production=tiny["single"], roles={"timestamp": None})
+        new_model(tmp_path / "c", untimed["baseline"], untimed["single"], templates=templates,
+                  **{**ROLES, "timestamp": None})
     with pytest.raises(ValueError, match=r"window='W' splits production by time.*--timestamp"):
-        make(tiny, tmp_path / "d", templates, window="W", roles={"timestamp": None})
+        new_model(tmp_path / "d", untimed["baseline"], tiny["production"], templates=templates, window="W",
+                  **{**ROLES, "timestamp": None})
     with pytest.raises(ValueError, match=r"window must be 'batch'.*got 'fortnightly'"):
         make(tiny, tmp_path / "e", templates, window="fortnightly")
     assert not any((tmp_path / x).exists() for x in "cde")  # nothing half-written
@@ -267,6 +277,9 @@ def test_cli_new_then_report_one_notebook_without_parameters(tiny, templates, mo
     assert run.returncode == 0, run.stderr
     assert "created models/churn/ with model.yaml, contract.yaml and 2 notebooks" in run.stdout
     assert "toolkit report models/churn" in run.stdout
+    # every role was given; the window came from the partition folders
+    assert ("roles: target 'churned', score 'churn_score', prediction 'churn_pred', timestamp 'event_time', "
+            "id 'customer_id', task binary, window 'batch' (inferred)") in run.stdout
     cfg = ModelConfig.load(work / "models" / "churn" / "model.yaml")
     assert cfg.baseline == "../../data/baseline.parquet" and cfg.name == "Churn (tiny)"
 

@@ -330,10 +330,24 @@ def _add_new(sub: argparse._SubParsersAction) -> Callable[[argparse.Namespace], 
             print(f"created {folder}/ with model.yaml, contract.yaml and {len(notebooks)} notebooks:")
             for notebook in notebooks:
                 print(f"  {notebook.name}")
+            print(_roles_line(folder, args))
             print(f"next: check {folder / 'model.yaml'}, then run `toolkit report {folder}`")
         return 0
 
     return run
+
+
+def _roles_line(folder, args: argparse.Namespace) -> str:
+    """The roles and windows model.yaml holds, those not given on the command line marked as inferred."""
+    from .config import ModelConfig
+
+    cfg = ModelConfig.load(folder / "model.yaml")
+    spec = cfg.spec
+    parts = [f"{role} {getattr(spec, role)!r}" + ("" if getattr(args, role) else " (inferred)")
+             for role in ("target", "score", "prediction", "timestamp", "id") if getattr(spec, role) is not None]
+    parts.append(f"task {spec.task}")
+    parts.append(f"window {cfg.window!r}" + ("" if args.window else " (inferred)"))
+    return "roles: " + ", ".join(parts) + "; edit model.yaml to change them"
 
 
 #: Subcommand registry: each function adds its parser to the subparsers and returns its runner.

@@ -221,6 +221,16 @@ def _check_roles(roles: dict[str, str | None], baseline: pd.DataFrame, baseline_
     return "inclusion_prob" if "inclusion_prob" in label_columns else None
 
 
+def _only_datetime(reference: pd.DataFrame, production_file: Path, roles: dict) -> str | None:
+    """The event time when none is given: the one date-time column of the baseline that production also
+    logs (none, or several, is left to ``--timestamp``)."""
+    produced = set(_columns_of(production_file))
+    taken = {c for c in roles.values() if c is not None}
+    found = [str(c) for c in reference.columns
+             if pd.api.types.is_datetime64_any_dtype(reference[c]) and str(c) in produced and str(c) not in taken]
+    return found[0] if len(found) == 1 else None
+
+
 def _is_partitioned(files: list[Path], root: Path) -> bool:
     from ..io import hive_partition
 
@@ -391,6 +401,8 @@ def new_model(
     reference = read(baseline_path)
     if len(reference) == 0:
         raise ValueError(f"baseline {str(baseline_path)!r} has 0 rows; point --baseline at the reference data")
+    if timestamp is None:
+        roles["timestamp"] = timestamp = _only_datetime(reference, production_files[0], roles)
     inclusion_prob = _check_roles(roles, reference, baseline_path, production_files, labels_path)
     chosen_window = _check_window(window, production_path, production_files, timestamp)
 
