@@ -170,6 +170,11 @@ def test_window_defaults_and_choices(tiny, templates, tmp_path):
                                 name="Churn <v2>", labels=None) / "model.yaml")
     assert (cfg.window, cfg.name, cfg.labels) == ("D", "Churn <v2>", None)
     assert len(cfg.windows) > 7
+    # the contract expects a day's rows per daily window (it expected a week's: every day was "a short batch")
+    rows = cfg.contract_object.rows
+    assert pd.Timedelta(rows.per) == pd.Timedelta("1D") and 50 < rows.expected < 70   # 400 rows over 7 days
+    history = cfg.schema_history().to_frame()
+    assert "row_count" not in set(history["check"])
     # no timestamp given: the one date-time column both sides have is the event time
     cfg = ModelConfig.load(make(tiny, tmp_path / "f", templates, production=tiny["single"],
                                 roles={"timestamp": None}) / "model.yaml")

@@ -106,3 +106,26 @@ def test_an_id_like_column_of_unique_integers_is_a_row_identifier_not_a_feature(
     assert "ID" not in set(tk.infer_contract(frame, spec=spec).validate(later).to_frame()["column"])
     as_feature = tk.infer_contract(frame, spec=kept).validate(later).to_frame()
     assert as_feature.query("column == 'ID'")["check"].tolist() == ["out_of_range"]   # what it was before
+
+
+def test_a_counter_is_an_identifier_and_class_ids_are_categories():
+    """A run of consecutive whole numbers (a ticket counter, whatever its name) is a row id, not a numeric
+    feature range-checked on every new ticket; a multiclass model's class ids 0..K-1 are categories, so their
+    shares are compared, not their mean."""
+    rng = np.random.default_rng(4)
+    n = 600
+    y = rng.integers(0, 4, n)
+    frame = pd.DataFrame({"ticket": rng.permutation(np.arange(1_780_000_000, 1_780_000_000 + n)),
+                          "age": rng.integers(18, 90, n), "x": rng.normal(size=n),
+                          "true class": y, "predicted": np.where(rng.random(n) < 0.7, y, rng.integers(0, 4, n))})
+    spec = tk.ModelSpec.infer(frame, target="true class", prediction="predicted")
+    assert spec.task == "multiclass"
+    assert spec.kinds["ticket"] is Kind.IDENTIFIER and "ticket" not in spec.features
+    assert spec.kinds["age"] is Kind.NUMERIC                      # repeats: a measure
+    assert spec.kinds["true class"] is Kind.CATEGORICAL and spec.kinds["predicted"] is Kind.CATEGORICAL
+    declared = tk.ModelSpec.infer(frame, target="true class", prediction="predicted",
+                                  kinds={"ticket": "numeric", "predicted": "numeric"})
+    assert declared.kinds["ticket"] is Kind.NUMERIC and declared.kinds["predicted"] is Kind.NUMERIC
+    regression = tk.ModelSpec.infer(frame.assign(y=rng.normal(size=n), p=rng.normal(size=n)), target="y",
+                                    prediction="p")
+    assert regression.task == "regression" and regression.kinds["y"] is Kind.NUMERIC

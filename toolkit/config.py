@@ -740,9 +740,11 @@ class ModelConfig:
 
         if self.contract and self.path(self.contract).exists():
             return Contract.load(self.path(self.contract))
+        from .windows import period_length
+
         total = self.row_counts.get("baseline") if self.engine_used != "pandas" else None
         # the reference held may be a sample: the usual batch size is the whole baseline's
-        return infer_contract(self.reference, spec=self.spec,
+        return infer_contract(self.reference, spec=self.spec, batch_freq=period_length(self.window) or "7D",
                               reference_rows=total if total and total > len(self.reference) else None)
 
     def schema_history(self):

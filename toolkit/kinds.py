@@ -140,14 +140,23 @@ def looks_like_identifier(name: object, values: pd.Series) -> bool:
 
     >>> looks_like_identifier("ID", pd.Series(range(100, 200)))
     True
-    >>> looks_like_identifier("paid", pd.Series(range(100, 200)))   # a word ending in "id"
+    >>> looks_like_identifier("paid", pd.Series(range(100, 300, 2)))   # a word ending in "id"
     False
     >>> looks_like_identifier("store_id", pd.Series([1, 2, 3] * 30))    # repeated: a category, not a row id
+    False
+
+    Whatever its name, a run of consecutive whole numbers (each value once, ``max - min + 1`` values, at least
+    100 of them, the kind a ticket or row counter gives) is an identifier too: no measured feature looks
+    like that.
+
+    >>> looks_like_identifier("ticket", pd.Series(range(1_780_000_000, 1_780_000_500)).sample(frac=1, random_state=0))
+    True
+    >>> looks_like_identifier("age", pd.Series(range(18, 68)))    # a short run: could be a measure
     False
     """
     text = str(name)
     if not any(p.search(text) for p in _ID_NAMES):
-        return False
+        return _is_counter(values)
     present = values.dropna()
     if len(present) < 20 or not present.is_unique:
         return False
@@ -157,3 +166,15 @@ def looks_like_identifier(name: object, values: pd.Series) -> bool:
         return _is_integral(present.to_numpy(dtype="float64"))
     return True
 
+
+
+def _is_counter(values: pd.Series) -> bool:
+    """At least 100 distinct whole numbers filling their range exactly (a sequence number, a row counter)."""
+    present = values.dropna()
+    if len(present) < 100 or pd.api.types.is_bool_dtype(present.dtype) or not pd.api.types.is_numeric_dtype(
+            present.dtype):
+        return False
+    x = present.to_numpy(dtype="float64")
+    if not _is_integral(x) or not present.is_unique:
+        return False
+    return float(x.max()) - float(x.min()) + 1 == len(x)

@@ -161,6 +161,10 @@ class ModelSpec:
             task = infer_task(reference[target]) if target is not None else "binary"
             if task == "regression" and _predicts_classes(reference, target, prediction):
                 task = "multiclass"   # class ids 0..K-1: a prediction that only ever names target values
+        if task in ("binary", "multiclass"):   # class ids 0..K-1 name classes: their shares drift, not their mean
+            for c in (target, prediction):
+                if c is not None and c not in (kinds or {}) and inferred.get(c) is Kind.NUMERIC:
+                    inferred[c] = Kind.CATEGORICAL
         if positive_label is None:
             positive_label = (infer_positive_label(reference, target, score) if task == "binary" and target is not None
                               and target in reference else 1)

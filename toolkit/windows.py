@@ -126,6 +126,21 @@ def period_alias(by: object) -> str | None:
     return _period_freq(by) if isinstance(by, str) else None
 
 
+def period_length(by: object) -> str | None:
+    """The length of one period window as a timedelta string ('D' -> '1 days', 'W' -> '7 days', 'M' -> '31 days':
+    January's), or None when ``by`` is no period alias (``'batch'``, a column). A contract inferred for these
+    windows expects its rows per this length (:func:`toolkit.infer_contract`'s ``batch_freq``).
+
+    >>> period_length("D"), period_length("W"), period_length("2h"), period_length("batch")
+    ('1 days 00:00:00', '7 days 00:00:00', '0 days 02:00:00', None)
+    """
+    alias = period_alias(by)
+    if alias is None:
+        return None
+    period = pd.Period("2026-01-01", freq=alias)
+    return str(period.end_time.ceil("s") - period.start_time)
+
+
 def _check_tz(tz: object) -> str | None:
     if tz is None:
         return None

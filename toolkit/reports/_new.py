@@ -418,7 +418,10 @@ def new_model(
         found = find_uncertainty(reference, spec.prediction)
         outputs = {found} if isinstance(found, str) else set(found or ())
         spec = spec.replace(features=[f for f in spec.features if f not in outputs])
-    contract = infer_contract(reference, spec=spec)
+    from ..windows import period_length
+
+    # rows expected per window: per day for daily windows (the default, a week, warned of every short day)
+    contract = infer_contract(reference, spec=spec, batch_freq=period_length(chosen_window) or "7D")
 
     folder.mkdir(parents=True, exist_ok=True)
     root = folder.resolve()
