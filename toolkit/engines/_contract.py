@@ -80,7 +80,7 @@ class _Plan:
         #: result key -> condition counted with WHERE (an IN list of many categories is a hash lookup in a
         #: WHERE clause, but a per-row chain of comparisons inside an aggregate: 15x slower in DuckDB)
         self.counts: dict[str, str] = {}
-        #: result keys whose aggregate runs in a statement of its own (Spark's exact DISTINCT counts)
+        #: result keys whose aggregate runs in a statement of its own (Spark's DISTINCT counts, percentiles)
         self.alone: set[str] = set()
 
     def col(self, expr: str) -> str:
@@ -131,8 +131,6 @@ class _Plan:
         window value belong to none)."""
         out: dict = {}
         for keys in [self.together] + [[k] for k in sorted(self.alone)]:
-            if not keys and out:
-                continue
             for _, row in run(self.sql(rel, group, group_text, keys=keys)).iterrows():
                 if row["tk_w"] is None or pd.isna(row["tk_w"]):
                     continue
@@ -308,7 +306,7 @@ class SourceBatch:
             plan.add(key + "mx", f"MAX(CASE WHEN {bad} THEN {v} END)")
         elif not numeric and rule.kind in (Kind.CATEGORICAL, Kind.BOOLEAN):
             if rule.categories is None:
-                plan.add(key + "card", f"COUNT(DISTINCT {plan.col(q)})", alone=self._distinct_alone)
+                plan.add(key + "card", f"COUNT(DISTINCT {plan.col(q)})", alone=self._heavy_apart)
             else:
                 # the distinct unseen values and the cardinality are counted only when values are unseen
                 # (a follow-up): a DISTINCT aggregate per column would make the one statement slower
@@ -316,7 +314,7 @@ class SourceBatch:
                 plan.counts[key + "unseen"] = unseen
         if rule.unique:
             plan.add(key + "distinct", f"COUNT(DISTINCT CASE WHEN NOT {plan.col(self._null_expr(name))} "
-                                       f"THEN {plan.col(q)} END)", alone=self._distinct_alone)
+                                       f"THEN {plan.col(q)} END)", alone=self._heavy_apart)
         if rule.kind is Kind.DATETIME and observed in ("datetime",) + _TEXTS:
             u = plan.col(self._epoch_us(name, rule, observed))
             plan.add(key + "valid", f"COUNT({u})")
@@ -327,10 +325,10 @@ class SourceBatch:
             if after is not None:
                 plan.add(key + "early", f"SUM(CASE WHEN {u} < {_micros(after)} THEN 1 ELSE 0 END)")
             if rule.role == "timestamp":
-                plan.add(key + "q", self._quantiles(u), alone=self._distinct_alone)
+                plan.add(key + "q", self._quantiles(u), alone=self._heavy_apart)
 
     @property
-    def _distinct_alone(self) -> bool:
+    def _heavy_apart(self) -> bool:
         """Spark runs an exact DISTINCT count or percentile in a statement of its own. Beside other aggregates a
         DISTINCT count makes it pre-aggregate every one of them per distinct value (a unique id: one group per
         row), and a percentile turns off code generation for all of them. On a 3.85M-row window of 26 columns
