@@ -175,7 +175,7 @@ def binned_ks_noise(ref_counts, n_cur: int, alpha: float) -> tuple[float, float]
     return _bridge_max_quantile(tuple(t.tolist()), float(alpha)) * scale, _KS_SD * scale
 
 
-#: draws of the Brownian bridge behind :func:`binned_ks_noise` (Monte Carlo sd of its 0.99 quantile: ~0.3%)
+#: draws of the Brownian bridge behind :func:`binned_ks_noise` (Monte Carlo sd of its 0.99 quantile: 0.8%, 30 seeds)
 BRIDGE_DRAWS = 20_000
 
 
