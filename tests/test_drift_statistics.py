@@ -224,6 +224,10 @@ def test_binned_ks_noise_holds_its_level_where_the_continuous_null_is_conservati
     assert 0.037 <= np.mean(d >= binned) <= 0.063
     # the continuous supremum's quantile, used on binned counts before, flagged ~0.033 of A/A windows
     assert np.mean(d >= continuous) < 0.042
+    # its p-value comes from the same null: level alpha, and "p <= alpha" is the threshold's verdict
+    p = np.array([th.binned_ks_p_value(counts, m, x) for x in d])
+    assert 0.037 <= np.mean(p <= alpha) <= 0.063
+    assert np.mean((p <= alpha) == (d >= binned)) > 0.995
 
 
 def test_simulated_null_of_tvd_has_the_nominal_false_alarm_rate():

@@ -438,6 +438,7 @@ def _assess_numeric(a: _Assessment, column: str, method: str, ref: _Side, cur: _
     elif method == "ks":   # binned KS: the same asymptotic null, seen at the bins' edges only
         noise, sd = th.binned_ks_noise(rp.counts, m, alpha_s)
         observed = ks.statistic
+        a.row["p_value"] = th.binned_ks_p_value(rp.counts, m, observed)   # from the same null as the threshold
     elif method in ("wasserstein", "anderson"):
         # decided on the Wasserstein of the reference-quantile histogram, the very statistic whose
         # permutation null is simulated (the raw-value distance stays in statistics['wasserstein'])

@@ -162,17 +162,47 @@ def binned_ks_noise(ref_counts, n_cur: int, alpha: float) -> tuple[float, float]
     >>> bool(0.97 < fine < 1.01), bool(binned_ks_noise([100, 100], 1000, 0.05)[0] < ks_noise(200, 1000, 0.05)[0])
     (True, True)
     """
+    t, scale = _edge_positions(ref_counts, n_cur)
+    if t is None:
+        return math.nan, math.nan
+    if not t:   # one bin holds every reference value: no edge can show a gap
+        return 0.0, 0.0
+    return float(np.quantile(_bridge_maxima(t), 1 - alpha)) * scale, _KS_SD * scale
+
+
+def binned_ks_p_value(ref_counts, n_cur: int, statistic: float) -> float:
+    """P-value of a binned KS distance under :func:`binned_ks_noise`'s null: the share of the same simulated
+    bridge maxima at or above it, ``(1 + k) / (R + 1)``; below that resolution, the continuous null's
+    p-value (smaller still, as the continuous supremum is larger).
+
+    >>> import numpy as np
+    >>> counts = np.full(100, 40)
+    >>> p, q = binned_ks_p_value(counts, 1000, 0.02), binned_ks_noise(counts, 1000, 0.05)[0]
+    >>> bool(p > 0.5), bool(abs(binned_ks_p_value(counts, 1000, q) - 0.05) < 0.01)
+    (True, True)
+    """
+    t, scale = _edge_positions(ref_counts, n_cur)
+    if t is None or not np.isfinite(statistic):
+        return math.nan
+    if not t:
+        return 1.0
+    maxima = _bridge_maxima(t)
+    above = maxima.size - int(np.searchsorted(maxima, statistic / scale, side="left"))
+    if above == 0:   # beyond every draw: the limiting law's tail, an upper bound there
+        return min(1.0 / (maxima.size + 1), _dist._kolmogorov_limit_sf(statistic / scale))
+    return (1 + above) / (maxima.size + 1)
+
+
+def _edge_positions(ref_counts, n_cur: int) -> tuple[tuple | None, float]:
+    """The bins' inner edges as reference CDF positions (to 0.001: continuous columns' quantile edges then
+    share one simulation, and the quantile moves < 0.1%) and the scale ``sqrt((n + m) / (n m))``."""
     counts = np.asarray(ref_counts, dtype="float64")
     n = float(counts.sum())
     if n <= 0 or n_cur <= 0:
-        return math.nan, math.nan
+        return None, math.nan
     t = np.cumsum(counts)[:-1] / n
-    # to 0.001: the continuous columns' quantile edges then share one simulation (the quantile moves < 0.1%)
     t = np.unique(np.round(t[(t > 0.0005) & (t < 0.9995)], 3))
-    scale = math.sqrt((n + n_cur) / (n * n_cur))
-    if t.size == 0:   # one bin holds every reference value: no edge can show a gap
-        return 0.0, 0.0
-    return _bridge_max_quantile(tuple(t.tolist()), float(alpha)) * scale, _KS_SD * scale
+    return tuple(t.tolist()), math.sqrt((n + n_cur) / (n * n_cur))
 
 
 #: draws of the Brownian bridge behind :func:`binned_ks_noise` (Monte Carlo sd of its 0.99 quantile: 0.8%, 30 seeds)
@@ -180,15 +210,17 @@ BRIDGE_DRAWS = 20_000
 
 
 @functools.lru_cache(maxsize=256)
-def _bridge_max_quantile(t: tuple, alpha: float) -> float:
-    """(1 - alpha) quantile of ``max_j |B(t_j)|`` for a Brownian bridge ``B`` (seeded simulation)."""
+def _bridge_maxima(t: tuple) -> np.ndarray:
+    """``max_j |B(t_j)|`` for :data:`BRIDGE_DRAWS` seeded draws of a Brownian bridge ``B``, sorted."""
     pos = np.asarray(t)
     rng = np.random.default_rng(20261130)
     steps = np.diff(np.concatenate([[0.0], pos, [1.0]]))
     walk = np.cumsum(rng.standard_normal((BRIDGE_DRAWS, steps.size), dtype=np.float32) * np.sqrt(steps, dtype=np.float32),
                      axis=1)
     bridge = walk[:, :-1] - pos * walk[:, -1:]
-    return float(np.quantile(np.abs(bridge).max(axis=1), 1 - alpha))
+    maxima = np.sort(np.abs(bridge).max(axis=1).astype("float64"))
+    maxima.flags.writeable = False   # shared by every caller through the cache
+    return maxima
 
 
 @renamed_arguments(replicates="n_resamples")
