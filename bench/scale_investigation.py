@@ -304,7 +304,9 @@ def write(args, info, results, per_template, report_log) -> None:
     if per_template:
         lines.append("Per template (wall, s, concurrent with the others): "
                      + ", ".join(f"{t} {s} {sec}" for t, s, sec in per_template) + ".")
-    failed = [line for line in report_log.splitlines() if "FAILED" in line or "error" in line.lower()][:6]
+    # the report's own failure lines (Spark's JVM logs 'tryLogNonFatalError' stack frames at shutdown: not failures)
+    failed = [line for line in report_log.splitlines()
+              if "FAILED" in line or line.lstrip().startswith(("toolkit: error", "Traceback"))][:6]
     if failed:
         lines += ["", "Failures:", ""] + [f"    {line.strip()[:300]}" for line in failed]
     lines += [
