@@ -375,3 +375,37 @@ def test_cell_timeout_names_the_cell(tmp_path):
     nb = _notebook(tmp_path / "slow.ipynb", new_code_cell("x = 1"), new_code_cell("import time\ntime.sleep(60)"))
     with pytest.raises(ReportError, match=r"slow.ipynb' timed out at cell index 1 \('import time'\) after 1 s"):
         run_report(nb, tmp_path / "slow.html", timeout=1)
+
+
+def test_report_clients_wait_for_replies_in_short_polls(monkeypatch):
+    """nbclient waits for a cell's reply with get_msg(timeout=None): one poll with no end, which a missed ZeroMQ
+    wake-up turned into a hang with the kernel idle (a CI run: template 02's widget cell, four reports at once).
+    Report kernels' clients wait in one-second polls, each reading the socket afresh; finite waits are unchanged."""
+    import asyncio
+    from queue import Empty
+
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    from toolkit.reports import _kernel
+    from toolkit.reports._run import _kernel_manager
+
+    client = _kernel_manager({})["kernel_manager_class"]().client()
+    assert isinstance(client, _kernel.PolledKernelClient)
+    assert client.shell_channel_class is _kernel.PolledChannel and client.iopub_channel_class is _kernel.PolledChannel
+
+    asked = []
+
+    async def parent_get_msg(self, timeout=None):
+        asked.append(timeout)
+        if len(asked) < 3:
+            raise Empty
+        return {"msg_type": "execute_reply"}
+
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", parent_get_msg)
+    channel = _kernel.PolledChannel.__new__(_kernel.PolledChannel)
+    assert asyncio.run(channel.get_msg()) == {"msg_type": "execute_reply"}
+    assert asked == [_kernel.POLL_SECONDS] * 3
+    asked.clear()
+    with pytest.raises(Empty):
+        asyncio.run(channel.get_msg(timeout=0.5))   # a finite wait: the caller's, once
+    assert asked == [0.5]

@@ -396,13 +396,19 @@ def _kernel_manager(options: dict) -> dict:
     import os
 
     from jupyter_client.manager import AsyncKernelManager
+    from traitlets import Type
 
     from ._lazy import REPORT_KERNEL
 
     threads = options.get("kernel_threads")
     env = {REPORT_KERNEL: "1", **({name: str(threads) for name in THREAD_VARIABLES} if threads else {})}
 
+    from ._kernel import PolledKernelClient
+
     class _ReportKernelManager(AsyncKernelManager):
+        # waits for a reply re-poll the socket: a reply whose wake-up was missed hung the report (see _kernel)
+        client_factory = Type(PolledKernelClient)
+
         async def start_kernel(self, **kw):
             if os.name == "posix":
                 # short absolute names: a socket path is limited to ~100 bytes, and a relative one would resolve
