@@ -378,9 +378,9 @@ def test_cell_timeout_names_the_cell(tmp_path):
 
 
 def test_report_clients_wait_for_replies_in_short_polls(monkeypatch):
-    """nbclient waits for a cell's reply with get_msg(timeout=None): one poll with no end, which a missed ZeroMQ
-    wake-up turned into a hang with the kernel idle (a CI run: template 02's widget cell, four reports at once).
-    Report kernels' clients wait in one-second polls, each reading the socket afresh; finite waits are unchanged."""
+    """nbclient waits for a cell's reply with one ZeroMQ poll for the whole cell timeout: a missed wake-up made
+    template 02 take 617 s instead of 10 with the kernel idle (a CI run, four reports at once). Report kernels'
+    clients wait in polls of at most one second, each reading the socket afresh, up to the caller's deadline."""
     import asyncio
     from queue import Empty
 
@@ -393,19 +393,24 @@ def test_report_clients_wait_for_replies_in_short_polls(monkeypatch):
     assert isinstance(client, _kernel.PolledKernelClient)
     assert client.shell_channel_class is _kernel.PolledChannel and client.iopub_channel_class is _kernel.PolledChannel
 
-    asked = []
+    asked, replies = [], [True]
 
     async def parent_get_msg(self, timeout=None):
         asked.append(timeout)
-        if len(asked) < 3:
+        if len(asked) < 3 or not replies:
+            await asyncio.sleep(timeout or 0)
             raise Empty
         return {"msg_type": "execute_reply"}
 
+    monkeypatch.setattr(_kernel, "POLL_SECONDS", 0.01)
     monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", parent_get_msg)
     channel = _kernel.PolledChannel.__new__(_kernel.PolledChannel)
-    assert asyncio.run(channel.get_msg()) == {"msg_type": "execute_reply"}
-    assert asked == [_kernel.POLL_SECONDS] * 3
+    for timeout in (None, 600):   # endless or a cell's timeout: three short polls, the third finds the reply
+        asked.clear()
+        assert asyncio.run(channel.get_msg(timeout)) == {"msg_type": "execute_reply"}
+        assert asked == [0.01] * 3
     asked.clear()
-    with pytest.raises(Empty):
-        asyncio.run(channel.get_msg(timeout=0.5))   # a finite wait: the caller's, once
-    assert asked == [0.5]
+    replies.clear()
+    with pytest.raises(Empty):   # nothing by the deadline: Empty, as before
+        asyncio.run(channel.get_msg(timeout=0.025))
+    assert len(asked) >= 3 and all(t <= 0.01 for t in asked) and asked[-1] < 0.01
