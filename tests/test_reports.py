@@ -377,6 +377,15 @@ def test_cell_timeout_names_the_cell(tmp_path):
         run_report(nb, tmp_path / "slow.html", timeout=1)
 
 
+def _run_alone(coroutine):
+    """Run ``coroutine`` on a loop of its own thread (a worker may hold a running loop in this one)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_report_clients_wait_for_replies_in_short_polls(monkeypatch):
     """nbclient waits for a cell's reply with one ZeroMQ poll for the whole cell timeout: a missed wake-up made
     template 02 take 617 s instead of 10 with the kernel idle (a CI run, four reports at once). Report kernels'
@@ -407,10 +416,10 @@ def test_report_clients_wait_for_replies_in_short_polls(monkeypatch):
     channel = _kernel.PolledChannel.__new__(_kernel.PolledChannel)
     for timeout in (None, 600):   # endless or a cell's timeout: three short polls, the third finds the reply
         asked.clear()
-        assert asyncio.run(channel.get_msg(timeout)) == {"msg_type": "execute_reply"}
+        assert _run_alone(channel.get_msg(timeout)) == {"msg_type": "execute_reply"}
         assert asked == [0.01] * 3
     asked.clear()
     replies.clear()
     with pytest.raises(Empty):   # nothing by the deadline: Empty, as before
-        asyncio.run(channel.get_msg(timeout=0.025))
+        _run_alone(channel.get_msg(timeout=0.025))
     assert len(asked) >= 3 and all(t <= 0.01 for t in asked) and asked[-1] < 0.01
