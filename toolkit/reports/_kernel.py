@@ -16,7 +16,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.channels import AsyncZMQSocketChannel
 from traitlets import Type
 
-#: seconds per poll of an endless wait (each poll reads the socket's state afresh)
+#: the longest single poll of a wait, in seconds (each poll reads the socket's state afresh)
 POLL_SECONDS = 1.0
 
 
