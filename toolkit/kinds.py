@@ -167,14 +167,13 @@ def looks_like_identifier(name: object, values: pd.Series) -> bool:
     return True
 
 
-
 def _is_counter(values: pd.Series) -> bool:
     """At least 100 distinct whole numbers filling their range exactly (a sequence number, a row counter)."""
-    present = values.dropna()
-    if len(present) < 100 or pd.api.types.is_bool_dtype(present.dtype) or not pd.api.types.is_numeric_dtype(
-            present.dtype):
+    if len(values) < 100 or pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
         return False
-    x = present.to_numpy(dtype="float64")
-    if not _is_integral(x) or not present.is_unique:
+    x = values.to_numpy(dtype="float64", na_value=np.nan)
+    x = x[~np.isnan(x)]
+    # the range first (two passes): most columns fail it, before the hashing of a uniqueness check
+    if x.size < 100 or float(x.max()) - float(x.min()) + 1 != x.size or not _is_integral(x):
         return False
-    return float(x.max()) - float(x.min()) + 1 == len(x)
+    return bool(pd.Series(x).is_unique)
