@@ -172,8 +172,8 @@ def binned_ks_noise(ref_counts, n_cur: int, alpha: float) -> tuple[float, float]
 
 def binned_ks_p_value(ref_counts, n_cur: int, statistic: float) -> float:
     """P-value of a binned KS distance under :func:`binned_ks_noise`'s null: the share of the same simulated
-    bridge maxima at or above it, ``(1 + k) / (R + 1)``; below that resolution, the continuous null's
-    p-value (smaller still, as the continuous supremum is larger).
+    bridge maxima at or above it, ``(1 + k) / (R + 1)``. Beyond every draw, the continuous null's tail capped at
+    ``1 / (R + 1)``: an upper bound there, as the supremum over all points is at least the maximum over the edges.
 
     >>> import numpy as np
     >>> counts = np.full(100, 40)
